@@ -1,0 +1,56 @@
+# Two commands matter on a fresh machine: `make plan` and `make test`.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+STACK ?= dev
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+INSTALLED := $(VENV)/.installed
+
+.PHONY: help plan plan-all test lint typecheck unit tools bench golden preview up clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+$(INSTALLED): requirements.txt requirements-dev.txt policies/requirements.txt
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	@touch $@
+
+plan: $(INSTALLED) ## offline plan of STACK (default dev): tree, outputs, build/$(STACK)/
+	$(PY) -m planner $(STACK)
+
+plan-all: $(INSTALLED) ## offline plan of every stack
+	@for stack in dev staging prod; do $(PY) -m planner $$stack --quiet || exit 1; done
+
+tools: ## install promtool and amtool (Debian packages) when missing
+	@scripts/install-tools.sh
+
+lint: $(INSTALLED)
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+
+typecheck: $(INSTALLED)
+	$(PY) -m mypy
+
+unit: $(INSTALLED) tools
+	$(PY) -m pytest
+
+test: lint typecheck unit ## lint, type check and every test (installs what is missing)
+
+bench: $(INSTALLED) ## time and measure the offline plan of each stack against the floor
+	$(PY) -m bench
+
+golden: $(INSTALLED) ## regenerate golden files (review the diff before committing)
+	$(PY) -m tests.golden
+
+preview: ## real `pulumi preview` of STACK (needs the Pulumi CLI and credentials)
+	@command -v pulumi >/dev/null || { echo "pulumi CLI not found: install it (https://www.pulumi.com/docs/install/) or use 'make plan STACK=$(STACK)' offline"; exit 127; }
+	pulumi preview --stack $(STACK) --diff --policy-pack policies
+
+up: ## real `pulumi up` of STACK
+	@command -v pulumi >/dev/null || { echo "pulumi CLI not found: install it (https://www.pulumi.com/docs/install/) or use 'make plan STACK=$(STACK)' offline"; exit 127; }
+	pulumi up --stack $(STACK) --policy-pack policies
+
+clean:
+	rm -rf build .pytest_cache .mypy_cache .ruff_cache

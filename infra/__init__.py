@@ -1,0 +1,1 @@
+"""The monitoring program: configuration model and components."""

@@ -1,0 +1,134 @@
+"""Core sections: identity, the service catalog and the AMP workspace."""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from infra.config.base import HttpsUrl, Section
+
+ServiceKind = Literal["api", "frontend", "postgres", "redis", "nginx", "celery", "airflow"]
+
+# How each kind of service is scraped: by its own /metrics or through the
+# exporter that the spec names. The exporter decides the metric names that
+# rules and dashboards may use.
+EXPORTER_BY_KIND: dict[str, str] = {
+    "api": "application",
+    "postgres": "postgres_exporter",
+    "redis": "redis_exporter",
+    "nginx": "nginx-prometheus-exporter",
+    "celery": "celery-exporter",
+    "airflow": "statsd_exporter",
+}
+
+_SERVICE_NAME = re.compile(r"^[a-z][a-z0-9-]{0,30}$")
+_HOST_PORT = re.compile(r"^[A-Za-z0-9.-]+:\d{1,5}$")
+
+# CloudWatch Logs accepts only these retention periods (days).
+LOG_RETENTION_DAYS = (
+    1,
+    3,
+    5,
+    7,
+    14,
+    30,
+    60,
+    90,
+    120,
+    150,
+    180,
+    365,
+    400,
+    545,
+    731,
+    1096,
+    1827,
+    2192,
+    2557,
+    2922,
+    3288,
+    3653,
+)
+
+
+class ScrapeSpec(Section):
+    """How the collector reaches one service's metrics."""
+
+    port: int = Field(ge=1, le=65535, description="port of the /metrics endpoint or its exporter")
+    path: str = Field(default="/metrics", pattern=r"^/[A-Za-z0-9/_.-]*$")
+    k8s_namespace: str = Field(default="screener", alias="k8sNamespace", pattern=r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+    k8s_service: str | None = Field(
+        alias="k8sService",
+        default=None,
+        pattern=r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$",
+        description="Kubernetes Service selected by discovery; defaults to the service name",
+    )
+    static_targets: tuple[str, ...] = Field(
+        default=(), description="host:port targets used when discovery is 'static' (dev)"
+    )
+
+    @field_validator("static_targets")
+    @classmethod
+    def _targets_are_host_port(cls, targets: tuple[str, ...]) -> tuple[str, ...]:
+        for target in targets:
+            if not _HOST_PORT.match(target):
+                raise ValueError(f"'{target}' is not host:port")
+        return targets
+
+
+class ServiceSpec(Section):
+    """One entry of the service catalog."""
+
+    name: str = Field(description="the `service` label attached at scrape time")
+    kind: ServiceKind
+    scrape: ScrapeSpec | None = Field(default=None, description="absent for services with no metrics")
+    health_url: HttpsUrl | None = Field(default=None, description="public health endpoint probed from outside")
+    public_url: HttpsUrl | None = Field(default=None, description="public page probed from outside")
+
+    @field_validator("name")
+    @classmethod
+    def _name_is_a_label_value(cls, name: str) -> str:
+        if not _SERVICE_NAME.match(name):
+            raise ValueError(f"'{name}' must be lower-case letters, digits and '-', starting with a letter")
+        return name
+
+    @model_validator(mode="after")
+    def _kind_needs_scrape(self) -> ServiceSpec:
+        if self.kind != "frontend" and self.scrape is None:
+            raise ValueError(f"service '{self.name}' of kind '{self.kind}' needs a 'scrape' block (port at least)")
+        return self
+
+    @property
+    def exporter(self) -> str | None:
+        return EXPORTER_BY_KIND.get(self.kind)
+
+    @property
+    def public_endpoints(self) -> tuple[str, ...]:
+        return tuple(url for url in (self.health_url, self.public_url) if url)
+
+
+class LabelSetLimit(Section):
+    label_set: dict[str, str] = Field(min_length=1)
+    max_series: int = Field(ge=1)
+
+
+class AmpSpec(Section):
+    """The Amazon Managed Service for Prometheus workspace."""
+
+    retention_days: int = Field(
+        default=15, ge=1, le=1095, description="metric retention; the spec asks for 15 days at least"
+    )
+    log_retention_days: int = Field(default=30, description="CloudWatch retention of rule/Alertmanager logs")
+    label_set_limits: tuple[LabelSetLimit, ...] = ()
+    protect: bool = Field(default=False, description="refuse deletion of the workspace (prod)")
+
+    @field_validator("log_retention_days")
+    @classmethod
+    def _cloudwatch_accepts(cls, days: int) -> int:
+        if days not in LOG_RETENTION_DAYS:
+            raise ValueError(
+                f"{days} is not a CloudWatch retention period; one of {', '.join(map(str, LOG_RETENTION_DAYS))}"
+            )
+        return days

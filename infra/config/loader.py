@@ -1,0 +1,179 @@
+"""The one place that reads `pulumi.Config`.
+
+`load_stack_config()` turns a stack's configuration into a frozen
+`StackConfig`, or raises `ConfigError` listing every problem at once, one
+line each, before any resource is declared.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+import pulumi.runtime
+from pulumi.runtime import config as runtime_config
+from pydantic import ValidationError
+
+from infra.config.model import StackConfig, StackInput, StackSecrets
+
+NAMESPACE = "monitoring"
+STACK_CONFIG_DIR = "stacks"
+
+
+@dataclass(frozen=True)
+class SecretSetting:
+    key: str
+    description: str
+    required: bool = False
+
+
+SECRET_SETTINGS: tuple[SecretSetting, ...] = (
+    SecretSetting("grafanaAuth", "Grafana service-account token", required=True),
+    SecretSetting("grafanaCloudAccessPolicyToken", "Grafana Cloud access-policy token (plugin installation)"),
+    SecretSetting("slackWebhookUrl", "Slack incoming-webhook URL for the Grafana contact point"),
+    SecretSetting("kubeconfig", "kubeconfig of the EKS cluster"),
+    SecretSetting("postgresDsn", "PostgreSQL DSN for postgres_exporter"),
+    SecretSetting("redisPassword", "Redis password for redis_exporter"),
+)
+_SECRET_KEYS = {setting.key for setting in SECRET_SETTINGS}
+
+
+class ConfigError(Exception):
+    """Bad stack configuration; `problems` holds one line per problem."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__("invalid stack configuration:\n" + "\n".join(f"  - {p}" for p in problems))
+
+
+def stack_file_for(stack: str) -> str:
+    return f"{STACK_CONFIG_DIR}/Pulumi.{stack}.yaml"
+
+
+def _all_config_keys() -> set[str]:
+    # pulumi.Config can read a key but not list them; the runtime holds the
+    # full map (set by the language host, or by PULUMI_CONFIG in older hosts)
+    # and we need it to refuse keys nobody reads.
+    return set(runtime_config.CONFIG.get()) | set(runtime_config.get_config_env())
+
+
+def _field_keys() -> list[str]:
+    return sorted(field.alias or name for name, field in StackInput.model_fields.items())
+
+
+def _accepted_keys_at(loc: tuple[Any, ...]) -> list[str]:
+    """The keys a section accepts, for the 'unknown key' message."""
+    model: Any = StackInput
+    for part in loc[:-1]:
+        if isinstance(part, int) or model is None:
+            continue
+        field = next((f for n, f in model.model_fields.items() if (f.alias or n) == part), None)
+        if field is None:
+            return []
+        annotation = field.annotation
+        model = _section_type(annotation)
+    if model is None:
+        return []
+    return sorted(f.alias or n for n, f in model.model_fields.items())
+
+
+def _section_type(annotation: Any) -> Any:
+    from pydantic import BaseModel
+
+    candidates = [annotation, *getattr(annotation, "__args__", ())]
+    for candidate in candidates:
+        if isinstance(candidate, type) and issubclass(candidate, BaseModel):
+            return candidate
+        for inner in getattr(candidate, "__args__", ()):
+            if isinstance(inner, type) and issubclass(inner, BaseModel):
+                return inner
+    return None
+
+
+def _format_error(error: Any, stack_file: str) -> str:
+    loc = tuple(error["loc"])
+    path = f"{NAMESPACE}:{loc[0]}" + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in loc[1:])
+    if error["type"] == "extra_forbidden":
+        accepted = _accepted_keys_at(loc)
+        return f"{stack_file}: {path}: unknown key; accepted keys here: {', '.join(accepted)}"
+    if error["type"] == "missing":
+        return f"{stack_file}: {path}: required value is missing; set it in the stack file"
+    message = error["msg"].removeprefix("Value error, ")
+    if error["type"] != "value_error" and not isinstance(error.get("input"), dict | list):
+        message += f" (got {error.get('input')!r})"
+    return f"{stack_file}: {path}: {message}"
+
+
+def load_stack_config() -> StackConfig:
+    """Read and validate the current stack's configuration, once."""
+    stack = pulumi.get_stack()
+    stack_file = stack_file_for(stack)
+    problems: list[str] = []
+    config = pulumi.Config(NAMESPACE)
+
+    known = set(_field_keys()) | _SECRET_KEYS
+    for full_key in sorted(_all_config_keys()):
+        namespace, _, key = full_key.partition(":")
+        if namespace == NAMESPACE and key not in known:
+            problems.append(f"{stack_file}: {full_key}: unknown key; accepted keys: {', '.join(sorted(known))}")
+
+    raw: dict[str, Any] = {}
+    for key in _field_keys():
+        value = config.get(key)
+        if value is None:
+            continue
+        try:
+            raw[key] = json.loads(value) if value[:1] in "[{" else value
+        except json.JSONDecodeError as exc:
+            problems.append(f"{stack_file}: {NAMESPACE}:{key}: not valid structured config ({exc.msg})")
+
+    for setting in SECRET_SETTINGS:
+        full_key = f"{NAMESPACE}:{setting.key}"
+        present = config.get(setting.key) is not None
+        if present and not pulumi.runtime.is_config_secret(full_key):
+            problems.append(
+                f"{stack_file}: {full_key}: the {setting.description} is in plain text; remove it and run "
+                f"`pulumi config set --secret {full_key} <value> --stack {stack}`"
+            )
+        elif setting.required and not present:
+            problems.append(
+                f"{stack_file}: {full_key}: required secret is missing ({setting.description}); run "
+                f"`pulumi config set --secret {full_key} <value> --stack {stack}`"
+            )
+
+    region = pulumi.Config("aws").get("region")
+    if not region:
+        problems.append(
+            f"{stack_file}: aws:region: required value is missing; e.g. `pulumi config set aws:region eu-west-1`"
+        )
+
+    settings: StackInput | None = None
+    try:
+        settings = StackInput.model_validate(raw)
+    except ValidationError as exc:
+        problems.extend(_format_error(error, stack_file) for error in exc.errors())
+
+    if problems or settings is None or region is None:
+        raise ConfigError(problems)
+
+    def secret(key: str) -> pulumi.Output[str] | None:
+        return config.get_secret(key)
+
+    grafana_auth = secret("grafanaAuth")
+    assert grafana_auth is not None  # checked above as required
+    return StackConfig(
+        stack=stack,
+        stack_file=stack_file,
+        aws_region=region,
+        settings=settings,
+        secrets=StackSecrets(
+            grafana_auth=grafana_auth,
+            grafana_cloud_access_policy_token=secret("grafanaCloudAccessPolicyToken"),
+            slack_webhook_url=secret("slackWebhookUrl"),
+            kubeconfig=secret("kubeconfig"),
+            postgres_dsn=secret("postgresDsn"),
+            redis_password=secret("redisPassword"),
+        ),
+    )

@@ -1,0 +1,105 @@
+"""The whole stack configuration as one typed, frozen object."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import pulumi
+from pydantic import Field, field_validator
+
+from infra.config.alerting import NotificationSpec, SloSpec, Thresholds
+from infra.config.base import Section
+from infra.config.collection import CollectionSpec
+from infra.config.core import AmpSpec, ServiceSpec
+from infra.config.grafana import GrafanaSpec
+from infra.config.synthetics import SyntheticsSpec
+
+_TAG_KEY = re.compile(r"^[A-Za-z0-9 _.:/=+@-]{1,128}$")
+
+
+class StackInput(Section):
+    """Everything under the `monitoring:` namespace of a stack file, secrets excepted."""
+
+    environment: str = Field(pattern=r"^[a-z][a-z0-9-]{1,15}$", description="dev, staging, prod, ...")
+    owner: str = Field(min_length=1, max_length=64, description="team that owns the alerts (tag `owner`)")
+    platform: str = Field(
+        default="screener", pattern=r"^[a-z][a-z0-9-]{1,30}$", description="prefix of every physical name"
+    )
+    tags: dict[str, str] = Field(default_factory=dict, description="extra tags on every taggable AWS resource")
+    services: tuple[ServiceSpec, ...] = Field(min_length=1)
+    amp: AmpSpec = AmpSpec()
+    thresholds: Thresholds = Thresholds()
+    slo: SloSpec = SloSpec()
+    notifications: NotificationSpec = NotificationSpec()
+    grafana: GrafanaSpec
+    synthetics: SyntheticsSpec = SyntheticsSpec()
+    collection: CollectionSpec = CollectionSpec()
+
+    @field_validator("services")
+    @classmethod
+    def _names_are_unique(cls, services: tuple[ServiceSpec, ...]) -> tuple[ServiceSpec, ...]:
+        seen: set[str] = set()
+        for service in services:
+            if service.name in seen:
+                raise ValueError(f"duplicate service name '{service.name}'; every name must be unique")
+            seen.add(service.name)
+        return services
+
+    @field_validator("tags")
+    @classmethod
+    def _tags_are_valid(cls, tags: dict[str, str]) -> dict[str, str]:
+        for key, value in tags.items():
+            if not _TAG_KEY.match(key) or key.lower().startswith("aws:"):
+                raise ValueError(f"tag key '{key}' is not allowed (1-128 letters, digits, ' _.:/=+@-'; not 'aws:')")
+            if len(value) > 256:
+                raise ValueError(f"tag '{key}' value is longer than 256 characters")
+        return tags
+
+
+@dataclass(frozen=True)
+class StackSecrets:
+    """Secret settings, only ever held as secret Outputs."""
+
+    grafana_auth: pulumi.Output[str]
+    grafana_cloud_access_policy_token: pulumi.Output[str] | None
+    slack_webhook_url: pulumi.Output[str] | None
+    kubeconfig: pulumi.Output[str] | None
+    postgres_dsn: pulumi.Output[str] | None
+    redis_password: pulumi.Output[str] | None
+
+
+@dataclass(frozen=True)
+class StackConfig:
+    """What the program knows about one stack; built once by `load_stack_config`."""
+
+    stack: str
+    stack_file: str
+    aws_region: str
+    settings: StackInput
+    secrets: StackSecrets
+
+    # Shortcuts for the settings every component needs.
+    @property
+    def environment(self) -> str:
+        return self.settings.environment
+
+    @property
+    def name_prefix(self) -> str:
+        """Prefix of physical names: `<platform>-<environment>`."""
+        return f"{self.settings.platform}-{self.settings.environment}"
+
+    @property
+    def services(self) -> tuple[ServiceSpec, ...]:
+        return self.settings.services
+
+    def tags(self, component: str) -> dict[str, str]:
+        """Tags for a taggable AWS resource of `component` (the policy pack requires the first three)."""
+        return {
+            **self.settings.tags,
+            "environment": self.settings.environment,
+            "service": f"{self.settings.platform}-monitoring",
+            "owner": self.settings.owner,
+            "component": component,
+            "managed-by": "pulumi",
+        }

@@ -1,0 +1,1 @@
+"""Offline planning: the program under Pulumi's mock runtime, without a cloud."""

@@ -1,0 +1,211 @@
+"""The recording mock engine: runs the real program in-process, without a cloud.
+
+`run_stack("dev")` loads `stacks/Pulumi.dev.yaml` into Pulumi's runtime
+config, installs Pulumi's mock monitor with our fakes, runs the same entry
+point as `pulumi up` (`infra.program.main` inside `run_in_stack`) and returns
+a `Plan`: every resource registered (type, logical name, parent, inputs,
+options) and the stack outputs. The unit tests and `make plan` both use it;
+there is no other engine.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pulumi.runtime
+from pulumi.runtime import mocks, rpc
+from pulumi.runtime.settings import get_root_resource, set_root_resource
+from pulumi.runtime.stack import run_in_stack
+from pulumi.runtime.sync_await import _sync_await
+
+from planner import fakes
+from planner.fakes.aws import generic_aws
+from planner.stackfile import StackFile, load_stack_file
+
+PROJECT = "monitoring"
+
+
+class Secret:
+    """Stands in for a secret value in a recorded plan; it prints as `[secret]`."""
+
+    def __repr__(self) -> str:
+        return "[secret]"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret)
+
+    def __hash__(self) -> int:
+        return 0
+
+
+SECRET = Secret()
+
+
+def redact(value: Any) -> Any:
+    """Replace every secret (as the engine receives it) by `SECRET`, recursively.
+
+    Numbers cross the engine as protobuf doubles; whole ones become ints again.
+    """
+    if rpc.is_rpc_secret(value):
+        return SECRET
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, dict):
+        return {k: redact(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [redact(v) for v in value]
+    return value
+
+
+@dataclass
+class PlannedResource:
+    urn: str
+    type: str
+    name: str
+    parent: str
+    custom: bool
+    inputs: dict[str, Any]
+    outputs: dict[str, Any]
+    protect: bool = False
+    aliases: list[str] = field(default_factory=list)
+    depends_on: list[str] = field(default_factory=list)
+    provider: str = ""
+    # Inputs with secrets still wrapped, for tests that check secrecy paths.
+    raw_inputs: dict[str, Any] = field(default_factory=dict, repr=False)
+
+
+@dataclass
+class Plan:
+    stack: str
+    stack_file: StackFile
+    resources: list[PlannedResource]
+    outputs: dict[str, Any]
+
+    def of_type(self, type_token: str) -> list[PlannedResource]:
+        return [r for r in self.resources if r.type == type_token]
+
+    def one(self, type_token: str, name: str | None = None) -> PlannedResource:
+        found = [r for r in self.of_type(type_token) if name is None or r.name == name]
+        if len(found) != 1:
+            names = [r.name for r in self.of_type(type_token)]
+            raise LookupError(f"expected one {type_token} named {name!r}, found {len(found)} among {names}")
+        return found[0]
+
+    def by_urn(self, urn: str) -> PlannedResource:
+        return next(r for r in self.resources if r.urn == urn)
+
+    def children_of(self, urn: str) -> list[PlannedResource]:
+        return [r for r in self.resources if r.parent == urn]
+
+
+class FakeCloud(mocks.Mocks):
+    """Answers resource registrations and provider calls with realistic values."""
+
+    def __init__(self, context: fakes.FakeContext) -> None:
+        self.context = context
+
+    def new_resource(self, args: mocks.MockResourceArgs) -> tuple[str | None, dict[Any, Any]]:
+        fake = fakes.RESOURCE_FAKES.get(args.typ)
+        plain_inputs = {k: rpc.unwrap_rpc_secret(v) for k, v in args.inputs.items()}
+        if fake is not None:
+            resource_id, computed = fake(self.context, args.name, plain_inputs)
+        elif args.typ.startswith("aws:"):
+            resource_id, computed = generic_aws(self.context, args.typ, args.name, plain_inputs)
+        else:
+            resource_id, computed = f"{args.name}-{self.context.token(args.name, 7)}", {}
+        return resource_id, {**args.inputs, **computed}
+
+    def call(self, args: mocks.MockCallArgs) -> tuple[dict[Any, Any], list[tuple[str, str]] | None]:
+        fake = fakes.CALL_FAKES.get(args.token)
+        if fake is None:
+            raise NotImplementedError(
+                f"the offline plan has no fake for the provider call {args.token}; add one under planner/fakes/"
+            )
+        return fake(self.context, args.args), None
+
+
+def _describe_alias(alias: Any) -> str:
+    if alias.WhichOneof("alias") == "urn":
+        return str(alias.urn)
+    spec = alias.spec
+    return str(spec.name or spec.parentUrn or "(alias)")
+
+
+class RecordingMonitor(mocks.MockMonitor):
+    """Pulumi's mock monitor, keeping what a plan needs: options, parents, stack outputs."""
+
+    def __init__(self, cloud: FakeCloud) -> None:
+        super().__init__(cloud)
+        self.recorded: list[PlannedResource] = []
+        self.stack_outputs: dict[str, Any] = {}
+
+    def RegisterResource(self, request: Any) -> Any:  # noqa: N802 (gRPC method name)
+        response = super().RegisterResource(request)  # type: ignore[no-untyped-call]
+        if request.type == "pulumi:pulumi:Stack":
+            return response
+        raw_inputs = rpc.deserialize_properties(request.object)
+        outputs = rpc.deserialize_properties(response.object) if request.custom else {}
+        self.recorded.append(
+            PlannedResource(
+                urn=response.urn,
+                type=request.type,
+                name=request.name,
+                parent=request.parent,
+                custom=bool(request.custom),
+                inputs=redact(raw_inputs),
+                outputs=redact({k: v for k, v in outputs.items() if k not in raw_inputs}),
+                protect=bool(request.protect),
+                aliases=[_describe_alias(alias) for alias in request.aliases] + list(request.aliasURNs),
+                depends_on=list(request.dependencies),
+                provider=request.provider,
+                raw_inputs=raw_inputs,
+            )
+        )
+        return response
+
+    def RegisterResourceOutputs(self, request: Any) -> Any:  # noqa: N802 (gRPC method name)
+        if request.urn.split("::")[2] == "pulumi:pulumi:Stack":
+            self.stack_outputs = redact(rpc.deserialize_properties(request.outputs))
+        return super().RegisterResourceOutputs(request)  # type: ignore[no-untyped-call]
+
+
+def run_program(
+    stack_file: StackFile,
+    program: Callable[[], None],
+) -> Plan:
+    """Run `program` as the Pulumi entry point would, under the recording mock engine."""
+    fakes.load_all()
+    cloud = FakeCloud(
+        fakes.FakeContext(region=stack_file.region or "us-east-1", stack=stack_file.stack, project=PROJECT)
+    )
+    monitor = RecordingMonitor(cloud)
+    pulumi.runtime.set_all_config(stack_file.config, stack_file.secret_keys)
+    # set_mocks installs a throwaway root stack; drop it so that run_in_stack
+    # creates and finishes the real one, exactly as the CLI's entry point does.
+    mocks.set_mocks(cloud, project=PROJECT, stack=stack_file.stack, preview=True, monitor=monitor)
+    set_root_resource(None)  # type: ignore[arg-type]
+    try:
+        _sync_await(run_in_stack(program))
+    except BaseException as error:
+        # Lets callers (and tests) see what, if anything, was declared before the failure.
+        error.declared_resources = list(monitor.recorded)  # type: ignore[attr-defined]
+        raise
+    finally:
+        set_root_resource(None)  # type: ignore[arg-type]
+    assert get_root_resource() is None
+    return Plan(
+        stack=stack_file.stack,
+        stack_file=stack_file,
+        resources=monitor.recorded,
+        outputs=monitor.stack_outputs,
+    )
+
+
+def run_stack(stack: str, *, fill_unset_secrets: bool = True, overrides: dict[str, Any] | None = None) -> Plan:
+    """Plan one stack from its file under stacks/, optionally with config overrides (tests)."""
+    from infra.program import main
+
+    stack_file = load_stack_file(stack, fill_unset_secrets=fill_unset_secrets, overrides=overrides)
+    return run_program(stack_file, main)

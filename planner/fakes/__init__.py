@@ -1,0 +1,75 @@
+"""Realistic outputs for resources and provider calls under the mock engine.
+
+A real provider computes IDs, ARNs and endpoints; the offline plan has to
+invent them, shaped like the real ones (built from region, account and
+names) so that everything derived from them (policies, URLs, rule files)
+looks as it will after `pulumi up`. Each provider's fakes live in their own
+module and register here by type token.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+FAKE_ACCOUNT_ID = "123456789012"
+
+
+@dataclass(frozen=True)
+class FakeContext:
+    """What a fake knows about the resource it answers for."""
+
+    region: str
+    stack: str
+    project: str
+    account_id: str = FAKE_ACCOUNT_ID
+
+    def token(self, seed: str, length: int = 8) -> str:
+        """A stable pseudo-random token, so that plans are byte-for-byte repeatable."""
+        return hashlib.sha256(f"{self.stack}/{seed}".encode()).hexdigest()[:length]
+
+    def uuid(self, seed: str) -> str:
+        digest = hashlib.sha256(f"{self.stack}/{seed}".encode()).hexdigest()
+        return f"{digest[:8]}-{digest[8:12]}-{digest[12:16]}-{digest[16:20]}-{digest[20:32]}"
+
+    def physical_name(self, logical: str, inputs: dict[str, Any], key: str = "name") -> str:
+        """The provider's auto-name (`<logical>-<7 hex>`) unless the program set one."""
+        given = inputs.get(key)
+        return given if isinstance(given, str) and given else f"{logical}-{self.token(logical, 7)}"
+
+
+# A resource fake returns (physical id, outputs to add to the inputs).
+ResourceFake = Callable[[FakeContext, str, dict[str, Any]], tuple[str, dict[str, Any]]]
+CallFake = Callable[[FakeContext, dict[str, Any]], dict[str, Any]]
+
+RESOURCE_FAKES: dict[str, ResourceFake] = {}
+CALL_FAKES: dict[str, CallFake] = {}
+
+
+def resource_fake(*type_tokens: str) -> Callable[[ResourceFake], ResourceFake]:
+    def register(fn: ResourceFake) -> ResourceFake:
+        for token in type_tokens:
+            RESOURCE_FAKES[token] = fn
+        return fn
+
+    return register
+
+
+def call_fake(*tokens: str) -> Callable[[CallFake], CallFake]:
+    def register(fn: CallFake) -> CallFake:
+        for token in tokens:
+            CALL_FAKES[token] = fn
+        return fn
+
+    return register
+
+
+def load_all() -> None:
+    """Import every provider's fakes (they register on import)."""
+    import importlib
+    import pkgutil
+
+    for module in pkgutil.iter_modules(__path__):
+        importlib.import_module(f"{__name__}.{module.name}")

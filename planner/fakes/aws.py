@@ -1,0 +1,127 @@
+"""AWS fakes: IDs, ARNs and endpoints shaped like the real ones."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from planner.fakes import FakeContext, call_fake, resource_fake
+
+
+@resource_fake("aws:amp/workspace:Workspace")
+def amp_workspace(ctx: FakeContext, name: str, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    workspace_id = f"ws-{ctx.uuid(name)}"
+    return workspace_id, {
+        "arn": f"arn:aws:aps:{ctx.region}:{ctx.account_id}:workspace/{workspace_id}",
+        "prometheusEndpoint": f"https://aps-workspaces.{ctx.region}.amazonaws.com/workspaces/{workspace_id}/",
+    }
+
+
+@resource_fake("aws:amp/ruleGroupNamespace:RuleGroupNamespace")
+def amp_rule_group_namespace(ctx: FakeContext, name: str, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    workspace_arn = f"arn:aws:aps:{ctx.region}:{ctx.account_id}:workspace/{inputs.get('workspaceId', 'ws-unknown')}"
+    arn = f"{workspace_arn.replace(':workspace/', ':rulegroupsnamespace/')}/{inputs.get('name', name)}"
+    return arn, {"arn": arn}
+
+
+@resource_fake("aws:amp/scraper:Scraper")
+def amp_scraper(ctx: FakeContext, name: str, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    scraper_id = f"s-{ctx.uuid(name)}"
+    return scraper_id, {
+        "arn": f"arn:aws:aps:{ctx.region}:{ctx.account_id}:scraper/{scraper_id}",
+        "roleArn": f"arn:aws:iam::{ctx.account_id}:role/aws-service-role/scraper.aps.amazonaws.com/"
+        f"AWSServiceRoleForAmazonPrometheusScraper_{ctx.token(name, 15)}",
+    }
+
+
+@resource_fake("aws:cloudwatch/logGroup:LogGroup")
+def log_group(ctx: FakeContext, name: str, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    group = ctx.physical_name(name, inputs)
+    return group, {"name": group, "arn": f"arn:aws:logs:{ctx.region}:{ctx.account_id}:log-group:{group}"}
+
+
+@resource_fake("aws:sns/topic:Topic")
+def sns_topic(ctx: FakeContext, name: str, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    topic = ctx.physical_name(name, inputs)
+    arn = f"arn:aws:sns:{ctx.region}:{ctx.account_id}:{topic}"
+    return arn, {"name": topic, "arn": arn}
+
+
+@resource_fake("aws:sns/topicSubscription:TopicSubscription")
+def sns_subscription(ctx: FakeContext, name: str, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    arn = f"{inputs.get('topic', 'arn:aws:sns:' + ctx.region + ':' + ctx.account_id + ':topic')}:{ctx.uuid(name)}"
+    return arn, {"arn": arn}
+
+
+@resource_fake("aws:kms/key:Key")
+def kms_key(ctx: FakeContext, name: str, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    key_id = ctx.uuid(name)
+    return key_id, {"keyId": key_id, "arn": f"arn:aws:kms:{ctx.region}:{ctx.account_id}:key/{key_id}"}
+
+
+@resource_fake("aws:kms/alias:Alias")
+def kms_alias(ctx: FakeContext, name: str, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    alias = ctx.physical_name(name, inputs)
+    return alias, {"arn": f"arn:aws:kms:{ctx.region}:{ctx.account_id}:{alias}"}
+
+
+@resource_fake("aws:iam/role:Role")
+def iam_role(ctx: FakeContext, name: str, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    role = ctx.physical_name(name, inputs)
+    return role, {
+        "name": role,
+        "arn": f"arn:aws:iam::{ctx.account_id}:role{inputs.get('path', '/')}{role}",
+        "uniqueId": f"AROA{ctx.token(name, 17).upper()}",
+    }
+
+
+@resource_fake("aws:iam/policy:Policy")
+def iam_policy(ctx: FakeContext, name: str, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    policy = ctx.physical_name(name, inputs)
+    arn = f"arn:aws:iam::{ctx.account_id}:policy{inputs.get('path', '/')}{policy}"
+    return arn, {"name": policy, "arn": arn}
+
+
+@resource_fake("aws:iam/openIdConnectProvider:OpenIdConnectProvider")
+def oidc_provider(ctx: FakeContext, name: str, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    host = str(inputs.get("url", "oidc.eks.example/id/X")).removeprefix("https://")
+    arn = f"arn:aws:iam::{ctx.account_id}:oidc-provider/{host}"
+    return arn, {"arn": arn}
+
+
+@resource_fake("aws:chatbot/slackChannelConfiguration:SlackChannelConfiguration")
+def chatbot_slack(ctx: FakeContext, name: str, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    arn = f"arn:aws:chatbot::{ctx.account_id}:chat-configuration/slack-channel/{inputs.get('configurationName', name)}"
+    return arn, {"chatConfigurationArn": arn}
+
+
+def generic_aws(ctx: FakeContext, type_token: str, name: str, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """Fallback for AWS resources without a specific fake: an ARN of the usual shape."""
+    module = type_token.split(":")[1].split("/")[0]
+    physical = f"{name}-{ctx.token(name, 7)}"
+    return physical, {"arn": f"arn:aws:{module}:{ctx.region}:{ctx.account_id}:{name}/{physical}"}
+
+
+@call_fake("aws:index/getCallerIdentity:getCallerIdentity")
+def caller_identity(ctx: FakeContext, args: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "accountId": ctx.account_id,
+        "arn": f"arn:aws:iam::{ctx.account_id}:user/offline-plan",
+        "userId": "AIDAOFFLINEPLAN",
+        "id": ctx.account_id,
+    }
+
+
+@call_fake("aws:index/getRegion:getRegion")
+def region(ctx: FakeContext, args: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "name": ctx.region,
+        "region": ctx.region,
+        "id": ctx.region,
+        "endpoint": f"ec2.{ctx.region}.amazonaws.com",
+        "description": ctx.region,
+    }
+
+
+@call_fake("aws:index/getPartition:getPartition")
+def partition(ctx: FakeContext, args: dict[str, Any]) -> dict[str, Any]:
+    return {"partition": "aws", "dnsSuffix": "amazonaws.com", "id": "aws", "reverseDnsPrefix": "com.amazonaws"}

@@ -1,0 +1,72 @@
+"""The AMP core per stack: retention, logging, tags, protection and output URLs."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from planner.engine import Plan
+from tests.conftest import plan_of
+
+WORKSPACE = "aws:amp/workspace:Workspace"
+CONFIGURATION = "aws:amp/workspaceConfiguration:WorkspaceConfiguration"
+LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
+REQUIRED_TAGS = {"environment", "service", "owner"}
+
+
+@pytest.mark.parametrize(("stack", "days"), [("dev", 15), ("staging", 30), ("prod", 90)])
+def test_retention_follows_the_stack_and_never_drops_below_the_spec(stack: str, days: int) -> None:
+    configuration = plan_of(stack).one(CONFIGURATION, "amp-configuration")
+    assert configuration.inputs["retentionPeriodInDays"] == days >= 15
+
+
+@pytest.mark.parametrize("stack", ["dev", "staging", "prod"])
+def test_workspace_keeps_its_logical_name_and_alias(stack: str) -> None:
+    workspace = plan_of(stack).one(WORKSPACE)
+    assert workspace.name == "amp-workspace"
+    assert workspace.inputs["alias"] == f"screener-{stack}"
+    assert workspace.urn.endswith("monitoring:index:AmpWorkspace$aws:amp/workspace:Workspace::amp-workspace")
+
+
+def test_only_prod_protects_the_workspace_and_its_logs() -> None:
+    assert plan_of("prod").one(WORKSPACE).protect
+    assert plan_of("prod").one(LOG_GROUP, "amp-logs").protect
+    assert not plan_of("dev").one(WORKSPACE).protect
+    assert not plan_of("staging").one(WORKSPACE).protect
+
+
+def test_workspace_logs_rule_and_alertmanager_errors_to_its_vended_log_group(stack_plan: Plan) -> None:
+    log_group = stack_plan.one(LOG_GROUP, "amp-logs")
+    workspace = stack_plan.one(WORKSPACE)
+    assert log_group.inputs["name"] == f"/aws/vendedlogs/prometheus/screener-{stack_plan.stack}"
+    assert workspace.inputs["loggingConfiguration"]["logGroupArn"] == f"{log_group.outputs['arn']}:*"
+
+
+def test_log_retention_differs_per_environment() -> None:
+    days = {stack: plan_of(stack).one(LOG_GROUP, "amp-logs").inputs["retentionInDays"] for stack in ("dev", "prod")}
+    assert days == {"dev": 14, "prod": 90}
+
+
+def test_prod_limits_series_per_label_set() -> None:
+    limits = plan_of("prod").one(CONFIGURATION).inputs["limitsPerLabelSets"]
+    assert limits == [{"labelSet": {"service": "api"}, "limits": {"maxSeries": 200000}}]
+    assert "limitsPerLabelSets" not in plan_of("dev").one(CONFIGURATION).inputs
+
+
+def test_every_taggable_amp_resource_carries_the_required_tags(stack_plan: Plan) -> None:
+    for resource in (stack_plan.one(WORKSPACE), stack_plan.one(LOG_GROUP, "amp-logs")):
+        tags = resource.inputs["tags"]
+        assert set(tags) >= REQUIRED_TAGS, resource.name
+        assert tags["environment"] == stack_plan.stack
+        assert tags["owner"] == "platform-team"
+
+
+def test_outputs_are_shaped_like_real_amp_endpoints(stack_plan: Plan) -> None:
+    outputs = stack_plan.outputs
+    workspace_id = outputs["amp_workspace_id"]
+    assert re.fullmatch(r"ws-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", workspace_id)
+    base = f"https://aps-workspaces.ap-northeast-2.amazonaws.com/workspaces/{workspace_id}"
+    assert outputs["amp_workspace_arn"] == f"arn:aws:aps:ap-northeast-2:123456789012:workspace/{workspace_id}"
+    assert outputs["amp_remote_write_url"] == f"{base}/api/v1/remote_write"
+    assert outputs["amp_query_url"] == f"{base}/api/v1/query"

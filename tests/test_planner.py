@@ -1,0 +1,48 @@
+"""`python -m planner`: the tree, the outputs, plan.json and the exit codes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from planner.__main__ import main
+
+
+def test_plan_writes_plan_json_with_every_resource_and_the_outputs(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["prod", "--out", str(tmp_path)]) == 0
+    document = json.loads((tmp_path / "prod" / "plan.json").read_text())
+    printed = capsys.readouterr().out
+    types = {r["type"] for r in document["resources"]}
+    assert {"aws:amp/workspace:Workspace", "monitoring:index:AmpWorkspace"} <= types
+    for resource in document["resources"]:
+        assert {"urn", "type", "name", "parent", "inputs", "outputs"} <= set(resource)
+    assert document["outputs"]["amp_workspace_id"].startswith("ws-")
+    assert "+ aws:amp/workspace:Workspace  amp-workspace [protected]" in printed
+    assert "amp_remote_write_url:" in printed
+
+
+def test_secrets_appear_only_as_placeholders(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["dev", "--out", str(tmp_path)]) == 0
+    printed = capsys.readouterr().out
+    plan_text = (tmp_path / "dev" / "plan.json").read_text()
+    assert json.loads(plan_text)["unsetSecrets"] == ["monitoring:grafanaAuth"]
+    assert "pulumi config set --secret monitoring:grafanaAuth <value> --stack dev" in printed
+    # The placeholder value itself must never leak into a resource input.
+    assert "<secret monitoring:grafanaAuth>" not in plan_text
+
+
+def test_config_error_exits_2_with_its_message(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    stacks = tmp_path / "stacks"
+    stacks.mkdir()
+    assert main(["nosuchstack", "--out", str(tmp_path)]) == 2
+    assert "no stack file stacks/Pulumi.nosuchstack.yaml; stacks here: dev, prod, staging" in capsys.readouterr().err
+
+
+def test_plans_are_repeatable(tmp_path: Path) -> None:
+    main(["staging", "--out", str(tmp_path / "a"), "--quiet"])
+    main(["staging", "--out", str(tmp_path / "b"), "--quiet"])
+    assert (tmp_path / "a/staging/plan.json").read_text() == (tmp_path / "b/staging/plan.json").read_text()
