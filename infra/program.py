@@ -1,4 +1,8 @@
-"""The Pulumi program: read the configuration once, declare every component, export outputs."""
+"""The Pulumi program: read the configuration once, declare every component, export outputs.
+
+Each component gets the validated `StackConfig` and the outputs of the
+components it builds on; nothing below this module reads configuration.
+"""
 
 from __future__ import annotations
 
@@ -8,8 +12,7 @@ from infra.components.amp import AmpWorkspace, AmpWorkspaceArgs, LabelSetLimitAr
 from infra.config import StackConfig, load_stack_config
 
 
-def declare(config: StackConfig) -> None:
-    """Declare every component of one stack from its validated configuration."""
+def declare_amp(config: StackConfig) -> AmpWorkspace:
     amp = AmpWorkspace(
         "amp",
         AmpWorkspaceArgs(
@@ -29,6 +32,18 @@ def declare(config: StackConfig) -> None:
     pulumi.export("amp_remote_write_url", amp.remote_write_url)
     pulumi.export("amp_query_url", amp.query_url)
     pulumi.export("amp_log_group_arn", amp.log_group_arn)
+    return amp
+
+
+def declare(config: StackConfig) -> None:
+    """Declare every component of one stack from its validated configuration."""
+    amp = declare_amp(config)
+    # --- alert rules (issue 3) ---
+    # --- notifications and Alertmanager (issue 3) ---
+    # --- collection (issue 6) ---
+    # --- Grafana (issue 4) ---
+    # --- synthetic checks (issue 5) ---
+    del amp  # used by the components above as they land
 
 
 def main() -> None:
