@@ -8,11 +8,12 @@ from dataclasses import dataclass
 import pulumi
 from pydantic import Field, field_validator
 
-from infra.config.alerting import NotificationSpec, SloSpec, Thresholds
+from infra.config.alerting import SloSpec, Thresholds
 from infra.config.base import Section
 from infra.config.collection import CollectionSpec
 from infra.config.core import AmpSpec, ServiceSpec
 from infra.config.grafana import GrafanaSpec
+from infra.config.notifications import NotificationSpec
 from infra.config.synthetics import SyntheticsSpec
 
 _TAG_KEY = re.compile(r"^[A-Za-z0-9 _.:/=+@-]{1,128}$")
