@@ -1,0 +1,109 @@
+"""`make bench`: the offline plan of each stack against its floor, measured in the same run.
+
+Floor = importing the SDK modules the plan uses + Pulumi's mock engine
+registering the same number of bare resources (bench/floor.py). Each
+measurement is a fresh interpreter, repeated; the median is reported.
+Targets: plan time <= 1.5x floor, peak memory <= 2x floor, and plan time
+linear in the size of the service catalog.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parent.parent
+REPEATS = 5
+TIME_TARGET = 1.5
+MEMORY_TARGET = 2.0
+
+
+def _run(*args: str) -> dict[str, Any]:
+    result = subprocess.run([sys.executable, *args], cwd=REPO, capture_output=True, text=True, check=True)
+    return dict(json.loads(result.stdout.strip().splitlines()[-1]))
+
+
+def measure_stack(stack: str, extra_services: int = 0) -> dict[str, Any]:
+    plans = []
+    floors = []
+    for _ in range(REPEATS):
+        plan = _run("-m", "bench.plan_once", stack, str(extra_services))
+        floor = _run("-m", "bench.floor", str(plan["resources"] + plan["components"]), *plan["modules"])
+        plans.append(plan)
+        floors.append(floor)
+    plan_s = statistics.median(p["seconds"] for p in plans)
+    floor_s = statistics.median(f["seconds"] for f in floors)
+    plan_mib = statistics.median(p["peak_mib"] for p in plans)
+    floor_mib = statistics.median(f["peak_mib"] for f in floors)
+    return {
+        "stack": stack,
+        "services": plans[0]["services"],
+        "resources": plans[0]["resources"],
+        "components": plans[0]["components"],
+        "plan_seconds": plan_s,
+        "floor_seconds": floor_s,
+        "floor_import_seconds": statistics.median(f["import_seconds"] for f in floors),
+        "time_ratio": plan_s / floor_s,
+        "plan_peak_mib": plan_mib,
+        "floor_peak_mib": floor_mib,
+        "memory_ratio": plan_mib / floor_mib,
+    }
+
+
+def _slope(points: list[tuple[float, float]]) -> tuple[float, float, float]:
+    """Least-squares slope, intercept and R² of y over x."""
+    xs, ys = zip(*points, strict=True)
+    mean_x, mean_y = statistics.fmean(xs), statistics.fmean(ys)
+    sxx = sum((x - mean_x) ** 2 for x in xs)
+    sxy = sum((x - mean_x) * (y - mean_y) for x, y in points)
+    slope = sxy / sxx
+    intercept = mean_y - slope * mean_x
+    ss_tot = sum((y - mean_y) ** 2 for y in ys)
+    ss_res = sum((y - (intercept + slope * x)) ** 2 for x, y in points)
+    return slope, intercept, 1 - ss_res / ss_tot if ss_tot else 1.0
+
+
+def main() -> int:
+    rows = [measure_stack(stack) for stack in ("dev", "staging", "prod")]
+    header = f"{'stack':8} {'res':>5} {'plan s':>8} {'floor s':>8} {'ratio':>6}"
+    print(f"{header}   {'plan MiB':>8} {'floor MiB':>9} {'ratio':>6}")
+    for row in rows:
+        print(
+            f"{row['stack']:8} {row['resources']:5d} {row['plan_seconds']:8.3f} {row['floor_seconds']:8.3f} "
+            f"{row['time_ratio']:6.2f}   {row['plan_peak_mib']:8.1f} {row['floor_peak_mib']:9.1f} "
+            f"{row['memory_ratio']:6.2f}"
+        )
+
+    growth = [measure_stack("staging", extra) for extra in (0, 14, 28, 56)]
+    slope, intercept, r2 = _slope([(g["services"], g["plan_seconds"]) for g in growth])
+    res_slope, _, res_r2 = _slope([(g["services"], g["resources"]) for g in growth])
+    print("\ncatalog growth (staging):")
+    for g in growth:
+        print(
+            f"  {g['services']:3d} services  {g['resources']:4d} resources  {g['plan_seconds']:.3f} s "
+            f"(floor {g['floor_seconds']:.3f} s, ratio {g['time_ratio']:.2f})"
+        )
+    print(
+        f"  time ≈ {intercept:.3f} s + {slope * 1000:.2f} ms/service (R² {r2:.3f}); "
+        f"{res_slope:.2f} resources/service (R² {res_r2:.3f})"
+    )
+
+    out = REPO / "build" / "bench.json"
+    out.parent.mkdir(exist_ok=True)
+    out.write_text(json.dumps({"stacks": rows, "growth": growth, "ms_per_service": slope * 1000, "r2": r2}, indent=2))
+    worst_time = max(r["time_ratio"] for r in rows + growth)
+    worst_memory = max(r["memory_ratio"] for r in rows + growth)
+    verdict = "within" if worst_time <= TIME_TARGET and worst_memory <= MEMORY_TARGET else "OUTSIDE"
+    print(
+        f"\nworst time ratio {worst_time:.2f} (target {TIME_TARGET}), worst memory ratio {worst_memory:.2f} "
+        f"(target {MEMORY_TARGET}): {verdict} targets; details in {out.relative_to(REPO)}"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,65 @@
+"""One offline plan in a fresh interpreter, measured the same way as bench/floor.py."""
+
+from __future__ import annotations
+
+import json
+import resource
+import sys
+import time
+from typing import Any
+
+
+def main() -> None:
+    started = time.perf_counter()
+    stack = sys.argv[1]
+    extra_services = int(sys.argv[2]) if len(sys.argv) > 2 else 0
+    from planner.engine import run_stack
+    from planner.stackfile import REPO_ROOT
+
+    overrides: dict[str, Any] | None = None
+    if extra_services:
+        import yaml
+
+        document = yaml.safe_load((REPO_ROOT / f"stacks/Pulumi.{stack}.yaml").read_text())
+        services = list(document["config"]["monitoring:services"])
+        # Grow the catalog with copies of the scraped services under new names.
+        scraped = [s for s in services if s.get("scrape")]
+        for index in range(extra_services):
+            template = dict(scraped[index % len(scraped)])
+            template["name"] = f"{template['name']}-x{index}"
+            template.pop("healthUrl", None)
+            services.append(template)
+        overrides = {"monitoring:services": services}
+    plan = run_stack(stack, overrides=overrides)
+    finished = time.perf_counter()
+    modules = sorted({_module_of(r.type) for r in plan.resources if r.custom} - {None})
+    peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    print(
+        json.dumps(
+            {
+                "seconds": finished - started,
+                "resources": sum(1 for r in plan.resources if r.custom),
+                "components": sum(1 for r in plan.resources if not r.custom),
+                "services": len(json.loads(plan.stack_file.config["monitoring:services"])),
+                "modules": modules,
+                "peak_mib": peak_kib / 1024,
+            }
+        )
+    )
+
+
+def _module_of(type_token: str) -> str | None:
+    """`aws:amp/workspace:Workspace` -> `pulumi_aws.amp` (the SDK module the program imports)."""
+    package, module, _ = type_token.split(":")
+    root = {"aws": "pulumi_aws", "grafana": "pulumiverse_grafana", "kubernetes": "pulumi_kubernetes"}.get(package)
+    if root is None:
+        return None
+    if module == "index":
+        return root
+    if package == "kubernetes":  # kubernetes:helm.sh/v3:Release -> pulumi_kubernetes.helm.v3
+        return f"{root}.{module.replace('helm.sh', 'helm').replace('/', '.')}"
+    return f"{root}.{module.split('/')[0]}"
+
+
+if __name__ == "__main__":
+    main()
