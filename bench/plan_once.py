@@ -32,7 +32,7 @@ def main() -> None:
         overrides = {"monitoring:services": services}
     plan = run_stack(stack, overrides=overrides)
     finished = time.perf_counter()
-    modules = sorted({_module_of(r.type) for r in plan.resources if r.custom} - {None})
+    modules = sorted({module for r in plan.resources if r.custom and (module := _module_of(r.type))})
     peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     print(
         json.dumps(
