@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import pulumi
 from pydantic import Field, field_validator
 
-from infra.config.alerting import SloSpec, Thresholds
+from infra.config.alerting import RulesSpec, SloSpec, Thresholds
 from infra.config.base import Section
 from infra.config.collection import CollectionSpec
 from infra.config.core import AmpSpec, ServiceSpec
@@ -32,6 +32,7 @@ class StackInput(Section):
     amp: AmpSpec = AmpSpec()
     thresholds: Thresholds = Thresholds()
     slo: SloSpec = SloSpec()
+    rules: RulesSpec = RulesSpec()
     notifications: NotificationSpec = NotificationSpec()
     grafana: GrafanaSpec
     synthetics: SyntheticsSpec = SyntheticsSpec()
