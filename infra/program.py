@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import pulumi
 
+from infra.alerting.alertmanager import render_alertmanager_definition
+from infra.components.alertmanager import Alertmanager, AlertmanagerArgs
 from infra.components.amp import AmpWorkspace, AmpWorkspaceArgs, LabelSetLimitArgs
+from infra.components.notifications import Notifications, NotificationsArgs, SlackChannelArgs
 from infra.config import StackConfig, load_stack_config
 
 
@@ -35,11 +38,47 @@ def declare_amp(config: StackConfig) -> AmpWorkspace:
     return amp
 
 
+def declare_notifications(config: StackConfig, amp: AmpWorkspace) -> Notifications:
+    """SNS topics, subscribers, Slack and AMP's Alertmanager definition that publishes to them."""
+    spec = config.settings.notifications
+    notifications = Notifications(
+        "notifications",
+        NotificationsArgs(
+            name_prefix=config.name_prefix,
+            region=config.aws_region,
+            workspace_id=amp.workspace_id,
+            workspace_arn=amp.arn,
+            emails=list(spec.emails),
+            paging_emails=list(spec.paging_emails),
+            slack=SlackChannelArgs(team_id=spec.slack.team_id, channel_id=spec.slack.channel_id)
+            if spec.slack
+            else None,
+            # One switch protects every stateful resource of the stack.
+            protect=config.settings.amp.protect,
+            tags=config.tags("notifications"),
+        ),
+    )
+    Alertmanager(
+        "alertmanager",
+        AlertmanagerArgs(
+            workspace_id=amp.workspace_id,
+            definition=notifications.topic_arns.apply(
+                lambda arns: render_alertmanager_definition(config.settings, arns)
+            ),
+            delivery_dependencies=[notifications],
+        ),
+    )
+    pulumi.export("alert_topic_arns", notifications.topic_arns)
+    pulumi.export("alert_key_arn", notifications.key_arn)
+    return notifications
+
+
 def declare(config: StackConfig) -> None:
     """Declare every component of one stack from its validated configuration."""
     amp = declare_amp(config)
     # --- alert rules (issue 3) ---
     # --- notifications and Alertmanager (issue 3) ---
+    declare_notifications(config, amp)
     # --- collection (issue 6) ---
     # --- Grafana (issue 4) ---
     # --- synthetic checks (issue 5) ---

@@ -10,6 +10,8 @@ there is no other engine.
 
 from __future__ import annotations
 
+import asyncio
+import atexit
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -100,6 +102,19 @@ class Plan:
         return [r for r in self.resources if r.parent == urn]
 
 
+# Pulumi's mock monitor answers provider calls on executor threads, each with
+# an event loop of its own that nobody closes; closed at exit, they do not
+# spill "Invalid file descriptor" noise over the output of every plan.
+_CALL_LOOPS: set[asyncio.AbstractEventLoop] = set()
+
+
+@atexit.register
+def _close_call_loops() -> None:
+    for loop in _CALL_LOOPS:
+        if not loop.is_running() and not loop.is_closed():
+            loop.close()
+
+
 class FakeCloud(mocks.Mocks):
     """Answers resource registrations and provider calls with realistic values."""
 
@@ -123,7 +138,9 @@ class FakeCloud(mocks.Mocks):
             raise NotImplementedError(
                 f"the offline plan has no fake for the provider call {args.token}; add one under planner/fakes/"
             )
-        return fake(self.context, args.args), None
+        _CALL_LOOPS.add(asyncio.get_event_loop())
+        # An empty failure list: this Pulumi version iterates it unconditionally.
+        return fake(self.context, args.args), []
 
 
 def _describe_alias(alias: Any) -> str:

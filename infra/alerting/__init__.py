@@ -1,0 +1,1 @@
+"""Alerting as data: rule files and the Alertmanager definition, rendered from the stack settings."""

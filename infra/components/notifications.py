@@ -1,0 +1,371 @@
+"""Where alerts go after Alertmanager: encrypted SNS topics, their subscribers, Slack, and alarms on AMP itself.
+
+One topic per audience (critical, warning, watchdog, and chat when Slack is
+configured); `infra/alerting/alertmanager.py` explains why. Every topic is
+encrypted with one customer-managed key that AMP and CloudWatch may use, and
+only this stack's workspace (and this account's alarms) may publish.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+
+AUDIENCES = ("critical", "warning", "watchdog")
+CHAT = "chat"
+# Who may send to the key and topics: AMP's Alertmanager and CloudWatch alarms.
+AMP_PRINCIPAL = "aps.amazonaws.com"
+CLOUDWATCH_PRINCIPAL = "cloudwatch.amazonaws.com"
+CHATBOT_PRINCIPAL = "chatbot.amazonaws.com"
+# Publishing to an encrypted topic needs exactly these two on the key.
+KMS_PUBLISH_ACTIONS = ("kms:GenerateDataKey*", "kms:Decrypt")
+# The Watchdog is re-sent every 5 minutes (alertmanager.WATCHDOG_REPEAT_INTERVAL);
+# 15 minutes without one means the pipeline is broken, not merely late.
+WATCHDOG_SILENCE_SECONDS = 900
+AMP_ALARM_PERIOD_SECONDS = 300
+
+
+@dataclass
+class SlackChannelArgs:
+    team_id: str
+    channel_id: str
+
+
+@dataclass
+class NotificationsArgs:
+    name_prefix: str
+    region: str
+    workspace_id: pulumi.Input[str]
+    workspace_arn: pulumi.Input[str]
+    tags: Mapping[str, str]
+    emails: Sequence[str] = field(default_factory=list)
+    paging_emails: Sequence[str] = field(default_factory=list)
+    slack: SlackChannelArgs | None = None
+    protect: bool = False
+
+
+def _slug(email: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", email.lower()).strip("-")
+
+
+def key_policy(account_id: str, partition: str) -> dict[str, Any]:
+    """The alert key's policy: the account administers it, AMP and CloudWatch encrypt with it."""
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                # Without this statement nobody, not even an administrator,
+                # could change the key again.
+                "Sid": "AccountAdministersTheKey",
+                "Effect": "Allow",
+                "Principal": {"AWS": f"arn:{partition}:iam::{account_id}:root"},
+                "Action": "kms:*",
+                "Resource": "*",
+            },
+            {
+                # Which workspace may publish is decided by the topic policy;
+                # the key only has to let the publishing services encrypt.
+                "Sid": "AlertPublishersEncrypt",
+                "Effect": "Allow",
+                "Principal": {"Service": [AMP_PRINCIPAL, CLOUDWATCH_PRINCIPAL]},
+                "Action": list(KMS_PUBLISH_ACTIONS),
+                "Resource": "*",
+            },
+        ],
+    }
+
+
+def topic_policy(
+    topic_arn: str, account_id: str, partition: str, region: str, workspace_arn: str, alarms_publish: bool
+) -> dict[str, Any]:
+    """A topic's policy: only this workspace's Alertmanager (and this account's alarms) may publish."""
+    statements: list[dict[str, Any]] = [
+        {
+            # Replaces SNS's default policy, so the account keeps its own rights.
+            "Sid": "AccountManagesTheTopic",
+            "Effect": "Allow",
+            "Principal": {"AWS": f"arn:{partition}:iam::{account_id}:root"},
+            "Action": [
+                "sns:GetTopicAttributes",
+                "sns:SetTopicAttributes",
+                "sns:AddPermission",
+                "sns:RemovePermission",
+                "sns:DeleteTopic",
+                "sns:Subscribe",
+                "sns:ListSubscriptionsByTopic",
+                "sns:Publish",
+            ],
+            "Resource": topic_arn,
+        },
+        {
+            # The confused-deputy guard: another account's workspace, or another
+            # workspace of ours, cannot use this topic.
+            "Sid": "OnlyThisWorkspacePublishes",
+            "Effect": "Allow",
+            "Principal": {"Service": AMP_PRINCIPAL},
+            "Action": ["sns:Publish", "sns:GetTopicAttributes"],
+            "Resource": topic_arn,
+            "Condition": {
+                "ArnEquals": {"aws:SourceArn": workspace_arn},
+                "StringEquals": {"aws:SourceAccount": account_id},
+            },
+        },
+    ]
+    if alarms_publish:
+        statements.append(
+            {
+                "Sid": "AlarmsOfThisAccountPublish",
+                "Effect": "Allow",
+                "Principal": {"Service": CLOUDWATCH_PRINCIPAL},
+                "Action": "sns:Publish",
+                "Resource": topic_arn,
+                "Condition": {
+                    "ArnLike": {"aws:SourceArn": f"arn:{partition}:cloudwatch:{region}:{account_id}:alarm:*"},
+                    "StringEquals": {"aws:SourceAccount": account_id},
+                },
+            }
+        )
+    statements.append(
+        {
+            "Sid": "DenyPublishWithoutTls",
+            "Effect": "Deny",
+            "Principal": "*",
+            "Action": "sns:Publish",
+            "Resource": topic_arn,
+            "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+        }
+    )
+    return {"Version": "2012-10-17", "Statement": statements}
+
+
+def chatbot_channel_policy() -> dict[str, Any]:
+    """What the Slack channel may do: read CloudWatch to render alarm charts, nothing else."""
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "RenderAlarmNotifications",
+                "Effect": "Allow",
+                "Action": ["cloudwatch:Describe*", "cloudwatch:Get*", "cloudwatch:List*"],
+                "Resource": "*",
+            }
+        ],
+    }
+
+
+def _topic_policy_json(values: list[str], region: str, alarms_publish: bool) -> str:
+    topic_arn, account_id, partition, workspace_arn = values
+    return json.dumps(topic_policy(topic_arn, account_id, partition, region, workspace_arn, alarms_publish))
+
+
+class Notifications(pulumi.ComponentResource):
+    """Encrypted alert topics with their subscribers, Slack through AWS Chatbot, and alarms on AMP itself."""
+
+    topic_arns: pulumi.Output[dict[str, str]]
+    key_arn: pulumi.Output[str]
+    chatbot_configuration_arn: pulumi.Output[str] | None
+
+    def __init__(self, name: str, args: NotificationsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("monitoring:index:Notifications", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        # Deleting a topic drops every confirmed email subscription (people
+        # must confirm again) and deleting the key loses it for good: prod
+        # protects both.
+        stateful = pulumi.ResourceOptions(parent=self, protect=args.protect)
+        tags = dict(args.tags)
+
+        identity = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=self))
+        partition = aws.get_partition_output(opts=pulumi.InvokeOutputOptions(parent=self)).partition
+        account_id = identity.account_id
+
+        self.key = aws.kms.Key(
+            f"{name}-key",
+            description=f"Encrypts the {args.name_prefix} alert topics",
+            enable_key_rotation=True,
+            deletion_window_in_days=30,
+            policy=pulumi.Output.all(account_id, partition).apply(lambda ap: json.dumps(key_policy(ap[0], ap[1]))),
+            tags=tags,
+            opts=stateful,
+        )
+        aws.kms.Alias(
+            f"{name}-key-alias",
+            name=f"alias/{args.name_prefix}-alerts",
+            target_key_id=self.key.key_id,
+            opts=child,
+        )
+
+        audiences = [*AUDIENCES, CHAT] if args.slack else list(AUDIENCES)
+        self.topics: dict[str, aws.sns.Topic] = {}
+        for audience in audiences:
+            topic = aws.sns.Topic(
+                f"{name}-{audience}",
+                name=f"{args.name_prefix}-alerts-{audience}",
+                display_name=f"{args.name_prefix} {audience} alerts",
+                kms_master_key_id=self.key.arn,
+                tags=tags,
+                opts=stateful,
+            )
+            # The watchdog and warning topics take no CloudWatch alarms: the
+            # alarms below page (critical) and show in chat.
+            alarms_publish = audience in ("critical", CHAT)
+            aws.sns.TopicPolicy(
+                f"{name}-{audience}-policy",
+                arn=topic.arn,
+                policy=pulumi.Output.all(topic.arn, account_id, partition, args.workspace_arn).apply(
+                    functools.partial(_topic_policy_json, region=args.region, alarms_publish=alarms_publish)
+                ),
+                opts=child,
+            )
+            self.topics[audience] = topic
+
+        subscribers = [(email, ("critical", "warning")) for email in args.emails] + [
+            (email, ("critical",)) for email in args.paging_emails
+        ]
+        seen: dict[str, str] = {}
+        for email, topics in subscribers:
+            slug = _slug(email)
+            if seen.setdefault(slug, email) != email:
+                raise ValueError(f"emails '{seen[slug]}' and '{email}' differ only in punctuation; keep one")
+            for audience in topics:
+                aws.sns.TopicSubscription(
+                    f"{name}-{audience}-email-{slug}",
+                    topic=self.topics[audience].arn,
+                    protocol="email",
+                    endpoint=email,
+                    opts=child,
+                )
+
+        self.chatbot_configuration_arn = None
+        if args.slack:
+            self.chatbot_role = aws.iam.Role(
+                f"{name}-chatbot-role",
+                assume_role_policy=account_id.apply(
+                    lambda account: json.dumps(
+                        {
+                            "Version": "2012-10-17",
+                            "Statement": [
+                                {
+                                    "Effect": "Allow",
+                                    "Principal": {"Service": CHATBOT_PRINCIPAL},
+                                    "Action": "sts:AssumeRole",
+                                    "Condition": {"StringEquals": {"aws:SourceAccount": account}},
+                                }
+                            ],
+                        }
+                    )
+                ),
+                tags=tags,
+                opts=child,
+            )
+            aws.iam.RolePolicy(
+                f"{name}-chatbot-policy",
+                role=self.chatbot_role.id,
+                policy=json.dumps(chatbot_channel_policy()),
+                opts=child,
+            )
+            self.chatbot = aws.chatbot.SlackChannelConfiguration(
+                f"{name}-slack",
+                configuration_name=f"{args.name_prefix}-alerts",
+                iam_role_arn=self.chatbot_role.arn,
+                slack_team_id=args.slack.team_id,
+                slack_channel_id=args.slack.channel_id,
+                sns_topic_arns=[self.topics[CHAT].arn],
+                # Guardrails cap what anyone in the channel can do whatever
+                # their own role allows; the default would be admin.
+                guardrail_policy_arns=[partition.apply(lambda p: f"arn:{p}:iam::aws:policy/CloudWatchReadOnlyAccess")],
+                user_authorization_required=True,
+                logging_level="ERROR",
+                tags=tags,
+                opts=child,
+            )
+            self.chatbot_configuration_arn = self.chatbot.chat_configuration_arn
+
+        # AMP does not expose prometheus_* self-metrics inside the workspace,
+        # so the pipeline's own health is watched from CloudWatch, which
+        # reaches people through SNS without going through Alertmanager.
+        alarm_topics = [self.topics["critical"].arn] + ([self.topics[CHAT].arn] if args.slack else [])
+        aws.cloudwatch.MetricAlarm(
+            f"{name}-rule-evaluation-failures",
+            name=f"{args.name_prefix}-amp-rule-evaluation-failures",
+            alarm_description="AMP failed to evaluate alerting or recording rules: some alerts cannot fire. "
+            "See the workspace's rule logs (/aws/vendedlogs/prometheus/).",
+            # The metric is split by RuleGroup; one query sums every group of
+            # this workspace, present and future.
+            metric_queries=[
+                aws.cloudwatch.MetricAlarmMetricQueryArgs(
+                    id="failures",
+                    expression=pulumi.Output.from_input(args.workspace_id).apply(
+                        lambda ws: (
+                            f"SELECT SUM(RuleEvaluationFailures) FROM \"AWS/Prometheus\" WHERE Workspace = '{ws}'"
+                        )
+                    ),
+                    period=AMP_ALARM_PERIOD_SECONDS,
+                    return_data=True,
+                    label="Rule evaluation failures",
+                )
+            ],
+            comparison_operator="GreaterThanThreshold",
+            threshold=0,
+            evaluation_periods=1,
+            treat_missing_data="notBreaching",  # no datapoint means no failure
+            alarm_actions=alarm_topics,
+            ok_actions=alarm_topics,
+            tags=tags,
+            opts=child,
+        )
+        aws.cloudwatch.MetricAlarm(
+            f"{name}-notifications-failed",
+            name=f"{args.name_prefix}-amp-notifications-failed",
+            alarm_description="AMP Alertmanager failed to deliver notifications to SNS (topic policy, KMS key "
+            "or subject/message rejected). See the workspace's Alertmanager logs.",
+            namespace="AWS/Prometheus",
+            metric_name="AlertManagerNotificationsFailed",
+            dimensions={"Workspace": args.workspace_id},
+            statistic="Sum",
+            period=AMP_ALARM_PERIOD_SECONDS,
+            comparison_operator="GreaterThanThreshold",
+            threshold=0,
+            evaluation_periods=1,
+            treat_missing_data="notBreaching",
+            alarm_actions=alarm_topics,
+            ok_actions=alarm_topics,
+            tags=tags,
+            opts=child,
+        )
+        aws.cloudwatch.MetricAlarm(
+            f"{name}-watchdog-silent",
+            name=f"{args.name_prefix}-alerting-watchdog-silent",
+            alarm_description="No Watchdog heartbeat reached SNS for 15 minutes: rule evaluation, Alertmanager "
+            "or its SNS permissions are broken, and real alerts may not be delivered.",
+            namespace="AWS/SNS",
+            metric_name="NumberOfMessagesPublished",
+            dimensions={"TopicName": self.topics["watchdog"].name},
+            statistic="Sum",
+            period=WATCHDOG_SILENCE_SECONDS,
+            comparison_operator="LessThanThreshold",
+            threshold=1,
+            evaluation_periods=1,
+            # Silence is the failure being watched for.
+            treat_missing_data="breaching",
+            alarm_actions=alarm_topics,
+            ok_actions=alarm_topics,
+            tags=tags,
+            opts=child,
+        )
+
+        self.topic_arns = pulumi.Output.all(**{audience: topic.arn for audience, topic in self.topics.items()})
+        self.key_arn = self.key.arn
+        self.register_outputs(
+            {
+                "topic_arns": self.topic_arns,
+                "key_arn": self.key_arn,
+                "chatbot_configuration_arn": self.chatbot_configuration_arn,
+            }
+        )
