@@ -9,8 +9,11 @@ from __future__ import annotations
 import pulumi
 
 from infra.alerting.alertmanager import render_alertmanager_definition
+from infra.collection.charts import exporter_releases
+from infra.collection.scrape_config import render_agent_config, render_scrape_config
 from infra.components.alertmanager import Alertmanager, AlertmanagerArgs
 from infra.components.amp import AmpWorkspace, AmpWorkspaceArgs, LabelSetLimitArgs
+from infra.components.collection import MetricsCollection, MetricsCollectionArgs
 from infra.components.notifications import Notifications, NotificationsArgs, SlackChannelArgs
 from infra.config import StackConfig, load_stack_config
 
@@ -73,6 +76,43 @@ def declare_notifications(config: StackConfig, amp: AmpWorkspace) -> Notificatio
     return notifications
 
 
+def declare_collection(config: StackConfig, amp: AmpWorkspace) -> MetricsCollection:
+    """Exporters and the collector (managed scraper or in-cluster agent) that feed the workspace."""
+    spec = config.settings.collection
+    secrets = config.secrets
+    collection = MetricsCollection(
+        "collection",
+        MetricsCollectionArgs(
+            mode=spec.mode,
+            stack_file=config.stack_file,
+            name_prefix=config.name_prefix,
+            region=config.aws_region,
+            cluster_name=spec.cluster_name,
+            namespace=spec.namespace,
+            scrape_config=render_scrape_config(config.settings, spec.cluster_name),
+            render_agent_config=lambda url: render_agent_config(
+                config.settings, spec.cluster_name, url, config.aws_region
+            ),
+            workspace_arn=amp.arn,
+            remote_write_url=amp.remote_write_url,
+            tags=config.tags("collection"),
+            exporters=exporter_releases(config.settings, redis_password_set=secrets.redis_password is not None),
+            subnet_ids=spec.subnet_ids,
+            security_group_ids=spec.security_group_ids,
+            kubeconfig=secrets.kubeconfig,
+            credentials={"postgres_dsn": secrets.postgres_dsn, "redis_password": secrets.redis_password},
+        ),
+    )
+    pulumi.export("collection_mode", spec.mode)
+    pulumi.export("collection_helm_releases", collection.release_names)
+    if collection.collector_role_arn is not None:
+        pulumi.export("collection_role_arn", collection.collector_role_arn)
+    if collection.scraper_arn is not None:
+        pulumi.export("collection_scraper_arn", collection.scraper_arn)
+        pulumi.export("collection_scraper_role_arn", collection.scraper_role_arn)
+    return collection
+
+
 def declare(config: StackConfig) -> None:
     """Declare every component of one stack from its validated configuration."""
     amp = declare_amp(config)
@@ -80,6 +120,7 @@ def declare(config: StackConfig) -> None:
     # --- notifications and Alertmanager (issue 3) ---
     declare_notifications(config, amp)
     # --- collection (issue 6) ---
+    declare_collection(config, amp)
     # --- Grafana (issue 4) ---
     # --- synthetic checks (issue 5) ---
     del amp  # used by the components above as they land

@@ -28,6 +28,7 @@ ARTIFACTS: tuple[ArtifactSpec, ...] = (
     ArtifactSpec("aws:amp/alertManagerDefinition:AlertManagerDefinition", "definition", "alertmanager", "yaml"),
     ArtifactSpec("grafana:index/dashboard:Dashboard", "configJson", "dashboards", "json"),
     ArtifactSpec("grafana:oss/dashboard:Dashboard", "configJson", "dashboards", "json"),
+    ArtifactSpec("monitoring:index:MetricsCollection", "scrapeConfig", "collection", "yaml"),
 )
 
 

@@ -6,7 +6,37 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from infra.config.base import Section
+from infra.config.base import Section, Url
+
+# The AMP managed scraper refuses scrape intervals below 30 s.
+MANAGED_SCRAPER_MIN_INTERVAL_SECONDS = 30
+
+
+class ExportersSpec(Section):
+    """Which exporters the collection installs in the cluster (prometheus-community charts).
+
+    Each one is installed under the Kubernetes Service name and namespace that
+    the service catalog's `scrape` block gives, so that discovery finds it.
+    """
+
+    postgres: bool = Field(default=True, description="postgres-exporter for the catalog's postgres service")
+    postgres_dsn_secret: str = Field(
+        default="postgres-exporter-dsn",
+        pattern=r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$",
+        description="Kubernetes Secret holding DATA_SOURCE_NAME; created from the postgresDsn secret when set, "
+        "otherwise it must already exist in the postgres service's namespace",
+    )
+    redis_address: str | None = Field(
+        default=None,
+        pattern=r"^rediss?://[A-Za-z0-9.-]+:\d{1,5}$",
+        description="redis://host:port the redis-exporter connects to; no redis-exporter when absent",
+    )
+    nginx_status_url: Url | None = Field(
+        default=None, description="stub_status URL the nginx exporter reads; no nginx exporter when absent"
+    )
+    airflow_statsd: bool = Field(default=True, description="statsd-exporter with the Airflow mapping")
+    kube_state_metrics: bool = True
+    node_exporter: bool = True
 
 
 class CollectionSpec(Section):
@@ -19,6 +49,9 @@ class CollectionSpec(Section):
     security_group_ids: tuple[str, ...] = ()
     namespace: str = Field(default="monitoring", pattern=r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
     scrape_interval_seconds: int = Field(default=30, ge=5, le=300)
+    exporters: ExportersSpec | None = Field(
+        default=None, description="exporters to install in the cluster; none when absent (the cluster runs its own)"
+    )
 
     @model_validator(mode="after")
     def _mode_has_what_it_needs(self) -> CollectionSpec:
@@ -27,4 +60,13 @@ class CollectionSpec(Section):
                 raise ValueError("mode 'managed-scraper' needs clusterName")
             if len(self.subnet_ids) < 2:
                 raise ValueError("mode 'managed-scraper' needs subnetIds in at least two availability zones")
+            if self.scrape_interval_seconds < MANAGED_SCRAPER_MIN_INTERVAL_SECONDS:
+                raise ValueError(
+                    f"mode 'managed-scraper' refuses scrapeIntervalSeconds below "
+                    f"{MANAGED_SCRAPER_MIN_INTERVAL_SECONDS} (got {self.scrape_interval_seconds}); raise it"
+                )
+            if self.discovery != "kubernetes":
+                # The managed scraper resolves no host names but the API server's,
+                # so static host:port targets cannot work there.
+                raise ValueError("mode 'managed-scraper' needs discovery 'kubernetes' (it cannot resolve static hosts)")
         return self

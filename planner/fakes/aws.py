@@ -125,3 +125,41 @@ def region(ctx: FakeContext, args: dict[str, Any]) -> dict[str, Any]:
 @call_fake("aws:index/getPartition:getPartition")
 def partition(ctx: FakeContext, args: dict[str, Any]) -> dict[str, Any]:
     return {"partition": "aws", "dnsSuffix": "amazonaws.com", "id": "aws", "reverseDnsPrefix": "com.amazonaws"}
+
+
+@call_fake("aws:eks/getCluster:getCluster")
+def eks_cluster(ctx: FakeContext, args: dict[str, Any]) -> dict[str, Any]:
+    name = str(args.get("name", "cluster"))
+    oidc_id = ctx.token(f"eks/{name}", 32).upper()
+    return {
+        "id": name,
+        "name": name,
+        "arn": f"arn:aws:eks:{ctx.region}:{ctx.account_id}:cluster/{name}",
+        "endpoint": f"https://{ctx.token(f'eks/{name}/endpoint', 32).upper()}.gr7.{ctx.region}.eks.amazonaws.com",
+        "certificateAuthorities": [{"data": "LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCg=="}],
+        "identities": [{"oidcs": [{"issuer": f"https://oidc.eks.{ctx.region}.amazonaws.com/id/{oidc_id}"}]}],
+        "accessConfigs": [
+            {"authenticationMode": "API_AND_CONFIG_MAP", "bootstrapClusterCreatorAdminPermissions": True}
+        ],
+        "version": "1.31",
+        "status": "ACTIVE",
+        "platformVersion": "eks.12",
+        "vpcConfig": {
+            "vpcId": f"vpc-{ctx.token(f'eks/{name}/vpc', 17)}",
+            "endpointPrivateAccess": True,
+            "endpointPublicAccess": False,
+        },
+    }
+
+
+@call_fake("aws:iam/getOpenIdConnectProvider:getOpenIdConnectProvider")
+def oidc_provider_lookup(ctx: FakeContext, args: dict[str, Any]) -> dict[str, Any]:
+    url = str(args.get("url", "https://oidc.eks.example/id/X"))
+    arn = f"arn:aws:iam::{ctx.account_id}:oidc-provider/{url.removeprefix('https://')}"
+    return {"arn": arn, "id": arn, "url": url.removeprefix("https://"), "clientIdLists": ["sts.amazonaws.com"]}
+
+
+@resource_fake("aws:iam/rolePolicy:RolePolicy")
+def iam_role_policy(ctx: FakeContext, name: str, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    policy = ctx.physical_name(name, inputs)
+    return f"{inputs.get('role', 'role')}:{policy}", {"name": policy}

@@ -1,0 +1,178 @@
+"""Collection on EKS: the exporters and the collector that feed the AMP workspace.
+
+`mode` picks the collector: the AMP managed scraper (agentless) or a
+Prometheus agent installed in the cluster; `none` (or no cluster) declares
+nothing but this component, which still carries the rendered scrape config
+so that every stack shows exactly what would be scraped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+import pulumi
+import pulumi_aws as aws
+import pulumi_kubernetes as k8s
+
+from infra.collection.charts import ExporterRelease
+from infra.collection.kubeconfig import eks_kubeconfig
+from infra.components.collection_agent import PrometheusAgent, PrometheusAgentArgs
+from infra.components.collection_scraper import AmpManagedScraper, AmpManagedScraperArgs
+
+CollectionMode = Literal["none", "managed-scraper", "in-cluster"]
+
+
+@dataclass
+class MetricsCollectionArgs:
+    mode: CollectionMode
+    stack_file: str
+    name_prefix: str
+    region: str
+    cluster_name: str | None
+    namespace: str
+    scrape_config: str
+    # Renders the in-cluster agent's config for the workspace's remote-write URL.
+    render_agent_config: Callable[[str], str]
+    workspace_arn: pulumi.Input[str]
+    remote_write_url: pulumi.Input[str]
+    tags: Mapping[str, str]
+    exporters: Sequence[ExporterRelease] = ()
+    subnet_ids: Sequence[str] = ()
+    security_group_ids: Sequence[str] = ()
+    kubeconfig: pulumi.Input[str] | None = None
+    # Config secrets that exporters' Kubernetes Secrets are created from, by StackSecrets attribute name.
+    credentials: Mapping[str, pulumi.Output[str] | None] = field(default_factory=dict)
+
+
+def skip_reason(args: MetricsCollectionArgs) -> str | None:
+    if args.mode == "none":
+        return (
+            f"mode 'none' in {args.stack_file}: no collector and no exporters are deployed; "
+            "the scrape config is rendered for the local lab only"
+        )
+    if not args.cluster_name:
+        return (
+            f"no cluster: monitoring:collection.clusterName is not set in {args.stack_file}; "
+            "set it to the EKS cluster's name to deploy the collector"
+        )
+    return None
+
+
+class MetricsCollection(pulumi.ComponentResource):
+    """Exporters, the Kubernetes provider and the collector of one stack."""
+
+    release_names: pulumi.Output[list[str]]
+    collector_role_arn: pulumi.Output[str] | None = None
+    scraper_arn: pulumi.Output[str] | None = None
+    scraper_role_arn: pulumi.Output[str] | None = None
+
+    def __init__(self, name: str, args: MetricsCollectionArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        reason = skip_reason(args)
+        # The component's own inputs make the choice and the scraped jobs visible in every plan and state.
+        super().__init__(
+            "monitoring:index:MetricsCollection",
+            name,
+            {"mode": args.mode, "skipped": reason or "", "scrapeConfig": args.scrape_config},
+            opts,
+        )
+        self.releases: list[k8s.helm.v3.Release] = []
+        if reason is not None or args.cluster_name is None:
+            pulumi.log.info(f"collection skipped: {reason}", resource=self)
+            self.release_names = pulumi.Output.from_input([])
+            self.register_outputs({"release_names": self.release_names})
+            return
+
+        cluster = aws.eks.get_cluster_output(name=args.cluster_name, opts=pulumi.InvokeOutputOptions(parent=self))
+        kubeconfig = args.kubeconfig or pulumi.Output.all(
+            cluster.endpoint, cluster.certificate_authorities[0].data
+        ).apply(lambda parts: eks_kubeconfig(args.cluster_name or "", parts[0], parts[1], args.region))
+        self.provider = k8s.Provider(f"{name}-k8s", kubeconfig=kubeconfig, opts=pulumi.ResourceOptions(parent=self))
+        in_cluster = pulumi.ResourceOptions(parent=self, providers={"kubernetes": self.provider})
+
+        self.namespace = k8s.core.v1.Namespace(
+            f"{name}-namespace",
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=args.namespace, labels={"app.kubernetes.io/part-of": name}),
+            opts=in_cluster,
+        )
+        for exporter in args.exporters:
+            self.releases.append(self._exporter(name, exporter, args, in_cluster))
+
+        if args.mode == "in-cluster":
+            agent = PrometheusAgent(
+                f"{name}-agent",
+                PrometheusAgentArgs(
+                    namespace=self.namespace.metadata.name,
+                    oidc_issuer_url=cluster.identities[0].oidcs[0].issuer,
+                    workspace_arn=args.workspace_arn,
+                    remote_write_url=args.remote_write_url,
+                    render_config=args.render_agent_config,
+                    role_name=f"{args.name_prefix}-collector",
+                    tags=args.tags,
+                ),
+                opts=in_cluster,
+            )
+            self.releases.append(agent.release)
+            self.collector_role_arn = agent.role_arn
+        else:
+            scraper = AmpManagedScraper(
+                f"{name}-managed",
+                AmpManagedScraperArgs(
+                    alias=f"{args.name_prefix}-scraper",
+                    cluster_name=args.cluster_name,
+                    cluster_arn=cluster.arn,
+                    authentication_mode=cluster.access_configs[0].authentication_mode,
+                    subnet_ids=args.subnet_ids,
+                    security_group_ids=args.security_group_ids,
+                    workspace_arn=args.workspace_arn,
+                    scrape_config=args.scrape_config,
+                    tags=args.tags,
+                ),
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+            self.scraper_arn = scraper.arn
+            self.scraper_role_arn = scraper.role_arn
+
+        self.release_names = pulumi.Output.all(*(release.name for release in self.releases))
+        self.register_outputs(
+            {
+                "release_names": self.release_names,
+                "collector_role_arn": self.collector_role_arn,
+                "scraper_arn": self.scraper_arn,
+                "scraper_role_arn": self.scraper_role_arn,
+            }
+        )
+
+    def _exporter(
+        self, name: str, exporter: ExporterRelease, args: MetricsCollectionArgs, opts: pulumi.ResourceOptions
+    ) -> k8s.helm.v3.Release:
+        depends_on: list[pulumi.Resource] = [self.namespace]
+        credentials = exporter.credentials
+        value = args.credentials.get(credentials.config_secret) if credentials else None
+        if credentials is not None and value is not None:
+            # string_data holds a secret Output: the provider stores and shows it encrypted.
+            secret = k8s.core.v1.Secret(
+                f"{name}-{exporter.release}-credentials",
+                metadata=k8s.meta.v1.ObjectMetaArgs(name=credentials.name, namespace=exporter.namespace),
+                type="Opaque",
+                string_data={credentials.key: value},
+                opts=opts,
+            )
+            depends_on.append(secret)
+        elif credentials is not None:
+            pulumi.log.info(
+                f"{exporter.release}: the config secret {credentials.config_secret} is not set; the exporter reads "
+                f"the existing Kubernetes Secret {exporter.namespace}/{credentials.name} (key {credentials.key})",
+                resource=self,
+            )
+        return k8s.helm.v3.Release(
+            f"{name}-{exporter.release}",
+            name=exporter.release,
+            chart=exporter.pin.chart,
+            version=exporter.pin.version,
+            repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=exporter.pin.repo),
+            namespace=exporter.namespace,
+            values=exporter.values,
+            opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=depends_on)),
+        )
