@@ -7,13 +7,17 @@ components it builds on; nothing below this module reads configuration.
 from __future__ import annotations
 
 import pulumi
+import pulumiverse_grafana as grafana
 
+from dashboards.context import DashboardContext
 from infra.alerting.alertmanager import render_alertmanager_definition
 from infra.collection.charts import exporter_releases
 from infra.collection.scrape_config import render_agent_config, render_scrape_config
 from infra.components.alertmanager import Alertmanager, AlertmanagerArgs
 from infra.components.amp import AmpWorkspace, AmpWorkspaceArgs, LabelSetLimitArgs
 from infra.components.collection import MetricsCollection, MetricsCollectionArgs
+from infra.components.grafana_dashboards import GrafanaDashboards, GrafanaDashboardsArgs
+from infra.components.grafana_datasource import GrafanaAmpDataSource, GrafanaAmpDataSourceArgs
 from infra.components.notifications import Notifications, NotificationsArgs, SlackChannelArgs
 from infra.config import StackConfig, load_stack_config
 
@@ -76,6 +80,59 @@ def declare_notifications(config: StackConfig, amp: AmpWorkspace) -> Notificatio
     return notifications
 
 
+def declare_grafana(config: StackConfig, amp: AmpWorkspace) -> None:
+    """The AMP data source, the environment's folder and dashboards in Grafana Cloud."""
+    spec = config.settings.grafana
+    secrets = config.secrets
+    provider = grafana.Provider(
+        "grafana",
+        url=spec.url,
+        auth=secrets.grafana_auth,
+        # Only stack-level resources (plugin installation) need the Cloud token.
+        cloud_access_policy_token=secrets.grafana_cloud_access_policy_token,
+    )
+    context = DashboardContext.from_settings(config.settings)
+    # Installing a plugin goes through the Cloud API: without the access-policy
+    # token the install would fail at deploy time, so the plan skips it and says so.
+    install_on = spec.stack_slug if secrets.grafana_cloud_access_policy_token is not None else None
+    if spec.stack_slug and install_on is None:
+        pulumi.log.warn(
+            f"grafana.stackSlug is set but monitoring:grafanaCloudAccessPolicyToken is not: the AMP plugin is not "
+            f"installed from code; install it once in Grafana Cloud or set the token with "
+            f"`pulumi config set --secret monitoring:grafanaCloudAccessPolicyToken <token> --stack {config.stack}`"
+        )
+    datasource = GrafanaAmpDataSource(
+        "grafana-amp",
+        GrafanaAmpDataSourceArgs(
+            name=f"AMP ({config.environment})",
+            uid=context.datasource_uid,
+            workspace_arn=amp.arn,
+            prometheus_endpoint=amp.prometheus_endpoint,
+            region=config.aws_region,
+            grafana_aws_account_id=spec.aws_account_id,
+            external_id=spec.external_id,
+            role_name=f"{config.name_prefix}-grafana-amp-query",
+            provider=provider,
+            tags=config.tags("grafana"),
+            plugin_version=spec.amp_plugin_version,
+            install_plugin_on_stack=install_on,
+        ),
+    )
+    dashboards = GrafanaDashboards(
+        "grafana-dashboards",
+        GrafanaDashboardsArgs(
+            folder_uid=config.name_prefix,
+            folder_title=spec.folder_title or f"Screener monitoring ({config.environment})",
+            context=context,
+            provider=provider,
+        ),
+        opts=pulumi.ResourceOptions(depends_on=[datasource]),
+    )
+    pulumi.export("grafana_datasource_uid", datasource.uid)
+    pulumi.export("grafana_folder_url", dashboards.folder_url)
+    pulumi.export("grafana_dashboard_urls", dashboards.dashboard_urls)
+
+
 def declare_collection(config: StackConfig, amp: AmpWorkspace) -> MetricsCollection:
     """Exporters and the collector (managed scraper or in-cluster agent) that feed the workspace."""
     spec = config.settings.collection
@@ -122,6 +179,7 @@ def declare(config: StackConfig) -> None:
     # --- collection (issue 6) ---
     declare_collection(config, amp)
     # --- Grafana (issue 4) ---
+    declare_grafana(config, amp)
     # --- synthetic checks (issue 5) ---
     del amp  # used by the components above as they land
 

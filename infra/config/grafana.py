@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, field_validator, model_validator
 
 from infra.config.base import HttpsUrl, Section
+
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 
 class MaintenanceWindow(Section):
@@ -12,8 +16,34 @@ class MaintenanceWindow(Section):
 
     weekdays: tuple[str, ...] = Field(default=("saturday",), min_length=1)
     start_time: str = Field(default="02:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
-    end_time: str = Field(default="04:00", pattern=r"^([01]\d|2[0-4]):[0-5]\d$")
-    location: str = Field(default="UTC")
+    end_time: str = Field(default="04:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$|^24:00$")
+    location: str = Field(default="UTC", description="IANA time zone of start and end, e.g. Asia/Seoul")
+
+    @field_validator("weekdays")
+    @classmethod
+    def _weekdays_are_names(cls, weekdays: tuple[str, ...]) -> tuple[str, ...]:
+        for day in weekdays:
+            if day not in WEEKDAYS:
+                raise ValueError(f"'{day}' is not a weekday; use lower-case names: {', '.join(WEEKDAYS)}")
+        return weekdays
+
+    @field_validator("location")
+    @classmethod
+    def _location_is_a_time_zone(cls, location: str) -> str:
+        try:
+            ZoneInfo(location)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"'{location}' is not an IANA time zone (e.g. UTC, Asia/Seoul)") from None
+        return location
+
+    @model_validator(mode="after")
+    def _window_is_not_empty(self) -> MaintenanceWindow:
+        # Grafana's time intervals do not wrap past midnight; a night window is two entries.
+        if self.start_time >= self.end_time:
+            raise ValueError(
+                f"startTime {self.start_time} must be before endTime {self.end_time} (windows cannot cross midnight)"
+            )
+        return self
 
 
 class GrafanaSpec(Section):
@@ -31,3 +61,11 @@ class GrafanaSpec(Section):
     )
     folder_title: str | None = Field(default=None, description="defaults to 'Screener monitoring (<env>)'")
     maintenance: MaintenanceWindow | None = None
+    amp_plugin_version: str = Field(
+        default="3.3.5",
+        pattern=r"^\d+\.\d+\.\d+$",
+        description="version of grafana-amazonprometheus-datasource; pinned so that 'latest' never shows as drift",
+    )
+    no_data_for_minutes: int = Field(
+        default=10, ge=2, le=120, description="how long AMP may return no data at all before Grafana alerts"
+    )

@@ -1,0 +1,292 @@
+"""Small typed factories every dashboard is built from (one look for every panel).
+
+Every panel and query reads from `${datasource}`, so a dashboard can be pointed
+at another Prometheus-compatible source without editing it; every panel has a
+description, a unit and, where the alert rules have one, the same threshold.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from grafana_foundation_sdk.builders.common import (
+    GraphThresholdsStyleConfig,
+    ReduceDataOptions,
+    StackingConfig,
+    VizLegendOptions,
+)
+from grafana_foundation_sdk.builders.dashboard import (
+    Dashboard,
+    DashboardLink,
+    DatasourceVariable,
+    QueryVariable,
+    Row,
+    ThresholdsConfig,
+)
+from grafana_foundation_sdk.builders.prometheus import Dataquery
+from grafana_foundation_sdk.builders.stat import Panel as Stat
+from grafana_foundation_sdk.builders.table import Panel as Table
+from grafana_foundation_sdk.builders.timeseries import Panel as Timeseries
+from grafana_foundation_sdk.cog.encoder import JSONEncoder
+from grafana_foundation_sdk.models.common import (
+    BigValueGraphMode,
+    DataSourceRef,
+    GraphThresholdsStyleMode,
+    LegendDisplayMode,
+    LegendPlacement,
+    StackingMode,
+)
+from grafana_foundation_sdk.models.dashboard import (
+    DashboardCursorSync,
+    DashboardLinkType,
+    Threshold,
+    ThresholdsMode,
+    VariableOption,
+    VariableRefresh,
+    VariableSort,
+)
+from grafana_foundation_sdk.models.prometheus import PromQueryFormat
+
+from dashboards.context import AMP_DATASOURCE_TYPE, DashboardContext
+
+REFRESH = "30s"
+TAG = "screener"
+DATASOURCE = DataSourceRef(type_val=AMP_DATASOURCE_TYPE, uid="${datasource}")
+# Label matchers shared by every query: the scrape attaches `env` and `service`.
+ENV = 'env=~"$env"'
+APP = 'env=~"$env", service=~"$service"'
+# Grafana widens this to at least four scrape intervals, so rate() never sees one sample.
+RATE = "$__rate_interval"
+
+GREEN, YELLOW, RED = "green", "yellow", "red"
+
+
+# --- thresholds -----------------------------------------------------------------
+
+
+def above(warning: float | None, critical: float) -> ThresholdsConfig:
+    """Green below `warning`, yellow up to `critical`, red above (latency, error ratio, usage)."""
+    steps = [Threshold(value=None, color=GREEN)]
+    if warning is not None:
+        steps.append(Threshold(value=warning, color=YELLOW))
+    steps.append(Threshold(value=critical, color=RED))
+    return ThresholdsConfig().mode(ThresholdsMode.ABSOLUTE).steps(steps)
+
+
+def neutral() -> ThresholdsConfig:
+    """One colour: a value with no alert behind it should not look green or red."""
+    return ThresholdsConfig().mode(ThresholdsMode.ABSOLUTE).steps([Threshold(value=None, color="text")])
+
+
+def below(critical: float, warning: float | None = None) -> ThresholdsConfig:
+    """Red below `critical`, yellow up to `warning`, green above (hit ratio, budget left)."""
+    steps = [Threshold(value=None, color=RED)]
+    if warning is not None:
+        steps.append(Threshold(value=critical, color=YELLOW))
+        steps.append(Threshold(value=warning, color=GREEN))
+    else:
+        steps.append(Threshold(value=critical, color=GREEN))
+    return ThresholdsConfig().mode(ThresholdsMode.ABSOLUTE).steps(steps)
+
+
+# --- queries ----------------------------------------------------------------------
+
+
+def query(expr: str, legend: str = "", *, ref: str = "A", instant: bool = False, table: bool = False) -> Dataquery:
+    built = Dataquery().expr(expr).ref_id(ref).datasource(DATASOURCE)
+    if legend:
+        built = built.legend_format(legend)
+    if instant:
+        built = built.instant()
+    if table:
+        built = built.format(PromQueryFormat.TABLE)
+    return built
+
+
+def _require_queries(title: str, queries: Sequence[Dataquery]) -> None:
+    if not queries:
+        raise ValueError(f"panel '{title}' needs at least one query")
+
+
+# --- panels -----------------------------------------------------------------------
+
+
+def timeseries(
+    title: str,
+    description: str,
+    unit: str,
+    *queries: Dataquery,
+    thresholds: ThresholdsConfig | None = None,
+    min_value: float | None = None,
+    max_value: float | None = None,
+    stacked: bool = False,
+    width: int = 12,
+    height: int = 8,
+) -> Timeseries:
+    panel = (
+        Timeseries()
+        .title(title)
+        .description(description)
+        .datasource(DATASOURCE)
+        .unit(unit)
+        .span(width)
+        .height(height)
+        .fill_opacity(10)
+        .line_width(1)
+        .legend(VizLegendOptions().display_mode(LegendDisplayMode.LIST).placement(LegendPlacement.BOTTOM))
+    )
+    if thresholds is not None:
+        # Draw the alert threshold on the graph: one glance tells how close we are.
+        panel = panel.thresholds(thresholds).thresholds_style(
+            GraphThresholdsStyleConfig().mode(GraphThresholdsStyleMode.DASHED)
+        )
+    if min_value is not None:
+        panel = panel.min(min_value)
+    if max_value is not None:
+        panel = panel.max(max_value)
+    if stacked:
+        panel = panel.stacking(StackingConfig().mode(StackingMode.NORMAL))
+    _require_queries(title, queries)
+    for target in queries:
+        panel = panel.with_target(target)
+    return panel
+
+
+def stat(
+    title: str,
+    description: str,
+    unit: str,
+    *queries: Dataquery,
+    thresholds: ThresholdsConfig | None = None,
+    decimals: int | None = None,
+    width: int = 6,
+    height: int = 4,
+) -> Stat:
+    panel = (
+        Stat()
+        .title(title)
+        .description(description)
+        .datasource(DATASOURCE)
+        .unit(unit)
+        .span(width)
+        .height(height)
+        .graph_mode(BigValueGraphMode.AREA)
+    )
+    panel = panel.thresholds(thresholds if thresholds is not None else neutral()).reduce_options(
+        ReduceDataOptions().calcs(["lastNotNull"]).values(False)
+    )
+    if decimals is not None:
+        panel = panel.decimals(decimals)
+    _require_queries(title, queries)
+    for target in queries:
+        panel = panel.with_target(target)
+    return panel
+
+
+def table(title: str, description: str, unit: str, *queries: Dataquery, width: int = 12, height: int = 8) -> Table:
+    """A ranked table of instant values (top-N panels)."""
+    panel = Table().title(title).description(description).datasource(DATASOURCE).unit(unit).span(width).height(height)
+    _require_queries(title, queries)
+    for target in queries:
+        panel = panel.with_target(target)
+    return panel
+
+
+# --- dashboard --------------------------------------------------------------------
+
+
+def datasource_variable(ctx: DashboardContext) -> DatasourceVariable:
+    return (
+        DatasourceVariable("datasource")
+        .label("Data source")
+        .description("AMP workspace of this environment")
+        .type(AMP_DATASOURCE_TYPE)
+        .current(VariableOption(selected=True, text=ctx.datasource_uid, value=ctx.datasource_uid))
+    )
+
+
+def env_variable() -> QueryVariable:
+    # Each workspace holds one environment; 'All' also keeps panels working for
+    # series that a scrape left without the label.
+    return (
+        QueryVariable("env")
+        .label("Environment")
+        .description("`env` label attached at scrape time")
+        .datasource(DATASOURCE)
+        .query("label_values(up, env)")
+        .refresh(VariableRefresh.ON_DASHBOARD_LOAD)
+        .sort(VariableSort.ALPHABETICAL_ASC)
+        .include_all(True)
+        .all_value(".*")
+        .current(VariableOption(selected=True, text="All", value="$__all"))
+    )
+
+
+def service_variable(anchor_metric: str, defaults: Sequence[str], label: str = "service") -> QueryVariable:
+    """Services that expose `anchor_metric`; defaults to the catalog's services of the dashboard's kind."""
+    current = (
+        VariableOption(selected=True, text=list(defaults), value=list(defaults))
+        if defaults
+        else VariableOption(selected=True, text="All", value="$__all")
+    )
+    return (
+        QueryVariable("service")
+        .label("Service")
+        .description(f"`{label}` label of the series of {anchor_metric}")
+        .datasource(DATASOURCE)
+        .query(f"label_values({anchor_metric}{{{ENV}}}, {label})")
+        .refresh(VariableRefresh.ON_TIME_RANGE_CHANGED)
+        .sort(VariableSort.ALPHABETICAL_ASC)
+        .multi(True)
+        .include_all(True)
+        .all_value(".*")
+        .current(current)
+    )
+
+
+def dashboard(ctx: DashboardContext, slug: str, title: str, description: str) -> Dashboard:
+    return (
+        Dashboard(f"Screener · {title}")
+        .uid(ctx.uid(slug))
+        .description(description)
+        .tags([TAG, ctx.environment, "managed-by-pulumi"])
+        .refresh(REFRESH)
+        .time("now-6h", "now")
+        .timezone("browser")
+        .tooltip(DashboardCursorSync.CROSSHAIR)
+        .readonly()
+        .link(
+            DashboardLink("Screener dashboards")
+            .type(DashboardLinkType.DASHBOARDS)
+            .tags([TAG])
+            .as_dropdown(True)
+            .include_vars(True)
+            .keep_time(True)
+        )
+        .with_variable(datasource_variable(ctx))
+        .with_variable(env_variable())
+    )
+
+
+def row(title: str) -> Row:
+    return Row(title)
+
+
+def render(board: Dashboard) -> dict[str, Any]:
+    """The dashboard's JSON model, with panel IDs numbered in reading order (stable diffs)."""
+    model: dict[str, Any] = json.loads(JSONEncoder(sort_keys=True).encode(board.build()))
+    next_id = 1
+    for panel in model.get("panels", []):
+        panel["id"] = next_id
+        next_id += 1
+        for nested in panel.get("panels", []):
+            nested["id"] = next_id
+            next_id += 1
+    return model
+
+
+def to_json(model: dict[str, Any]) -> str:
+    """The text uploaded to Grafana and pinned in the golden files."""
+    return json.dumps(model, indent=2, sort_keys=True) + "\n"

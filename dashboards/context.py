@@ -1,0 +1,50 @@
+"""What a dashboard needs to know about one stack: names, thresholds, SLOs and services."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from infra.config.alerting import SloSpec, Thresholds
+from infra.config.core import ServiceSpec
+from infra.config.model import StackInput
+
+AMP_DATASOURCE_TYPE = "grafana-amazonprometheus-datasource"
+
+
+def amp_datasource_uid(name_prefix: str) -> str:
+    """The AMP data source's UID; dashboards default their `$datasource` to it."""
+    return f"{name_prefix}-amp"
+
+
+def dashboard_uid(name_prefix: str, slug: str) -> str:
+    """Stable dashboard UID (links and bookmarks survive every redeploy): `<platform>-<env>-<slug>`."""
+    return f"{name_prefix}-{slug}"
+
+
+@dataclass(frozen=True)
+class DashboardContext:
+    environment: str
+    name_prefix: str
+    datasource_uid: str
+    thresholds: Thresholds
+    slo: SloSpec
+    services: tuple[ServiceSpec, ...]
+
+    def uid(self, slug: str) -> str:
+        return dashboard_uid(self.name_prefix, slug)
+
+    def services_of(self, *kinds: str) -> tuple[str, ...]:
+        """Names of the catalog's services of these kinds, as their `service` label reads."""
+        return tuple(service.name for service in self.services if service.kind in kinds)
+
+    @classmethod
+    def from_settings(cls, settings: StackInput) -> DashboardContext:
+        name_prefix = f"{settings.platform}-{settings.environment}"
+        return cls(
+            environment=settings.environment,
+            name_prefix=name_prefix,
+            datasource_uid=amp_datasource_uid(name_prefix),
+            thresholds=settings.thresholds,
+            slo=settings.slo,
+            services=settings.services,
+        )

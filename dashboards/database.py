@@ -1,0 +1,189 @@
+"""Database: the app's connection pool and queries, and PostgreSQL as postgres_exporter sees it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dashboards.common import (
+    APP,
+    ENV,
+    RATE,
+    above,
+    dashboard,
+    query,
+    render,
+    row,
+    service_variable,
+    stat,
+    timeseries,
+)
+from dashboards.context import DashboardContext
+
+SLUG = "database"
+TITLE = "Database"
+
+
+def build(ctx: DashboardContext) -> dict[str, Any]:
+    t = ctx.thresholds
+    pool_ratio = t.db_pool_utilization_percent / 100
+    server_ratio = t.db_server_connections_percent / 100
+    board = (
+        dashboard(ctx, SLUG, TITLE, "SQLAlchemy pool and query latency from the API; PostgreSQL from its exporter.")
+        .with_variable(service_variable("db_connections_active", ctx.services_of("api")))
+        .with_row(row("Connections"))
+        .with_panel(
+            stat(
+                "Pool utilization",
+                f"Checked-out share of the app's connection pool; the alert fires above "
+                f"{t.db_pool_utilization_percent:g} %.",
+                "percentunit",
+                query(
+                    f"sum(db_connections_active{{{APP}}}) / "
+                    f"(sum(db_connections_active{{{APP}}}) + sum(db_connections_idle{{{APP}}}))",
+                    instant=True,
+                ),
+                thresholds=above(pool_ratio * 0.8, pool_ratio),
+            )
+        )
+        .with_panel(
+            stat(
+                "Server connections",
+                f"Backends over max_connections; the alert fires above {t.db_server_connections_percent:g} %.",
+                "percentunit",
+                query(
+                    f"sum(pg_stat_activity_count{{{ENV}}}) / max(pg_settings_max_connections{{{ENV}}})", instant=True
+                ),
+                thresholds=above(server_ratio * 0.8, server_ratio),
+            )
+        )
+        .with_panel(
+            stat(
+                "Replication lag",
+                f"How far the replica is behind the primary; the alert fires above {t.replication_lag_seconds} s.",
+                "s",
+                query(f"max(pg_replication_lag_seconds{{{ENV}}})", instant=True),
+                thresholds=above(t.replication_lag_seconds / 2, t.replication_lag_seconds),
+            )
+        )
+        .with_panel(
+            stat(
+                "PostgreSQL up",
+                "1 when postgres_exporter reaches the server.",
+                "bool",
+                query(f"min(pg_up{{{ENV}}})", instant=True),
+            )
+        )
+        .with_panel(
+            timeseries(
+                "App pool: active and idle",
+                "Connections checked out of (active) and waiting in (idle) the SQLAlchemy pool.",
+                "short",
+                query(f"sum(db_connections_active{{{APP}}})", "active", ref="A"),
+                query(f"sum(db_connections_idle{{{APP}}})", "idle", ref="B"),
+                stacked=True,
+                min_value=0,
+            )
+        )
+        .with_panel(
+            timeseries(
+                "Server connections by state",
+                "PostgreSQL backends by state (active, idle, idle in transaction).",
+                "short",
+                query(f"sum by (state) (pg_stat_activity_count{{{ENV}}})", "{{state}}", ref="A"),
+                query(f"max(pg_settings_max_connections{{{ENV}}})", "max_connections", ref="B"),
+                min_value=0,
+            )
+        )
+        .with_row(row("Queries"))
+        .with_panel(
+            timeseries(
+                "Query duration p95 by operation and table",
+                "95th percentile of query duration from the app's histogram.",
+                "s",
+                query(
+                    "histogram_quantile(0.95, sum by (operation, table, le) "
+                    f"(rate(db_query_duration_seconds_bucket{{{APP}}}[{RATE}])))",
+                    "{{operation}} {{table}}",
+                ),
+                min_value=0,
+            )
+        )
+        .with_panel(
+            timeseries(
+                "Query duration p99 by operation and table",
+                "99th percentile of query duration from the app's histogram.",
+                "s",
+                query(
+                    "histogram_quantile(0.99, sum by (operation, table, le) "
+                    f"(rate(db_query_duration_seconds_bucket{{{APP}}}[{RATE}])))",
+                    "{{operation}} {{table}}",
+                ),
+                min_value=0,
+            )
+        )
+        .with_panel(
+            timeseries(
+                "Slow queries per minute",
+                f"Queries slower than 1 s, per minute; the alert fires above {t.slow_queries_per_minute:g} per minute.",
+                "short",
+                query(
+                    f"sum by (operation, table) (rate(db_slow_queries_total{{{APP}}}[{RATE}])) * 60",
+                    "{{operation}} {{table}}",
+                ),
+                thresholds=above(None, t.slow_queries_per_minute),
+                min_value=0,
+            )
+        )
+        .with_panel(
+            timeseries(
+                "Query errors",
+                "Failed queries per second by operation and error type.",
+                "ops",
+                query(
+                    f"sum by (operation, error_type) (rate(db_query_errors_total{{{APP}}}[{RATE}]))",
+                    "{{operation}} {{error_type}}",
+                ),
+                min_value=0,
+            )
+        )
+        .with_row(row("Server"))
+        .with_panel(
+            timeseries(
+                "Database size",
+                "On-disk size of each database.",
+                "bytes",
+                query(f"sum by (datname) (pg_database_size_bytes{{{ENV}}})", "{{datname}}"),
+                min_value=0,
+            )
+        )
+        .with_panel(
+            timeseries(
+                "Database growth over 24 h",
+                "Change in size over the previous day; a jump points at a runaway table or missing vacuum.",
+                "bytes",
+                query(f"sum by (datname) (delta(pg_database_size_bytes{{{ENV}}}[1d]))", "{{datname}}"),
+            )
+        )
+        .with_panel(
+            timeseries(
+                "Replication lag",
+                f"Replica lag behind the primary; dashed line at the {t.replication_lag_seconds} s alert.",
+                "s",
+                query(f"max by (instance) (pg_replication_lag_seconds{{{ENV}}})", "{{instance}}"),
+                thresholds=above(None, t.replication_lag_seconds),
+                min_value=0,
+            )
+        )
+        .with_panel(
+            timeseries(
+                "Transactions and deadlocks",
+                "Commits, rollbacks and deadlocks per second.",
+                "ops",
+                query(f"sum(rate(pg_stat_database_xact_commit{{{ENV}}}[{RATE}]))", "commits", ref="A"),
+                query(f"sum(rate(pg_stat_database_xact_rollback{{{ENV}}}[{RATE}]))", "rollbacks", ref="B"),
+                query(f"sum(rate(pg_stat_database_deadlocks{{{ENV}}}[{RATE}]))", "deadlocks", ref="C"),
+                min_value=0,
+            )
+        )
+    )
+    return render(board)

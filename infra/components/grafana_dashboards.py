@@ -1,0 +1,71 @@
+"""One Grafana folder per environment and every registered dashboard in it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+import pulumiverse_grafana as grafana
+
+from dashboards.common import to_json
+from dashboards.context import DashboardContext
+from dashboards.registry import DASHBOARDS, DashboardSpec
+
+
+@dataclass
+class GrafanaDashboardsArgs:
+    folder_uid: str
+    folder_title: str
+    context: DashboardContext
+    provider: grafana.Provider
+    dashboards: tuple[DashboardSpec, ...] = DASHBOARDS
+
+
+class GrafanaDashboards(pulumi.ComponentResource):
+    """The environment's folder and its dashboards, uploaded from the Python builders."""
+
+    folder_uid: pulumi.Output[str]
+    folder_url: pulumi.Output[str]
+    dashboard_urls: dict[str, pulumi.Output[str]]
+    dashboard_uids: dict[str, pulumi.Output[str]]
+
+    def __init__(self, name: str, args: GrafanaDashboardsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("monitoring:index:GrafanaDashboards", name, None, opts)
+        on_grafana = pulumi.ResourceOptions(parent=self, provider=args.provider)
+
+        self.folder = grafana.oss.Folder(
+            f"{name}-folder",
+            uid=args.folder_uid,
+            title=args.folder_title,
+            # Someone may have saved their own dashboards or alert rules here;
+            # deleting the stack must not take those with it.
+            prevent_destroy_if_not_empty=True,
+            opts=on_grafana,
+        )
+
+        self.dashboards: dict[str, grafana.oss.Dashboard] = {}
+        for spec in args.dashboards:
+            model = spec.build(args.context)
+            self.dashboards[spec.slug] = grafana.oss.Dashboard(
+                f"{name}-{spec.slug}",
+                folder=self.folder.uid,
+                config_json=to_json(model),
+                message="Deployed by Pulumi (monitoring project)",
+                # Code is the source of truth: an edit saved in the UI is replaced
+                # on the next deploy instead of failing it with a version conflict.
+                overwrite=True,
+                opts=on_grafana,
+            )
+
+        self.folder_uid = self.folder.uid
+        self.folder_url = self.folder.url
+        self.dashboard_urls = {slug: board.url for slug, board in self.dashboards.items()}
+        self.dashboard_uids = {slug: board.uid for slug, board in self.dashboards.items()}
+        self.register_outputs(
+            {
+                "folder_uid": self.folder_uid,
+                "folder_url": self.folder_url,
+                "dashboard_urls": self.dashboard_urls,
+                "dashboard_uids": self.dashboard_uids,
+            }
+        )

@@ -1,0 +1,149 @@
+"""The AMP data source in Grafana Cloud, and the AWS role Grafana assumes to query AMP."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+import pulumiverse_grafana as grafana
+
+AMP_PLUGIN = "grafana-amazonprometheus-datasource"
+# Read-only query actions: the data source never writes rules or silences
+# (rules and Alertmanager are managed by code in the AMP component).
+AMP_QUERY_ACTIONS = ("aps:QueryMetrics", "aps:GetSeries", "aps:GetLabels", "aps:GetMetricMetadata")
+
+
+@dataclass
+class GrafanaAmpDataSourceArgs:
+    name: pulumi.Input[str]
+    uid: str
+    workspace_arn: pulumi.Input[str]
+    prometheus_endpoint: pulumi.Input[str]
+    region: str
+    grafana_aws_account_id: str
+    external_id: str
+    role_name: str
+    provider: grafana.Provider
+    tags: Mapping[str, str]
+    plugin_version: str
+    # Plugin installation goes through the Cloud API: it needs the stack slug
+    # and a provider that holds a Cloud access-policy token.
+    install_plugin_on_stack: str | None = None
+
+
+def trust_policy(grafana_aws_account_id: str, external_id: str) -> str:
+    """Only Grafana Cloud's account may assume the role, and only with this stack's external ID."""
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Sid": "GrafanaCloudAssumesWithExternalId",
+                    "Effect": "Allow",
+                    "Principal": {"AWS": f"arn:aws:iam::{grafana_aws_account_id}:root"},
+                    "Action": "sts:AssumeRole",
+                    # The external ID is what stops another Grafana Cloud tenant from
+                    # pointing its own data source at this role (confused deputy).
+                    "Condition": {"StringEquals": {"sts:ExternalId": external_id}},
+                }
+            ],
+        },
+        sort_keys=True,
+    )
+
+
+def query_policy(workspace_arn: str) -> str:
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Sid": "QueryThisWorkspaceOnly",
+                    "Effect": "Allow",
+                    "Action": list(AMP_QUERY_ACTIONS),
+                    "Resource": workspace_arn,
+                }
+            ],
+        },
+        sort_keys=True,
+    )
+
+
+def amp_json_data(role_arn: str, region: str) -> str:
+    return json.dumps(
+        {
+            "sigV4Auth": True,
+            # Grafana Cloud signs with its own AWS identity and assumes our role:
+            # no AWS key is ever stored in Grafana.
+            "sigV4AuthType": "grafana_assume_role",
+            "sigV4AssumeRoleArn": role_arn,
+            "sigV4Region": region,
+            # POST keeps long PromQL (SLO burn rates) out of URL length limits.
+            "httpMethod": "POST",
+            # Rules live in AMP and are managed by code; the UI must not edit them.
+            "manageAlerts": False,
+            "timeInterval": "30s",
+        },
+        sort_keys=True,
+    )
+
+
+class GrafanaAmpDataSource(pulumi.ComponentResource):
+    """An IAM role Grafana Cloud assumes to query one AMP workspace, and the data source using it."""
+
+    uid: pulumi.Output[str]
+    role_arn: pulumi.Output[str]
+
+    def __init__(self, name: str, args: GrafanaAmpDataSourceArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("monitoring:index:GrafanaAmpDataSource", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+
+        self.role = aws.iam.Role(
+            f"{name}-role",
+            name=args.role_name,
+            description="Assumed by Grafana Cloud to query the AMP workspace",
+            assume_role_policy=trust_policy(args.grafana_aws_account_id, args.external_id),
+            # Grafana assumes for one query burst; an hour is the shortest AWS allows.
+            max_session_duration=3600,
+            tags=dict(args.tags),
+            opts=child,
+        )
+        self.query_policy = aws.iam.RolePolicy(
+            f"{name}-query",
+            role=self.role.id,
+            policy=pulumi.Output.from_input(args.workspace_arn).apply(query_policy),
+            opts=child,
+        )
+
+        grafana_child = pulumi.ResourceOptions(parent=self, provider=args.provider)
+        depends: list[pulumi.Resource] = [self.query_policy]
+        self.plugin: grafana.cloud.PluginInstallation | None = None
+        if args.install_plugin_on_stack:
+            self.plugin = grafana.cloud.PluginInstallation(
+                f"{name}-plugin",
+                stack_slug=args.install_plugin_on_stack,
+                slug=AMP_PLUGIN,
+                version=args.plugin_version,
+                opts=grafana_child,
+            )
+            depends.append(self.plugin)
+
+        self.data_source = grafana.oss.DataSource(
+            f"{name}-datasource",
+            name=args.name,
+            uid=args.uid,
+            type=AMP_PLUGIN,
+            # The plugin wants the workspace endpoint and appends api/v1/... itself.
+            url=pulumi.Output.from_input(args.prometheus_endpoint).apply(lambda url: url.rstrip("/")),
+            access_mode="proxy",
+            json_data_encoded=self.role.arn.apply(lambda arn: amp_json_data(arn, args.region)),
+            # The role must allow the query before Grafana runs its health check.
+            opts=pulumi.ResourceOptions(parent=self, provider=args.provider, depends_on=depends),
+        )
+
+        self.uid = self.data_source.uid
+        self.role_arn = self.role.arn
+        self.register_outputs({"uid": self.uid, "role_arn": self.role_arn})
