@@ -2,7 +2,9 @@
 
 Prints the resource tree and the stack outputs, and writes
 build/<stack>/plan.json plus every uploaded document as a plain file.
-Exits 2 on a configuration error, 1 on any other program error.
+Then runs the policy pack (policies/) over the plan and prints what it finds.
+Exits 2 on a configuration error, 3 on a mandatory policy violation,
+1 on any other program error.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from typing import Any
 from infra.config import ConfigError
 from planner.artifacts import write_artifacts
 from planner.engine import Plan, PlannedResource, run_stack
+from planner.policy_check import check_plan, format_report
 from planner.stackfile import REPO_ROOT
 
 _SKIPPED_INPUTS = {"tags", "tagsAll", "__defaults"}
@@ -127,6 +130,16 @@ def main(argv: list[str] | None = None) -> int:
         f"\n{args.stack}: {custom} resources in {len(plan.resources) - custom} components; "
         f"wrote {out_dir / 'plan.json'} and {len(artifacts)} artifact(s)"
     )
+
+    policy_report = check_plan(plan)
+    print("\n" + format_report(plan, policy_report))
+    if policy_report.blocking:
+        print(
+            f"error: {len(policy_report.blocking)} mandatory policy violation(s) in stack {args.stack}; "
+            "`pulumi preview --policy-pack policies` would refuse this change (see above for each fix)",
+            file=sys.stderr,
+        )
+        return 3
     return 0
 
 

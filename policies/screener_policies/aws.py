@@ -1,0 +1,230 @@
+"""Policies on AWS resources: SNS encryption and access, IAM scope, AMP retention and protection, tags."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from pulumi_policy import ResourceValidationArgs, ResourceValidationPolicy
+
+from screener_policies.common import (
+    PROD,
+    REQUIRED_TAGS,
+    action_matches,
+    actions,
+    allows,
+    as_list,
+    condition_values,
+    environment_of,
+    is_mapping,
+    service_principals,
+    statements,
+    validation,
+)
+from screener_policies.taggable_aws import TAGGABLE_AWS_TYPES
+
+SNS_TOPIC = "aws:sns/topic:Topic"
+SNS_TOPIC_POLICY = "aws:sns/topicPolicy:TopicPolicy"
+AMP_WORKSPACE = "aws:amp/workspace:Workspace"
+AMP_WORKSPACE_CONFIGURATION = "aws:amp/workspaceConfiguration:WorkspaceConfiguration"
+MIN_RETENTION_DAYS = 15
+
+# Identity policies the program can attach, and where their documents sit.
+_IAM_DOCUMENT_INPUTS = {
+    "aws:iam/policy:Policy": "policy",
+    "aws:iam/rolePolicy:RolePolicy": "policy",
+    "aws:iam/userPolicy:UserPolicy": "policy",
+    "aws:iam/groupPolicy:GroupPolicy": "policy",
+}
+# Services whose resources (the AMP workspace, the alert topics) this stack
+# creates, so a grant on them can always name the ARN.
+_KNOWN_ARN_SERVICES = ("aps:", "sns:")
+# Actions of those services that IAM only accepts on Resource "*".
+_NO_RESOURCE_LEVEL = (
+    "aps:List*",
+    "aps:CreateWorkspace",
+    "aps:GetDefaultScraperConfiguration",
+    "sns:List*",
+    "sns:CreatePlatformApplication",
+    "sns:*SMS*",
+    "sns:*PhoneNumber*",
+)
+
+
+def _iam_documents(args: ResourceValidationArgs) -> Iterator[tuple[str, Any]]:
+    key = _IAM_DOCUMENT_INPUTS.get(args.resource_type)
+    if key is not None and args.props.get(key) is not None:
+        yield key, args.props[key]
+    if args.resource_type == "aws:iam/role:Role":
+        for index, inline in enumerate(as_list(args.props.get("inlinePolicies"))):
+            if is_mapping(inline) and inline.get("policy"):
+                yield f"inlinePolicies[{index}] '{inline.get('name')}'", inline["policy"]
+
+
+def _parsed(where: str, document: Any) -> tuple[list[Mapping[str, Any]], str | None]:
+    try:
+        return statements(document), None
+    except ValueError as error:  # json.JSONDecodeError is a ValueError
+        return [], f"{where}: the policy document does not parse ({error}). Fix: build it with json.dumps."
+
+
+@validation
+def iam_no_wildcard_action(args: ResourceValidationArgs) -> Iterator[str]:
+    for where, document in _iam_documents(args):
+        found, error = _parsed(where, document)
+        if error:
+            yield error
+        for index, statement in enumerate(found):
+            if not allows(statement):
+                continue
+            label = f"{where} statement {statement.get('Sid') or index}"
+            if statement.get("NotAction") is not None:
+                yield (f"{label}: Allow with NotAction grants every other action. Fix: list the actions allowed.")
+            wild = [a for a in actions(statement) if a == "*" or a.endswith(":*")]
+            if wild:
+                yield (
+                    f"{label}: allows {', '.join(wild)}. Fix: list the actions the component needs "
+                    "(e.g. aps:RemoteWrite, aps:QueryMetrics, sns:Publish)."
+                )
+
+
+@validation
+def iam_no_wildcard_resource_for_known_arns(args: ResourceValidationArgs) -> Iterator[str]:
+    for where, document in _iam_documents(args):
+        found, _ = _parsed(where, document)  # iam-no-wildcard-action reports a parse error
+        for index, statement in enumerate(found):
+            if not allows(statement) or "*" not in [str(r) for r in as_list(statement.get("Resource"))]:
+                continue
+            scoped = [
+                a
+                for a in actions(statement)
+                if a.lower().startswith(_KNOWN_ARN_SERVICES)
+                and not any(action_matches(pattern, a) for pattern in _NO_RESOURCE_LEVEL)
+            ]
+            if scoped:
+                yield (
+                    f'{where} statement {statement.get("Sid") or index}: {", ".join(scoped)} on Resource "*", '
+                    "but this stack knows the workspace and topic ARNs. Fix: set Resource to the AMP workspace "
+                    "ARN or the alert topic ARN."
+                )
+
+
+@validation
+def sns_topic_customer_managed_key(args: ResourceValidationArgs) -> Iterator[str]:
+    if args.resource_type != SNS_TOPIC:
+        return
+    key = args.props.get("kmsMasterKeyId")
+    topic = args.props.get("name") or args.name
+    if not key:
+        yield (
+            f"SNS topic '{topic}' is not encrypted. Fix: set kms_master_key_id to the stack's "
+            "customer-managed KMS key (its policy must let aps.amazonaws.com use it)."
+        )
+    elif str(key).startswith("alias/aws/") or ":alias/aws/" in str(key):
+        yield (
+            f"SNS topic '{topic}' uses the AWS-managed key {key}; AMP cannot be granted use of it. "
+            "Fix: use the stack's customer-managed KMS key."
+        )
+
+
+@validation
+def sns_topic_policy_source_restricted(args: ResourceValidationArgs) -> Iterator[str]:
+    if args.resource_type != SNS_TOPIC_POLICY:
+        return
+    found, error = _parsed("topic policy", args.props.get("policy"))
+    if error:
+        yield error
+    for index, statement in enumerate(found):
+        principals = service_principals(statement)
+        if not allows(statement) or not principals:
+            continue
+        missing = [
+            key
+            for key, accepted in (
+                ("aws:SourceArn", ("aws:SourceArn",)),
+                ("aws:SourceAccount", ("aws:SourceAccount", "aws:SourceOwner")),
+            )
+            if not any(condition_values(statement, name) for name in accepted)
+        ]
+        if missing:
+            yield (
+                f"topic policy statement {statement.get('Sid') or index} lets {', '.join(principals)} "
+                f"act without a {' or '.join(missing)} condition (confused deputy). "
+                "Fix: add ArnEquals aws:SourceArn = the AMP workspace ARN and StringEquals aws:SourceAccount."
+            )
+
+
+@validation
+def amp_retention_at_least_15_days(args: ResourceValidationArgs) -> Iterator[str]:
+    if args.resource_type != AMP_WORKSPACE_CONFIGURATION:
+        return
+    days = args.props.get("retentionPeriodInDays")
+    # Unset means AMP's default of 150 days.
+    if days is not None and float(days) < MIN_RETENTION_DAYS:
+        yield (
+            f"AMP retention is {int(days)} days, below the {MIN_RETENTION_DAYS} days the spec requires. "
+            f"Fix: set amp.retentionDays to {MIN_RETENTION_DAYS} or more in the stack file."
+        )
+
+
+@validation
+def amp_workspace_protected_in_prod(args: ResourceValidationArgs) -> Iterator[str]:
+    if args.resource_type != AMP_WORKSPACE or environment_of(args.props, args.urn) != PROD:
+        return
+    if not args.opts.protect:
+        yield (
+            "the prod AMP workspace is not protected, so a refactor or `pulumi destroy` could delete all "
+            "metric history. Fix: set amp.protect: true in stacks/Pulumi.prod.yaml."
+        )
+
+
+@validation
+def aws_required_tags(args: ResourceValidationArgs) -> Iterator[str]:
+    if args.resource_type not in TAGGABLE_AWS_TYPES:
+        return
+    tags = args.props.get("tags")
+    missing = [key for key in REQUIRED_TAGS if not is_mapping(tags) or not str(tags.get(key) or "").strip()]
+    if missing:
+        yield (
+            f"{args.resource_type.rsplit(':', 1)[-1]} '{args.name}' lacks tag(s) {', '.join(missing)}. "
+            "Fix: pass tags=config.tags(<component>) when creating it."
+        )
+
+
+POLICIES = [
+    ResourceValidationPolicy(
+        name="iam-no-wildcard-action",
+        description="IAM policies the program creates allow named actions, never `*`, `service:*` or NotAction.",
+        validate=iam_no_wildcard_action,
+    ),
+    ResourceValidationPolicy(
+        name="iam-no-wildcard-resource-for-known-arns",
+        description="AMP and SNS actions are granted on the workspace or topic ARN, not on Resource `*`.",
+        validate=iam_no_wildcard_resource_for_known_arns,
+    ),
+    ResourceValidationPolicy(
+        name="sns-topic-customer-managed-key",
+        description="SNS topics are encrypted with a customer-managed KMS key (not alias/aws/sns).",
+        validate=sns_topic_customer_managed_key,
+    ),
+    ResourceValidationPolicy(
+        name="sns-topic-policy-source-restricted",
+        description="Topic policy grants to services or everyone carry aws:SourceArn and aws:SourceAccount.",
+        validate=sns_topic_policy_source_restricted,
+    ),
+    ResourceValidationPolicy(
+        name="amp-retention-at-least-15-days",
+        description="The AMP workspace keeps metrics for 15 days or more.",
+        validate=amp_retention_at_least_15_days,
+    ),
+    ResourceValidationPolicy(
+        name="amp-workspace-protected-in-prod",
+        description="The prod AMP workspace is protected against deletion.",
+        validate=amp_workspace_protected_in_prod,
+    ),
+    ResourceValidationPolicy(
+        name="aws-required-tags",
+        description="Every taggable AWS resource has the environment, service and owner tags.",
+        validate=aws_required_tags,
+    ),
+]
