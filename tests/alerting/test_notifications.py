@@ -1,0 +1,274 @@
+"""Notification plumbing under mocks: key and topic policies, encryption, subscribers, Slack, alarms on AMP."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from infra.config import ConfigError
+from planner.engine import Plan, PlannedResource
+from tests.conftest import STACKS, plan_of
+
+ACCOUNT = "123456789012"
+REGION = "ap-northeast-2"
+KEY = "aws:kms/key:Key"
+TOPIC = "aws:sns/topic:Topic"
+TOPIC_POLICY = "aws:sns/topicPolicy:TopicPolicy"
+SUBSCRIPTION = "aws:sns/topicSubscription:TopicSubscription"
+CHATBOT = "aws:chatbot/slackChannelConfiguration:SlackChannelConfiguration"
+ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
+ROLE = "aws:iam/role:Role"
+ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
+
+
+def statements(document: str) -> dict[str, dict[str, Any]]:
+    return {s["Sid"]: s for s in json.loads(document)["Statement"]}
+
+
+def workspace(plan: Plan) -> tuple[str, str]:
+    return plan.outputs["amp_workspace_id"], plan.outputs["amp_workspace_arn"]
+
+
+def test_key_rotates_and_is_administered_by_the_account_root(stack_plan: Plan) -> None:
+    key = stack_plan.one(KEY, "notifications-key")
+    assert key.inputs["enableKeyRotation"] is True
+    admin = statements(key.inputs["policy"])["AccountAdministersTheKey"]
+    assert admin["Principal"] == {"AWS": f"arn:aws:iam::{ACCOUNT}:root"}
+    assert (admin["Effect"], admin["Action"]) == ("Allow", "kms:*")
+
+
+def test_key_lets_amp_and_cloudwatch_encrypt_and_nothing_more(stack_plan: Plan) -> None:
+    policy = statements(stack_plan.one(KEY, "notifications-key").inputs["policy"])
+    assert set(policy) == {"AccountAdministersTheKey", "AlertPublishersEncrypt"}
+    publishers = policy["AlertPublishersEncrypt"]
+    assert publishers["Principal"] == {"Service": ["aps.amazonaws.com", "cloudwatch.amazonaws.com"]}
+    assert sorted(publishers["Action"]) == ["kms:Decrypt", "kms:GenerateDataKey*"]
+
+
+def test_every_topic_is_standard_and_encrypted_with_the_alert_key(stack_plan: Plan) -> None:
+    key_arn = stack_plan.one(KEY, "notifications-key").outputs["arn"]
+    topics = stack_plan.of_type(TOPIC)
+    assert len(topics) >= 3
+    for topic in topics:
+        assert topic.inputs["kmsMasterKeyId"] == key_arn, topic.name
+        assert not topic.inputs.get("fifoTopic"), topic.name
+        assert topic.inputs["name"] == f"screener-{stack_plan.stack}-alerts-{topic.name.removeprefix('notifications-')}"
+
+
+def _topic_policy(plan: Plan, audience: str) -> tuple[PlannedResource, dict[str, dict[str, Any]]]:
+    topic = plan.one(TOPIC, f"notifications-{audience}")
+    policy = plan.one(TOPIC_POLICY, f"notifications-{audience}-policy")
+    assert policy.inputs["arn"] == topic.outputs["arn"]
+    return topic, statements(policy.inputs["policy"])
+
+
+@pytest.mark.parametrize("audience", ["critical", "warning", "watchdog"])
+def test_only_this_workspace_of_this_account_may_publish(stack_plan: Plan, audience: str) -> None:
+    topic, policy = _topic_policy(stack_plan, audience)
+    _, workspace_arn = workspace(stack_plan)
+    amp = policy["OnlyThisWorkspacePublishes"]
+    assert amp["Principal"] == {"Service": "aps.amazonaws.com"}
+    assert sorted(amp["Action"]) == ["sns:GetTopicAttributes", "sns:Publish"]
+    assert amp["Resource"] == topic.outputs["arn"]
+    assert amp["Condition"] == {
+        "ArnEquals": {"aws:SourceArn": workspace_arn},
+        "StringEquals": {"aws:SourceAccount": ACCOUNT},
+    }
+    assert workspace_arn.startswith(f"arn:aws:aps:{REGION}:{ACCOUNT}:workspace/ws-")
+
+
+@pytest.mark.parametrize("audience", ["critical", "warning", "watchdog"])
+def test_no_statement_allows_anyone_without_conditions(stack_plan: Plan, audience: str) -> None:
+    _, policy = _topic_policy(stack_plan, audience)
+    for sid, statement in policy.items():
+        if statement["Effect"] == "Allow" and "Service" in statement["Principal"]:
+            assert statement["Condition"]["StringEquals"] == {"aws:SourceAccount": ACCOUNT}, sid
+        assert statement["Principal"] != "*" or statement["Effect"] == "Deny", sid
+    assert policy["DenyPublishWithoutTls"]["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+
+
+def test_only_the_paging_and_chat_topics_take_this_accounts_alarms(stack_plan: Plan) -> None:
+    takes_alarms = {
+        topic.name.removeprefix("notifications-")
+        for topic in stack_plan.of_type(TOPIC)
+        if "AlarmsOfThisAccountPublish" in _topic_policy(stack_plan, topic.name.removeprefix("notifications-"))[1]
+    }
+    expected = {"critical", "chat"} if stack_plan.stack != "dev" else {"critical"}
+    assert takes_alarms == expected
+    alarms = _topic_policy(stack_plan, "critical")[1]["AlarmsOfThisAccountPublish"]
+    assert alarms["Principal"] == {"Service": "cloudwatch.amazonaws.com"}
+    assert alarms["Condition"]["ArnLike"] == {"aws:SourceArn": f"arn:aws:cloudwatch:{REGION}:{ACCOUNT}:alarm:*"}
+
+
+def subscriptions(plan: Plan) -> set[tuple[str, str, str]]:
+    topic_names = {t.outputs["arn"]: t.name.removeprefix("notifications-") for t in plan.of_type(TOPIC)}
+    return {
+        (topic_names[s.inputs["topic"]], s.inputs["protocol"], s.inputs["endpoint"]) for s in plan.of_type(SUBSCRIPTION)
+    }
+
+
+@pytest.mark.parametrize(
+    ("stack", "emails"),
+    [
+        ("dev", ["screener-dev-alerts@example.com"]),
+        ("staging", ["screener-staging-alerts@example.com"]),
+        ("prod", ["screener-oncall@example.com", "platform-team@example.com"]),
+    ],
+)
+def test_configured_emails_hear_critical_and_warning_but_never_the_watchdog(stack: str, emails: list[str]) -> None:
+    assert subscriptions(plan_of(stack)) == {
+        (topic, "email", email) for email in emails for topic in ("critical", "warning")
+    }
+
+
+def test_paging_emails_subscribe_to_the_critical_topic_only(plan_with: Callable[..., Plan]) -> None:
+    plan = plan_with(
+        "dev",
+        {"monitoring:notifications": {"emails": ["team@example.com"], "pagingEmails": ["pager@example.com"]}},
+    )
+    assert subscriptions(plan) == {
+        ("critical", "email", "team@example.com"),
+        ("warning", "email", "team@example.com"),
+        ("critical", "email", "pager@example.com"),
+    }
+    names = {s.name for s in plan.of_type(SUBSCRIPTION)}
+    assert "notifications-critical-email-pager-example-com" in names
+
+
+def test_an_address_in_both_lists_is_refused_naming_the_setting_and_file() -> None:
+    from planner.engine import run_stack
+
+    with pytest.raises(ConfigError) as info:
+        run_stack(
+            "dev",
+            overrides={"monitoring:notifications": {"emails": ["a@example.com"], "pagingEmails": ["a@example.com"]}},
+        )
+    assert (
+        "stacks/Pulumi.dev.yaml: monitoring:notifications: a@example.com listed in both emails and pagingEmails"
+        in str(info.value)
+    )
+
+
+def test_repeat_interval_above_amps_cap_is_refused() -> None:
+    from planner.engine import run_stack
+
+    with pytest.raises(ConfigError) as info:
+        run_stack("dev", overrides={"monitoring:notifications": {"repeatIntervalHours": 121}})
+    assert (
+        "stacks/Pulumi.dev.yaml: monitoring:notifications.repeatIntervalHours: "
+        "Input should be less than or equal to 120" in str(info.value)
+    )
+
+
+def test_slack_goes_through_chatbot_only_where_configured() -> None:
+    assert plan_of("dev").of_type(CHATBOT) == []
+    assert [r.name for r in plan_of("dev").of_type(ROLE) if r.name.startswith("notifications-")] == []
+    for stack, channel in (("staging", "C0STAGING01"), ("prod", "C0PRODALRT1")):
+        plan = plan_of(stack)
+        chatbot = plan.one(CHATBOT, "notifications-slack")
+        chat_topic = plan.one(TOPIC, "notifications-chat").outputs["arn"]
+        assert (chatbot.inputs["slackTeamId"], chatbot.inputs["slackChannelId"]) == ("T0SCREENER", channel)
+        assert chatbot.inputs["snsTopicArns"] == [chat_topic]
+        assert chatbot.inputs["configurationName"] == f"screener-{stack}-alerts"
+
+
+def test_chatbot_role_is_least_privilege() -> None:
+    plan = plan_of("prod")
+    chatbot = plan.one(CHATBOT, "notifications-slack")
+    role = plan.one(ROLE, "notifications-chatbot-role")
+    assert chatbot.inputs["iamRoleArn"] == role.outputs["arn"]
+    trust = json.loads(role.inputs["assumeRolePolicy"])["Statement"]
+    assert trust == [
+        {
+            "Effect": "Allow",
+            "Principal": {"Service": "chatbot.amazonaws.com"},
+            "Action": "sts:AssumeRole",
+            "Condition": {"StringEquals": {"aws:SourceAccount": ACCOUNT}},
+        }
+    ]
+    actions = [
+        a
+        for s in json.loads(plan.one(ROLE_POLICY, "notifications-chatbot-policy").inputs["policy"])["Statement"]
+        for a in s["Action"]
+    ]
+    assert actions and all(a.split(":")[1].startswith(("Describe", "Get", "List")) for a in actions)
+    # Guardrails cap the channel to read-only whatever a user's own role allows.
+    assert chatbot.inputs["guardrailPolicyArns"] == ["arn:aws:iam::aws:policy/CloudWatchReadOnlyAccess"]
+    assert chatbot.inputs["userAuthorizationRequired"] is True
+
+
+def test_rule_evaluation_failures_alarm_sums_every_rule_group_of_this_workspace(stack_plan: Plan) -> None:
+    alarm = stack_plan.one(ALARM, "notifications-rule-evaluation-failures")
+    workspace_id, _ = workspace(stack_plan)
+    (query,) = alarm.inputs["metricQueries"]
+    assert query["expression"] == (
+        f"SELECT SUM(RuleEvaluationFailures) FROM \"AWS/Prometheus\" WHERE Workspace = '{workspace_id}'"
+    )
+    assert (alarm.inputs["comparisonOperator"], alarm.inputs["threshold"]) == ("GreaterThanThreshold", 0)
+    assert alarm.inputs["treatMissingData"] == "notBreaching"
+
+
+def test_notification_failures_alarm_watches_this_workspace(stack_plan: Plan) -> None:
+    alarm = stack_plan.one(ALARM, "notifications-notifications-failed")
+    workspace_id, _ = workspace(stack_plan)
+    assert (alarm.inputs["namespace"], alarm.inputs["metricName"]) == (
+        "AWS/Prometheus",
+        "AlertManagerNotificationsFailed",
+    )
+    assert alarm.inputs["dimensions"] == {"Workspace": workspace_id}
+
+
+def test_watchdog_silence_pages_through_cloudwatch(stack_plan: Plan) -> None:
+    alarm = stack_plan.one(ALARM, "notifications-watchdog-silent")
+    watchdog_topic = stack_plan.one(TOPIC, "notifications-watchdog")
+    assert (alarm.inputs["namespace"], alarm.inputs["metricName"]) == ("AWS/SNS", "NumberOfMessagesPublished")
+    assert alarm.inputs["dimensions"] == {"TopicName": watchdog_topic.inputs["name"]}
+    assert (alarm.inputs["comparisonOperator"], alarm.inputs["threshold"]) == ("LessThanThreshold", 1)
+    # 15 minutes covers three Watchdog repeats (every 5 minutes) plus slack.
+    assert alarm.inputs["period"] * alarm.inputs["evaluationPeriods"] == 900
+    assert alarm.inputs["treatMissingData"] == "breaching"
+
+
+def test_alarms_reach_the_paging_topic_and_chat(stack_plan: Plan) -> None:
+    topics = stack_plan.outputs["alert_topic_arns"]
+    expected = [topics["critical"]] + ([topics["chat"]] if "chat" in topics else [])
+    for alarm in stack_plan.of_type(ALARM):
+        if alarm.name.startswith("notifications-"):
+            assert alarm.inputs["alarmActions"] == expected, alarm.name
+            assert alarm.inputs["okActions"] == expected, alarm.name
+
+
+def test_only_prod_protects_the_key_and_topics() -> None:
+    for stack in STACKS:
+        plan = plan_of(stack)
+        protected = {r.name for r in plan.of_type(KEY) + plan.of_type(TOPIC) if r.protect}
+        everything = {r.name for r in plan.of_type(KEY) + plan.of_type(TOPIC)}
+        assert protected == (everything if stack == "prod" else set()), stack
+
+
+def test_taggable_resources_carry_the_required_tags(stack_plan: Plan) -> None:
+    for resource in stack_plan.of_type(KEY) + stack_plan.of_type(TOPIC) + stack_plan.of_type(ALARM):
+        if resource.name.startswith("notifications-"):
+            tags = resource.inputs["tags"]
+            assert tags["environment"] == stack_plan.stack, resource.name
+            assert tags["component"] == "notifications", resource.name
+            assert tags["owner"] == "platform-team", resource.name
+
+
+def test_topic_arns_are_exported_by_audience(stack_plan: Plan) -> None:
+    topics = stack_plan.outputs["alert_topic_arns"]
+    expected = {"critical", "warning", "watchdog"} | ({"chat"} if stack_plan.stack != "dev" else set())
+    assert set(topics) == expected
+    for audience, arn in topics.items():
+        assert arn == f"arn:aws:sns:{REGION}:{ACCOUNT}:screener-{stack_plan.stack}-alerts-{audience}"
+
+
+def test_alertmanager_definition_is_uploaded_after_the_topic_policies(stack_plan: Plan) -> None:
+    definition = stack_plan.one("aws:amp/alertManagerDefinition:AlertManagerDefinition", "alertmanager-definition")
+    workspace_id, _ = workspace(stack_plan)
+    assert definition.inputs["workspaceId"] == workspace_id
+    policies = {p.urn for p in stack_plan.of_type(TOPIC_POLICY)}
+    assert policies <= set(definition.depends_on)
