@@ -11,8 +11,10 @@ import pulumiverse_grafana as grafana
 
 from dashboards.context import DashboardContext
 from infra.alerting.alertmanager import render_alertmanager_definition
+from infra.alerting.rules import render_rule_files
 from infra.collection.charts import exporter_releases
 from infra.collection.scrape_config import render_agent_config, render_scrape_config
+from infra.components.alert_rules import AlertRules, AlertRulesArgs
 from infra.components.alertmanager import Alertmanager, AlertmanagerArgs
 from infra.components.amp import AmpWorkspace, AmpWorkspaceArgs, LabelSetLimitArgs
 from infra.components.collection import MetricsCollection, MetricsCollectionArgs
@@ -170,10 +172,24 @@ def declare_collection(config: StackConfig, amp: AmpWorkspace) -> MetricsCollect
     return collection
 
 
+def declare_alert_rules(config: StackConfig, amp: AmpWorkspace) -> AlertRules:
+    rules = AlertRules(
+        "alert-rules",
+        AlertRulesArgs(
+            workspace_id=amp.workspace_id,
+            rule_files=render_rule_files(config.settings),
+            tags=config.tags("alert-rules"),
+        ),
+    )
+    pulumi.export("amp_rule_namespaces", rules.namespace_names)
+    return rules
+
+
 def declare(config: StackConfig) -> None:
     """Declare every component of one stack from its validated configuration."""
     amp = declare_amp(config)
     # --- alert rules (issue 3) ---
+    declare_alert_rules(config, amp)
     # --- notifications and Alertmanager (issue 3) ---
     declare_notifications(config, amp)
     # --- collection (issue 6) ---

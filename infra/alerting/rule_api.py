@@ -1,0 +1,164 @@
+"""API rules: request rate and p95 recordings, errors, latency, degradation vs last week, health checks.
+
+Written against the backend contract (`http_requests_total`,
+`http_request_duration_seconds`); the `service` label is attached at scrape
+time. Every API-kind service of the catalog gets its own rules.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlparse
+
+from infra.alerting.rule_model import (
+    Alert,
+    Recording,
+    Rule,
+    RuleGroup,
+    RuleNamespace,
+    Severity,
+    num,
+    scraped_services,
+    sel,
+)
+from infra.alerting.slo import error_ratio_record
+from infra.config import StackInput
+from infra.config.core import ServiceSpec
+
+NAMESPACE = "api"
+
+REQUEST_RATE_5M = "service:http_requests:rate5m"
+ERROR_RATIO_5M = error_ratio_record("5m")  # recorded in slo.py with the other windows
+P95_5M = "service:http_request_duration_seconds:p95_rate5m"
+
+
+def traffic_guard(service: str, settings: StackInput, window_record: str = REQUEST_RATE_5M) -> str:
+    """`and` clause that keeps ratio alerts quiet while too few requests make ratios meaningless."""
+    return f"and on (service) {sel(window_record, service=service)} >= {num(settings.slo.min_requests_per_second)}"
+
+
+def _recordings(service: str) -> list[Rule]:
+    requests = sel("http_requests_total", service=service)
+    buckets = sel("http_request_duration_seconds_bucket", service=service)
+    return [
+        Recording(REQUEST_RATE_5M, f"sum by (service) (rate({requests}[5m]))"),
+        Recording(P95_5M, f"histogram_quantile(0.95, sum by (service, le) (rate({buckets}[5m])))"),
+    ]
+
+
+def _error_rate(service: str, settings: StackInput) -> list[Rule]:
+    thresholds = settings.thresholds
+    alerts: list[Rule] = []
+    levels: tuple[tuple[Severity, float], ...] = (
+        ("warning", thresholds.error_ratio_percent),
+        ("critical", thresholds.error_ratio_critical_percent),
+    )
+    for severity, percent in levels:
+        alerts.append(
+            Alert(
+                name="ApiHighErrorRate",
+                expr=f"{sel(ERROR_RATIO_5M, service=service)} > {num(percent / 100)}\n"
+                f"{traffic_guard(service, settings)}",
+                # Five minutes of a 5-minute ratio: a deploy blip passes, a real outage does not.
+                for_="5m",
+                severity=severity,
+                service=service,
+                summary="The API answers too many requests with a 5xx status.",
+                description=f"{{{{ $value | humanizePercentage }}}} of requests to {{{{ $labels.service }}}} "
+                f"failed with a 5xx status over the last 5 minutes (threshold {num(percent)}%).",
+            )
+        )
+    return alerts
+
+
+def _latency(service: str, settings: StackInput) -> list[Rule]:
+    thresholds = settings.thresholds
+    alerts: list[Rule] = []
+    levels: tuple[tuple[Severity, int], ...] = (
+        ("warning", thresholds.p95_latency_ms),
+        ("critical", thresholds.p95_latency_critical_ms),
+    )
+    for severity, millis in levels:
+        alerts.append(
+            Alert(
+                name="ApiHighLatency",
+                expr=f"{sel(P95_5M, service=service)} > {num(millis / 1000)}\n{traffic_guard(service, settings)}",
+                # Latency is noisier than errors: ten minutes before anyone hears of it.
+                for_="10m",
+                severity=severity,
+                service=service,
+                summary="The API's 95th-percentile latency is above its threshold.",
+                description=f"p95 latency of {{{{ $labels.service }}}} is {{{{ $value | humanizeDuration }}}} "
+                f"over the last 5 minutes (threshold {millis}ms).",
+            )
+        )
+    return alerts
+
+
+def _degradation(service: str, settings: StackInput) -> list[Rule]:
+    factor = num(settings.thresholds.degradation_factor)
+    p95 = sel(P95_5M, service=service)
+    rate = sel(REQUEST_RATE_5M, service=service)
+    min_rps = num(settings.slo.min_requests_per_second)
+    return [
+        Alert(
+            name="ApiLatencyDegraded",
+            expr=f"{p95} > {factor} * {p95} offset 1w\n"
+            f"and {p95} > {num(settings.thresholds.degradation_floor_ms / 1000)}\n"
+            f"{traffic_guard(service, settings)}",
+            # Compared with the same time last week, so daily and weekly rhythms cancel out;
+            # half an hour keeps a short spike from paging anyone's attention.
+            for_="30m",
+            severity="warning",
+            service=service,
+            summary="The API is much slower than at the same time last week.",
+            description=f"p95 latency of {{{{ $labels.service }}}} is {{{{ $value | humanizeDuration }}}}, "
+            f"more than {factor}x the same time last week.",
+        ),
+        Alert(
+            name="ApiTrafficDropped",
+            expr=f"{rate} < {rate} offset 1w / {factor}\nand on (service) {rate} offset 1w >= {min_rps}",
+            for_="30m",
+            severity="warning",
+            service=service,
+            summary="The API serves far fewer requests than at the same time last week.",
+            description=f"{{{{ $labels.service }}}} serves {{{{ $value | humanize }}}} requests/s, "
+            f"less than 1/{factor} of the same time last week.",
+        ),
+    ]
+
+
+def _health(service: ServiceSpec, settings: StackInput) -> list[Rule]:
+    if not service.health_url:
+        return []
+    # The health endpoint the probes call is also counted by the backend itself:
+    # a non-2xx answer there is the API saying it is unhealthy.
+    path = urlparse(service.health_url).path or "/"
+    health = sel("http_requests_total", service=service.name, endpoint=path)
+    failing = sel("http_requests_total", service=service.name, endpoint=path, status_code="!~2..")
+    percent = settings.thresholds.health_check_failure_percent
+    return [
+        Alert(
+            name="ApiHealthCheckFailing",
+            expr=f"sum by (service) (rate({failing}[5m]))\n/ sum by (service) (rate({health}[5m]))\n"
+            f"> {num(percent / 100)}",
+            for_="5m",
+            severity="warning",
+            service=service.name,
+            summary="The API's health endpoint reports it unhealthy.",
+            description=f"{{{{ $value | humanizePercentage }}}} of calls to {path} on {{{{ $labels.service }}}} "
+            f"got a non-2xx answer over the last 5 minutes (threshold {num(percent)}%).",
+        )
+    ]
+
+
+def api_rules(settings: StackInput) -> tuple[RuleNamespace, ...]:
+    rules: list[Rule] = []
+    for service in scraped_services(settings, "api"):
+        rules += _recordings(service.name)
+        rules += _error_rate(service.name, settings)
+        rules += _latency(service.name, settings)
+        rules += _degradation(service.name, settings)
+        rules += _health(service, settings)
+    if not rules:
+        return ()
+    return (RuleNamespace(NAMESPACE, (RuleGroup(NAMESPACE, tuple(rules)),)),)

@@ -1,0 +1,130 @@
+"""Database: the application's connection pool and queries, and PostgreSQL through postgres_exporter.
+
+Pool, slow-query and query-error series come from the API process (backend
+contract), so those alerts carry the API's `service`; server-side series
+come from postgres_exporter and carry the PostgreSQL service's.
+"""
+
+from __future__ import annotations
+
+from infra.alerting.rule_model import Alert, Rule, RuleGroup, RuleNamespace, Severity, num, scraped_services, sel
+from infra.config import StackInput
+
+NAMESPACE = "database"
+
+
+def _app_side(service: str, settings: StackInput) -> list[Rule]:
+    thresholds = settings.thresholds
+    active = f"sum by (service) ({sel('db_connections_active', service=service)})"
+    idle = f"sum by (service) ({sel('db_connections_idle', service=service)})"
+    slow = sel("db_slow_queries_total", service=service)
+    errors = sel("db_query_errors_total", service=service)
+    queries = sel("db_query_duration_seconds_count", service=service)
+    return [
+        Alert(
+            name="DatabasePoolExhausted",
+            expr=f"{active}\n/ ({active} + {idle})\n> {num(thresholds.db_pool_utilization_percent / 100)}",
+            # Warning only: a full pool hurts users through latency and errors,
+            # and those symptoms page on their own.
+            for_="10m",
+            severity="warning",
+            service=service,
+            summary="The application's database connection pool is nearly exhausted.",
+            description=f"{{{{ $labels.service }}}} has {{{{ $value | humanizePercentage }}}} of its pooled "
+            f"database connections checked out (threshold {num(thresholds.db_pool_utilization_percent)}%).",
+        ),
+        Alert(
+            name="DatabaseSlowQueries",
+            expr=f"sum by (service) (rate({slow}[5m])) * 60 > {num(thresholds.slow_queries_per_minute)}",
+            for_="10m",
+            severity="warning",
+            service=service,
+            summary="The application runs too many queries slower than one second.",
+            description=f"{{{{ $labels.service }}}} ran {{{{ $value | humanize }}}} queries per minute slower "
+            f"than 1 s over the last 5 minutes (threshold {num(thresholds.slow_queries_per_minute)}).",
+        ),
+        Alert(
+            name="DatabaseQueryErrors",
+            expr=f"sum by (service) (rate({errors}[5m]))\n/ sum by (service) (rate({queries}[5m]))\n"
+            f"> {num(thresholds.db_query_error_percent / 100)}",
+            for_="5m",
+            severity="warning",
+            service=service,
+            summary="Too many of the application's database queries fail.",
+            description=f"{{{{ $value | humanizePercentage }}}} of the queries of {{{{ $labels.service }}}} "
+            f"failed over the last 5 minutes (threshold {num(thresholds.db_query_error_percent)}%).",
+        ),
+    ]
+
+
+def _server_side(service: str, settings: StackInput) -> list[Rule]:
+    thresholds = settings.thresholds
+    rules: list[Rule] = [
+        Alert(
+            name="PostgresDown",
+            expr=f"{sel('pg_up', service=service)} == 0",
+            # The exporter is scraped but cannot log in: the database is down or refusing us.
+            for_="1m",
+            severity="critical",
+            service=service,
+            summary="postgres_exporter cannot reach PostgreSQL.",
+            description="postgres_exporter on {{ $labels.instance }} cannot connect to PostgreSQL "
+            "({{ $labels.service }}).",
+        )
+    ]
+    backends = f"sum by (service) ({sel('pg_stat_activity_count', service=service)})"
+    limit = f"max by (service) ({sel('pg_settings_max_connections', service=service)})"
+    levels: tuple[tuple[Severity, float], ...] = (
+        ("warning", thresholds.db_server_connections_percent),
+        ("critical", thresholds.db_server_connections_critical_percent),
+    )
+    for severity, percent in levels:
+        rules.append(
+            Alert(
+                name="PostgresConnectionsSaturated",
+                expr=f"{backends}\n/ {limit}\n> {num(percent / 100)}",
+                for_="5m",
+                severity=severity,
+                service=service,
+                summary="PostgreSQL is close to max_connections.",
+                description=f"{{{{ $labels.service }}}} uses {{{{ $value | humanizePercentage }}}} of "
+                f"max_connections (threshold {num(percent)}%); new connections will soon be refused.",
+            )
+        )
+    rules += [
+        Alert(
+            name="PostgresReplicationLag",
+            expr=f"max by (service, instance) ({sel('pg_replication_lag_seconds', service=service)})\n"
+            f"> {thresholds.replication_lag_seconds}",
+            for_="5m",
+            severity="warning",
+            service=service,
+            summary="A PostgreSQL replica lags behind the primary.",
+            description="Replica {{ $labels.instance }} of {{ $labels.service }} is {{ $value | humanizeDuration }} "
+            f"behind the primary (threshold {thresholds.replication_lag_seconds}s).",
+        ),
+        Alert(
+            name="PostgresDeadlocks",
+            expr=f"sum by (service, datname) (increase({sel('pg_stat_database_deadlocks', service=service)}[1h]))\n"
+            f"> {thresholds.deadlocks_per_hour}",
+            # The hour-long window already smooths; a deadlock burst is news at once.
+            for_="0",
+            severity="warning",
+            service=service,
+            summary="PostgreSQL resolves deadlocks more often than usual.",
+            description="Database {{ $labels.datname }} of {{ $labels.service }} had {{ $value | humanize }} "
+            f"deadlocks in the last hour (threshold {thresholds.deadlocks_per_hour}).",
+        ),
+    ]
+    return rules
+
+
+def database_rules(settings: StackInput) -> tuple[RuleNamespace, ...]:
+    rules: list[Rule] = []
+    for service in scraped_services(settings, "api"):
+        rules += _app_side(service.name, settings)
+    for service in scraped_services(settings, "postgres"):
+        rules += _server_side(service.name, settings)
+    if not rules:
+        return ()
+    return (RuleNamespace(NAMESPACE, (RuleGroup(NAMESPACE, tuple(rules)),)),)

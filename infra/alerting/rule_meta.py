@@ -1,0 +1,112 @@
+"""Meta: the alerting pipeline watches itself.
+
+- Watchdog always fires; Alertmanager routes it to its own receiver and a
+  CloudWatch alarm on that receiver's topic fires when it goes quiet (a dead
+  man's switch for the rule engine, Alertmanager and SNS together).
+- MetricsNotArriving: no `up` series at all means no collector writes here.
+- RecordingRulesMissing: raw API series arrive but their recording does not:
+  the rule engine is failing (AMP's rule-evaluation failures are also
+  alarmed in CloudWatch, since AMP does not expose them as series).
+- RuleEvaluationFailures: the same for a self-hosted Prometheus (the lab).
+- The in-cluster collector's remote write falling behind or failing.
+"""
+
+from __future__ import annotations
+
+from infra.alerting.rule_api import REQUEST_RATE_5M
+from infra.alerting.rule_availability import COLLECTOR_SERVICE
+from infra.alerting.rule_model import Alert, Rule, RuleGroup, RuleNamespace, scraped_services, sel
+from infra.config import StackInput
+
+NAMESPACE = "meta"
+WATCHDOG = "Watchdog"
+_PIPELINE_SERVICE = "monitoring"
+
+
+def _pipeline() -> list[Rule]:
+    return [
+        Alert(
+            name=WATCHDOG,
+            expr="vector(1)",
+            for_="0",
+            severity="none",
+            service=_PIPELINE_SERVICE,
+            summary="Always firing: proves that rules are evaluated and alerts are delivered.",
+            description="The dead man's switch. It fires all the time; its absence at the Watchdog receiver "
+            "means the alerting pipeline is broken.",
+        ),
+        Alert(
+            name="MetricsNotArriving",
+            expr="absent(up)",
+            # Staleness already takes 5 minutes to remove the last series; five more rule out a restart.
+            for_="5m",
+            severity="critical",
+            service=COLLECTOR_SERVICE,
+            summary="No scraped series reach the workspace at all.",
+            description="No `up` series has arrived for 10 minutes: every collector writing to this "
+            "workspace is down or cannot write.",
+        ),
+        Alert(
+            name="RuleEvaluationFailures",
+            expr="sum by (rule_group) (increase(prometheus_rule_evaluation_failures_total[10m])) > 0",
+            for_="5m",
+            severity="warning",
+            service=_PIPELINE_SERVICE,
+            summary="Prometheus fails to evaluate some rules.",
+            description="Rule group {{ $labels.rule_group }} failed {{ $value | humanize }} evaluations "
+            "in the last 10 minutes.",
+        ),
+    ]
+
+
+def _recordings_missing(service: str) -> list[Rule]:
+    return [
+        Alert(
+            name="RecordingRulesMissing",
+            expr=f"absent({sel(REQUEST_RATE_5M, service=service)})\n"
+            f"and on () count({sel('http_requests_total', service=service)}) > 0",
+            for_="10m",
+            severity="warning",
+            service=service,
+            summary="Raw series arrive but their recording rules produce nothing.",
+            description=f"http_requests_total of {{{{ $labels.service }}}} arrives but {REQUEST_RATE_5M} has not "
+            "been recorded for 10 minutes: rule evaluation is failing. Dashboards and SLO alerts are blind.",
+        )
+    ]
+
+
+def _collector() -> list[Rule]:
+    highest = sel("prometheus_remote_storage_highest_timestamp_in_seconds", service=COLLECTOR_SERVICE)
+    sent = sel("prometheus_remote_storage_queue_highest_sent_timestamp_seconds", service=COLLECTOR_SERVICE)
+    failed = sel("prometheus_remote_storage_samples_failed_total", service=COLLECTOR_SERVICE)
+    return [
+        Alert(
+            name="CollectorRemoteWriteBehind",
+            expr=f"max_over_time({highest}[5m])\n- ignoring (remote_name, url) group_right\n"
+            f"max_over_time({sent}[5m])\n> 120",
+            for_="15m",
+            severity="warning",
+            service=COLLECTOR_SERVICE,
+            summary="The collector's remote write to AMP falls behind.",
+            description="Collector {{ $labels.instance }} is {{ $value | humanizeDuration }} behind in writing "
+            "to {{ $labels.remote_name }}; dashboards and alerts see old data.",
+        ),
+        Alert(
+            name="CollectorRemoteWriteFailing",
+            expr=f"sum by (service, instance) (rate({failed}[5m])) > 0",
+            for_="15m",
+            severity="warning",
+            service=COLLECTOR_SERVICE,
+            summary="The collector drops samples it cannot write to AMP.",
+            description="Collector {{ $labels.instance }} fails to write {{ $value | humanize }} samples per second.",
+        ),
+    ]
+
+
+def meta_rules(settings: StackInput) -> tuple[RuleNamespace, ...]:
+    rules = _pipeline()
+    for service in scraped_services(settings, "api"):
+        rules += _recordings_missing(service.name)
+    if settings.collection.mode == "in-cluster":
+        rules += _collector()
+    return (RuleNamespace(NAMESPACE, (RuleGroup(NAMESPACE, tuple(rules)),)),)

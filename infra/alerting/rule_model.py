@@ -1,0 +1,143 @@
+"""The shape of a rule: small typed values that the builders produce and `rules.py` renders.
+
+Builders (`rule_*.py`, `slo.py`) return `RuleNamespace`s; they never write
+YAML and never add runbook links (the renderer does both, in one place).
+The helpers at the bottom keep PromQL literals consistent: one way to write
+a selector, a number or a histogram bucket bound.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    from infra.config import StackInput
+    from infra.config.core import ServiceKind, ServiceSpec
+
+Severity = Literal["critical", "warning", "info", "none"]
+SEVERITIES: tuple[Severity, ...] = ("critical", "warning", "info", "none")
+
+_ALERT_NAME = re.compile(r"^[A-Z][A-Za-z0-9]+$")
+_RECORD_NAME = re.compile(r"^[a-z_]+:[a-zA-Z0-9_]+:[a-z0-9_]+$")
+_DURATION = re.compile(r"^(0|[1-9][0-9]*[smhdw])$")
+_NAMESPACE = re.compile(r"^[0-9A-Za-z][-.0-9A-Z_a-z]{0,63}$")
+_LABEL_NAME = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
+
+
+@dataclass(frozen=True)
+class Recording:
+    """A recording rule; `record` follows `level:metric:operations`."""
+
+    record: str
+    expr: str
+    labels: Mapping[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not _RECORD_NAME.match(self.record):
+            raise ValueError(f"recording rule name '{self.record}' is not level:metric:operations")
+
+
+@dataclass(frozen=True)
+class Alert:
+    """An alerting rule.
+
+    `service` is the static `service` label; None only when the expression
+    itself yields a `service` label (e.g. derived from the container name).
+    `for_` has no default on purpose: every alert states how long it waits.
+    """
+
+    name: str
+    expr: str
+    for_: str
+    severity: Severity
+    service: str | None
+    summary: str
+    description: str
+    labels: Mapping[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not _ALERT_NAME.match(self.name):
+            raise ValueError(f"alert name '{self.name}' is not CamelCase")
+        if not _DURATION.match(self.for_):
+            raise ValueError(f"alert {self.name}: 'for' {self.for_!r} is not a Prometheus duration")
+        if "{{" in self.summary:
+            raise ValueError(f"alert {self.name}: the summary is a static sentence; templates go in the description")
+        if {"severity", "service"} & set(self.labels):
+            raise ValueError(f"alert {self.name}: severity and service are fields, not extra labels")
+
+
+Rule = Recording | Alert
+
+
+@dataclass(frozen=True)
+class RuleGroup:
+    name: str
+    rules: tuple[Rule, ...]
+
+
+@dataclass(frozen=True)
+class RuleNamespace:
+    """One AMP rule groups namespace, i.e. one Prometheus rule file."""
+
+    name: str
+    groups: tuple[RuleGroup, ...]
+
+    def __post_init__(self) -> None:
+        if not _NAMESPACE.match(self.name):
+            raise ValueError(f"'{self.name}' is not a valid AMP rule groups namespace name")
+
+    @property
+    def rules(self) -> tuple[Rule, ...]:
+        return tuple(rule for group in self.groups for rule in group.rules)
+
+
+# --- PromQL literals -------------------------------------------------------
+
+
+def num(value: float) -> str:
+    """A number as PromQL reads it: no float noise, no trailing zeros."""
+    text = f"{value:.10f}".rstrip("0").rstrip(".")
+    return text or "0"
+
+
+def sel(metric: str, **matchers: str) -> str:
+    """A vector selector. Values starting with `~` or `!~` or `!` are regex / negative matchers."""
+    if not matchers:
+        return metric
+    parts = []
+    for name, value in matchers.items():
+        if not _LABEL_NAME.match(name):
+            raise ValueError(f"'{name}' is not a label name")
+        for prefix, op in (("!~", "!~"), ("~", "=~"), ("!", "!=")):
+            if value.startswith(prefix):
+                parts.append(f'{name}{op}"{value[len(prefix) :]}"')
+                break
+        else:
+            parts.append(f'{name}="{value}"')
+    return f"{metric}{{{','.join(parts)}}}"
+
+
+def le_matcher(bound_ms: int) -> str:
+    """Matcher value for the histogram bucket bound `bound_ms`.
+
+    prometheus_client writes bounds as Python floats ("0.5", "1.0", "10.0");
+    Prometheus 3 scrapers normalise whole numbers to "1", "10". Matching both
+    keeps the SLI right whichever collector version sits in between.
+    """
+    seconds = bound_ms / 1000
+    if seconds == int(seconds):
+        return f"~{int(seconds)}(\\\\.0)?"
+    return num(seconds)
+
+
+def one_of(values: tuple[str, ...] | list[str]) -> str:
+    """Regex matcher value for a set of label values (sorted, deduplicated)."""
+    return "~" + "|".join(sorted(set(values)))
+
+
+def scraped_services(settings: StackInput, kind: ServiceKind) -> tuple[ServiceSpec, ...]:
+    """Services of `kind` in the catalog that are scraped (rules exist only for what exists)."""
+    return tuple(service for service in settings.services if service.kind == kind and service.scrape)

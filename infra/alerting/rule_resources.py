@@ -1,0 +1,164 @@
+"""Resources on the EKS cluster: container memory vs limit, node memory and disks, volumes, CPU throttling.
+
+These series come from cAdvisor, kube-state-metrics, the kubelet and
+node_exporter, which only exist where metrics are collected through
+Kubernetes discovery; a stack with static targets gets none of these rules.
+Containers are limited to the namespaces the catalog and the collector use.
+"""
+
+from __future__ import annotations
+
+from infra.alerting.rule_model import Alert, Rule, RuleGroup, RuleNamespace, Severity, num, one_of, sel
+from infra.config import StackInput
+
+NAMESPACE = "resources"
+# node_exporter reports pseudo file systems too; they are never "full" in a useful sense.
+_REAL_FS = {"fstype": "!~tmpfs|overlay|squashfs|ramfs|nsfs", "mountpoint": "!"}
+_NODE_SERVICE = "node"
+_VOLUME_SERVICE = "storage"
+
+
+def _namespaces(settings: StackInput) -> str:
+    names = [service.scrape.k8s_namespace for service in settings.services if service.scrape]
+    return one_of([*names, settings.collection.namespace])
+
+
+def _as_service(expr: str, label: str) -> str:
+    """Name the alert's `service` after the container (or volume) it is about."""
+    return f'label_replace(\n{expr},\n"service", "$1", "{label}", "(.*)")'
+
+
+def _containers(settings: StackInput) -> list[Rule]:
+    thresholds = settings.thresholds
+    namespaces = _namespaces(settings)
+    working_set = sel("container_memory_working_set_bytes", namespace=namespaces, container="!~|POD")
+    limits = sel("kube_pod_container_resource_limits", namespace=namespaces, resource="memory")
+    throttled = sel("container_cpu_cfs_throttled_periods_total", namespace=namespaces, container="!~|POD")
+    periods = sel("container_cpu_cfs_periods_total", namespace=namespaces, container="!~|POD")
+    by_container = "by (namespace, pod, container)"
+    memory_ratio = (
+        f"  max {by_container} ({working_set})\n  / on (namespace, pod, container)\n"
+        f"  max {by_container} ({limits})\n  > {num(thresholds.memory_utilization_percent / 100)}"
+    )
+    throttling_ratio = (
+        f"  sum {by_container} (rate({throttled}[5m]))\n  / on (namespace, pod, container)\n"
+        f"  sum {by_container} (rate({periods}[5m]))\n  > {num(thresholds.cpu_throttling_percent / 100)}"
+    )
+    return [
+        Alert(
+            name="ContainerMemoryNearLimit",
+            expr=_as_service(memory_ratio, "container"),
+            # The OOM killer acts at 100 %; a quarter of an hour above the threshold is a trend, not a spike.
+            for_="15m",
+            severity="warning",
+            service=None,
+            summary="A container uses most of its memory limit.",
+            description="Container {{ $labels.container }} of pod {{ $labels.namespace }}/{{ $labels.pod }} uses "
+            f"{{{{ $value | humanizePercentage }}}} of its memory limit "
+            f"(threshold {num(thresholds.memory_utilization_percent)}%).",
+        ),
+        Alert(
+            name="ContainerCpuThrottled",
+            expr=_as_service(throttling_ratio, "container"),
+            for_="15m",
+            severity="warning",
+            service=None,
+            summary="A container is CPU-throttled by its limit.",
+            description="Container {{ $labels.container }} of pod {{ $labels.namespace }}/{{ $labels.pod }} was "
+            "throttled in {{ $value | humanizePercentage }} of its CPU periods over the last 5 minutes "
+            f"(threshold {num(thresholds.cpu_throttling_percent)}%).",
+        ),
+    ]
+
+
+def _nodes(settings: StackInput) -> list[Rule]:
+    thresholds = settings.thresholds
+    available = sel("node_filesystem_avail_bytes", **_REAL_FS)
+    size = sel("node_filesystem_size_bytes", **_REAL_FS)
+    writable = f"and {sel('node_filesystem_readonly', **_REAL_FS)} == 0"
+    free_ratio = f"{available} / {size}"
+    rules: list[Rule] = [
+        Alert(
+            name="NodeMemoryHigh",
+            expr=f"1 - node_memory_MemAvailable_bytes / node_memory_MemTotal_bytes\n"
+            f"> {num(thresholds.memory_utilization_percent / 100)}",
+            for_="15m",
+            severity="warning",
+            service=_NODE_SERVICE,
+            summary="A node is running out of memory.",
+            description="Node {{ $labels.instance }} uses {{ $value | humanizePercentage }} of its memory "
+            f"(threshold {num(thresholds.memory_utilization_percent)}%).",
+        )
+    ]
+    free_levels: tuple[tuple[Severity, float, str], ...] = (
+        ("warning", thresholds.disk_free_percent, "15m"),
+        ("critical", thresholds.disk_free_critical_percent, "5m"),
+    )
+    for severity, percent, wait in free_levels:
+        rules.append(
+            Alert(
+                name="NodeDiskFreeLow",
+                expr=f"{free_ratio}\n< {num(percent / 100)}\n{writable}",
+                for_=wait,
+                severity=severity,
+                service=_NODE_SERVICE,
+                summary="A node file system is almost full.",
+                description="{{ $labels.mountpoint }} on node {{ $labels.instance }} has "
+                f"{{{{ $value | humanizePercentage }}}} free (threshold {num(percent)}%).",
+            )
+        )
+    # Predict only on disks already fairly full: an empty disk filling fast
+    # during a restore is not news. The guards scale with diskFreePercent.
+    fill_levels: tuple[tuple[Severity, int, float], ...] = (
+        ("warning", thresholds.disk_fill_warning_hours, 4 * thresholds.disk_free_percent),
+        ("critical", thresholds.disk_fill_critical_hours, 2 * thresholds.disk_free_percent),
+    )
+    for severity, hours, below_percent in fill_levels:
+        rules.append(
+            Alert(
+                name="NodeDiskFillingUp",
+                expr=f"predict_linear({available}[6h], {hours} * 3600) < 0\n"
+                f"and {free_ratio} < {num(min(below_percent, 99) / 100)}\n{writable}",
+                # An hour of a 6-hour trend: the prediction has to hold, not flicker.
+                for_="1h",
+                severity=severity,
+                service=_NODE_SERVICE,
+                summary="A node file system will be full soon at the current rate.",
+                description="{{ $labels.mountpoint }} on node {{ $labels.instance }} will be full within "
+                f"{hours} hours at the rate of the last 6 hours.",
+            )
+        )
+    return rules
+
+
+def _volumes(settings: StackInput) -> list[Rule]:
+    thresholds = settings.thresholds
+    namespaces = _namespaces(settings)
+    available = sel("kubelet_volume_stats_available_bytes", namespace=namespaces)
+    capacity = sel("kubelet_volume_stats_capacity_bytes", namespace=namespaces)
+    rules: list[Rule] = []
+    levels: tuple[tuple[Severity, float, str], ...] = (
+        ("warning", thresholds.disk_free_percent, "15m"),
+        ("critical", thresholds.disk_free_critical_percent, "5m"),
+    )
+    for severity, percent, wait in levels:
+        rules.append(
+            Alert(
+                name="VolumeDiskFreeLow",
+                expr=f"{available}\n/ {capacity}\n< {num(percent / 100)}",
+                for_=wait,
+                severity=severity,
+                service=_VOLUME_SERVICE,
+                summary="A persistent volume is almost full.",
+                description="Volume {{ $labels.namespace }}/{{ $labels.persistentvolumeclaim }} has "
+                f"{{{{ $value | humanizePercentage }}}} free (threshold {num(percent)}%).",
+            )
+        )
+    return rules
+
+
+def resource_rules(settings: StackInput) -> tuple[RuleNamespace, ...]:
+    if settings.collection.discovery != "kubernetes":
+        return ()
+    rules = [*_containers(settings), *_nodes(settings), *_volumes(settings)]
+    return (RuleNamespace(NAMESPACE, (RuleGroup(NAMESPACE, tuple(rules)),)),)

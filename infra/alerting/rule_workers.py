@@ -1,0 +1,107 @@
+"""Workers and pipelines: Celery through its exporter, Airflow through statsd_exporter."""
+
+from __future__ import annotations
+
+from infra.alerting.rule_model import Alert, Rule, RuleGroup, RuleNamespace, num, scraped_services, sel
+from infra.config import StackInput
+
+NAMESPACE = "workers"
+
+
+def _celery(service: str, settings: StackInput) -> list[Rule]:
+    thresholds = settings.thresholds
+    failed = f"sum by (service) (rate({sel('celery_task_failed_total', service=service)}[15m]))"
+    succeeded = f"sum by (service) (rate({sel('celery_task_succeeded_total', service=service)}[15m]))"
+    workers = f"sum by (service) ({sel('celery_worker_up', service=service)})"
+    return [
+        Alert(
+            name="CeleryWorkersDown",
+            # Either every known worker stopped sending heartbeats, or the
+            # exporter is up and has never seen a worker at all.
+            expr=f"{workers} == 0\nor\n"
+            f"(sum by (service) ({sel('up', service=service)}) > 0 unless on (service) {workers})",
+            for_="5m",
+            severity="critical",
+            service=service,
+            summary="No Celery worker is alive.",
+            description="{{ $labels.service }} has no Celery worker sending heartbeats; queued tasks are not running.",
+        ),
+        Alert(
+            name="CeleryQueueBacklog",
+            expr=f"sum by (service, queue_name) ({sel('celery_queue_length', service=service)})\n"
+            f"> {thresholds.celery_queue_backlog}",
+            # Bursts of scheduled tasks drain within minutes; a quarter of an hour of backlog does not.
+            for_="15m",
+            severity="warning",
+            service=service,
+            summary="Tasks pile up in a Celery queue.",
+            description="{{ $value | humanize }} tasks wait in Celery queue {{ $labels.queue_name }} "
+            f"({{{{ $labels.service }}}}; threshold {thresholds.celery_queue_backlog}).",
+        ),
+        Alert(
+            name="CeleryTaskFailureRate",
+            # Succeeded tasks may have no series yet; `or 0 * failed` keeps the denominator defined.
+            expr=f"{failed}\n/ (({succeeded} or 0 * {failed}) + {failed})\n"
+            f"> {num(thresholds.celery_failure_ratio_percent / 100)}",
+            for_="15m",
+            severity="warning",
+            service=service,
+            summary="Too many Celery tasks fail.",
+            description=f"{{{{ $value | humanizePercentage }}}} of the Celery tasks of {{{{ $labels.service }}}} "
+            f"failed over the last 15 minutes (threshold {num(thresholds.celery_failure_ratio_percent)}%).",
+        ),
+    ]
+
+
+def _airflow(service: str) -> list[Rule]:
+    failed_runs = sel("airflow_dagrun_duration_failed_count", service=service)
+    heartbeat = sel("airflow_scheduler_heartbeat", service=service)
+    by_dag = "sum by (service, dag_id)"
+    return [
+        Alert(
+            name="AirflowDagRunFailed",
+            # statsd_exporter creates a DAG's series at its first failure, which
+            # `increase` cannot see; a series that did not exist an hour ago is one.
+            expr=f"{by_dag} (increase({failed_runs}[1h])) > 0\n"
+            f"or\n({by_dag} ({failed_runs}) unless {by_dag} ({failed_runs} offset 1h))",
+            # A failed run is a fact, not a trend: tell at once; the 1h window keeps it open for an hour.
+            for_="0",
+            severity="warning",
+            service=service,
+            summary="An Airflow DAG run failed.",
+            description="DAG {{ $labels.dag_id }} ({{ $labels.service }}) had a failed run in the last hour.",
+        ),
+        Alert(
+            name="AirflowSchedulerHeartbeatMissing",
+            # Absent while the exporter is up means the scheduler has not beaten since the exporter started.
+            expr=f"sum by (service) (rate({heartbeat}[5m])) == 0\n"
+            f"or\n(absent({heartbeat}) and on () sum({sel('up', service=service)}) > 0)",
+            for_="5m",
+            severity="critical",
+            service=service,
+            summary="The Airflow scheduler has stopped sending heartbeats.",
+            description="No heartbeat from the Airflow scheduler of {{ $labels.service }} for 5 minutes; "
+            "no DAG run is being scheduled.",
+        ),
+        Alert(
+            name="AirflowDagImportErrors",
+            expr=f"sum by (service) ({sel('airflow_dag_processing_import_errors', service=service)}) > 0",
+            for_="15m",
+            severity="warning",
+            service=service,
+            summary="Airflow cannot import some DAG files.",
+            description="{{ $value | humanize }} DAG file(s) of {{ $labels.service }} fail to import; "
+            "their DAGs are not scheduled.",
+        ),
+    ]
+
+
+def worker_rules(settings: StackInput) -> tuple[RuleNamespace, ...]:
+    rules: list[Rule] = []
+    for service in scraped_services(settings, "celery"):
+        rules += _celery(service.name, settings)
+    for service in scraped_services(settings, "airflow"):
+        rules += _airflow(service.name)
+    if not rules:
+        return ()
+    return (RuleNamespace(NAMESPACE, (RuleGroup(NAMESPACE, tuple(rules)),)),)

@@ -1,0 +1,188 @@
+"""API SLOs: SLI recordings per window and multi-window, multi-burn-rate alerts (sloth style).
+
+Two SLOs per API service, both from `settings.slo`:
+- availability: the share of requests not answered with a 5xx status;
+- latency: the share of requests served within `latencyThresholdMs`
+  (a bucket bound of the backend histogram, so the SLI is exact).
+
+Burn rates follow the SRE workbook for a 30-day period: page when 1h and
+5m both burn faster than 14.4x (2 % of the budget in an hour) or 6h and 30m
+faster than 6x; open a ticket when 1d and 2h burn faster than 3x or 3d and
+6h faster than 1x. The short window makes the alert stop soon after the
+problem does. A traffic guard keeps a handful of requests at night from
+paging anyone.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from infra.alerting.rule_model import (
+    Alert,
+    Recording,
+    Rule,
+    RuleGroup,
+    RuleNamespace,
+    Severity,
+    le_matcher,
+    num,
+    scraped_services,
+    sel,
+)
+from infra.config import StackInput
+
+NAMESPACE = "slo"
+WINDOWS = ("5m", "30m", "1h", "2h", "6h", "1d", "3d")
+REQUEST_RATE_1H = "service:http_requests:rate1h"
+OBJECTIVE = "slo:objective:ratio"
+
+
+ERROR_RATIO = "service:http_requests:error_ratio_rate"
+SLOW_RATIO = "service:http_request_duration_seconds:slow_ratio_rate"
+
+
+def error_ratio_record(window: str) -> str:
+    return f"{ERROR_RATIO}{window}"
+
+
+def slow_ratio_record(window: str) -> str:
+    return f"{SLOW_RATIO}{window}"
+
+
+@dataclass(frozen=True)
+class BurnRateWindow:
+    long: str
+    short: str
+    factor: float
+
+
+@dataclass(frozen=True)
+class BurnRateAlert:
+    severity: Severity
+    windows: tuple[BurnRateWindow, BurnRateWindow]
+    for_: str
+
+
+BURN_RATE_ALERTS = (
+    # Two minutes of `for` only filters a single bad evaluation; the short
+    # window already proves the burn is still happening.
+    BurnRateAlert("critical", (BurnRateWindow("1h", "5m", 14.4), BurnRateWindow("6h", "30m", 6)), "2m"),
+    BurnRateAlert("warning", (BurnRateWindow("1d", "2h", 3), BurnRateWindow("3d", "6h", 1)), "15m"),
+)
+
+
+@dataclass(frozen=True)
+class Slo:
+    """One SLO of one service, as the rule builder needs it."""
+
+    name: str  # availability | latency
+    alert_name: str
+    service: str
+    objective_percent: float
+    record_prefix: str  # the error-ratio record name without its window
+    what: str  # how the description names a bad event
+
+    @property
+    def error_budget(self) -> float:
+        return round(1 - self.objective_percent / 100, 10)
+
+    def ratio(self, window: str) -> str:
+        return sel(f"{self.record_prefix}{window}", service=self.service)
+
+
+def _slos(service: str, settings: StackInput) -> tuple[Slo, Slo]:
+    spec = settings.slo
+    return (
+        Slo(
+            "availability",
+            "ApiAvailabilityBudgetBurn",
+            service,
+            spec.availability_percent,
+            ERROR_RATIO,
+            "requests failing with a 5xx status",
+        ),
+        Slo(
+            "latency",
+            "ApiLatencyBudgetBurn",
+            service,
+            spec.latency_percent,
+            SLOW_RATIO,
+            f"requests slower than {spec.latency_threshold_ms}ms",
+        ),
+    )
+
+
+def _sli_recordings(service: str, settings: StackInput) -> list[Rule]:
+    requests = sel("http_requests_total", service=service)
+    errors = sel("http_requests_total", service=service, status_code="~5..")
+    fast = sel(
+        "http_request_duration_seconds_bucket", service=service, le=le_matcher(settings.slo.latency_threshold_ms)
+    )
+    count = sel("http_request_duration_seconds_count", service=service)
+    rules: list[Rule] = []
+    for window in WINDOWS:
+        total = f"sum by (service) (rate({requests}[{window}]))"
+        # The 5xx series only exist once a 5xx has happened; `or 0 * total`
+        # records a real 0 instead of a gap until then.
+        rules.append(
+            Recording(
+                error_ratio_record(window),
+                f"(sum by (service) (rate({errors}[{window}])) or 0 * {total})\n/ {total}",
+            )
+        )
+    for window in WINDOWS:
+        rules.append(
+            Recording(
+                slow_ratio_record(window),
+                f"1 - (\n  sum by (service) (rate({fast}[{window}]))\n"
+                f"  / sum by (service) (rate({count}[{window}]))\n)",
+            )
+        )
+    rules.append(Recording(REQUEST_RATE_1H, f"sum by (service) (rate({requests}[1h]))"))
+    for slo in _slos(service, settings):
+        rules.append(
+            Recording(OBJECTIVE, f"vector({num(slo.objective_percent / 100)})", {"service": service, "slo": slo.name})
+        )
+    return rules
+
+
+def _burn_rate_alerts(slo: Slo, settings: StackInput) -> list[Rule]:
+    budget = num(slo.error_budget)
+    guard = (
+        f"and on (service) {sel(REQUEST_RATE_1H, service=slo.service)} >= {num(settings.slo.min_requests_per_second)}"
+    )
+    alerts: list[Rule] = []
+    for spec in BURN_RATE_ALERTS:
+        branches = [
+            f"  {slo.ratio(w.long)} > {num(w.factor)} * {budget}\n"
+            f"  and {slo.ratio(w.short)} > {num(w.factor)} * {budget}"
+            for w in spec.windows
+        ]
+        first, second = spec.windows
+        alerts.append(
+            Alert(
+                name=slo.alert_name,
+                expr="(\n" + "\nor\n".join(branches) + "\n)\n" + guard,
+                for_=spec.for_,
+                severity=spec.severity,
+                service=slo.service,
+                labels={"slo": slo.name},
+                summary=f"The API is spending its {slo.name} error budget too fast.",
+                description=f"{{{{ $labels.service }}}} burns its {num(slo.objective_percent)}% {slo.name} budget "
+                f"more than {num(first.factor)}x ({first.long} and {first.short}) or {num(second.factor)}x "
+                f"({second.long} and {second.short}) faster than a 30-day period allows; "
+                f"{{{{ $value | humanizePercentage }}}} of {slo.what} over the long window.",
+            )
+        )
+    return alerts
+
+
+def slo_rules(settings: StackInput) -> tuple[RuleNamespace, ...]:
+    rules: list[Rule] = []
+    for service in scraped_services(settings, "api"):
+        rules += _sli_recordings(service.name, settings)
+        for slo in _slos(service.name, settings):
+            rules += _burn_rate_alerts(slo, settings)
+    if not rules:
+        return ()
+    return (RuleNamespace(NAMESPACE, (RuleGroup(NAMESPACE, tuple(rules)),)),)
