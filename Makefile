@@ -7,7 +7,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 
-.PHONY: help plan plan-all test lint typecheck unit tools bench golden preview up clean
+.PHONY: help plan plan-all test lint typecheck unit tools bench golden policy-types preview up clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -43,6 +43,9 @@ bench: $(INSTALLED) ## time and measure the offline plan of each stack against t
 
 golden: $(INSTALLED) ## regenerate golden files (review the diff before committing)
 	$(PY) -m tests.golden
+
+policy-types: $(INSTALLED) ## regenerate the policy pack's list of taggable AWS types (after a pulumi-aws upgrade)
+	$(PY) policies/generate_taggable.py
 
 preview: ## real `pulumi preview` of STACK (needs the Pulumi CLI and credentials)
 	@command -v pulumi >/dev/null || { echo "pulumi CLI not found: install it (https://www.pulumi.com/docs/install/) or use 'make plan STACK=$(STACK)' offline"; exit 127; }

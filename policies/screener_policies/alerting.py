@@ -13,7 +13,10 @@ from screener_policies.common import as_list, dig, duration_seconds, is_list, is
 RULE_GROUP_NAMESPACE = "aws:amp/ruleGroupNamespace:RuleGroupNamespace"
 ALERT_MANAGER_DEFINITION = "aws:amp/alertManagerDefinition:AlertManagerDefinition"
 
-DEFAULT_SEVERITIES = ("critical", "warning", "info")
+# The levels Alertmanager routes on; `none` marks the always-firing Watchdog
+# (dead man's switch), which pages nobody. Kept equal to SEVERITIES in
+# infra/alerting/rule_model.py by a test (the pack cannot import infra).
+DEFAULT_SEVERITIES = ("critical", "warning", "info", "none")
 REQUIRED_ANNOTATIONS = ("summary", "description", "runbook_url")
 # AMP treats a longer repeat_interval as five days (AMP user guide, "Create an
 # alert manager configuration"); anything above that is a silent surprise.
