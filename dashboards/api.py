@@ -7,8 +7,10 @@ from typing import Any
 from dashboards.common import (
     APP,
     RATE,
+    RECORDED,
     above,
     dashboard,
+    quantile,
     query,
     render,
     row,
@@ -18,6 +20,8 @@ from dashboards.common import (
     timeseries,
 )
 from dashboards.context import DashboardContext
+from infra.alerting.rule_api import P95_5M, REQUEST_RATE_5M
+from infra.alerting.slo import error_ratio_record
 
 SLUG = "api"
 TITLE = "API performance"
@@ -25,8 +29,9 @@ TITLE = "API performance"
 
 def build(ctx: DashboardContext) -> dict[str, Any]:
     t = ctx.thresholds
-    p95_seconds = t.p95_latency_ms / 1000
-    error_ratio = t.error_ratio_percent / 100
+    p95_warning, p95_critical = t.p95_latency_ms / 1000, t.p95_latency_critical_ms / 1000
+    errors_warning, errors_critical = t.error_ratio_percent / 100, t.error_ratio_critical_percent / 100
+    error_ratio_5m = error_ratio_record("5m")
     board = (
         dashboard(ctx, SLUG, TITLE, "FastAPI backend: request rate, latency, errors and endpoints.")
         .with_variable(service_variable("http_requests_total", ctx.services_of("api")))
@@ -34,35 +39,30 @@ def build(ctx: DashboardContext) -> dict[str, Any]:
         .with_panel(
             stat(
                 "Request rate",
-                "Requests per second over all endpoints.",
+                "Requests per second over all endpoints (5-minute rate, recorded).",
                 "reqps",
-                query(f"sum(rate(http_requests_total{{{APP}}}[{RATE}]))", instant=True),
+                query(f"sum({REQUEST_RATE_5M}{{{RECORDED}}})", instant=True),
             )
         )
         .with_panel(
             stat(
                 "5xx ratio",
-                f"Share of responses with a 5xx status; the alert fires above {t.error_ratio_percent:g} %.",
+                f"Share of responses with a 5xx status over 5 minutes (recorded); warns above "
+                f"{t.error_ratio_percent:g} %, pages above {t.error_ratio_critical_percent:g} %.",
                 "percentunit",
-                query(
-                    f"sum(rate(http_errors_total{{{APP}}}[{RATE}])) / sum(rate(http_requests_total{{{APP}}}[{RATE}]))",
-                    instant=True,
-                ),
-                thresholds=above(error_ratio / 2, error_ratio),
+                query(f"max({error_ratio_5m}{{{RECORDED}}})", instant=True),
+                thresholds=above(errors_warning, errors_critical),
                 decimals=2,
             )
         )
         .with_panel(
             stat(
                 "p95 latency",
-                f"95th percentile of request duration; the alert fires above {t.p95_latency_ms} ms.",
+                f"95th percentile of request duration over 5 minutes (recorded); warns above {t.p95_latency_ms} ms, "
+                f"pages above {t.p95_latency_critical_ms} ms.",
                 "s",
-                query(
-                    "histogram_quantile(0.95, sum by (le) "
-                    f"(rate(http_request_duration_seconds_bucket{{{APP}}}[{RATE}])))",
-                    instant=True,
-                ),
-                thresholds=above(p95_seconds * 0.8, p95_seconds),
+                query(f"max({P95_5M}{{{RECORDED}}})", instant=True),
+                thresholds=above(p95_warning, p95_critical),
             )
         )
         .with_panel(
@@ -86,14 +86,11 @@ def build(ctx: DashboardContext) -> dict[str, Any]:
         .with_panel(
             timeseries(
                 "5xx ratio",
-                f"5xx responses over all responses; dashed line at the {t.error_ratio_percent:g} % alert threshold.",
+                "5xx responses over all responses (5-minute rate, recorded); dashed lines at the warning and "
+                "paging thresholds.",
                 "percentunit",
-                query(
-                    f"sum by (service) (rate(http_errors_total{{{APP}}}[{RATE}])) / "
-                    f"sum by (service) (rate(http_requests_total{{{APP}}}[{RATE}]))",
-                    "{{service}}",
-                ),
-                thresholds=above(None, error_ratio),
+                query(f"{error_ratio_5m}{{{RECORDED}}}", "{{service}}"),
+                thresholds=above(errors_warning, errors_critical),
                 min_value=0,
             )
         )
@@ -101,18 +98,21 @@ def build(ctx: DashboardContext) -> dict[str, Any]:
         .with_panel(
             timeseries(
                 "Latency p50 / p95 / p99",
-                f"Request duration percentiles from the histogram; dashed line at the {t.p95_latency_ms} ms p95 alert.",
+                "Request duration percentiles from the histogram (p95 recorded); dashed lines at the p95 warning "
+                "and paging thresholds.",
                 "s",
-                *(
-                    query(
-                        f"histogram_quantile({q}, sum by (le) "
-                        f"(rate(http_request_duration_seconds_bucket{{{APP}}}[{RATE}])))",
-                        f"p{round(q * 100)}",
-                        ref=ref,
-                    )
-                    for q, ref in ((0.5, "A"), (0.95, "B"), (0.99, "C"))
+                query(
+                    quantile(0.5, "http_request_duration_seconds"),
+                    "p50",
+                    ref="A",
                 ),
-                thresholds=above(None, p95_seconds),
+                query(f"max({P95_5M}{{{RECORDED}}})", "p95", ref="B"),
+                query(
+                    quantile(0.99, "http_request_duration_seconds"),
+                    "p99",
+                    ref="C",
+                ),
+                thresholds=above(p95_warning, p95_critical),
                 min_value=0,
             )
         )
@@ -144,8 +144,7 @@ def build(ctx: DashboardContext) -> dict[str, Any]:
                 "The ten slowest endpoints by 95th percentile duration.",
                 "s",
                 query(
-                    "topk(10, histogram_quantile(0.95, sum by (method, endpoint, le) "
-                    f"(rate(http_request_duration_seconds_bucket{{{APP}}}[{RATE}]))))",
+                    f"topk(10, {quantile(0.95, 'http_request_duration_seconds', by='method, endpoint')})",
                     instant=True,
                     table=True,
                 ),

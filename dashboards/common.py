@@ -57,6 +57,8 @@ DATASOURCE = DataSourceRef(type_val=AMP_DATASOURCE_TYPE, uid="${datasource}")
 # Label matchers shared by every query: the scrape attaches `env` and `service`.
 ENV = 'env=~"$env"'
 APP = 'env=~"$env", service=~"$service"'
+# Recording rules aggregate `by (service)`: their series carry no `env`.
+RECORDED = 'service=~"$service"'
 # Grafana widens this to at least four scrape intervals, so rate() never sees one sample.
 RATE = "$__rate_interval"
 
@@ -92,6 +94,12 @@ def below(critical: float, warning: float | None = None) -> ThresholdsConfig:
 
 
 # --- queries ----------------------------------------------------------------------
+
+
+def quantile(q: float, histogram: str, by: str = "", selector: str = APP) -> str:
+    """`histogram_quantile` of a histogram's buckets over `$__rate_interval`, optionally kept `by` labels."""
+    labels = ", ".join([*(label.strip() for label in by.split(",") if label.strip()), "le"])
+    return f"histogram_quantile({q:g}, sum by ({labels}) (rate({histogram}_bucket{{{selector}}}[{RATE}])))"
 
 
 def query(expr: str, legend: str = "", *, ref: str = "A", instant: bool = False, table: bool = False) -> Dataquery:

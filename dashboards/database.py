@@ -10,6 +10,7 @@ from dashboards.common import (
     RATE,
     above,
     dashboard,
+    quantile,
     query,
     render,
     row,
@@ -26,7 +27,8 @@ TITLE = "Database"
 def build(ctx: DashboardContext) -> dict[str, Any]:
     t = ctx.thresholds
     pool_ratio = t.db_pool_utilization_percent / 100
-    server_ratio = t.db_server_connections_percent / 100
+    server_warning = t.db_server_connections_percent / 100
+    server_critical = t.db_server_connections_critical_percent / 100
     board = (
         dashboard(ctx, SLUG, TITLE, "SQLAlchemy pool and query latency from the API; PostgreSQL from its exporter.")
         .with_variable(service_variable("db_connections_active", ctx.services_of("api")))
@@ -48,12 +50,13 @@ def build(ctx: DashboardContext) -> dict[str, Any]:
         .with_panel(
             stat(
                 "Server connections",
-                f"Backends over max_connections; the alert fires above {t.db_server_connections_percent:g} %.",
+                f"Backends over max_connections; warns above {t.db_server_connections_percent:g} %, pages above "
+                f"{t.db_server_connections_critical_percent:g} %.",
                 "percentunit",
                 query(
                     f"sum(pg_stat_activity_count{{{ENV}}}) / max(pg_settings_max_connections{{{ENV}}})", instant=True
                 ),
-                thresholds=above(server_ratio * 0.8, server_ratio),
+                thresholds=above(server_warning, server_critical),
             )
         )
         .with_panel(
@@ -101,8 +104,7 @@ def build(ctx: DashboardContext) -> dict[str, Any]:
                 "95th percentile of query duration from the app's histogram.",
                 "s",
                 query(
-                    "histogram_quantile(0.95, sum by (operation, table, le) "
-                    f"(rate(db_query_duration_seconds_bucket{{{APP}}}[{RATE}])))",
+                    quantile(0.95, "db_query_duration_seconds", by="operation, table"),
                     "{{operation}} {{table}}",
                 ),
                 min_value=0,
@@ -114,8 +116,7 @@ def build(ctx: DashboardContext) -> dict[str, Any]:
                 "99th percentile of query duration from the app's histogram.",
                 "s",
                 query(
-                    "histogram_quantile(0.99, sum by (operation, table, le) "
-                    f"(rate(db_query_duration_seconds_bucket{{{APP}}}[{RATE}])))",
+                    quantile(0.99, "db_query_duration_seconds", by="operation, table"),
                     "{{operation}} {{table}}",
                 ),
                 min_value=0,
@@ -137,7 +138,8 @@ def build(ctx: DashboardContext) -> dict[str, Any]:
         .with_panel(
             timeseries(
                 "Query errors",
-                "Failed queries per second by operation and error type.",
+                f"Failed queries per second by operation and error type; the alert fires when more than "
+                f"{t.db_query_error_percent:g} % of queries fail.",
                 "ops",
                 query(
                     f"sum by (operation, error_type) (rate(db_query_errors_total{{{APP}}}[{RATE}]))",
@@ -177,7 +179,8 @@ def build(ctx: DashboardContext) -> dict[str, Any]:
         .with_panel(
             timeseries(
                 "Transactions and deadlocks",
-                "Commits, rollbacks and deadlocks per second.",
+                f"Commits, rollbacks and deadlocks per second; the deadlock alert fires above "
+                f"{t.deadlocks_per_hour} per hour.",
                 "ops",
                 query(f"sum(rate(pg_stat_database_xact_commit{{{ENV}}}[{RATE}]))", "commits", ref="A"),
                 query(f"sum(rate(pg_stat_database_xact_rollback{{{ENV}}}[{RATE}]))", "rollbacks", ref="B"),

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from dashboards import api, database
+from dashboards import api, business, cache, database, slo, system
 from dashboards.context import DashboardContext
 
 
@@ -25,6 +25,10 @@ class DashboardSpec:
 DASHBOARDS: tuple[DashboardSpec, ...] = (
     DashboardSpec(api.SLUG, api.TITLE, api.build),
     DashboardSpec(database.SLUG, database.TITLE, database.build),
+    DashboardSpec(cache.SLUG, cache.TITLE, cache.build),
+    DashboardSpec(business.SLUG, business.TITLE, business.build),
+    DashboardSpec(system.SLUG, system.TITLE, system.build),
+    DashboardSpec(slo.SLUG, slo.TITLE, slo.build),
 )
 
 

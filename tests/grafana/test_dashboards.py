@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import json
+import shutil
+import subprocess
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from dashboards.context import AMP_DATASOURCE_TYPE, DashboardContext
 from dashboards.registry import DASHBOARDS, build_all
+from infra.alerting.rules import render_rule_files
 from infra.metrics import known_series_names
-from tests.grafana.promql import series_names
+from tests.grafana.promql import series_names, substitute_variables
 from tests.grafana.stacks import STACKS, context_of, settings_of
 
 DASHBOARD_TOKEN = "grafana:oss/dashboard:Dashboard"
@@ -35,8 +40,17 @@ def panels(model: dict[str, Any]) -> Iterator[dict[str, Any]]:
 CASES = [pytest.param(stack, slug, model, id=f"{stack}-{slug}") for stack, slug, model in all_dashboards()]
 
 
-def allowed_series() -> frozenset[str]:
-    return known_series_names()
+def recorded_series(stack: str) -> frozenset[str]:
+    """Names the stack's rendered rule files record (what AMP will evaluate)."""
+    names: set[str] = set()
+    for text in render_rule_files(settings_of(stack)).values():
+        for group in yaml.safe_load(text)["groups"]:
+            names.update(rule["record"] for rule in group["rules"] if "record" in rule)
+    return frozenset(names)
+
+
+def allowed_series(stack: str) -> frozenset[str]:
+    return known_series_names() | recorded_series(stack)
 
 
 @pytest.mark.parametrize(("stack", "slug", "model"), CASES)
@@ -50,7 +64,7 @@ def test_every_panel_has_a_query(stack: str, slug: str, model: dict[str, Any]) -
 
 @pytest.mark.parametrize(("stack", "slug", "model"), CASES)
 def test_every_expression_parses_and_names_only_known_series(stack: str, slug: str, model: dict[str, Any]) -> None:
-    allowed = allowed_series()
+    allowed = allowed_series(stack)
     for panel in panels(model):
         for target in panel["targets"]:
             names = series_names(target["expr"])
@@ -111,21 +125,37 @@ def _panel(model: dict[str, Any], title: str) -> dict[str, Any]:
     return next(panel for panel in panels(model) if panel["title"] == title)
 
 
-def _red_from(panel: dict[str, Any]) -> float:
-    steps = panel["fieldConfig"]["defaults"]["thresholds"]["steps"]
-    return float(next(step["value"] for step in steps if step["color"] == "red"))
+def _steps(panel: dict[str, Any]) -> dict[str, float | None]:
+    """Threshold colour -> the value it starts at."""
+    return {step["color"]: step["value"] for step in panel["fieldConfig"]["defaults"]["thresholds"]["steps"]}
 
 
 def test_latency_and_error_thresholds_follow_the_stack_thresholds() -> None:
     settings = settings_of("dev")
-    custom = settings.model_copy(
-        update={"thresholds": settings.thresholds.model_copy(update={"p95_latency_ms": 750, "error_ratio_percent": 2})}
-    )
+    changed = {"p95_latency_ms": 750, "p95_latency_critical_ms": 3000, "error_ratio_percent": 2}
+    custom = settings.model_copy(update={"thresholds": settings.thresholds.model_copy(update=changed)})
     model = build_all(DashboardContext.from_settings(custom))["api"]
-    assert _red_from(_panel(model, "p95 latency")) == 0.75
-    assert _red_from(_panel(model, "5xx ratio")) == 0.02
+    assert _steps(_panel(model, "p95 latency")) == {"green": None, "yellow": 0.75, "red": 3.0}
+    assert _steps(_panel(model, "5xx ratio")) == {
+        "green": None,
+        "yellow": 0.02,
+        "red": settings.thresholds.error_ratio_critical_percent / 100,
+    }
     default = build_all(context_of("dev"))["api"]
-    assert _red_from(_panel(default, "p95 latency")) == settings.thresholds.p95_latency_ms / 1000
+    assert _steps(_panel(default, "p95 latency"))["yellow"] == settings.thresholds.p95_latency_ms / 1000
+
+
+def test_hit_ratio_and_disk_panels_turn_red_below_their_thresholds() -> None:
+    settings = settings_of("prod")
+    boards = build_all(context_of("prod"))
+    hit = _steps(_panel(boards["cache"], "Hit ratio (10 min)"))
+    assert hit["red"] is None and hit["yellow"] == settings.thresholds.cache_hit_ratio_percent / 100
+    disk = _steps(_panel(boards["system"], "Lowest node disk free"))
+    assert disk == {
+        "red": None,
+        "yellow": settings.thresholds.disk_free_critical_percent / 100,
+        "green": settings.thresholds.disk_free_percent / 100,
+    }
 
 
 def test_service_variable_defaults_to_the_catalogs_api_services() -> None:
@@ -136,6 +166,41 @@ def test_service_variable_defaults_to_the_catalogs_api_services() -> None:
 
 
 def test_an_unknown_metric_name_is_caught() -> None:
-    assert series_names('sum(rate(http_request_total{env=~"$env"}[$__rate_interval]))') - allowed_series() == {
+    assert series_names('sum(rate(http_request_total{env=~"$env"}[$__rate_interval]))') - allowed_series("dev") == {
         "http_request_total"
     }
+
+
+def test_dashboards_read_the_slo_recordings_that_the_rule_files_define() -> None:
+    recorded = recorded_series("prod")
+    used = {
+        name
+        for model in build_all(context_of("prod")).values()
+        for panel in panels(model)
+        for target in panel["targets"]
+        for name in series_names(target["expr"])
+        if ":" in name
+    }
+    assert {"service:http_requests:error_ratio_rate5m", "slo:objective:ratio"} <= used
+    assert used <= recorded
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_prometheus_itself_accepts_every_dashboard_expression(stack: str, tmp_path: Path) -> None:
+    """promtool parses each query with Prometheus's own parser (as a recording rule per query)."""
+    promtool = shutil.which("promtool")
+    assert promtool, "promtool is missing: run `make tools` (installs Debian's prometheus package)"
+    rules = [
+        {"record": f"dashboard:query_{index}:check", "expr": substitute_variables(expr)}
+        for index, expr in enumerate(
+            target["expr"]
+            for model in build_all(context_of(stack)).values()
+            for panel in panels(model)
+            for target in panel["targets"]
+        )
+    ]
+    path = tmp_path / "dashboards.rules.yaml"
+    path.write_text(yaml.safe_dump({"groups": [{"name": "dashboards", "rules": rules}]}))
+    result = subprocess.run([promtool, "check", "rules", str(path)], capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert f"SUCCESS: {len(rules)} rules found" in result.stdout
