@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import fnmatch
+import re
 
 import yaml
 
@@ -22,12 +22,28 @@ def test_timers_become_summaries_as_the_catalog_types_them() -> None:
     assert yaml.safe_load(render_statsd_mapping())["defaults"]["observer_type"] == "summary"
 
 
+def _glob_matches(glob: str, line: str) -> bool:
+    """statsd_exporter's glob: `*` stands for exactly one dot-separated component."""
+    return re.fullmatch(r"[^.]+".join(re.escape(part) for part in glob.split("*")), line) is not None
+
+
 def test_dag_duration_lines_carry_the_dag_id_as_a_label() -> None:
-    # statsd_exporter globs: `*` stands for one dot-separated component.
     line = "airflow.dagrun.duration.success.refresh_prices"
-    (rule,) = [r for r in AIRFLOW_RULES if fnmatch.fnmatchcase(line, r.match) and "." not in line[len(r.match) - 1 :]]
+    (rule,) = [r for r in AIRFLOW_RULES if _glob_matches(r.match, line)]
     assert rule.name == "airflow_dagrun_duration_success"
     assert dict(rule.labels) == {"dag_id": "$1"}
+
+
+def test_each_airflow_line_matches_exactly_one_rule() -> None:
+    lines = [
+        "airflow.scheduler_heartbeat",
+        "airflow.dagrun.duration.failed.refresh_prices",
+        "airflow.ti_failures",
+        "airflow.dag_processing.import_errors",
+        "airflow.executor.open_slots",
+    ]
+    for line in lines:
+        assert len([r for r in AIRFLOW_RULES if _glob_matches(r.match, line)]) == 1, line
 
 
 def test_unmapped_lines_are_dropped_in_the_exporter() -> None:
