@@ -215,7 +215,8 @@ def run_program(
     return Plan(
         stack=stack_file.stack,
         stack_file=stack_file,
-        resources=monitor.recorded,
+        # Registration order depends on when Outputs resolve; sort for repeatable plans.
+        resources=sorted(monitor.recorded, key=lambda resource: resource.urn),
         outputs=monitor.stack_outputs,
     )
 
