@@ -22,8 +22,8 @@ TIME_TARGET = 1.5
 MEMORY_TARGET = 2.0
 
 
-def _run(*args: str) -> dict[str, Any]:
-    result = subprocess.run([sys.executable, *args], cwd=REPO, capture_output=True, text=True, check=True)
+def _run(*args: str, stdin: str = "") -> dict[str, Any]:
+    result = subprocess.run([sys.executable, *args], cwd=REPO, input=stdin, capture_output=True, text=True, check=True)
     return dict(json.loads(result.stdout.strip().splitlines()[-1]))
 
 
@@ -32,7 +32,9 @@ def measure_stack(stack: str, extra_services: int = 0) -> dict[str, Any]:
     floors = []
     for _ in range(REPEATS):
         plan = _run("-m", "bench.plan_once", stack, str(extra_services))
-        floor = _run("-m", "bench.floor", str(plan["resources"] + plan["components"]), *plan["modules"])
+        floor = _run(
+            "-m", "bench.floor", str(plan["resources"] + plan["components"]), stdin=json.dumps(plan["modules"])
+        )
         plans.append(plan)
         floors.append(floor)
     plan_s = statistics.median(p["seconds"] for p in plans)

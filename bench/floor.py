@@ -1,6 +1,6 @@
 """The floor: what any plan of N resources costs before our program does anything.
 
-Imports the SDK modules the plan uses, then registers N bare custom
+Imports the SDK modules the plan imported (a JSON list on stdin), then registers N bare custom
 resources under Pulumi's own mock monitor (no recording, no fakes). Prints
 one JSON line: seconds (wall, in-process after interpreter start) and peak RSS.
 """
@@ -17,7 +17,7 @@ import time
 def main() -> None:
     started = time.perf_counter()
     count = int(sys.argv[1])
-    modules = sys.argv[2:]
+    modules = json.loads(sys.stdin.read())
     import pulumi
     from pulumi.runtime import mocks
     from pulumi.runtime.settings import set_root_resource

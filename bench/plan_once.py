@@ -8,6 +8,9 @@ import sys
 import time
 from typing import Any
 
+# "The SDKs": Pulumi's and the providers', and the dashboard SDK.
+SDK_PACKAGES = {"pulumi", "pulumi_aws", "pulumiverse_grafana", "pulumi_kubernetes", "grafana_foundation_sdk"}
+
 
 def main() -> None:
     started = time.perf_counter()
@@ -32,7 +35,8 @@ def main() -> None:
         overrides = {"monitoring:services": services}
     plan = run_stack(stack, overrides=overrides)
     finished = time.perf_counter()
-    modules = sorted({module for r in plan.resources if r.custom and (module := _module_of(r.type))})
+    # The floor imports exactly the SDK modules this plan imported, lazily loaded ones included.
+    modules = sorted(name for name in sys.modules if name.split(".")[0] in SDK_PACKAGES)
     peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     print(
         json.dumps(
@@ -46,19 +50,6 @@ def main() -> None:
             }
         )
     )
-
-
-def _module_of(type_token: str) -> str | None:
-    """`aws:amp/workspace:Workspace` -> `pulumi_aws.amp` (the SDK module the program imports)."""
-    package, module, _ = type_token.split(":")
-    root = {"aws": "pulumi_aws", "grafana": "pulumiverse_grafana", "kubernetes": "pulumi_kubernetes"}.get(package)
-    if root is None:
-        return None
-    if module == "index":
-        return root
-    if package == "kubernetes":  # kubernetes:helm.sh/v3:Release -> pulumi_kubernetes.helm.v3
-        return f"{root}.{module.replace('helm.sh', 'helm').replace('/', '.')}"
-    return f"{root}.{module.split('/')[0]}"
 
 
 if __name__ == "__main__":
