@@ -18,8 +18,10 @@ from infra.components.alert_rules import AlertRules, AlertRulesArgs
 from infra.components.alertmanager import Alertmanager, AlertmanagerArgs
 from infra.components.amp import AmpWorkspace, AmpWorkspaceArgs, LabelSetLimitArgs
 from infra.components.collection import MetricsCollection, MetricsCollectionArgs
+from infra.components.grafana_alerting import GrafanaAlerting, GrafanaAlertingArgs, PolicyTreeArgs, SnsTopicsArgs
 from infra.components.grafana_dashboards import GrafanaDashboards, GrafanaDashboardsArgs
 from infra.components.grafana_datasource import GrafanaAmpDataSource, GrafanaAmpDataSourceArgs
+from infra.components.grafana_rules import GrafanaRuleGroup, GrafanaRuleGroupArgs, amp_health_rules
 from infra.components.notifications import Notifications, NotificationsArgs, SlackChannelArgs
 from infra.config import StackConfig, load_stack_config
 
@@ -82,8 +84,12 @@ def declare_notifications(config: StackConfig, amp: AmpWorkspace) -> Notificatio
     return notifications
 
 
-def declare_grafana(config: StackConfig, amp: AmpWorkspace) -> None:
-    """The AMP data source, the environment's folder and dashboards in Grafana Cloud."""
+def declare_grafana(config: StackConfig, amp: AmpWorkspace, alert_topics: SnsTopicsArgs | None = None) -> None:
+    """The AMP data source, the environment's folder and dashboards, and Grafana-managed alerting.
+
+    `alert_topics`: the alerting issue's critical and warning topics (and their
+    KMS key); without them the contact points fall back to email.
+    """
     spec = config.settings.grafana
     secrets = config.secrets
     provider = grafana.Provider(
@@ -132,7 +138,47 @@ def declare_grafana(config: StackConfig, amp: AmpWorkspace) -> None:
     )
     pulumi.export("grafana_datasource_uid", datasource.uid)
     pulumi.export("grafana_folder_url", dashboards.folder_url)
+    notifications = config.settings.notifications
+    tree = spec.notification_policy
+    alerting = GrafanaAlerting(
+        "grafana-alerting",
+        GrafanaAlertingArgs(
+            name_prefix=config.name_prefix,
+            environment=config.environment,
+            provider=provider,
+            tags=config.tags("grafana"),
+            emails=notifications.emails,
+            paging_emails=notifications.paging_emails,
+            page_on_warning=notifications.page_on_warning,
+            slack_webhook_url=secrets.slack_webhook_url,
+            sns=alert_topics,
+            maintenance=spec.maintenance,
+            policy_tree=PolicyTreeArgs(
+                platform=config.settings.platform,
+                environments=tree.environments,
+                maintenance_environments=tree.maintenance_environments,
+                group_wait_seconds=notifications.group_wait_seconds,
+                group_interval_minutes=notifications.group_interval_minutes,
+                repeat_interval_hours=notifications.repeat_interval_hours,
+            )
+            if tree is not None
+            else None,
+        ),
+    )
+    for group in (amp_health_rules(context.datasource_uid, spec.no_data_for_minutes),):
+        GrafanaRuleGroup(
+            f"grafana-rules-{group.name}",
+            GrafanaRuleGroupArgs(
+                folder_uid=dashboards.folder_uid,
+                group=group,
+                environment=config.environment,
+                runbook_base_url=config.settings.rules.runbook_base_url,
+                provider=provider,
+            ),
+            opts=pulumi.ResourceOptions(depends_on=[datasource, alerting]),
+        )
     pulumi.export("grafana_dashboard_urls", dashboards.dashboard_urls)
+    pulumi.export("grafana_contact_points", [alerting.oncall_contact_point, alerting.team_contact_point])
 
 
 def declare_collection(config: StackConfig, amp: AmpWorkspace) -> MetricsCollection:

@@ -46,6 +46,34 @@ class MaintenanceWindow(Section):
         return self
 
 
+class NotificationPolicySpec(Section):
+    """Ownership of the Grafana instance's one notification policy tree.
+
+    Grafana has a single policy tree per organisation, and the committed
+    stacks share one Grafana Cloud stack: if every stack wrote the tree, the
+    last deploy would erase the others' routes. Exactly one stack per Grafana
+    instance sets this section; its tree routes each listed environment (by
+    the `env` label every Grafana rule carries) to the contact points and
+    mute timing that environment's own stack creates under fixed names.
+    """
+
+    environments: tuple[str, ...] = Field(
+        min_length=1, description="environments routed by the tree; must include this stack's own"
+    )
+    maintenance_environments: tuple[str, ...] = Field(
+        default=(), description="environments whose stacks set grafana.maintenance (their mute timing exists)"
+    )
+
+    @model_validator(mode="after")
+    def _maintenance_is_routed(self) -> NotificationPolicySpec:
+        if len(set(self.environments)) != len(self.environments):
+            raise ValueError(f"environments {list(self.environments)} lists an environment twice")
+        unrouted = sorted(set(self.maintenance_environments) - set(self.environments))
+        if unrouted:
+            raise ValueError(f"maintenanceEnvironments {unrouted} are not in environments; add them there")
+        return self
+
+
 class GrafanaSpec(Section):
     url: HttpsUrl = Field(description="Grafana Cloud stack URL, e.g. https://screener.grafana.net")
     stack_slug: str | None = Field(
@@ -65,6 +93,9 @@ class GrafanaSpec(Section):
         default="3.3.5",
         pattern=r"^\d+\.\d+\.\d+$",
         description="version of grafana-amazonprometheus-datasource; pinned so that 'latest' never shows as drift",
+    )
+    notification_policy: NotificationPolicySpec | None = Field(
+        default=None, description="set on exactly one stack per Grafana instance: that stack owns the policy tree"
     )
     no_data_for_minutes: int = Field(
         default=10, ge=2, le=120, description="how long AMP may return no data at all before Grafana alerts"
