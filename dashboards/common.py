@@ -268,7 +268,8 @@ def dashboard(ctx: DashboardContext, slug: str, title: str, description: str) ->
         .link(
             DashboardLink("Screener dashboards")
             .type(DashboardLinkType.DASHBOARDS)
-            .tags([TAG])
+            # Both tags: the menu lists this environment's dashboards only.
+            .tags([TAG, ctx.environment])
             .as_dropdown(True)
             .include_vars(True)
             .keep_time(True)

@@ -6,6 +6,8 @@ components it builds on; nothing below this module reads configuration.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import pulumi
 import pulumiverse_grafana as grafana
 
@@ -84,7 +86,19 @@ def declare_notifications(config: StackConfig, amp: AmpWorkspace) -> Notificatio
     return notifications
 
 
-def declare_grafana(config: StackConfig, amp: AmpWorkspace, alert_topics: SnsTopicsArgs | None = None) -> None:
+@dataclass(frozen=True)
+class DeclaredGrafana:
+    """What later Grafana pieces (synthetic checks) build on: the provider, the folder, the routing."""
+
+    provider: grafana.Provider
+    folder_uid: pulumi.Output[str]
+    datasource_uid: pulumi.Output[str]
+    alerting: GrafanaAlerting
+
+
+def declare_grafana(
+    config: StackConfig, amp: AmpWorkspace, alert_topics: SnsTopicsArgs | None = None
+) -> DeclaredGrafana:
     """The AMP data source, the environment's folder and dashboards, and Grafana-managed alerting.
 
     `alert_topics`: the alerting issue's critical and warning topics (and their
@@ -179,6 +193,7 @@ def declare_grafana(config: StackConfig, amp: AmpWorkspace, alert_topics: SnsTop
         )
     pulumi.export("grafana_dashboard_urls", dashboards.dashboard_urls)
     pulumi.export("grafana_contact_points", [alerting.oncall_contact_point, alerting.team_contact_point])
+    return DeclaredGrafana(provider, dashboards.folder_uid, datasource.uid, alerting)
 
 
 def declare_collection(config: StackConfig, amp: AmpWorkspace) -> MetricsCollection:
