@@ -96,13 +96,11 @@ class DeclaredGrafana:
     alerting: GrafanaAlerting
 
 
-def declare_grafana(
-    config: StackConfig, amp: AmpWorkspace, alert_topics: SnsTopicsArgs | None = None
-) -> DeclaredGrafana:
+def declare_grafana(config: StackConfig, amp: AmpWorkspace, alert_topics: SnsTopicsArgs) -> DeclaredGrafana:
     """The AMP data source, the environment's folder and dashboards, and Grafana-managed alerting.
 
-    `alert_topics`: the alerting issue's critical and warning topics (and their
-    KMS key); without them the contact points fall back to email.
+    `alert_topics`: the critical and warning SNS topics (and their KMS key) that
+    AMP's Alertmanager uses too, so Grafana's alerts reach the same people.
     """
     spec = config.settings.grafana
     secrets = config.secrets
@@ -161,8 +159,6 @@ def declare_grafana(
             environment=config.environment,
             provider=provider,
             tags=config.tags("grafana"),
-            emails=notifications.emails,
-            paging_emails=notifications.paging_emails,
             page_on_warning=notifications.page_on_warning,
             slack_webhook_url=secrets.slack_webhook_url,
             sns=alert_topics,
@@ -252,13 +248,20 @@ def declare(config: StackConfig) -> None:
     # --- alert rules (issue 3) ---
     declare_alert_rules(config, amp)
     # --- notifications and Alertmanager (issue 3) ---
-    declare_notifications(config, amp)
+    notifications = declare_notifications(config, amp)
     # --- collection (issue 6) ---
     declare_collection(config, amp)
-    # --- Grafana (issue 4) ---
-    declare_grafana(config, amp)
+    # --- Grafana (issue 4): Grafana-managed alerts reach the same topics as AMP's ---
+    declare_grafana(
+        config,
+        amp,
+        SnsTopicsArgs(
+            critical_topic_arn=notifications.topic_arns.apply(lambda arns: arns["critical"]),
+            warning_topic_arn=notifications.topic_arns.apply(lambda arns: arns["warning"]),
+            key_arn=notifications.key_arn,
+        ),
+    )
     # --- synthetic checks (issue 5) ---
-    del amp  # used by the components above as they land
 
 
 def main() -> None:

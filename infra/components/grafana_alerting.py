@@ -74,11 +74,10 @@ class GrafanaAlertingArgs:
     environment: str
     provider: grafana.Provider
     tags: Mapping[str, str]
-    emails: Sequence[str] = ()
-    paging_emails: Sequence[str] = ()
+    # The same topics as AMP's Alertmanager, so one set of subscribers hears every alert.
+    sns: SnsTopicsArgs
     page_on_warning: bool = False
     slack_webhook_url: pulumi.Output[str] | None = None
-    sns: SnsTopicsArgs | None = None
     maintenance: MaintenanceWindow | None = None
     policy_tree: PolicyTreeArgs | None = None
     # Resources the policy tree must wait for (other contact points, e.g. issue 5's).
@@ -95,9 +94,8 @@ def publisher_policy(topic_arns: Sequence[str], key_arn: str) -> str:
 
 @dataclass
 class _Integrations:
-    slacks: list[grafana.alerting.ContactPointSlackArgs] | None = None
-    sns: list[grafana.alerting.ContactPointSnArgs] | None = None
-    emails: list[grafana.alerting.ContactPointEmailArgs] | None = None
+    slacks: list[grafana.alerting.ContactPointSlackArgs] | None
+    sns: list[grafana.alerting.ContactPointSnArgs]
 
 
 class GrafanaAlerting(pulumi.ComponentResource):
@@ -110,60 +108,46 @@ class GrafanaAlerting(pulumi.ComponentResource):
         super().__init__("monitoring:index:GrafanaAlerting", name, None, opts)
         on_grafana = pulumi.ResourceOptions(parent=self, provider=args.provider)
 
-        publisher: aws.iam.AccessKey | None = None
-        if args.sns is not None:
-            publisher = self._sns_publisher(name, args)
+        publisher = self._sns_publisher(name, args)
 
-        def integrations(topic_arn: pulumi.Input[str] | None, emails: Sequence[str]) -> _Integrations:
-            found = _Integrations()
+        def integrations(topic_arn: pulumi.Input[str]) -> _Integrations:
+            slacks = None
             if args.slack_webhook_url is not None:
-                found.slacks = [
+                slacks = [
                     grafana.alerting.ContactPointSlackArgs(
                         url=pulumi.Output.secret(args.slack_webhook_url),
                         title='{{ template "default.title" . }}',
                         text='{{ template "default.message" . }}',
                     )
                 ]
-            if topic_arn is not None and publisher is not None:
-                # The topic's subscribers (emails, pagers) replace direct email.
-                found.sns = [
-                    grafana.alerting.ContactPointSnArgs(
-                        topic=topic_arn,
-                        auth_provider="keys",
-                        access_key=publisher.id,
-                        secret_key=pulumi.Output.secret(publisher.secret),
-                        subject='{{ template "default.title" . }}',
-                        message_format="text",
-                    )
-                ]
-            elif emails:
-                found.emails = [grafana.alerting.ContactPointEmailArgs(addresses=list(emails), single_email=True)]
-            if not (found.slacks or found.sns or found.emails):
-                raise ValueError(
-                    f"Grafana contact points of '{args.name_prefix}' would have no integration: set "
-                    "monitoring:notifications.emails in the stack file, the secret monitoring:slackWebhookUrl, "
-                    "or pass the alerting issue's SNS topics"
+            # The topic's subscribers (emails, pagers, Chatbot) are the recipients.
+            sns = [
+                grafana.alerting.ContactPointSnArgs(
+                    topic=topic_arn,
+                    auth_provider="keys",
+                    access_key=publisher.id,
+                    secret_key=pulumi.Output.secret(publisher.secret),
+                    subject='{{ template "default.title" . }}',
+                    message_format="text",
                 )
-            return found
+            ]
+            return _Integrations(slacks=slacks, sns=sns)
 
-        sns = args.sns
-        oncall = integrations(sns.critical_topic_arn if sns else None, [*args.emails, *args.paging_emails])
+        oncall = integrations(args.sns.critical_topic_arn)
         self.oncall = grafana.alerting.ContactPoint(
             f"{name}-oncall",
             name=oncall_contact_point(args.name_prefix),
             slacks=oncall.slacks,
             sns=oncall.sns,
-            emails=oncall.emails,
             opts=on_grafana,
         )
         # page_on_warning is settled here, so the shared policy tree needs no per-environment switch.
-        team = oncall if args.page_on_warning else integrations(sns.warning_topic_arn if sns else None, args.emails)
+        team = oncall if args.page_on_warning else integrations(args.sns.warning_topic_arn)
         self.team = grafana.alerting.ContactPoint(
             f"{name}-team",
             name=team_contact_point(args.name_prefix),
             slacks=team.slacks,
             sns=team.sns,
-            emails=team.emails,
             opts=on_grafana,
         )
 
@@ -209,7 +193,6 @@ class GrafanaAlerting(pulumi.ComponentResource):
         )
 
     def _sns_publisher(self, name: str, args: GrafanaAlertingArgs) -> aws.iam.AccessKey:
-        assert args.sns is not None
         child = pulumi.ResourceOptions(parent=self)
         user = aws.iam.User(
             f"{name}-sns-publisher",

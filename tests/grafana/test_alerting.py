@@ -10,11 +10,9 @@ from typing import Any
 import pytest
 from pulumi.runtime import rpc
 
-from infra.components.grafana_alerting import SnsTopicsArgs
-from infra.config import load_stack_config
 from infra.metrics import known_series_names
-from planner.engine import SECRET, Plan, run_program
-from planner.stackfile import REPO_ROOT, SecretValue, load_stack_file
+from planner.engine import SECRET, Plan
+from planner.stackfile import REPO_ROOT, SecretValue
 from tests.conftest import STACKS, plan_of
 from tests.grafana.promql import series_names
 from tests.grafana.stacks import settings_of
@@ -80,17 +78,6 @@ def test_every_grafana_alert_has_a_runbook_section() -> None:
         assert rule["name"].lower() in anchors
 
 
-def test_without_topics_or_slack_the_contact_points_email_the_stack_addresses() -> None:
-    plan = plan_of("dev")
-    oncall = plan.one(CONTACT_POINT, "grafana-alerting-oncall")
-    team = plan.one(CONTACT_POINT, "grafana-alerting-team")
-    assert oncall.inputs["name"] == "screener-dev-oncall" and team.inputs["name"] == "screener-dev-team"
-    emails = list(settings_of("dev").notifications.emails)
-    assert oncall.inputs["emails"] == [{"addresses": emails, "singleEmail": True}]
-    assert team.inputs["emails"] == [{"addresses": emails, "singleEmail": True}]
-    assert "slacks" not in oncall.inputs and "sns" not in oncall.inputs
-
-
 @pytest.fixture(scope="module")
 def plan_with_slack() -> Plan:
     from planner.engine import run_stack
@@ -110,27 +97,9 @@ def test_slack_webhook_reaches_both_contact_points_only_as_a_secret(plan_with_sl
     assert SLACK_URL not in everything and SLACK_URL not in repr(plan_with_slack.outputs)
 
 
-def _program_with_alert_topics() -> None:
-    """The wiring the lead adds to `declare`: Grafana publishes to the alerting issue's topics."""
-    from infra.program import declare_amp, declare_grafana, declare_notifications
-
-    config = load_stack_config()
-    amp = declare_amp(config)
-    notifications = declare_notifications(config, amp)
-    declare_grafana(
-        config,
-        amp,
-        SnsTopicsArgs(
-            critical_topic_arn=notifications.topic_arns.apply(lambda arns: arns["critical"]),
-            warning_topic_arn=notifications.topic_arns.apply(lambda arns: arns["warning"]),
-            key_arn=notifications.key_arn,
-        ),
-    )
-
-
 @pytest.fixture(scope="module")
 def plan_with_topics() -> Plan:
-    return run_program(load_stack_file("prod"), _program_with_alert_topics)
+    return plan_of("prod")
 
 
 def test_oncall_publishes_to_the_critical_topic_and_the_team_to_the_warning_topic(plan_with_topics: Plan) -> None:
@@ -245,14 +214,10 @@ def test_policy_tree_waits_for_this_stacks_contact_points_and_mute_timing() -> N
 def test_page_on_warning_sends_warnings_to_the_paging_path() -> None:
     from planner.engine import run_stack
 
-    notifications = {"emails": ["team@example.com"], "pagingEmails": ["pager@example.com"], "pageOnWarning": True}
-    plan = run_stack("dev", overrides={"monitoring:notifications": notifications})
+    plan = run_stack(
+        "dev", overrides={"monitoring:notifications": {"emails": ["team@example.com"], "pageOnWarning": True}}
+    )
+    critical = plan.outputs["alert_topic_arns"]["critical"]
     team = plan.one(CONTACT_POINT, "grafana-alerting-team")
-    assert team.inputs["emails"] == [{"addresses": ["team@example.com", "pager@example.com"], "singleEmail": True}]
-
-
-def test_a_stack_with_nowhere_to_send_alerts_is_refused_with_the_settings_to_fix() -> None:
-    from planner.engine import run_stack
-
-    with pytest.raises(ValueError, match=r"would have no integration: set monitoring:notifications\.emails"):
-        run_stack("dev", overrides={"monitoring:notifications": {"emails": []}})
+    (sns,) = rpc.unwrap_rpc_secret(team.raw_inputs["sns"])
+    assert sns["topic"] == critical
