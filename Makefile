@@ -7,7 +7,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 
-.PHONY: help plan plan-all test lint typecheck unit tools bench golden policy-types preview up clean
+.PHONY: help plan plan-all test lint typecheck unit tools bench golden policy-types preview up lab clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -40,6 +40,9 @@ test: lint typecheck unit ## lint, type check and every test (installs what is m
 
 bench: $(INSTALLED) ## time and measure the offline plan of each stack against the floor
 	$(PY) -m bench
+
+lab: $(INSTALLED) tools ## real Prometheus + Alertmanager on loopback: break the API, time the page and the all-clear
+	$(PY) -m lab
 
 golden: $(INSTALLED) ## regenerate golden files (review the diff before committing)
 	$(PY) -m tests.golden

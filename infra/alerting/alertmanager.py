@@ -86,15 +86,16 @@ def _region_of(topic_arn: str) -> str:
     return parts[3]
 
 
-def _sns(topic_arn: str, message: str, severity: str | None = None, with_subject: bool = True) -> dict[str, Any]:
+def _sns(topic_arn: str, message: str, severity: str | None = None) -> dict[str, Any]:
     config: dict[str, Any] = {
         "topic_arn": topic_arn,
         "sigv4": {"region": _region_of(topic_arn)},
         "send_resolved": True,
         "message": f'{{{{ template "{message}" . }}}}',
+        # Always ours: Alertmanager's default subject lists every group label
+        # and can pass SNS's 100-character limit, which rejects the message.
+        "subject": '{{ template "screener.subject" . }}',
     }
-    if with_subject:
-        config["subject"] = '{{ template "screener.subject" . }}'
     if severity:
         # Lets a subscriber filter by severity later without a new topic.
         config["attributes"] = {"severity": severity}
@@ -104,8 +105,8 @@ def _sns(topic_arn: str, message: str, severity: str | None = None, with_subject
 def _receiver(name: str, topic_arns: Mapping[str, str], topic: str) -> dict[str, Any]:
     configs = [_sns(topic_arns[topic], "screener.text", severity=topic)]
     if CHAT_TOPIC in topic_arns:
-        # Chatbot reads the JSON body only; a subject would be ignored.
-        configs.append(_sns(topic_arns[CHAT_TOPIC], "screener.chat", with_subject=False))
+        # Chatbot reads the JSON body only and ignores the subject.
+        configs.append(_sns(topic_arns[CHAT_TOPIC], "screener.chat"))
     return {"name": name, "sns_configs": configs}
 
 

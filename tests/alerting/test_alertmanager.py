@@ -136,6 +136,8 @@ def test_sns_receivers_sign_for_the_region_of_this_stacks_own_topics(stack: str,
     for sns in receivers.values():
         for config in sns:
             assert config["sigv4"] == {"region": REGION}
+            # Never Alertmanager's default subject, which can pass SNS's limit and lose the message.
+            assert config["subject"] == '{{ template "screener.subject" . }}'
 
 
 def test_chat_topic_exists_only_where_slack_is_configured() -> None:
