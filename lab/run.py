@@ -18,6 +18,7 @@ group_wait); then the target comes back and the resolved message must arrive.
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import socket
@@ -51,6 +52,9 @@ HEALTHY_SECONDS = 8
 FAULT_SERVICE = "api"
 FAULT_ALERT = "ServiceDown"
 MAX_RATIO = 1.2
+# Warnings that exist in the rules; the first shares the outage's service.
+INHIBITED_WARNING = "ApiHighLatency"
+CONTROL_WARNING, CONTROL_SERVICE = "RedisMemoryNearMax", "redis"
 STEP_TIMEOUT_SECONDS = 45
 LAB_REGION = "ap-northeast-2"
 LAB_ACCOUNT = "000000000000"
@@ -70,6 +74,11 @@ class LabReport:
     notify_seconds: float = 0.0
     chat_seconds: float = 0.0
     chat_message: str = ""
+    # Warnings pushed to Alertmanager during the outage: the API's must be
+    # held back by the page, the control (another service) must go through.
+    inhibited: list[str] = field(default_factory=list)
+    leaked: list[str] = field(default_factory=list)
+    control_seconds: float = 0.0
     resolve_seconds: float = 0.0
     healthy_noise: list[str] = field(default_factory=list)
     refused: list[str] = field(default_factory=list)
@@ -88,6 +97,8 @@ class LabReport:
             f"(minimum allowed {self.min_notify_seconds:.1f} s = for {self.for_seconds:.0f} s + evaluation "
             f"{EVALUATION_SECONDS} s + group_wait {GROUP_WAIT_SECONDS} s; ratio {self.ratio:.2f}, bound {MAX_RATIO})",
             f"  same page in chat: {self.chat_seconds:.1f} s",
+            f"  during the outage: {', '.join(self.inhibited) or 'nothing'} inhibited by the page, "
+            f"{len(self.leaked)} leaked; control warning ({CONTROL_SERVICE}) sent in {self.control_seconds:.1f} s",
             f"  resolved message after the repair: {self.resolve_seconds:.1f} s",
             f"  subjects: {self.subjects}",
             f"  refused by the SNS stand-in: {self.refused or 'none'}",
@@ -210,6 +221,35 @@ def _ready(port: int) -> bool:
         return False
 
 
+def _post_warning(port: int, alertname: str, service: str) -> None:
+    """Hand Alertmanager a firing warning, as Prometheus would."""
+    alert = {
+        "labels": {"alertname": alertname, "service": service, "severity": "warning"},
+        "annotations": {
+            "summary": f"{alertname} injected by the lab.",
+            "description": f"{alertname} on {service}, pushed to check inhibition.",
+            "runbook_url": f"https://runbooks.invalid/#{alertname.lower()}",
+        },
+    }
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}/api/v2/alerts",
+        data=json.dumps([alert]).encode(),
+        headers={"Content-Type": "application/json"},
+        method="POST",
+    )
+    with urllib.request.urlopen(request, timeout=5) as response:
+        if response.status != 200:
+            raise LabError(f"Alertmanager refused the injected {alertname}: HTTP {response.status}")
+
+
+def _inhibited(port: int) -> list[str]:
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v2/alerts", timeout=5) as response:
+        alerts = json.load(response)
+    return sorted(
+        f"{a['labels']['alertname']}/{a['labels'].get('service', '')}" for a in alerts if a["status"]["inhibitedBy"]
+    )
+
+
 def _first(sns: FakeSns, topic: str, pattern: str, after: float) -> Published | None:
     for message in list(sns.published):
         text = message.message if topic == "chat" else message.subject or ""
@@ -323,6 +363,19 @@ def run_lab(stack: str = "dev", workdir: Path | None = None) -> LabReport:
             report.chat_seconds = chat.at - fault
             report.chat_message = chat.message
 
+            _post_warning(am_port, INHIBITED_WARNING, FAULT_SERVICE)
+            _post_warning(am_port, CONTROL_WARNING, CONTROL_SERVICE)
+            pushed = time.monotonic()
+            control = _wait(
+                f"the control warning {CONTROL_WARNING} on the warning topic",
+                lambda: _first(sns, "warning", rf"WARNING {CONTROL_WARNING} {CONTROL_SERVICE} ", pushed),
+                STEP_TIMEOUT_SECONDS,
+                logs,
+            )
+            report.control_seconds = control.at - pushed
+            report.inhibited = _inhibited(am_port)
+            report.leaked = [m.subject or "" for m in sns.published if INHIBITED_WARNING in (m.subject or "")]
+
             exporter.set_up(FAULT_SERVICE)
             repair = time.monotonic()
             resolved_subject = rf"^\[RESOLVED\] CRITICAL {FAULT_ALERT} {FAULT_SERVICE} \("
@@ -350,6 +403,8 @@ def check(report: LabReport) -> list[str]:
         problems.append(f"a healthy platform was not quiet: {report.healthy_noise}")
     if report.refused:
         problems.append(f"SNS would refuse some messages: {report.refused}")
+    if report.leaked or f"{INHIBITED_WARNING}/{FAULT_SERVICE}" not in report.inhibited:
+        problems.append(f"the page did not hold back {INHIBITED_WARNING}: inhibited {report.inhibited}")
     if report.ratio > MAX_RATIO:
         problems.append(f"the page took {report.ratio:.2f} x the minimum, above {MAX_RATIO}")
     return problems

@@ -46,3 +46,9 @@ def test_repair_sends_the_resolved_message(report: LabReport) -> None:
 
 def test_sns_would_accept_every_message(report: LabReport) -> None:
     assert report.refused == []
+
+
+def test_the_page_holds_back_warnings_of_the_same_service_only(report: LabReport) -> None:
+    assert report.inhibited == ["ApiHighLatency/api"]
+    assert report.leaked == []
+    assert 0 < report.control_seconds < 5  # redis's warning is not held back by the API's page
