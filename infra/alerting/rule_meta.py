@@ -32,12 +32,13 @@ def _pipeline() -> list[Rule]:
             severity="none",
             service=_PIPELINE_SERVICE,
             summary="Always firing: proves that rules are evaluated and alerts are delivered.",
-            description="The dead man's switch. It fires all the time; its absence at the Watchdog receiver "
+            # Nothing varies to describe: vector(1) has no labels and no meaningful value.
+            description="The dead man's switch: it fires all the time; its absence at the Watchdog receiver "
             "means the alerting pipeline is broken.",
         ),
         Alert(
             name="MetricsNotArriving",
-            expr="absent(up)",
+            expr="absent(up)",  # no labels to describe: there is nothing at all
             # Staleness already takes 5 minutes to remove the last series; five more rule out a restart.
             for_="5m",
             severity="critical",
