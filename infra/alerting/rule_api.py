@@ -20,14 +20,14 @@ from infra.alerting.rule_model import (
     scraped_services,
     sel,
 )
-from infra.alerting.slo import error_ratio_record
+from infra.alerting.slo import REQUEST_RATE_5M, error_ratio_record
 from infra.config import StackInput
 from infra.config.core import ServiceSpec
 
 NAMESPACE = "api"
 
-REQUEST_RATE_5M = "service:http_requests:rate5m"
-ERROR_RATIO_5M = error_ratio_record("5m")  # recorded in slo.py with the other windows
+# Recorded in slo.py with the other SLI building blocks.
+ERROR_RATIO_5M = error_ratio_record("5m")
 P95_5M = "service:http_request_duration_seconds:p95_rate5m"
 
 
@@ -37,12 +37,8 @@ def traffic_guard(service: str, settings: StackInput, window_record: str = REQUE
 
 
 def _recordings(service: str) -> list[Rule]:
-    requests = sel("http_requests_total", service=service)
     buckets = sel("http_request_duration_seconds_bucket", service=service)
-    return [
-        Recording(REQUEST_RATE_5M, f"sum by (service) (rate({requests}[5m]))"),
-        Recording(P95_5M, f"histogram_quantile(0.95, sum by (service, le) (rate({buckets}[5m])))"),
-    ]
+    return [Recording(P95_5M, f"histogram_quantile(0.95, sum by (service, le) (rate({buckets}[5m])))")]
 
 
 def _error_rate(service: str, settings: StackInput) -> list[Rule]:

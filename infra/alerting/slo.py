@@ -33,6 +33,10 @@ from infra.config import StackInput
 
 NAMESPACE = "slo"
 WINDOWS = ("5m", "30m", "1h", "2h", "6h", "1d", "3d")
+REQUEST_RATE_5M = "service:http_requests:rate5m"
+ERROR_RATE_5M = "service:http_requests_errors:rate5m"  # answered with a 5xx status
+MEASURED_RATE_5M = "service:http_request_duration_seconds_count:rate5m"
+FAST_RATE_5M = "service:http_requests_fast:rate5m"  # served within slo.latencyThresholdMs
 REQUEST_RATE_1H = "service:http_requests:rate1h"
 OBJECTIVE = "slo:objective:ratio"
 
@@ -112,33 +116,50 @@ def _slos(service: str, settings: StackInput) -> tuple[Slo, Slo]:
     )
 
 
-def _sli_recordings(service: str, settings: StackInput) -> list[Rule]:
+def _rate_recordings(service: str, settings: StackInput) -> list[Rule]:
+    """Per-second rates over 5 minutes: the building blocks of every SLI window."""
     requests = sel("http_requests_total", service=service)
     errors = sel("http_requests_total", service=service, status_code="~5..")
     fast = sel(
         "http_request_duration_seconds_bucket", service=service, le=le_matcher(settings.slo.latency_threshold_ms)
     )
     count = sel("http_request_duration_seconds_count", service=service)
-    rules: list[Rule] = []
-    for window in WINDOWS:
-        total = f"sum by (service) (rate({requests}[{window}]))"
-        # The 5xx series only exist once a 5xx has happened; `or 0 * total`
+    return [
+        Recording(REQUEST_RATE_5M, f"sum by (service) (rate({requests}[5m]))"),
+        # The 5xx series only exist once a 5xx has happened; `or 0 * ...`
         # records a real 0 instead of a gap until then.
-        rules.append(
-            Recording(
-                error_ratio_record(window),
-                f"(sum by (service) (rate({errors}[{window}])) or 0 * {total})\n/ {total}",
-            )
-        )
+        Recording(
+            ERROR_RATE_5M,
+            f"sum by (service) (rate({errors}[5m]))\nor 0 * {sel(REQUEST_RATE_5M, service=service)}",
+        ),
+        Recording(MEASURED_RATE_5M, f"sum by (service) (rate({count}[5m]))"),
+        Recording(FAST_RATE_5M, f"sum by (service) (rate({fast}[5m]))"),
+    ]
+
+
+def _ratio(bad: str, total: str, service: str, window: str) -> str:
+    """bad/total over `window`, from the 5-minute rate recordings.
+
+    The 5m window divides the latest recordings; every longer window adds
+    them up. AMP bills every sample a rule reads: a raw 3-day rate reads
+    thousands of samples of every request series at each evaluation, this
+    one sample per service and minute. Summing both sides over the same
+    samples keeps the ratio traffic-weighted.
+    """
+    bad_series, total_series = sel(bad, service=service), sel(total, service=service)
+    if window == "5m":
+        return f"{bad_series}\n/ {total_series}"
+    return f"sum_over_time({bad_series}[{window}])\n/ sum_over_time({total_series}[{window}])"
+
+
+def _sli_recordings(service: str, settings: StackInput) -> list[Rule]:
+    rules = _rate_recordings(service, settings)
     for window in WINDOWS:
-        rules.append(
-            Recording(
-                slow_ratio_record(window),
-                f"1 - (\n  sum by (service) (rate({fast}[{window}]))\n"
-                f"  / sum by (service) (rate({count}[{window}]))\n)",
-            )
-        )
-    rules.append(Recording(REQUEST_RATE_1H, f"sum by (service) (rate({requests}[1h]))"))
+        rules.append(Recording(error_ratio_record(window), _ratio(ERROR_RATE_5M, REQUEST_RATE_5M, service, window)))
+    for window in WINDOWS:
+        fast_ratio = _ratio(FAST_RATE_5M, MEASURED_RATE_5M, service, window).replace("\n", "\n  ")
+        rules.append(Recording(slow_ratio_record(window), f"1 - (\n  {fast_ratio}\n)"))
+    rules.append(Recording(REQUEST_RATE_1H, f"avg_over_time({sel(REQUEST_RATE_5M, service=service)}[1h])"))
     for slo in _slos(service, settings):
         rules.append(
             Recording(OBJECTIVE, f"vector({num(slo.objective_percent / 100)})", {"service": service, "slo": slo.name})
