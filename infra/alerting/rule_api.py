@@ -20,7 +20,8 @@ from infra.alerting.rule_model import (
     scraped_services,
     sel,
 )
-from infra.alerting.slo import REQUEST_RATE_5M, error_ratio_record
+from infra.alerting.slo import REQUEST_RATE_5M as REQUEST_RATE_5M  # re-exported: dashboards read it from here
+from infra.alerting.slo import error_ratio_record
 from infra.config import StackInput
 from infra.config.core import ServiceSpec
 

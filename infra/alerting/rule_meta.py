@@ -13,9 +13,9 @@
 
 from __future__ import annotations
 
-from infra.alerting.rule_api import REQUEST_RATE_5M
 from infra.alerting.rule_availability import COLLECTOR_SERVICE
 from infra.alerting.rule_model import Alert, Rule, RuleGroup, RuleNamespace, scraped_services, sel
+from infra.alerting.slo import REQUEST_RATE_5M
 from infra.config import StackInput
 
 NAMESPACE = "meta"
