@@ -38,6 +38,18 @@ TEMPLATE_FILE = "screener.tmpl"
 # Routing is by the `severity` label every rule carries; the Watchdog is
 # matched by name because it must never be grouped with anything else.
 WATCHDOG_ALERT = "Watchdog"
+# Labels that identify what an alert is about; a critical alert inhibits its
+# warning twin only when all of them agree.
+TWIN_IDENTITY_LABELS = (
+    "alertname",
+    "service",
+    "instance",
+    "mountpoint",
+    "namespace",
+    "pod",
+    "container",
+    "persistentvolumeclaim",
+)
 RECEIVER_CRITICAL = "critical"
 RECEIVER_WARNING = "warning"
 RECEIVER_NULL = "null"
@@ -146,9 +158,11 @@ def alertmanager_config(settings: StackInput, topic_arns: Mapping[str, str]) -> 
         "inhibit_rules": [
             {
                 # The page already says it; the warning twin would only add noise.
+                # Only for the same object: a full disk on one node must not
+                # hide a filling disk on another (absent labels match absent).
                 "source_matchers": ['severity="critical"'],
                 "target_matchers": ['severity="warning"'],
-                "equal": ["alertname", "service"],
+                "equal": list(TWIN_IDENTITY_LABELS),
             },
             {
                 # While a service is down, its latency, errors and saturation

@@ -149,12 +149,22 @@ def test_chat_topic_exists_only_where_slack_is_configured() -> None:
 
 
 @pytest.mark.parametrize("stack", STACKS)
-def test_critical_inhibits_warning_of_the_same_alert_and_service(stack: str, configs) -> None:
+def test_critical_inhibits_warning_of_the_same_alert_service_and_object(stack: str, configs) -> None:
     rules = config_of(configs[stack])["inhibit_rules"]
     assert {
         "source_matchers": ['severity="critical"'],
         "target_matchers": ['severity="warning"'],
-        "equal": ["alertname", "service"],
+        # A critical full disk on one node must not hide a warning on another.
+        "equal": [
+            "alertname",
+            "service",
+            "instance",
+            "mountpoint",
+            "namespace",
+            "pod",
+            "container",
+            "persistentvolumeclaim",
+        ],
     } in rules
     service_down = [r for r in rules if r["equal"] == ["service"]]
     assert len(service_down) == 1
