@@ -32,6 +32,7 @@ from typing import Any
 import yaml
 
 from infra.config import StackInput
+from infra.yaml_text import dump_yaml
 
 TEMPLATE_FILE = "screener.tmpl"
 
@@ -186,20 +187,8 @@ def alertmanager_config(settings: StackInput, topic_arns: Mapping[str, str]) -> 
     }
 
 
-class _BlockDumper(yaml.SafeDumper):
-    """Writes multi-line strings as `|` blocks, so the definition reads like the AMP docs."""
-
-
-def _str_representer(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
-    style = "|" if "\n" in value else None
-    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
-
-
-_BlockDumper.add_representer(str, _str_representer)
-
-
 def _dump(data: Any) -> str:
-    return yaml.dump(data, Dumper=_BlockDumper, sort_keys=False, allow_unicode=False, width=1000)
+    return dump_yaml(data, width=1000, allow_unicode=False)
 
 
 def render_alertmanager_definition(settings: StackInput, topic_arns: Mapping[str, str]) -> str:

@@ -13,11 +13,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-import yaml
-
 from infra.config.core import ServiceSpec
 from infra.config.model import StackInput
 from infra.metrics import scraped_series_names
+from infra.yaml_text import dump_yaml
 
 # The in-cluster service account's credentials; the AMP managed scraper
 # accepts exactly this token path and no other authorization.
@@ -187,7 +186,7 @@ def scrape_config_document(settings: StackInput, cluster_name: str | None) -> di
 
 
 def to_yaml(document: dict[str, Any]) -> str:
-    return yaml.safe_dump(document, sort_keys=False, default_flow_style=False, width=120)
+    return dump_yaml(document, width=120)
 
 
 def render_scrape_config(settings: StackInput, cluster_name: str | None) -> str:
