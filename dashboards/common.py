@@ -29,6 +29,7 @@ from grafana_foundation_sdk.builders.prometheus import Dataquery
 from grafana_foundation_sdk.builders.stat import Panel as Stat
 from grafana_foundation_sdk.builders.table import Panel as Table
 from grafana_foundation_sdk.builders.timeseries import Panel as Timeseries
+from grafana_foundation_sdk.cog.builder import Builder
 from grafana_foundation_sdk.cog.encoder import JSONEncoder
 from grafana_foundation_sdk.models.common import (
     BigValueGraphMode,
@@ -43,6 +44,7 @@ from grafana_foundation_sdk.models.dashboard import (
     DashboardLinkType,
     Threshold,
     ThresholdsMode,
+    VariableModel,
     VariableOption,
     VariableRefresh,
     VariableSort,
@@ -102,8 +104,16 @@ def quantile(q: float, histogram: str, by: str = "", selector: str = APP) -> str
     return f"histogram_quantile({q:g}, sum by ({labels}) (rate({histogram}_bucket{{{selector}}}[{RATE}])))"
 
 
-def query(expr: str, legend: str = "", *, ref: str = "A", instant: bool = False, table: bool = False) -> Dataquery:
-    built = Dataquery().expr(expr).ref_id(ref).datasource(DATASOURCE)
+def query(
+    expr: str,
+    legend: str = "",
+    *,
+    ref: str = "A",
+    instant: bool = False,
+    table: bool = False,
+    datasource: DataSourceRef = DATASOURCE,
+) -> Dataquery:
+    built = Dataquery().expr(expr).ref_id(ref).datasource(datasource)
     if legend:
         built = built.legend_format(legend)
     if instant:
@@ -132,12 +142,13 @@ def timeseries(
     stacked: bool = False,
     width: int = 12,
     height: int = 8,
+    datasource: DataSourceRef = DATASOURCE,
 ) -> Timeseries:
     panel = (
         Timeseries()
         .title(title)
         .description(description)
-        .datasource(DATASOURCE)
+        .datasource(datasource)
         .unit(unit)
         .span(width)
         .height(height)
@@ -171,12 +182,13 @@ def stat(
     decimals: int | None = None,
     width: int = 6,
     height: int = 4,
+    datasource: DataSourceRef = DATASOURCE,
 ) -> Stat:
     panel = (
         Stat()
         .title(title)
         .description(description)
-        .datasource(DATASOURCE)
+        .datasource(datasource)
         .unit(unit)
         .span(width)
         .height(height)
@@ -193,9 +205,17 @@ def stat(
     return panel
 
 
-def table(title: str, description: str, unit: str, *queries: Dataquery, width: int = 12, height: int = 8) -> Table:
+def table(
+    title: str,
+    description: str,
+    unit: str,
+    *queries: Dataquery,
+    width: int = 12,
+    height: int = 8,
+    datasource: DataSourceRef = DATASOURCE,
+) -> Table:
     """A ranked table of instant values (top-N panels)."""
-    panel = Table().title(title).description(description).datasource(DATASOURCE).unit(unit).span(width).height(height)
+    panel = Table().title(title).description(description).datasource(datasource).unit(unit).span(width).height(height)
     _require_queries(title, queries)
     for target in queries:
         panel = panel.with_target(target)
@@ -254,8 +274,16 @@ def service_variable(anchor_metric: str, defaults: Sequence[str], label: str = "
     )
 
 
-def dashboard(ctx: DashboardContext, slug: str, title: str, description: str) -> Dashboard:
-    return (
+def dashboard(
+    ctx: DashboardContext,
+    slug: str,
+    title: str,
+    description: str,
+    *,
+    variables: Sequence[Builder[VariableModel]] | None = None,
+) -> Dashboard:
+    """A dashboard with the shared header; `variables` replaces the AMP `$datasource` and `$env` ones."""
+    board = (
         Dashboard(f"Screener · {title}")
         .uid(ctx.uid(slug))
         .description(description)
@@ -274,9 +302,10 @@ def dashboard(ctx: DashboardContext, slug: str, title: str, description: str) ->
             .include_vars(True)
             .keep_time(True)
         )
-        .with_variable(datasource_variable(ctx))
-        .with_variable(env_variable())
     )
+    for variable in variables if variables is not None else (datasource_variable(ctx), env_variable()):
+        board = board.with_variable(variable)
+    return board
 
 
 def row(title: str) -> Row:

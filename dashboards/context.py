@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from infra.config.alerting import SloSpec, Thresholds
 from infra.config.core import ServiceSpec
 from infra.config.model import StackInput
+from infra.config.synthetics import SyntheticsSpec
 
 AMP_DATASOURCE_TYPE = "grafana-amazonprometheus-datasource"
 
@@ -29,6 +30,7 @@ class DashboardContext:
     thresholds: Thresholds
     slo: SloSpec
     services: tuple[ServiceSpec, ...]
+    synthetics: SyntheticsSpec
 
     def uid(self, slug: str) -> str:
         return dashboard_uid(self.name_prefix, slug)
@@ -47,4 +49,5 @@ class DashboardContext:
             thresholds=settings.thresholds,
             slo=settings.slo,
             services=settings.services,
+            synthetics=settings.synthetics,
         )

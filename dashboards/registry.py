@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from dashboards import api, business, cache, database, slo, system
+from dashboards import api, business, cache, database, slo, system, uptime
 from dashboards.context import DashboardContext
 
 
@@ -29,6 +29,7 @@ DASHBOARDS: tuple[DashboardSpec, ...] = (
     DashboardSpec(business.SLUG, business.TITLE, business.build),
     DashboardSpec(system.SLUG, system.TITLE, system.build),
     DashboardSpec(slo.SLUG, slo.TITLE, slo.build),
+    DashboardSpec(uptime.SLUG, uptime.TITLE, uptime.build),
 )
 
 

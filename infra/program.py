@@ -11,6 +11,8 @@ from dataclasses import dataclass
 import pulumi
 import pulumiverse_grafana as grafana
 
+from dashboards import uptime
+from dashboards.common import to_json
 from dashboards.context import DashboardContext
 from infra.alerting.alertmanager import render_alertmanager_definition
 from infra.alerting.rules import render_rule_files
@@ -25,7 +27,17 @@ from infra.components.grafana_dashboards import GrafanaDashboards, GrafanaDashbo
 from infra.components.grafana_datasource import GrafanaAmpDataSource, GrafanaAmpDataSourceArgs
 from infra.components.grafana_rules import GrafanaRuleGroup, GrafanaRuleGroupArgs, amp_health_rules
 from infra.components.notifications import Notifications, NotificationsArgs, SlackChannelArgs
+from infra.components.synthetics import (
+    StatusPageArgs,
+    SyntheticChecks,
+    SyntheticChecksArgs,
+    lookup_probe_ids,
+    synthetics_provider,
+)
+from infra.components.synthetics_checks import plan_checks
+from infra.components.synthetics_rules import uptime_rule_groups
 from infra.config import StackConfig, load_stack_config
+from infra.config.synthetics import SM_DATASOURCE_UID
 
 
 def declare_amp(config: StackConfig) -> AmpWorkspace:
@@ -192,6 +204,41 @@ def declare_grafana(config: StackConfig, amp: AmpWorkspace, alert_topics: SnsTop
     return DeclaredGrafana(provider, dashboards.folder_uid, datasource.uid, alerting)
 
 
+def declare_synthetics(config: StackConfig, declared: DeclaredGrafana) -> SyntheticChecks:
+    """HTTP checks of every public endpoint from outside, their alerts and (prod) the public status page."""
+    spec = config.settings.synthetics
+    checks = plan_checks(config.settings, config.stack_file)
+    provider = synthetics_provider("grafana-synthetics", spec.api_url, config.secrets.synthetic_monitoring_token)
+    context = DashboardContext.from_settings(config.settings)
+    synthetics = SyntheticChecks(
+        "synthetics",
+        SyntheticChecksArgs(
+            name_prefix=config.name_prefix,
+            environment=config.environment,
+            spec=spec,
+            checks=checks,
+            probe_ids=lookup_probe_ids(provider, spec.probes, config.stack_file),
+            synthetics_provider=provider,
+            grafana_provider=declared.provider,
+            folder_uid=declared.folder_uid,
+            rule_groups=uptime_rule_groups(checks, spec, config.name_prefix, SM_DATASOURCE_UID),
+            runbook_base_url=config.settings.rules.runbook_base_url,
+            status_page=StatusPageArgs(
+                dashboard_json=to_json(uptime.build_status_page(context)),
+                grafana_url=config.settings.grafana.url,
+                protect=config.settings.amp.protect,
+            )
+            if spec.publish_status_page
+            else None,
+            rule_dependencies=[declared.alerting],
+        ),
+    )
+    pulumi.export("synthetic_check_ids", synthetics.check_ids)
+    if synthetics.status_page_url is not None:
+        pulumi.export("status_page_url", synthetics.status_page_url)
+    return synthetics
+
+
 def declare_collection(config: StackConfig, amp: AmpWorkspace) -> MetricsCollection:
     """Exporters and the collector (managed scraper or in-cluster agent) that feed the workspace."""
     spec = config.settings.collection
@@ -252,7 +299,7 @@ def declare(config: StackConfig) -> None:
     # --- collection (issue 6) ---
     declare_collection(config, amp)
     # --- Grafana (issue 4): Grafana-managed alerts reach the same topics as AMP's ---
-    declare_grafana(
+    declared_grafana = declare_grafana(
         config,
         amp,
         SnsTopicsArgs(
@@ -262,6 +309,7 @@ def declare(config: StackConfig) -> None:
         ),
     )
     # --- synthetic checks (issue 5) ---
+    declare_synthetics(config, declared_grafana)
 
 
 def main() -> None:

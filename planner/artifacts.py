@@ -29,6 +29,7 @@ ARTIFACTS: tuple[ArtifactSpec, ...] = (
     ArtifactSpec("grafana:index/dashboard:Dashboard", "configJson", "dashboards", "json"),
     ArtifactSpec("grafana:oss/dashboard:Dashboard", "configJson", "dashboards", "json"),
     ArtifactSpec("monitoring:index:MetricsCollection", "scrapeConfig", "collection", "yaml"),
+    ArtifactSpec("monitoring:index:SyntheticChecks", "checks", "synthetics", "json"),
 )
 
 

@@ -137,7 +137,10 @@ def test_missing_required_secret_names_the_set_secret_command() -> None:
     error = refused({}, fill_unset_secrets=False)
     assert error.problems == [
         f"{DEV_FILE}: monitoring:grafanaAuth: required secret is missing (Grafana service-account token); "
-        "run `pulumi config set --secret monitoring:grafanaAuth <value> --stack dev`"
+        "run `pulumi config set --secret monitoring:grafanaAuth <value> --stack dev`",
+        f"{DEV_FILE}: monitoring:syntheticMonitoringToken: required secret is missing (Grafana Synthetic "
+        "Monitoring access token); run `pulumi config set --secret monitoring:syntheticMonitoringToken <value> "
+        "--stack dev`",
     ]
 
 

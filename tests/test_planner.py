@@ -29,10 +29,11 @@ def test_secrets_appear_only_as_placeholders(tmp_path: Path, capsys: pytest.Capt
     assert main(["dev", "--out", str(tmp_path)]) == 0
     printed = capsys.readouterr().out
     plan_text = (tmp_path / "dev" / "plan.json").read_text()
-    assert json.loads(plan_text)["unsetSecrets"] == ["monitoring:grafanaAuth"]
+    assert json.loads(plan_text)["unsetSecrets"] == ["monitoring:grafanaAuth", "monitoring:syntheticMonitoringToken"]
     assert "pulumi config set --secret monitoring:grafanaAuth <value> --stack dev" in printed
     # The placeholder value itself must never leak into a resource input.
     assert "<secret monitoring:grafanaAuth>" not in plan_text
+    assert "<secret monitoring:syntheticMonitoringToken>" not in plan_text
 
 
 def test_config_error_exits_2_with_its_message(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -32,6 +32,9 @@ class SecretSetting:
 SECRET_SETTINGS: tuple[SecretSetting, ...] = (
     SecretSetting("grafanaAuth", "Grafana service-account token", required=True),
     SecretSetting("grafanaCloudAccessPolicyToken", "Grafana Cloud access-policy token (plugin installation)"),
+    # Required: without it no external probe watches the public endpoints, and a
+    # stack that silently skipped its uptime checks would look monitored.
+    SecretSetting("syntheticMonitoringToken", "Grafana Synthetic Monitoring access token", required=True),
     SecretSetting("slackWebhookUrl", "Slack incoming-webhook URL for the Grafana contact point"),
     SecretSetting("kubeconfig", "kubeconfig of the EKS cluster"),
     SecretSetting("postgresDsn", "PostgreSQL DSN for postgres_exporter"),
@@ -162,7 +165,8 @@ def load_stack_config() -> StackConfig:
         return config.get_secret(key)
 
     grafana_auth = secret("grafanaAuth")
-    assert grafana_auth is not None  # checked above as required
+    synthetic_monitoring_token = secret("syntheticMonitoringToken")
+    assert grafana_auth is not None and synthetic_monitoring_token is not None  # checked above as required
     return StackConfig(
         stack=stack,
         stack_file=stack_file,
@@ -171,6 +175,7 @@ def load_stack_config() -> StackConfig:
         secrets=StackSecrets(
             grafana_auth=grafana_auth,
             grafana_cloud_access_policy_token=secret("grafanaCloudAccessPolicyToken"),
+            synthetic_monitoring_token=synthetic_monitoring_token,
             slack_webhook_url=secret("slackWebhookUrl"),
             kubeconfig=secret("kubeconfig"),
             postgres_dsn=secret("postgresDsn"),

@@ -65,6 +65,7 @@ class StackSecrets:
 
     grafana_auth: pulumi.Output[str]
     grafana_cloud_access_policy_token: pulumi.Output[str] | None
+    synthetic_monitoring_token: pulumi.Output[str]
     slack_webhook_url: pulumi.Output[str] | None
     kubeconfig: pulumi.Output[str] | None
     postgres_dsn: pulumi.Output[str] | None

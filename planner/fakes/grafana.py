@@ -13,7 +13,7 @@ from typing import Any
 
 from pulumi.runtime import rpc
 
-from planner.fakes import FakeContext, resource_fake
+from planner.fakes import FakeContext, call_fake, resource_fake
 
 _STACK_URLS: dict[str, str] = {}
 _DEFAULT_URL = "https://grafana.example.net"
@@ -116,3 +116,48 @@ def iam_access_key(ctx: FakeContext, name: str, inputs: dict[str, Any]) -> tuple
 def iam_user_policy(ctx: FakeContext, name: str, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     policy = ctx.physical_name(name, inputs)
     return f"{inputs.get('user', 'user')}:{policy}", {"name": policy}
+
+
+# Public Synthetic Monitoring probes as the API lists them (name -> ID).
+PUBLIC_PROBES: dict[str, int] = {
+    "Amsterdam": 8,
+    "Atlanta": 1,
+    "Bangalore": 7,
+    "CapeTown": 988,
+    "Dallas": 565,
+    "Frankfurt": 13,
+    "London": 5,
+    "Mumbai": 567,
+    "NewYork": 2,
+    "NorthCalifornia": 568,
+    "NorthVirginia": 569,
+    "Ohio": 570,
+    "Oregon": 571,
+    "Paris": 12,
+    "SanFrancisco": 3,
+    "SaoPaulo": 572,
+    "Seoul": 14,
+    "Singapore": 9,
+    "Stockholm": 573,
+    "Sydney": 10,
+    "Tokyo": 11,
+    "Toronto": 15,
+}
+
+
+@call_fake("grafana:syntheticMonitoring/getProbes:getProbes")
+def synthetic_probes(ctx: FakeContext, args: dict[str, Any]) -> dict[str, Any]:
+    return {"id": "probes", "filterDeprecated": args.get("filterDeprecated", True), "probes": dict(PUBLIC_PROBES)}
+
+
+@resource_fake("grafana:syntheticMonitoring/check:Check")
+def synthetic_check(ctx: FakeContext, name: str, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    # Check IDs are integers, unique in the tenant (kept as strings by the provider).
+    return str(int(ctx.token(name, 5), 16)), {"tenantId": 4201}
+
+
+@resource_fake("grafana:oss/dashboardPublic:DashboardPublic")
+def dashboard_public(ctx: FakeContext, name: str, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    uid = inputs.get("uid") or ctx.token(f"{name}/uid", 14)
+    access_token = inputs.get("accessToken") or ctx.token(f"{name}/token", 32)
+    return f"1:{uid}", {"uid": uid, "accessToken": access_token, "orgId": "1"}

@@ -53,7 +53,7 @@ def test_no_grafana_rule_bypasses_the_policy_tree(stack: str) -> None:
 
 def test_amp_no_data_rule_alerts_when_the_data_source_returns_nothing_or_fails() -> None:
     plan = plan_of("prod")
-    group = plan.one(RULE_GROUP)
+    group = plan.one(RULE_GROUP, "grafana-rules-amp-data-source-group")
     assert group.inputs["folderUid"] == "screener-prod"
     (rule,) = group.inputs["rules"]
     assert rule["name"] == "GrafanaAmpNoData"

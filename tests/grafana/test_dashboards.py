@@ -12,9 +12,11 @@ from typing import Any
 import pytest
 import yaml
 
+from dashboards import uptime
 from dashboards.context import AMP_DATASOURCE_TYPE, DashboardContext
 from dashboards.registry import DASHBOARDS, build_all
 from infra.alerting.rules import render_rule_files
+from infra.config.synthetics import SM_DATASOURCE_TYPE, SM_DATASOURCE_UID
 from infra.metrics import known_series_names
 from tests.grafana.promql import series_names, substitute_variables
 from tests.grafana.stacks import STACKS, context_of, settings_of
@@ -73,18 +75,33 @@ def test_every_expression_parses_and_names_only_known_series(stack: str, slug: s
             assert not unknown, f"{slug}/{panel['title']}: unknown series {sorted(unknown)}"
 
 
+def datasource_of(stack: str, slug: str) -> tuple[str, str]:
+    """(type, default UID) of the data source a dashboard's `$datasource` selects.
+
+    Synthetic Monitoring results live in Grafana Cloud's own Prometheus; everything else in AMP.
+    """
+    if slug == uptime.SLUG:
+        return SM_DATASOURCE_TYPE, SM_DATASOURCE_UID
+    return AMP_DATASOURCE_TYPE, f"screener-{stack}-amp"
+
+
 @pytest.mark.parametrize(("stack", "slug", "model"), CASES)
 def test_every_panel_and_query_reads_from_the_datasource_variable(stack: str, slug: str, model: dict[str, Any]) -> None:
+    source_type, default_uid = datasource_of(stack, slug)
     variables = {v["name"]: v for v in model["templating"]["list"]}
     assert variables["datasource"]["type"] == "datasource"
-    assert variables["datasource"]["query"] == AMP_DATASOURCE_TYPE
-    assert variables["datasource"]["current"]["value"] == f"screener-{stack}-amp"
-    expected = {"type": AMP_DATASOURCE_TYPE, "uid": "${datasource}"}
+    assert variables["datasource"]["query"] == source_type
+    assert variables["datasource"]["current"]["value"] == default_uid
+    expected = {"type": source_type, "uid": "${datasource}"}
     for panel in panels(model):
         assert panel["datasource"] == expected, panel["title"]
         assert all(target["datasource"] == expected for target in panel["targets"]), panel["title"]
-    for name in ("env", "service"):
-        assert variables[name]["datasource"] == expected, name
+    if source_type == AMP_DATASOURCE_TYPE:
+        for name in ("env", "service"):
+            assert variables[name]["datasource"] == expected, name
+    for variable in variables.values():
+        if variable["type"] == "query":
+            assert variable["datasource"] == expected, variable["name"]
 
 
 @pytest.mark.parametrize(("stack", "slug", "model"), CASES)

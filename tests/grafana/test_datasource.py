@@ -25,6 +25,7 @@ DATA_SOURCE = "grafana:oss/dataSource:DataSource"
 PLUGIN = "grafana:cloud/pluginInstallation:PluginInstallation"
 FOLDER = "grafana:oss/folder:Folder"
 DASHBOARD = "grafana:oss/dashboard:Dashboard"
+STATUS_PAGE = "synthetics-status"
 WORKSPACE = "aws:amp/workspace:Workspace"
 TOKEN_KEY = "monitoring:grafanaCloudAccessPolicyToken"
 
@@ -95,10 +96,13 @@ def test_provider_gets_the_service_account_token_only_as_a_secret(stack_plan: Pl
 
 def test_every_grafana_resource_uses_the_explicit_provider(stack_plan: Plan) -> None:
     provider = stack_plan.one(PROVIDER, "grafana")
+    # Synthetic Monitoring has its own API and token: its checks use a provider holding only those.
+    synthetics = stack_plan.one(PROVIDER, "grafana-synthetics")
     grafana_resources = [r for r in stack_plan.resources if r.custom and r.type.startswith("grafana:")]
     assert grafana_resources
     for resource in grafana_resources:
-        assert resource.provider.startswith(provider.urn + "::"), resource.name
+        expected = synthetics if resource.type.startswith("grafana:syntheticMonitoring/") else provider
+        assert resource.provider.startswith(expected.urn + "::"), resource.name
 
 
 @pytest.fixture(scope="module")
@@ -140,7 +144,10 @@ def test_dashboards_uploaded_are_the_registry_models_in_the_environment_folder(s
     folder = stack_plan.one(FOLDER, "grafana-dashboards-folder")
     assert folder.inputs["uid"] == f"screener-{stack_plan.stack}"
     expected = build_all(context_of(stack_plan.stack))
-    uploaded = {r.name.removeprefix("grafana-dashboards-"): r for r in stack_plan.of_type(DASHBOARD)}
+    # The public status page (prod) is the synthetics component's; tests/synthetics check it.
+    uploaded = {
+        r.name.removeprefix("grafana-dashboards-"): r for r in stack_plan.of_type(DASHBOARD) if r.name != STATUS_PAGE
+    }
     assert set(uploaded) == {spec.slug for spec in DASHBOARDS}
     for slug, resource in uploaded.items():
         assert resource.inputs["configJson"] == to_json(expected[slug])

@@ -1,0 +1,45 @@
+"""Golden files: the public status page (prod publishes it) and the uptime alert rules of every stack."""
+
+from __future__ import annotations
+
+import json
+
+from dashboards.common import to_json
+from dashboards.uptime import build_status_page
+from infra.components.grafana_rules import rule_labels
+from infra.components.synthetics_checks import plan_checks
+from infra.components.synthetics_rules import uptime_rule_groups
+from infra.config.loader import stack_file_for
+from infra.config.synthetics import SM_DATASOURCE_UID
+from tests.grafana.stacks import STACKS, context_of, settings_of
+
+
+def _rule_groups(stack: str) -> str:
+    settings = settings_of(stack)
+    name_prefix = f"{settings.platform}-{settings.environment}"
+    checks = plan_checks(settings, stack_file_for(stack))
+    groups = {
+        group.name: {
+            "intervalSeconds": group.interval_seconds,
+            "rules": [
+                {
+                    "name": rule.name,
+                    "for": f"{rule.for_minutes}m",
+                    "expr": rule.expr,
+                    "comparison": rule.comparison,
+                    "threshold": rule.threshold,
+                    "labels": rule_labels(rule, settings.environment),
+                    "noDataState": rule.no_data_state,
+                }
+                for rule in group.rules
+            ],
+        }
+        for group in uptime_rule_groups(checks, settings.synthetics, name_prefix, SM_DATASOURCE_UID)
+    }
+    return json.dumps(groups, indent=2, sort_keys=True) + "\n"
+
+
+def generate() -> dict[str, str]:
+    files = {"synthetics/prod/status-page.json": to_json(build_status_page(context_of("prod")))}
+    files.update({f"synthetics/{stack}/uptime-rules.json": _rule_groups(stack) for stack in STACKS})
+    return files
