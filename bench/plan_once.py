@@ -30,7 +30,8 @@ def main() -> None:
         for index in range(extra_services):
             template = dict(scraped[index % len(scraped)])
             template["name"] = f"{template['name']}-x{index}"
-            template.pop("healthUrl", None)
+            if "healthUrl" in template:  # public services need their own endpoint to probe
+                template["healthUrl"] = f"https://{template['name']}.bench.screener.kr/health"
             services.append(template)
         overrides = {"monitoring:services": services}
     plan = run_stack(stack, overrides=overrides)
