@@ -107,6 +107,10 @@ def test_an_http_check_with_a_reason_drops_only_the_tls_requirement() -> None:
     settings = http(checks_by_job(plan)["screener-dev-api-legacy"])
     assert "failIfNotSsl" not in settings
     assert settings["tlsConfig"] == {"insecureSkipVerify": False}
+    # The mandatory policy pack cannot see the reason and still refuses the deploy: an
+    # http check also needs the policy waived (`pulumi preview --policy-pack` config) on purpose.
+    (violation,) = [v for v in check_plan(plan).blocking if v.policy == "synthetic-check-https"]
+    assert "screener-dev-api-legacy" in violation.message
 
 
 def test_an_extra_check_of_an_unknown_service_is_refused() -> None:
