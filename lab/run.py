@@ -39,7 +39,7 @@ from infra.alerting.rules import render_rule_files
 from infra.config import StackInput
 from lab.exporter import LabExporter
 from lab.fake_sns import FakeSns, Published
-from lab.stack import stack_settings
+from planner.stackfile import stack_settings
 
 # Lab time: 1 lab second stands for TIME_COMPRESSION real seconds of `for`.
 TIME_COMPRESSION = 30

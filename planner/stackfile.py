@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from infra.config import SECRET_SETTINGS, stack_file_for
+from infra.config import SECRET_SETTINGS, StackInput, stack_file_for
 from infra.config.loader import NAMESPACE
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -96,3 +97,20 @@ def load_stack_file(
                 secret_keys.append(full_key)
                 unset.append(full_key)
     return StackFile(stack=stack, path=relative, config=config, secret_keys=secret_keys, unset_secrets=unset)
+
+
+@cache
+def stack_settings(stack: str) -> StackInput:
+    """The validated non-secret settings of a committed stack, without running the program.
+
+    For the pure renderers (rules, dashboards, scrape configs) and the lab: the
+    values are decoded as `load_stack_config` decodes them (JSON for
+    structured values), and secrets are left out.
+    """
+    stack_file = load_stack_file(stack, fill_unset_secrets=False)
+    raw = {
+        key.removeprefix(f"{NAMESPACE}:"): json.loads(value) if value[:1] in "[{" else value
+        for key, value in stack_file.config.items()
+        if key.startswith(f"{NAMESPACE}:") and key not in stack_file.secret_keys
+    }
+    return StackInput.model_validate(raw)

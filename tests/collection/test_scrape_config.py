@@ -11,6 +11,7 @@ from infra.collection.scrape_config import render_scrape_config
 from infra.config.model import StackInput
 from infra.metrics import scraped_series_names
 from planner.engine import Plan
+from planner.stackfile import stack_settings as settings_of
 from tests.collection.helpers import (
     SCRAPER,
     agent_config_text,
@@ -21,7 +22,6 @@ from tests.collection.helpers import (
     run_promtool,
     scrape_config,
 )
-from tests.collection.settings import settings_of
 from tests.conftest import plan_of
 
 STACK_CLUSTER = {"dev": "local", "staging": "screener-staging", "prod": "screener-prod"}
