@@ -111,8 +111,16 @@ def resolve_probes(wanted: Sequence[str], available: Mapping[str, int], stack_fi
     return [available[name] for name in wanted]
 
 
+# The policy pack refuses plain-http checks unless they carry this label, which
+# only a reviewed `allowHttpReason` in the stack file puts there (the reason is
+# too long for a label value; the stack file keeps it).
+PLAIN_HTTP_WAIVER_LABEL = ("plain_http", "waived")
+
+
 def check_labels(check: CheckSpec, environment: str) -> dict[str, str]:
     labels = {"env": environment, "service": check.service}
+    if check.allow_http_reason is not None:
+        labels[PLAIN_HTTP_WAIVER_LABEL[0]] = PLAIN_HTTP_WAIVER_LABEL[1]
     too_long = [
         f"{k}={v}" for k, v in labels.items() if len(k.encode()) > MAX_LABEL_BYTES or len(v.encode()) > MAX_LABEL_BYTES
     ]

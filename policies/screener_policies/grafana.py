@@ -151,10 +151,14 @@ def synthetic_check_uses_https(args: ResourceValidationArgs) -> Iterator[str]:
         return
     settings = args.props.get("settings")
     job = args.props.get("job") or args.name
-    if is_mapping(dig(settings, "http")) and not str(args.props.get("target") or "").startswith("https://"):
+    # The program sets this label only for a check whose stack file gives an allowHttpReason.
+    waived = dig(args.props.get("labels"), "plain_http") == "waived"
+    target = str(args.props.get("target") or "")
+    if is_mapping(dig(settings, "http")) and not target.startswith("https://") and not waived:
         yield (
             f"synthetic check '{job}' probes {args.props.get('target')!r} over plain HTTP. "
-            "Fix: probe the https:// URL from the service catalog."
+            "Fix: probe the https:// URL from the service catalog, or give the check an "
+            "allowHttpReason in monitoring:synthetics.checks (it labels the check plain_http=waived)."
         )
     for index, entry in enumerate(as_list(dig(settings, "multihttp", "entries"))):
         url = dig(entry, "request", "url")

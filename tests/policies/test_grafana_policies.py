@@ -120,6 +120,17 @@ def test_plain_http_check_is_refused() -> None:
     assert message.startswith("synthetic check 'api-health' probes 'http://api.screener.kr/health' over plain HTTP")
 
 
+def test_plain_http_check_with_the_waiver_label_passes() -> None:
+    waived = {**check("http://legacy.screener.kr/ping"), "labels": {"plain_http": "waived", "service": "api"}}
+    assert messages(synthetic_check_uses_https, args(SYNTHETIC_CHECK, waived)) == []
+
+
+def test_plain_http_check_with_another_label_value_is_still_refused() -> None:
+    forged = {**check("http://legacy.screener.kr/ping"), "labels": {"plain_http": "yes"}}
+    (message,) = messages(synthetic_check_uses_https, args(SYNTHETIC_CHECK, forged))
+    assert "allowHttpReason" in message
+
+
 def test_multihttp_entry_over_http_is_refused() -> None:
     multi = check(multihttp={"entries": [{"request": {"url": "http://screener.kr/", "method": "GET"}}]})
     (message,) = messages(synthetic_check_uses_https, args(SYNTHETIC_CHECK, multi))

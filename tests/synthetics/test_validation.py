@@ -96,7 +96,7 @@ def test_an_extra_https_check_joins_its_services_alert_group() -> None:
     assert 'probe_success{job=~"screener-dev-frontend-home|screener-dev-frontend-search"}' in expr
 
 
-def test_an_http_check_with_a_reason_drops_only_the_tls_requirement() -> None:
+def test_an_http_check_with_a_reason_drops_only_the_tls_requirement_and_is_waived() -> None:
     extra = {
         "name": "legacy",
         "service": "api",
@@ -107,10 +107,10 @@ def test_an_http_check_with_a_reason_drops_only_the_tls_requirement() -> None:
     settings = http(checks_by_job(plan)["screener-dev-api-legacy"])
     assert "failIfNotSsl" not in settings
     assert settings["tlsConfig"] == {"insecureSkipVerify": False}
-    # The mandatory policy pack cannot see the reason and still refuses the deploy: an
-    # http check also needs the policy waived (`pulumi preview --policy-pack` config) on purpose.
-    (violation,) = [v for v in check_plan(plan).blocking if v.policy == "synthetic-check-https"]
-    assert "screener-dev-api-legacy" in violation.message
+    legacy = checks_by_job(plan)["screener-dev-api-legacy"]
+    assert legacy.inputs["labels"]["plain_http"] == "waived"
+    # The reason travels as the waiver label, so the mandatory policy lets this one check through.
+    assert [v for v in check_plan(plan).blocking if v.policy == "synthetic-check-https"] == []
 
 
 def test_an_extra_check_of_an_unknown_service_is_refused() -> None:
