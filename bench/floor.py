@@ -1,8 +1,13 @@
-"""The floor: what any plan of N resources costs before our program does anything.
+"""The floor: what the plan's resources cost the SDKs and the mock engine alone.
 
-Imports the SDK modules the plan imported (a JSON list on stdin), then registers N bare custom
-resources under Pulumi's own mock monitor (no recording, no fakes). Prints
-one JSON line: seconds (wall, in-process after interpreter start) and peak RSS.
+Reads (from a JSON file named on the command line) the SDK modules the plan
+imported and every resource it declared: type, logical name, parent, custom
+or component, inputs. Imports those modules, then registers the same
+resources with the same inputs and parents under Pulumi's own mock monitor
+with a mock that echoes inputs: no program logic, no fakes, no recording.
+So the floor grows with the number and the size of the resources exactly as
+the plan does, and the difference is our program's own cost.
+Prints one JSON line: seconds (in-process, after interpreter start) and peak RSS.
 """
 
 from __future__ import annotations
@@ -12,36 +17,47 @@ import json
 import resource
 import sys
 import time
+from typing import Any
 
 
 def main() -> None:
     started = time.perf_counter()
-    count = int(sys.argv[1])
-    modules = json.loads(sys.stdin.read())
+    with open(sys.argv[1]) as handle:
+        replay = json.load(handle)
     import pulumi
     from pulumi.runtime import mocks
     from pulumi.runtime.settings import set_root_resource
     from pulumi.runtime.stack import run_in_stack
     from pulumi.runtime.sync_await import _sync_await
 
-    for module in modules:
+    for module in replay["modules"]:
         importlib.import_module(module)
     imported = time.perf_counter()
 
     class Echo(mocks.Mocks):
-        def new_resource(self, args: mocks.MockResourceArgs) -> tuple[str, dict[str, object]]:
+        def new_resource(self, args: mocks.MockResourceArgs) -> tuple[str, dict[str, Any]]:
             return f"{args.name}-id", dict(args.inputs)
 
-        def call(self, args: mocks.MockCallArgs) -> tuple[dict[str, object], None]:
+        def call(self, args: mocks.MockCallArgs) -> tuple[dict[str, Any], None]:
             return {}, None
 
     def program() -> None:
-        for index in range(count):
-            pulumi.CustomResource(
-                "floor:index:Thing", f"thing-{index}", {"name": f"thing-{index}", "tags": {"environment": "bench"}}
-            )
+        declared: dict[str, pulumi.Resource] = {}
+        # Parents come before their children in URN order of depth.
+        for item in sorted(replay["resources"], key=lambda r: r["depth"]):
+            opts = pulumi.ResourceOptions(parent=declared.get(item["parent"]))
+            if item["custom"]:
+                # An instance of the SDK's own class, so the SDK's per-class work (output
+                # types resolved when the engine answers) counts in the floor; its
+                # __init__ is skipped because the inputs are already in wire form.
+                sdk_class = _sdk_class(item["type"]) or pulumi.CustomResource
+                custom = sdk_class.__new__(sdk_class)
+                pulumi.CustomResource.__init__(custom, item["type"], item["name"], item["inputs"], opts)
+                declared[item["urn"]] = custom
+            else:
+                declared[item["urn"]] = pulumi.ComponentResource(item["type"], item["name"], None, opts)
 
-    mocks.set_mocks(Echo(), project="floor", stack="bench", preview=True)
+    mocks.set_mocks(Echo(), project="monitoring", stack="floor", preview=True)
     set_root_resource(None)  # type: ignore[arg-type]
     _sync_await(run_in_stack(program))
     finished = time.perf_counter()
@@ -51,11 +67,31 @@ def main() -> None:
             {
                 "seconds": finished - started,
                 "import_seconds": imported - started,
-                "resources": count,
+                "resources": len(replay["resources"]),
                 "peak_mib": peak_kib / 1024,
             }
         )
     )
+
+
+_SDK_ROOTS = {"aws": "pulumi_aws", "grafana": "pulumiverse_grafana", "kubernetes": "pulumi_kubernetes"}
+
+
+def _sdk_class(type_token: str) -> Any:
+    """`aws:amp/workspace:Workspace` -> pulumi_aws.amp.Workspace (None when not found)."""
+    package, module, name = type_token.split(":")
+    if package == "pulumi" and module == "providers":
+        root = _SDK_ROOTS.get(name)
+        return getattr(importlib.import_module(root), "Provider", None) if root else None
+    root = _SDK_ROOTS.get(package)
+    if root is None:
+        return None
+    path = module.split("/")[0] if package != "kubernetes" else module.replace("helm.sh", "helm").replace("/", ".")
+    try:
+        namespace = importlib.import_module(root if path == "index" else f"{root}.{path.lower()}")
+    except ImportError:
+        return None
+    return getattr(namespace, name, None)
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@ def main() -> None:
     started = time.perf_counter()
     stack = sys.argv[1]
     extra_services = int(sys.argv[2]) if len(sys.argv) > 2 else 0
+    replay_file = sys.argv[3] if len(sys.argv) > 3 else None
     from planner.engine import run_stack
     from planner.stackfile import REPO_ROOT
 
@@ -39,6 +40,8 @@ def main() -> None:
     # The floor imports exactly the SDK modules this plan imported, lazily loaded ones included.
     modules = sorted(name for name in sys.modules if name.split(".")[0] in SDK_PACKAGES)
     peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    if replay_file:
+        _write_replay(replay_file, plan, modules)
     print(
         json.dumps(
             {
@@ -51,6 +54,34 @@ def main() -> None:
             }
         )
     )
+
+
+def _write_replay(path: str, plan: Any, modules: list[str]) -> None:
+    """What bench/floor.py replays: the modules and every resource with its plain inputs."""
+    from pulumi.runtime import rpc
+
+    def plain(value: Any) -> Any:
+        value = rpc.unwrap_rpc_secret(value)
+        if isinstance(value, dict):
+            return {k: plain(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [plain(v) for v in value]
+        return value
+
+    resources = [
+        {
+            "urn": r.urn,
+            "parent": r.parent,
+            "depth": r.urn.split("::")[2].count("$"),
+            "type": r.type,
+            "name": r.name,
+            "custom": r.custom,
+            "inputs": plain(r.raw_inputs) if r.custom else {},
+        }
+        for r in plan.resources
+    ]
+    with open(path, "w") as handle:
+        json.dump({"modules": modules, "resources": resources}, handle)
 
 
 if __name__ == "__main__":
