@@ -44,6 +44,9 @@ bench: $(INSTALLED) ## time and measure the offline plan of each stack against t
 lab: $(INSTALLED) tools ## real Prometheus + Alertmanager on loopback: break the API, time the page and the all-clear
 	$(PY) -m lab
 
+config-docs: $(INSTALLED) ## rewrite Pulumi.yaml's documentation of every config key from infra/config
+	$(PY) -m planner.config_docs
+
 golden: $(INSTALLED) ## regenerate golden files (review the diff before committing)
 	$(PY) -m tests.golden
 

@@ -122,7 +122,10 @@ class AmpSpec(Section):
     )
     log_retention_days: int = Field(default=30, description="CloudWatch retention of rule/Alertmanager logs")
     label_set_limits: tuple[LabelSetLimit, ...] = ()
-    protect: bool = Field(default=False, description="refuse deletion of the workspace (prod)")
+    protect: bool = Field(
+        default=False,
+        description="protect the stack's stateful resources (workspace, its logs, KMS key, SNS topics, status page)",
+    )
 
     @field_validator("log_retention_days")
     @classmethod
