@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from infra.config import ConfigError
-from planner.engine import run_stack
+from planner.engine import SECRET, run_stack
 from planner.stackfile import REPO_ROOT, SecretValue
 
 DEV_FILE = "stacks/Pulumi.dev.yaml"
@@ -76,6 +76,12 @@ BAD_INPUTS: list[tuple[str, dict[str, Any], str]] = [
         "malformed-email",
         {"monitoring:notifications": {"emails": ["oncall-at-example.com"]}},
         f"{DEV_FILE}: monitoring:notifications.emails[0]: 'oncall-at-example.com' is not an email address",
+    ),
+    (
+        "same-subscriber-twice",
+        {"monitoring:notifications": {"emails": ["oncall@example.com", "OnCall@example.com"]}},
+        f"{DEV_FILE}: monitoring:notifications: 'oncall@example.com' and 'OnCall@example.com' are the same "
+        "subscriber (SNS ignores case; the logical name drops punctuation); keep one of them",
     ),
     (
         "duplicate-service-name",
@@ -152,6 +158,9 @@ def test_every_problem_is_reported_at_once() -> None:
     assert str(error).count("\n  - ") == 3
 
 
-def test_secret_given_as_secret_is_accepted() -> None:
-    plan = run_stack("dev", overrides={"monitoring:slackWebhookUrl": SecretValue("https://hooks.slack.com/x")})
-    assert plan.resources
+def test_secret_given_as_secret_is_accepted_and_stays_secret() -> None:
+    url = "https://hooks.slack.com/services/T000/B000/accepted"
+    plan = run_stack("dev", overrides={"monitoring:slackWebhookUrl": SecretValue(url)})
+    oncall = plan.one("grafana:alerting/contactPoint:ContactPoint", "grafana-alerting-oncall")
+    assert oncall.inputs["slacks"] == SECRET
+    assert url not in repr([(r.inputs, r.outputs) for r in plan.resources])

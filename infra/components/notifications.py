@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import functools
 import json
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import pulumi
 import pulumi_aws as aws
+
+from infra.config.notifications import email_slug
 
 AUDIENCES = ("critical", "warning", "watchdog")
 CHAT = "chat"
@@ -49,10 +50,6 @@ class NotificationsArgs:
     paging_emails: Sequence[str] = field(default_factory=list)
     slack: SlackChannelArgs | None = None
     protect: bool = False
-
-
-def _slug(email: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", email.lower()).strip("-")
 
 
 def key_policy(account_id: str, partition: str) -> dict[str, Any]:
@@ -228,11 +225,9 @@ class Notifications(pulumi.ComponentResource):
         subscribers = [(email, ("critical", "warning")) for email in args.emails] + [
             (email, ("critical",)) for email in args.paging_emails
         ]
-        seen: dict[str, str] = {}
+        # The configuration refuses two addresses with one slug (NotificationSpec).
         for email, topics in subscribers:
-            slug = _slug(email)
-            if seen.setdefault(slug, email) != email:
-                raise ValueError(f"emails '{seen[slug]}' and '{email}' differ only in punctuation; keep one")
+            slug = email_slug(email)
             for audience in topics:
                 aws.sns.TopicSubscription(
                     f"{name}-{audience}-email-{slug}",

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 
 import pulumi
-from pydantic import Field, field_validator
+from pydantic import Field, ValidationInfo, field_validator
 
 from infra.config.alerting import RulesSpec, SloSpec, Thresholds
 from infra.config.base import Section
@@ -47,6 +47,19 @@ class StackInput(Section):
                 raise ValueError(f"duplicate service name '{service.name}'; every name must be unique")
             seen.add(service.name)
         return services
+
+    @field_validator("grafana")
+    @classmethod
+    def _tree_routes_its_own_environment(cls, grafana: GrafanaSpec, info: ValidationInfo) -> GrafanaSpec:
+        # The owning stack's own contact points hang off its environment's route.
+        environment = info.data.get("environment")
+        tree = grafana.notification_policy
+        if tree is not None and environment is not None and environment not in tree.environments:
+            raise ValueError(
+                f"notificationPolicy.environments {list(tree.environments)} must include this stack's own "
+                f"environment '{environment}'; add it"
+            )
+        return grafana
 
     @field_validator("tags")
     @classmethod

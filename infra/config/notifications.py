@@ -2,9 +2,20 @@
 
 from __future__ import annotations
 
+import re
+
 from pydantic import Field, model_validator
 
 from infra.config.base import Email, Section
+
+
+def email_slug(email: str) -> str:
+    """The part of an email subscription's logical name that comes from the address.
+
+    SNS treats addresses case-insensitively and logical names drop punctuation,
+    so two addresses with one slug would be one resource declared twice.
+    """
+    return re.sub(r"[^a-z0-9]+", "-", email.lower()).strip("-")
 
 
 class SlackChatbot(Section):
@@ -36,4 +47,13 @@ class NotificationSpec(Section):
                 f"{', '.join(both)} listed in both emails and pagingEmails; keep each address in one list "
                 "(emails already receive critical alerts)"
             )
+        seen: dict[str, str] = {}
+        for email in (*self.emails, *self.paging_emails):
+            slug = email_slug(email)
+            if slug in seen:
+                raise ValueError(
+                    f"'{seen[slug]}' and '{email}' are the same subscriber (SNS ignores case; the logical name "
+                    "drops punctuation); keep one of them"
+                )
+            seen[slug] = email
         return self

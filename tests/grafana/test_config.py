@@ -61,8 +61,10 @@ def test_an_unpinned_plugin_version_is_refused() -> None:
 
 def test_the_owning_stack_must_route_its_own_environment() -> None:
     tree = {"environments": ["dev", "staging"]}
-    with pytest.raises(ValueError, match=r"notificationPolicy.environments \['dev', 'staging'\] must include .*'prod'"):
-        run_stack("prod", overrides={"monitoring:grafana": prod_grafana(notificationPolicy=tree)})
+    assert (
+        f"{PROD_FILE}: monitoring:grafana: notificationPolicy.environments ['dev', 'staging'] must include this "
+        "stack's own environment 'prod'; add it" in refused(prod_grafana(notificationPolicy=tree)).splitlines()
+    )
 
 
 def test_a_night_window_can_end_at_midnight() -> None:
