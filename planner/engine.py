@@ -157,11 +157,16 @@ class RecordingMonitor(mocks.MockMonitor):
         super().__init__(cloud)
         self.recorded: list[PlannedResource] = []
         self.stack_outputs: dict[str, Any] = {}
+        self._urns: set[str] = set()
 
     def RegisterResource(self, request: Any) -> Any:  # noqa: N802 (gRPC method name)
         response = super().RegisterResource(request)  # type: ignore[no-untyped-call]
         if request.type == "pulumi:pulumi:Stack":
             return response
+        if response.urn in self._urns:
+            # The real engine refuses this too; Pulumi's mock monitor would record both.
+            raise ValueError(f"Duplicate resource URN '{response.urn}'; try giving it a unique name")
+        self._urns.add(response.urn)
         raw_inputs = rpc.deserialize_properties(request.object)
         outputs = rpc.deserialize_properties(response.object) if request.custom else {}
         self.recorded.append(

@@ -5,9 +5,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pulumi_aws as aws
 import pytest
 
 from planner.__main__ import main
+from planner.engine import run_program
+from planner.stackfile import load_stack_file, placeholder
 
 
 def test_plan_writes_plan_json_with_every_resource_and_the_outputs(
@@ -31,19 +34,35 @@ def test_secrets_appear_only_as_placeholders(tmp_path: Path, capsys: pytest.Capt
     plan_text = (tmp_path / "dev" / "plan.json").read_text()
     assert json.loads(plan_text)["unsetSecrets"] == ["monitoring:grafanaAuth", "monitoring:syntheticMonitoringToken"]
     assert "pulumi config set --secret monitoring:grafanaAuth <value> --stack dev" in printed
-    # The placeholder value itself must never leak into a resource input.
-    assert "<secret monitoring:grafanaAuth>" not in plan_text
-    assert "<secret monitoring:syntheticMonitoringToken>" not in plan_text
+    # The placeholder value itself must never leak into a resource input or the printed tree.
+    for key in ("monitoring:grafanaAuth", "monitoring:syntheticMonitoringToken"):
+        assert placeholder(key) not in plan_text
+        assert placeholder(key) not in printed
+    # It reaches the providers, as a secret.
+    providers = {
+        r["name"]: r["inputs"]
+        for r in json.loads(plan_text)["resources"]
+        if r["type"].startswith("pulumi:providers:grafana")
+    }
+    assert providers["grafana"]["auth"] == "[secret]"
+    assert providers["grafana-synthetics"]["smAccessToken"] == "[secret]"
 
 
 def test_config_error_exits_2_with_its_message(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    stacks = tmp_path / "stacks"
-    stacks.mkdir()
     assert main(["nosuchstack", "--out", str(tmp_path)]) == 2
     assert "no stack file stacks/Pulumi.nosuchstack.yaml; stacks here: dev, prod, staging" in capsys.readouterr().err
 
 
 def test_plans_are_repeatable(tmp_path: Path) -> None:
-    main(["staging", "--out", str(tmp_path / "a"), "--quiet"])
-    main(["staging", "--out", str(tmp_path / "b"), "--quiet"])
+    assert main(["staging", "--out", str(tmp_path / "a"), "--quiet"]) == 0
+    assert main(["staging", "--out", str(tmp_path / "b"), "--quiet"]) == 0
     assert (tmp_path / "a/staging/plan.json").read_text() == (tmp_path / "b/staging/plan.json").read_text()
+
+
+def test_a_logical_name_declared_twice_fails_as_the_real_engine_does() -> None:
+    def program() -> None:
+        aws.sns.Topic("alerts")
+        aws.sns.Topic("alerts")
+
+    with pytest.raises(ValueError, match=r"Duplicate resource URN '.*aws:sns/topic:Topic::alerts'"):
+        run_program(load_stack_file("dev"), program)
