@@ -32,8 +32,9 @@ def test_workspace_keeps_its_logical_name_and_alias(stack: str) -> None:
 def test_only_prod_protects_the_workspace_and_its_logs() -> None:
     assert plan_of("prod").one(WORKSPACE).protect
     assert plan_of("prod").one(LOG_GROUP, "amp-logs").protect
-    assert not plan_of("dev").one(WORKSPACE).protect
-    assert not plan_of("staging").one(WORKSPACE).protect
+    for stack in ("dev", "staging"):
+        assert not plan_of(stack).one(WORKSPACE).protect, stack
+        assert not plan_of(stack).one(LOG_GROUP, "amp-logs").protect, stack
 
 
 def test_workspace_logs_rule_and_alertmanager_errors_to_its_vended_log_group(stack_plan: Plan) -> None:
