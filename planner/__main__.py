@@ -17,7 +17,7 @@ from typing import Any
 
 from infra.config import ConfigError
 from planner.artifacts import write_artifacts
-from planner.engine import Plan, PlannedResource, run_stack
+from planner.engine import Plan, PlannedResource, Secret, run_stack
 from planner.policy_check import check_plan, format_report
 from planner.stackfile import REPO_ROOT
 
@@ -30,7 +30,7 @@ def _short(value: Any) -> str | None:
     if isinstance(value, str):
         flat = value.replace("\n", " ")
         return json.dumps(flat if len(flat) <= 60 else flat[:57] + "...")
-    if value is not None and type(value).__name__ == "Secret":
+    if isinstance(value, Secret):
         return "[secret]"
     return None
 
@@ -63,7 +63,7 @@ def render_tree(plan: Plan) -> str:
 
 
 def to_json(value: Any) -> Any:
-    if type(value).__name__ == "Secret":
+    if isinstance(value, Secret):
         return "[secret]"
     if isinstance(value, dict):
         return {k: to_json(v) for k, v in value.items()}
