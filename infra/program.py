@@ -16,6 +16,7 @@ from dashboards.common import to_json
 from dashboards.context import DashboardContext
 from infra.alerting.alertmanager import render_alertmanager_definition
 from infra.alerting.rules import render_rule_files
+from infra.collection.celery_exporter import celery_exporter_settings
 from infra.collection.charts import exporter_releases
 from infra.collection.scrape_config import render_agent_config, render_scrape_config
 from infra.components.alert_rules import AlertRules, AlertRulesArgs
@@ -260,10 +261,15 @@ def declare_collection(config: StackConfig, amp: AmpWorkspace) -> MetricsCollect
             remote_write_url=amp.remote_write_url,
             tags=config.tags("collection"),
             exporters=exporter_releases(config.settings, redis_password_set=secrets.redis_password is not None),
+            celery_exporter=celery_exporter_settings(config.settings, config.stack_file),
             subnet_ids=spec.subnet_ids,
             security_group_ids=spec.security_group_ids,
             kubeconfig=secrets.kubeconfig,
-            credentials={"postgres_dsn": secrets.postgres_dsn, "redis_password": secrets.redis_password},
+            credentials={
+                "postgres_dsn": secrets.postgres_dsn,
+                "redis_password": secrets.redis_password,
+                "celery_broker_url": secrets.celery_broker_url,
+            },
         ),
     )
     pulumi.export("collection_mode", spec.mode)
@@ -273,6 +279,8 @@ def declare_collection(config: StackConfig, amp: AmpWorkspace) -> MetricsCollect
     if collection.scraper_arn is not None:
         pulumi.export("collection_scraper_arn", collection.scraper_arn)
         pulumi.export("collection_scraper_role_arn", collection.scraper_role_arn)
+    if collection.celery_exporter_deployment is not None:
+        pulumi.export("collection_celery_exporter", collection.celery_exporter_deployment)
     return collection
 
 

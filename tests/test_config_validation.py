@@ -38,7 +38,7 @@ BAD_INPUTS: list[tuple[str, dict[str, Any], str]] = [
     (
         "unknown-top-level-key",
         {"monitoring:retention": 15},
-        f"{DEV_FILE}: monitoring:retention: unknown key; accepted keys: amp, collection,",
+        f"{DEV_FILE}: monitoring:retention: unknown key; accepted keys: amp, celeryBrokerUrl, collection,",
     ),
     (
         "unknown-nested-key",

@@ -16,9 +16,11 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
+from infra.collection.celery_exporter import CeleryExporterSettings
 from infra.collection.charts import ExporterRelease
 from infra.collection.kubeconfig import eks_kubeconfig
 from infra.components.collection_agent import PrometheusAgent, PrometheusAgentArgs
+from infra.components.collection_celery import CeleryExporter, CeleryExporterArgs
 from infra.components.collection_scraper import AmpManagedScraper, AmpManagedScraperArgs
 
 CollectionMode = Literal["none", "managed-scraper", "in-cluster"]
@@ -39,10 +41,12 @@ class MetricsCollectionArgs:
     remote_write_url: pulumi.Input[str]
     tags: Mapping[str, str]
     exporters: Sequence[ExporterRelease] = ()
+    celery_exporter: CeleryExporterSettings | None = None
     subnet_ids: Sequence[str] = ()
     security_group_ids: Sequence[str] = ()
     kubeconfig: pulumi.Input[str] | None = None
-    # Config secrets that exporters' Kubernetes Secrets are created from, by StackSecrets attribute name.
+    # Config secrets that exporters' Kubernetes Secrets are created from, by StackSecrets attribute name
+    # (postgres_dsn, redis_password, celery_broker_url).
     credentials: Mapping[str, pulumi.Output[str] | None] = field(default_factory=dict)
 
 
@@ -67,6 +71,7 @@ class MetricsCollection(pulumi.ComponentResource):
     collector_role_arn: pulumi.Output[str] | None = None
     scraper_arn: pulumi.Output[str] | None = None
     scraper_role_arn: pulumi.Output[str] | None = None
+    celery_exporter_deployment: pulumi.Output[str] | None = None
 
     def __init__(self, name: str, args: MetricsCollectionArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         reason = skip_reason(args)
@@ -98,6 +103,17 @@ class MetricsCollection(pulumi.ComponentResource):
         )
         for exporter in args.exporters:
             self.releases.append(self._exporter(name, exporter, args, in_cluster))
+        if args.celery_exporter is not None:
+            self.celery_exporter = CeleryExporter(
+                f"{name}-celery-exporter",
+                CeleryExporterArgs(
+                    settings=args.celery_exporter,
+                    broker_url=args.credentials.get("celery_broker_url"),
+                    part_of=name,
+                ),
+                opts=in_cluster,
+            )
+            self.celery_exporter_deployment = self.celery_exporter.deployment_name
 
         if args.mode == "in-cluster":
             agent = PrometheusAgent(
@@ -141,6 +157,7 @@ class MetricsCollection(pulumi.ComponentResource):
                 "collector_role_arn": self.collector_role_arn,
                 "scraper_arn": self.scraper_arn,
                 "scraper_role_arn": self.scraper_role_arn,
+                "celery_exporter_deployment": self.celery_exporter_deployment,
             }
         )
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from infra.config.base import Section, Url
 
@@ -12,8 +12,42 @@ from infra.config.base import Section, Url
 MANAGED_SCRAPER_MIN_INTERVAL_SECONDS = 30
 
 
+_K8S_NAME = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
+
+
+class CeleryExporterSpec(Section):
+    """danihodovic/celery-exporter, deployed under the celery service's scrape Service name and port."""
+
+    enabled: bool = Field(default=True, description="deploy the exporter for the catalog's celery service")
+    broker_secret_name: str = Field(
+        default="celery-exporter-broker",
+        pattern=_K8S_NAME,
+        description="Kubernetes Secret holding the broker URL; created from the celeryBrokerUrl secret when set, "
+        "otherwise it must already exist in the celery service's namespace",
+    )
+    broker_secret_key: str = Field(
+        default="CELERY_BROKER_URL",
+        pattern=r"^[-._a-zA-Z0-9]{1,253}$",
+        description="key of the broker URL in that Secret (so the Celery app's own Secret can be reused)",
+    )
+    queues: tuple[str, ...] = Field(
+        default=("celery",),
+        description="queues whose length is reported even while no worker consumes them (a backlog with every "
+        "worker down is exactly when the length matters)",
+    )
+
+    @field_validator("queues")
+    @classmethod
+    def _queue_names_fit_a_flag(cls, queues: tuple[str, ...]) -> tuple[str, ...]:
+        # The exporter takes them as one comma-separated --queues flag.
+        for queue in queues:
+            if not queue or "," in queue or any(c.isspace() for c in queue):
+                raise ValueError(f"queue name {queue!r} must be non-empty, without commas or spaces")
+        return queues
+
+
 class ExportersSpec(Section):
-    """Which exporters the collection installs in the cluster (prometheus-community charts).
+    """Which exporters the collection installs in the cluster (prometheus-community charts, celery-exporter).
 
     Each one is installed under the Kubernetes Service name and namespace that
     the service catalog's `scrape` block gives, so that discovery finds it.
@@ -33,6 +67,10 @@ class ExportersSpec(Section):
     )
     nginx_status_url: Url | None = Field(
         default=None, description="stub_status URL the nginx exporter reads; no nginx exporter when absent"
+    )
+    celery: CeleryExporterSpec = Field(
+        default_factory=CeleryExporterSpec,
+        description="celery-exporter, as a Deployment and Service with a pinned image",
     )
     airflow_statsd: bool = Field(default=True, description="statsd-exporter with the Airflow mapping")
     kube_state_metrics: bool = True

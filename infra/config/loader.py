@@ -39,6 +39,7 @@ SECRET_SETTINGS: tuple[SecretSetting, ...] = (
     SecretSetting("kubeconfig", "kubeconfig of the EKS cluster"),
     SecretSetting("postgresDsn", "PostgreSQL DSN for postgres_exporter"),
     SecretSetting("redisPassword", "Redis password for redis_exporter"),
+    SecretSetting("celeryBrokerUrl", "Celery broker URL (with its credentials) for celery-exporter"),
 )
 _SECRET_KEYS = {setting.key for setting in SECRET_SETTINGS}
 
@@ -180,5 +181,6 @@ def load_stack_config() -> StackConfig:
             kubeconfig=secret("kubeconfig"),
             postgres_dsn=secret("postgresDsn"),
             redis_password=secret("redisPassword"),
+            celery_broker_url=secret("celeryBrokerUrl"),
         ),
     )

@@ -83,6 +83,7 @@ class StackSecrets:
     kubeconfig: pulumi.Output[str] | None
     postgres_dsn: pulumi.Output[str] | None
     redis_password: pulumi.Output[str] | None
+    celery_broker_url: pulumi.Output[str] | None
 
 
 @dataclass(frozen=True)

@@ -10,10 +10,16 @@ from __future__ import annotations
 
 from pulumi_policy import EnforcementLevel, Policy
 
-from screener_policies import alerting, aws, grafana, stack
+from screener_policies import alerting, aws, grafana, kubernetes, stack
 
 PACK_NAME = "screener-monitoring-conventions"
 # A policy without its own level blocks the update; advisory ones say why.
 DEFAULT_ENFORCEMENT = EnforcementLevel.MANDATORY
 
-POLICIES: list[Policy] = [*alerting.POLICIES, *aws.POLICIES, *grafana.POLICIES, *stack.POLICIES]
+POLICIES: list[Policy] = [
+    *alerting.POLICIES,
+    *aws.POLICIES,
+    *grafana.POLICIES,
+    *kubernetes.POLICIES,
+    *stack.POLICIES,
+]
