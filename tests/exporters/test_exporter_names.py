@@ -10,6 +10,16 @@ series must arrive, with their `service` and `env` labels, and nothing else.
 
 Sources without a Debian package stay unproven here: see UNPROVEN_SOURCES.
 Needs the packages `make tools` installs; about 10 s.
+
+Debian (bookworm) versus the charts pinned in infra/collection/charts.py:
+postgres_exporter 0.11.1 vs 0.20 (chart 8.2.0): same names for every catalog
+series except the two replication gauges 0.11 lacks (ABSENT_IN_LAB); 0.20
+drops the `server` label and adds usename/application_name/backend_type/wait_*
+to pg_stat_activity_count (rules sum by service/state: unaffected).
+redis_exporter 1.45 vs 1.90 (chart 6.30.x), nginx-prometheus-exporter 0.11 vs
+the chart's 1.x, node_exporter 1.5 vs the chart's 1.9 line: the catalog's
+names are unchanged across these. Prometheus 2.42 vs the agent's v3: same
+relabelling semantics (anchored RE2 on __name__) and remote-storage names.
 """
 
 from __future__ import annotations
