@@ -35,7 +35,7 @@ from infra.components.synthetics import (
     lookup_probe_ids,
     synthetics_provider,
 )
-from infra.components.synthetics_checks import plan_checks
+from infra.components.synthetics_checks import CheckSpec, plan_checks
 from infra.components.synthetics_rules import uptime_rule_groups
 from infra.config import StackConfig, load_stack_config
 from infra.config.synthetics import SM_DATASOURCE_UID
@@ -205,11 +205,29 @@ def declare_grafana(config: StackConfig, amp: AmpWorkspace, alert_topics: SnsTop
     return DeclaredGrafana(provider, dashboards.folder_uid, datasource.uid, alerting)
 
 
-def declare_synthetics(config: StackConfig, declared: DeclaredGrafana) -> SyntheticChecks:
+@dataclass(frozen=True)
+class Probes:
+    provider: grafana.Provider
+    ids: list[int]
+
+
+def resolve_probes(config: StackConfig) -> Probes:
+    """The Synthetic Monitoring provider and the configured probes' IDs.
+
+    Done first thing: an unknown probe name is a configuration error that only
+    the provider's lookup can find, and it should stop the program before the
+    rest of the stack is declared.
+    """
+    spec = config.settings.synthetics
+    provider = synthetics_provider("grafana-synthetics", spec.api_url, config.secrets.synthetic_monitoring_token)
+    return Probes(provider, lookup_probe_ids(provider, spec.probes, config.stack_file))
+
+
+def declare_synthetics(
+    config: StackConfig, declared: DeclaredGrafana, checks: tuple[CheckSpec, ...], probes: Probes
+) -> SyntheticChecks:
     """HTTP checks of every public endpoint from outside, their alerts and (prod) the public status page."""
     spec = config.settings.synthetics
-    checks = plan_checks(config.settings, config.stack_file)
-    provider = synthetics_provider("grafana-synthetics", spec.api_url, config.secrets.synthetic_monitoring_token)
     context = DashboardContext.from_settings(config.settings)
     synthetics = SyntheticChecks(
         "synthetics",
@@ -218,8 +236,8 @@ def declare_synthetics(config: StackConfig, declared: DeclaredGrafana) -> Synthe
             environment=config.environment,
             spec=spec,
             checks=checks,
-            probe_ids=lookup_probe_ids(provider, spec.probes, config.stack_file),
-            synthetics_provider=provider,
+            probe_ids=probes.ids,
+            synthetics_provider=probes.provider,
             grafana_provider=declared.provider,
             folder_uid=declared.folder_uid,
             rule_groups=uptime_rule_groups(checks, spec, config.name_prefix, SM_DATASOURCE_UID),
@@ -240,7 +258,7 @@ def declare_synthetics(config: StackConfig, declared: DeclaredGrafana) -> Synthe
     return synthetics
 
 
-def declare_collection(config: StackConfig, amp: AmpWorkspace) -> MetricsCollection:
+def declare_collection(config: StackConfig, amp: AmpWorkspace, scrape_config: str) -> MetricsCollection:
     """Exporters and the collector (managed scraper or in-cluster agent) that feed the workspace."""
     spec = config.settings.collection
     secrets = config.secrets
@@ -253,7 +271,7 @@ def declare_collection(config: StackConfig, amp: AmpWorkspace) -> MetricsCollect
             region=config.aws_region,
             cluster_name=spec.cluster_name,
             namespace=spec.namespace,
-            scrape_config=render_scrape_config(config.settings, spec.cluster_name),
+            scrape_config=scrape_config,
             render_agent_config=lambda url: render_agent_config(
                 config.settings, spec.cluster_name, url, config.aws_region
             ),
@@ -284,12 +302,12 @@ def declare_collection(config: StackConfig, amp: AmpWorkspace) -> MetricsCollect
     return collection
 
 
-def declare_alert_rules(config: StackConfig, amp: AmpWorkspace) -> AlertRules:
+def declare_alert_rules(config: StackConfig, amp: AmpWorkspace, rule_files: dict[str, str]) -> AlertRules:
     rules = AlertRules(
         "alert-rules",
         AlertRulesArgs(
             workspace_id=amp.workspace_id,
-            rule_files=render_rule_files(config.settings),
+            rule_files=rule_files,
             tags=config.tags("alert-rules"),
         ),
     )
@@ -297,15 +315,40 @@ def declare_alert_rules(config: StackConfig, amp: AmpWorkspace) -> AlertRules:
     return rules
 
 
+@dataclass(frozen=True)
+class Documents:
+    """What the program derives from the configuration alone, before declaring anything.
+
+    Rendering these first means a problem in them (a public service that
+    nothing probes, a catalog the renderers refuse) stops the program with
+    nothing half-declared, and each is rendered exactly once.
+    """
+
+    rule_files: dict[str, str]
+    scrape_config: str
+    checks: tuple[CheckSpec, ...]
+
+
+def render_documents(config: StackConfig) -> Documents:
+    settings = config.settings
+    return Documents(
+        rule_files=render_rule_files(settings),
+        scrape_config=render_scrape_config(settings, settings.collection.cluster_name),
+        checks=plan_checks(settings, config.stack_file),
+    )
+
+
 def declare(config: StackConfig) -> None:
     """Declare every component of one stack from its validated configuration."""
+    documents = render_documents(config)
+    probes = resolve_probes(config)
     amp = declare_amp(config)
     # --- alert rules (issue 3) ---
-    declare_alert_rules(config, amp)
+    declare_alert_rules(config, amp, documents.rule_files)
     # --- notifications and Alertmanager (issue 3) ---
     notifications = declare_notifications(config, amp)
     # --- collection (issue 6) ---
-    declare_collection(config, amp)
+    declare_collection(config, amp, documents.scrape_config)
     # --- Grafana (issue 4): Grafana-managed alerts reach the same topics as AMP's ---
     declared_grafana = declare_grafana(
         config,
@@ -317,7 +360,7 @@ def declare(config: StackConfig) -> None:
         ),
     )
     # --- synthetic checks (issue 5) ---
-    declare_synthetics(config, declared_grafana)
+    declare_synthetics(config, declared_grafana, documents.checks, probes)
 
 
 def main() -> None:

@@ -120,6 +120,16 @@ BAD_INPUTS: list[tuple[str, dict[str, Any], str]] = [
         f"{DEV_FILE}: monitoring:notifications.repeatIntervalHours: Input should be less than or equal to 120",
     ),
     (
+        "static-discovery-without-targets",
+        {"monitoring:services": with_first_service(scrape={"port": 8000})},
+        f"{DEV_FILE}: monitoring:collection: discovery is 'static' but service(s) 'api' have no scrape.staticTargets",
+    ),
+    (
+        "public-service-without-a-url-to-probe",
+        {"monitoring:services": with_first_service(healthUrl=None)},
+        f"{DEV_FILE}: monitoring:services[0]: service 'api' of kind 'api' is public but nothing probes it",
+    ),
+    (
         "plain-text-secret",
         {"monitoring:slackWebhookUrl": "https://hooks.slack.com/services/T000/B000/XXXX"},
         f"{DEV_FILE}: monitoring:slackWebhookUrl: the Slack incoming-webhook URL for the Grafana contact point is "

@@ -150,7 +150,8 @@ def load_stack_config() -> StackConfig:
     region = pulumi.Config("aws").get("region")
     if not region:
         problems.append(
-            f"{stack_file}: aws:region: required value is missing; e.g. `pulumi config set aws:region eu-west-1`"
+            f"{stack_file}: aws:region: required value is missing; set it, e.g. "
+            f"`pulumi config set aws:region ap-northeast-2 --stack {stack}`"
         )
 
     settings: StackInput | None = None

@@ -61,6 +61,25 @@ class StackInput(Section):
             )
         return grafana
 
+    @field_validator("collection")
+    @classmethod
+    def _static_discovery_has_targets(cls, collection: CollectionSpec, info: ValidationInfo) -> CollectionSpec:
+        # With static discovery the targets are the only way to reach a service.
+        if collection.discovery != "static":
+            return collection
+        missing = [
+            service.name
+            for service in info.data.get("services") or ()
+            if service.scrape is not None and not service.scrape.static_targets
+        ]
+        if missing:
+            raise ValueError(
+                f"discovery is 'static' but service(s) {', '.join(repr(name) for name in missing)} have no "
+                "scrape.staticTargets; add host:port targets to each in monitoring:services, or use discovery "
+                "'kubernetes'"
+            )
+        return collection
+
     @field_validator("tags")
     @classmethod
     def _tags_are_valid(cls, tags: dict[str, str]) -> dict[str, str]:

@@ -34,6 +34,9 @@ def test_an_unknown_probe_name_fails_the_plan_listing_the_valid_names() -> None:
     (problem,) = error.problems
     assert problem.startswith(f"{DEV_FILE}: monitoring:synthetics.probes: unknown probe name(s) 'Seol'; valid names: ")
     assert problem.endswith(", ".join(sorted(PUBLIC_PROBES)))
+    # Only the provider that answers the lookup is declared before the error.
+    declared = [r.type for r in error.declared_resources]  # type: ignore[attr-defined]
+    assert declared == ["pulumi:providers:grafana"]
 
 
 def test_probe_ids_follow_the_configured_order() -> None:
