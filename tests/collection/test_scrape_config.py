@@ -7,7 +7,6 @@ from typing import Any
 import pytest
 import yaml
 
-from infra.collection.scrape_config import render_scrape_config
 from infra.config.model import StackInput
 from infra.metrics import scraped_series_names
 from planner.engine import Plan
@@ -186,10 +185,9 @@ def test_each_job_keeps_exactly_its_sources_catalog_series(stack_plan: Plan) -> 
         assert keep_regex(job).match("go_gc_duration_seconds") is None
 
 
-def test_a_static_stack_without_targets_is_refused_with_the_fix() -> None:
+def test_a_static_stack_without_targets_is_refused_by_the_config_before_rendering() -> None:
     base = settings_of("dev")
     services = [s.model_dump(by_alias=True, exclude_none=True) for s in base.services]
     services[0]["scrape"].pop("staticTargets")
-    broken = StackInput.model_validate({**base.model_dump(by_alias=True, exclude_none=True), "services": services})
-    with pytest.raises(ValueError, match=r"service 'api' has no scrape\.staticTargets"):
-        render_scrape_config(broken, None)
+    with pytest.raises(ValueError, match=r"service\(s\) 'api' have no scrape\.staticTargets"):
+        StackInput.model_validate({**base.model_dump(by_alias=True, exclude_none=True), "services": services})
