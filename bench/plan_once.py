@@ -27,10 +27,12 @@ def main() -> None:
         document = yaml.safe_load((REPO_ROOT / f"stacks/Pulumi.{stack}.yaml").read_text())
         services = list(document["config"]["monitoring:services"])
         # Grow the catalog with copies of the scraped services under new names.
-        scraped = [s for s in services if s.get("scrape")]
+        # Celery has one exporter per stack (one broker), so the catalog grows by the other kinds.
+        scraped = [s for s in services if s.get("scrape") and s["kind"] != "celery"]
         for index in range(extra_services):
             template = dict(scraped[index % len(scraped)])
             template["name"] = f"{template['name']}-x{index}"
+            template["scrape"] = {**template["scrape"], "k8sService": template["name"]}
             if "healthUrl" in template:  # public services need their own endpoint to probe
                 template["healthUrl"] = f"https://{template['name']}.bench.screener.kr/health"
             services.append(template)

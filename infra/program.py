@@ -16,8 +16,8 @@ from dashboards.common import to_json
 from dashboards.context import DashboardContext
 from infra.alerting.alertmanager import render_alertmanager_definition
 from infra.alerting.rules import render_rule_files
-from infra.collection.celery_exporter import celery_exporter_settings
-from infra.collection.charts import exporter_releases
+from infra.collection.celery_exporter import CeleryExporterSettings, celery_exporter_settings
+from infra.collection.charts import ExporterRelease, exporter_releases
 from infra.collection.scrape_config import render_agent_config, render_scrape_config
 from infra.components.alert_rules import AlertRules, AlertRulesArgs
 from infra.components.alertmanager import Alertmanager, AlertmanagerArgs
@@ -258,7 +258,7 @@ def declare_synthetics(
     return synthetics
 
 
-def declare_collection(config: StackConfig, amp: AmpWorkspace, scrape_config: str) -> MetricsCollection:
+def declare_collection(config: StackConfig, amp: AmpWorkspace, documents: Documents) -> MetricsCollection:
     """Exporters and the collector (managed scraper or in-cluster agent) that feed the workspace."""
     spec = config.settings.collection
     secrets = config.secrets
@@ -271,15 +271,15 @@ def declare_collection(config: StackConfig, amp: AmpWorkspace, scrape_config: st
             region=config.aws_region,
             cluster_name=spec.cluster_name,
             namespace=spec.namespace,
-            scrape_config=scrape_config,
+            scrape_config=documents.scrape_config,
             render_agent_config=lambda url: render_agent_config(
                 config.settings, spec.cluster_name, url, config.aws_region
             ),
             workspace_arn=amp.arn,
             remote_write_url=amp.remote_write_url,
             tags=config.tags("collection"),
-            exporters=exporter_releases(config.settings, redis_password_set=secrets.redis_password is not None),
-            celery_exporter=celery_exporter_settings(config.settings, config.stack_file),
+            exporters=documents.exporters,
+            celery_exporter=documents.celery_exporter,
             subnet_ids=spec.subnet_ids,
             security_group_ids=spec.security_group_ids,
             kubeconfig=secrets.kubeconfig,
@@ -327,6 +327,8 @@ class Documents:
     rule_files: dict[str, str]
     scrape_config: str
     checks: tuple[CheckSpec, ...]
+    exporters: list[ExporterRelease]
+    celery_exporter: CeleryExporterSettings | None
 
 
 def render_documents(config: StackConfig) -> Documents:
@@ -335,6 +337,8 @@ def render_documents(config: StackConfig) -> Documents:
         rule_files=render_rule_files(settings),
         scrape_config=render_scrape_config(settings, settings.collection.cluster_name),
         checks=plan_checks(settings, config.stack_file),
+        exporters=exporter_releases(settings, redis_password_set=config.secrets.redis_password is not None),
+        celery_exporter=celery_exporter_settings(settings, config.stack_file),
     )
 
 
@@ -348,7 +352,7 @@ def declare(config: StackConfig) -> None:
     # --- notifications and Alertmanager (issue 3) ---
     notifications = declare_notifications(config, amp)
     # --- collection (issue 6) ---
-    declare_collection(config, amp, documents.scrape_config)
+    declare_collection(config, amp, documents)
     # --- Grafana (issue 4): Grafana-managed alerts reach the same topics as AMP's ---
     declared_grafana = declare_grafana(
         config,

@@ -94,6 +94,21 @@ BAD_INPUTS: list[tuple[str, dict[str, Any], str]] = [
         f"{DEV_FILE}: monitoring:services: duplicate service name 'api'; every name must be unique",
     ),
     (
+        "two-services-on-one-kubernetes-service",
+        {
+            "monitoring:services": [
+                *dev_value("monitoring:services"),
+                {
+                    "name": "api-2",
+                    "kind": "api",
+                    "scrape": {"port": 8000, "k8sService": "api", "staticTargets": ["b:1"]},
+                    "healthUrl": "https://api2.dev.screener.kr/health",
+                },
+            ]
+        },
+        f"{DEV_FILE}: monitoring:services: services 'api' and 'api-2' both scrape Kubernetes Service screener/api",
+    ),
+    (
         "unknown-service-kind",
         {"monitoring:services": with_first_service(kind="mongodb")},
         f"{DEV_FILE}: monitoring:services[0].kind: Input should be 'api', 'frontend', 'postgres', 'redis', "

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from infra.config.loader import ConfigError
 from infra.config.model import StackInput
 
 # Exact tag (ghcr.io publishes amd64 and arm64; the Docker Hub tag is amd64 only).
@@ -54,10 +55,12 @@ def celery_exporter_settings(settings: StackInput, stack_file: str) -> CeleryExp
         return None
     if len(scraped) > 1:
         names = ", ".join(s.name for s in scraped)
-        raise ValueError(
-            f"{stack_file}: monitoring:services: celery services {names} each need an exporter, but "
-            "monitoring:collection.exporters.celery deploys one with one broker Secret; keep one scraped celery "
-            "service or set exporters.celery.enabled to false and deploy the others yourself"
+        raise ConfigError(
+            [
+                f"{stack_file}: monitoring:services: celery services {names} each need an exporter, but "
+                "monitoring:collection.exporters.celery deploys one with one broker Secret; keep one scraped "
+                "celery service or set exporters.celery.enabled to false and deploy the others yourself"
+            ]
         )
     (service,) = scraped
     scrape = service.scrape

@@ -46,6 +46,19 @@ class StackInput(Section):
             if service.name in seen:
                 raise ValueError(f"duplicate service name '{service.name}'; every name must be unique")
             seen.add(service.name)
+        # Two entries on one Kubernetes Service would scrape it twice under two names
+        # and install its exporter twice.
+        targets: dict[tuple[str, str], str] = {}
+        for service in services:
+            if service.scrape is None:
+                continue
+            target = (service.scrape.k8s_namespace, service.scrape.k8s_service or service.name)
+            if target in targets:
+                raise ValueError(
+                    f"services '{targets[target]}' and '{service.name}' both scrape Kubernetes Service "
+                    f"{target[0]}/{target[1]}; give each its own scrape.k8sService"
+                )
+            targets[target] = service.name
         return services
 
     @field_validator("grafana")

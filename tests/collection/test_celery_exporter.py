@@ -218,6 +218,6 @@ def test_two_scraped_celery_services_are_refused_with_the_fix() -> None:
             ],
         }
     )
-    with pytest.raises(ValueError, match=r"celery services celery, celery-reports each need an exporter") as info:
+    with pytest.raises(ConfigError, match=r"celery services celery, celery-reports each need an exporter") as info:
         celery_exporter_settings(twice, "stacks/Pulumi.prod.yaml")
     assert "set exporters.celery.enabled to false" in str(info.value)
