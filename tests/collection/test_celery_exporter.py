@@ -214,7 +214,11 @@ def test_two_scraped_celery_services_are_refused_with_the_fix() -> None:
             **settings.model_dump(by_alias=True),
             "services": [
                 *settings.model_dump(by_alias=True)["services"],
-                {**celery.model_dump(by_alias=True), "name": "celery-reports"},
+                {
+                    **celery.model_dump(by_alias=True),
+                    "name": "celery-reports",
+                    "scrape": {**celery.model_dump(by_alias=True)["scrape"], "k8sService": "celery-reports-exporter"},
+                },
             ],
         }
     )
