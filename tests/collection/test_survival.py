@@ -8,6 +8,7 @@ Grafana), so new rules and dashboards are checked as soon as they land.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Iterator
@@ -49,6 +50,7 @@ def _source_of(name: str) -> str | None:
     )
 
 
+@functools.cache
 def _job_for(stack: str, source: str) -> dict[str, Any] | None:
     for job in jobs(scrape_config(plan_of(stack))).values():
         rule = job["metric_relabel_configs"][0]
@@ -57,10 +59,16 @@ def _job_for(stack: str, source: str) -> dict[str, Any] | None:
     return None
 
 
+@functools.cache
+def _keep_regex_for(stack: str, source: str) -> re.Pattern[str] | None:
+    job = _job_for(stack, source)
+    return keep_regex(job) if job is not None else None
+
+
 def _survives(stack: str, name: str) -> bool:
     source = _source_of(name)
-    job = _job_for(stack, source) if source else None
-    return job is not None and keep_regex(job).match(name) is not None
+    keep = _keep_regex_for(stack, source) if source else None
+    return keep is not None and keep.match(name) is not None
 
 
 def _dashboard_exprs(node: Any) -> Iterator[str]:
