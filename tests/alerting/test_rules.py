@@ -25,8 +25,7 @@ from infra.config.alerting import TradingHours
 from infra.metrics import known_series_names
 from planner.artifacts import write_artifacts
 from planner.engine import Plan, run_stack
-from planner.stackfile import REPO_ROOT
-from tests.alerting import stack_settings
+from planner.stackfile import REPO_ROOT, stack_settings
 from tests.conftest import STACKS, plan_of
 
 RULE_NAMESPACE = "aws:amp/ruleGroupNamespace:RuleGroupNamespace"

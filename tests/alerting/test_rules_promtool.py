@@ -25,8 +25,7 @@ import yaml
 
 from infra.alerting.rule_model import Alert, Recording
 from infra.alerting.rules import render_rule_files, rule_namespaces
-from planner.stackfile import REPO_ROOT
-from tests.alerting import stack_settings
+from planner.stackfile import REPO_ROOT, stack_settings
 from tests.conftest import STACKS
 
 PROMTOOL_TESTS = REPO_ROOT / "tests" / "promtool"

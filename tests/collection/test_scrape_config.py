@@ -10,7 +10,7 @@ import yaml
 from infra.config.model import StackInput
 from infra.metrics import scraped_series_names
 from planner.engine import Plan
-from planner.stackfile import stack_settings as settings_of
+from planner.stackfile import stack_settings
 from tests.collection.helpers import (
     SCRAPER,
     agent_config_text,
@@ -186,7 +186,7 @@ def test_each_job_keeps_exactly_its_sources_catalog_series(stack_plan: Plan) -> 
 
 
 def test_a_static_stack_without_targets_is_refused_by_the_config_before_rendering() -> None:
-    base = settings_of("dev")
+    base = stack_settings("dev")
     services = [s.model_dump(by_alias=True, exclude_none=True) for s in base.services]
     services[0]["scrape"].pop("staticTargets")
     with pytest.raises(ValueError, match=r"service\(s\) 'api' have no scrape\.staticTargets"):

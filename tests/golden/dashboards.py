@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dashboards.common import to_json
 from dashboards.registry import build_all
-from tests.grafana.stacks import STACKS, context_of
+from tests.conftest import STACKS
+from tests.grafana.stacks import context_of
 
 
 def generate() -> dict[str, str]:

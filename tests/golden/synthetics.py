@@ -11,11 +11,13 @@ from infra.components.synthetics_checks import plan_checks
 from infra.components.synthetics_rules import uptime_rule_groups
 from infra.config.loader import stack_file_for
 from infra.config.synthetics import SM_DATASOURCE_UID
-from tests.grafana.stacks import STACKS, context_of, settings_of
+from planner.stackfile import stack_settings
+from tests.conftest import STACKS
+from tests.grafana.stacks import context_of
 
 
 def _rule_groups(stack: str) -> str:
-    settings = settings_of(stack)
+    settings = stack_settings(stack)
     name_prefix = f"{settings.platform}-{settings.environment}"
     checks = plan_checks(settings, stack_file_for(stack))
     groups = {

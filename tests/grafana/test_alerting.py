@@ -12,10 +12,9 @@ from pulumi.runtime import rpc
 
 from infra.metrics import known_series_names
 from planner.engine import SECRET, Plan
-from planner.stackfile import REPO_ROOT, SecretValue
+from planner.stackfile import REPO_ROOT, SecretValue, stack_settings
 from tests.conftest import STACKS, plan_of
 from tests.grafana.promql import series_names
-from tests.grafana.stacks import settings_of
 
 RULE_GROUP = "grafana:alerting/ruleGroup:RuleGroup"
 CONTACT_POINT = "grafana:alerting/contactPoint:ContactPoint"
@@ -34,7 +33,7 @@ def grafana_rules(plan: Plan) -> Iterator[dict[str, Any]]:
 
 @pytest.mark.parametrize("stack", STACKS)
 def test_every_grafana_rule_carries_the_amp_label_and_annotation_conventions(stack: str) -> None:
-    settings = settings_of(stack)
+    settings = stack_settings(stack)
     rules = list(grafana_rules(plan_of(stack)))
     assert rules
     for rule in rules:
@@ -58,7 +57,7 @@ def test_amp_no_data_rule_alerts_when_the_data_source_returns_nothing_or_fails()
     (rule,) = group.inputs["rules"]
     assert rule["name"] == "GrafanaAmpNoData"
     assert rule["noDataState"] == "Alerting" and rule["execErrState"] == "Alerting"
-    assert rule["for"] == f"{settings_of('prod').grafana.no_data_for_minutes}m"
+    assert rule["for"] == f"{stack_settings('prod').grafana.no_data_for_minutes}m"
     assert rule["condition"] == "B"
     query, threshold = rule["datas"]
     assert query["datasourceUid"] == "screener-prod-amp"
@@ -145,7 +144,7 @@ def test_the_access_keys_secret_is_never_in_the_plan_in_plain_text(plan_with_top
 
 def test_only_prod_has_a_maintenance_mute_timing_and_it_follows_the_stack_file() -> None:
     assert plan_of("dev").of_type(MUTE_TIMING) == [] and plan_of("staging").of_type(MUTE_TIMING) == []
-    window = settings_of("prod").grafana.maintenance
+    window = stack_settings("prod").grafana.maintenance
     assert window is not None
     mute = plan_of("prod").one(MUTE_TIMING)
     assert mute.inputs == {
@@ -166,7 +165,7 @@ def _routes(policy: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 def test_policy_tree_routes_each_environment_by_severity_to_its_contact_points() -> None:
     policy = plan_of("prod").one(POLICY).inputs
-    notifications = settings_of("prod").notifications
+    notifications = stack_settings("prod").notifications
     assert policy["groupBies"] == ["alertname", "service", "severity"]
     assert policy["groupWait"] == f"{notifications.group_wait_seconds}s"
     assert policy["groupInterval"] == f"{notifications.group_interval_minutes}m"
@@ -192,14 +191,14 @@ def test_maintenance_mutes_every_route_of_its_environment_and_nothing_else() -> 
 def test_exactly_one_stack_per_grafana_instance_owns_a_tree_that_matches_the_other_stacks() -> None:
     by_url: dict[str, list[str]] = {}
     for stack in STACKS:
-        by_url.setdefault(settings_of(stack).grafana.url, []).append(stack)
+        by_url.setdefault(stack_settings(stack).grafana.url, []).append(stack)
     for url, stacks in by_url.items():
-        owners = [s for s in stacks if settings_of(s).grafana.notification_policy is not None]
+        owners = [s for s in stacks if stack_settings(s).grafana.notification_policy is not None]
         assert len(owners) == 1, f"{url} is shared by {stacks}; exactly one must set grafana.notificationPolicy"
-        tree = settings_of(owners[0]).grafana.notification_policy
+        tree = stack_settings(owners[0]).grafana.notification_policy
         assert tree is not None
-        assert set(tree.environments) == {settings_of(s).environment for s in stacks}
-        muted = {settings_of(s).environment for s in stacks if settings_of(s).grafana.maintenance is not None}
+        assert set(tree.environments) == {stack_settings(s).environment for s in stacks}
+        muted = {stack_settings(s).environment for s in stacks if stack_settings(s).grafana.maintenance is not None}
         assert set(tree.maintenance_environments) == muted
     assert plan_of("dev").of_type(POLICY) == [] and plan_of("staging").of_type(POLICY) == []
 

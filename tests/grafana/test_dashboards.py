@@ -18,8 +18,10 @@ from dashboards.registry import DASHBOARDS, build_all
 from infra.alerting.rules import render_rule_files
 from infra.config.synthetics import SM_DATASOURCE_TYPE, SM_DATASOURCE_UID
 from infra.metrics import known_series_names
+from planner.stackfile import stack_settings
+from tests.conftest import STACKS
 from tests.grafana.promql import series_names, substitute_variables
-from tests.grafana.stacks import STACKS, context_of, settings_of
+from tests.grafana.stacks import context_of
 
 DASHBOARD_TOKEN = "grafana:oss/dashboard:Dashboard"
 
@@ -45,7 +47,7 @@ CASES = [pytest.param(stack, slug, model, id=f"{stack}-{slug}") for stack, slug,
 def recorded_series(stack: str) -> frozenset[str]:
     """Names the stack's rendered rule files record (what AMP will evaluate)."""
     names: set[str] = set()
-    for text in render_rule_files(settings_of(stack)).values():
+    for text in render_rule_files(stack_settings(stack)).values():
         for group in yaml.safe_load(text)["groups"]:
             names.update(rule["record"] for rule in group["rules"] if "record" in rule)
     return frozenset(names)
@@ -148,7 +150,7 @@ def _steps(panel: dict[str, Any]) -> dict[str, float | None]:
 
 
 def test_latency_and_error_thresholds_follow_the_stack_thresholds() -> None:
-    settings = settings_of("dev")
+    settings = stack_settings("dev")
     changed = {"p95_latency_ms": 750, "p95_latency_critical_ms": 3000, "error_ratio_percent": 2}
     custom = settings.model_copy(update={"thresholds": settings.thresholds.model_copy(update=changed)})
     model = build_all(DashboardContext.from_settings(custom))["api"]
@@ -163,7 +165,7 @@ def test_latency_and_error_thresholds_follow_the_stack_thresholds() -> None:
 
 
 def test_hit_ratio_and_disk_panels_turn_red_below_their_thresholds() -> None:
-    settings = settings_of("prod")
+    settings = stack_settings("prod")
     boards = build_all(context_of("prod"))
     hit = _steps(_panel(boards["cache"], "Hit ratio (10 min)"))
     assert hit["red"] is None and hit["yellow"] == settings.thresholds.cache_hit_ratio_percent / 100

@@ -14,9 +14,9 @@ from dashboards.registry import DASHBOARDS, build_all
 from infra.components.grafana_datasource import AMP_PLUGIN, AMP_QUERY_ACTIONS
 from planner.artifacts import write_artifacts
 from planner.engine import SECRET, Plan
-from planner.stackfile import SecretValue
+from planner.stackfile import SecretValue, stack_settings
 from tests.conftest import plan_of
-from tests.grafana.stacks import context_of, settings_of
+from tests.grafana.stacks import context_of
 
 PROVIDER = "pulumi:providers:grafana"
 ROLE = "aws:iam/role:Role"
@@ -31,7 +31,7 @@ TOKEN_KEY = "monitoring:grafanaCloudAccessPolicyToken"
 
 
 def test_only_grafana_clouds_account_may_assume_the_role_and_only_with_the_external_id(stack_plan: Plan) -> None:
-    spec = settings_of(stack_plan.stack).grafana
+    spec = stack_settings(stack_plan.stack).grafana
     trust = json.loads(stack_plan.one(ROLE, "grafana-amp-role").inputs["assumeRolePolicy"])
     assert trust["Statement"] == [
         {
@@ -88,7 +88,7 @@ def test_data_source_signs_with_grafanas_assume_role_against_the_workspace_endpo
 
 def test_provider_gets_the_service_account_token_only_as_a_secret(stack_plan: Plan) -> None:
     provider = stack_plan.one(PROVIDER, "grafana")
-    assert provider.inputs["url"] == settings_of(stack_plan.stack).grafana.url
+    assert provider.inputs["url"] == stack_settings(stack_plan.stack).grafana.url
     assert provider.inputs["auth"] == SECRET
     assert rpc.is_rpc_secret(provider.raw_inputs["auth"])
     assert "cloudAccessPolicyToken" not in provider.inputs
@@ -118,7 +118,7 @@ def test_plugin_is_installed_on_the_stack_only_with_a_cloud_token(plan_with_clou
     assert plugin.inputs == {
         "stackSlug": "screener",
         "slug": AMP_PLUGIN,
-        "version": settings_of("dev").grafana.amp_plugin_version,
+        "version": stack_settings("dev").grafana.amp_plugin_version,
     }
     source = plan_with_cloud_token.one(DATA_SOURCE)
     assert plugin.urn in source.depends_on
@@ -156,7 +156,7 @@ def test_dashboards_uploaded_are_the_registry_models_in_the_environment_folder(s
 
 
 def test_outputs_show_the_folder_and_dashboard_urls_and_the_data_source_uid(stack_plan: Plan) -> None:
-    base = settings_of(stack_plan.stack).grafana.url
+    base = stack_settings(stack_plan.stack).grafana.url
     outputs = stack_plan.outputs
     assert outputs["grafana_datasource_uid"] == f"screener-{stack_plan.stack}-amp"
     assert outputs["grafana_folder_url"].startswith(f"{base}/dashboards/f/screener-{stack_plan.stack}/")

@@ -17,11 +17,10 @@ from infra.components.synthetics_rules import CERT_EXPIRING, FAILING, uptime_rul
 from infra.config.synthetics import SM_DATASOURCE_UID
 from infra.metrics import known_series_names
 from planner.engine import Plan
-from planner.stackfile import REPO_ROOT
+from planner.stackfile import REPO_ROOT, stack_settings
 from tests.alerting.test_rules import github_anchors
 from tests.conftest import plan_of
 from tests.grafana.promql import series_names
-from tests.grafana.stacks import settings_of
 from tests.synthetics.support import RULE_COMPONENT, synthetic_rule_groups
 
 
@@ -43,7 +42,7 @@ def test_each_public_service_gets_a_failing_and_a_certificate_alert(stack_plan: 
 
 
 def test_failing_checks_page_and_expiring_certificates_warn_with_env_service_and_runbook(stack_plan: Plan) -> None:
-    base = settings_of(stack_plan.stack).rules.runbook_base_url
+    base = stack_settings(stack_plan.stack).rules.runbook_base_url
     for (group, name), rule in _rules(stack_plan).items():
         assert rule["labels"] == {
             "env": stack_plan.stack,
@@ -72,7 +71,7 @@ def test_no_uptime_alert_bypasses_the_policy_tree(stack_plan: Plan) -> None:
 
 
 def test_rules_query_the_grafana_cloud_prometheus_with_the_stack_thresholds() -> None:
-    spec = settings_of("prod").synthetics
+    spec = stack_settings("prod").synthetics
     for (_, name), rule in _rules(plan_of("prod")).items():
         query, threshold = rule["datas"]
         assert query["datasourceUid"] == SM_DATASOURCE_UID
@@ -92,7 +91,7 @@ API = {"job": "screener-prod-api-health", "instance": "https://api.screener.kr/h
 
 def _prometheus_rules(stack: str) -> list[dict[str, Any]]:
     """The Grafana rules as Prometheus alerting rules: Grafana's threshold is `expr <op> threshold`."""
-    settings = settings_of(stack)
+    settings = stack_settings(stack)
     checks = plan_checks(settings, f"stacks/Pulumi.{stack}.yaml")
     groups = uptime_rule_groups(checks, settings.synthetics, f"screener-{stack}", SM_DATASOURCE_UID)
 

@@ -13,8 +13,8 @@ from infra.components.synthetics_checks import CACHE_BUSTING_PARAM
 from planner.artifacts import write_artifacts
 from planner.engine import SECRET, Plan
 from planner.fakes.grafana import PUBLIC_PROBES
+from planner.stackfile import stack_settings
 from tests.conftest import STACKS, plan_of
-from tests.grafana.stacks import settings_of
 from tests.synthetics.support import CHECK, PROVIDER, checks_by_job, http, recorded_document
 
 # What the committed stack files ask for: period and timeout (s), probes and alert sensitivity.
@@ -27,7 +27,7 @@ EXPECTED = {
 
 def test_every_public_endpoint_of_the_catalog_gets_exactly_one_check(stack_plan: Plan) -> None:
     stack = stack_plan.stack
-    endpoints = {(service.name, url) for service in settings_of(stack).services for url in service.public_endpoints}
+    endpoints = {(service.name, url) for service in stack_settings(stack).services for url in service.public_endpoints}
     checks = checks_by_job(stack_plan)
     assert {(c.inputs["labels"]["service"], c.inputs["target"]) for c in checks.values()} == endpoints
     assert set(checks) == {f"screener-{stack}-api-health", f"screener-{stack}-frontend-home"}

@@ -13,9 +13,10 @@ from dashboards.uptime import build, build_status_page
 from infra.config.synthetics import SM_DATASOURCE_TYPE, SM_DATASOURCE_UID
 from infra.metrics import known_series_names
 from planner.engine import Plan
+from planner.stackfile import stack_settings
 from tests.conftest import STACKS, plan_of
 from tests.grafana.promql import series_names
-from tests.grafana.stacks import context_of, settings_of
+from tests.grafana.stacks import context_of
 from tests.grafana.test_dashboards import panels
 from tests.synthetics.support import DASHBOARD, PUBLIC_DASHBOARD
 
@@ -25,7 +26,7 @@ def exprs(model: dict[str, Any]) -> list[str]:
 
 
 def test_only_prod_publishes_a_status_page(stack_plan: Plan) -> None:
-    published = settings_of(stack_plan.stack).synthetics.publish_status_page
+    published = stack_settings(stack_plan.stack).synthetics.publish_status_page
     assert published is (stack_plan.stack == "prod")
     assert len(stack_plan.of_type(PUBLIC_DASHBOARD)) == int(published)
     assert ("status_page_url" in stack_plan.outputs) is published
@@ -84,6 +85,6 @@ def test_availability_turns_red_below_the_slo_objective() -> None:
     model = build(context_of("prod"))
     panel = next(p for p in panels(model) if p["title"] == "Availability, last 30 d")
     steps = {s["color"]: s["value"] for s in panel["fieldConfig"]["defaults"]["thresholds"]["steps"]}
-    objective = settings_of("prod").slo.availability_percent / 100
+    objective = stack_settings("prod").slo.availability_percent / 100
     assert steps["red"] is None and steps["yellow"] == pytest.approx(objective)
     assert steps["green"] == pytest.approx(1 - (1 - objective) / 2)

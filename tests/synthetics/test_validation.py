@@ -12,7 +12,7 @@ from infra.config import ConfigError
 from planner.engine import Plan, run_stack
 from planner.fakes.grafana import PUBLIC_PROBES
 from planner.policy_check import check_plan
-from tests.grafana.stacks import settings_of
+from planner.stackfile import stack_settings
 from tests.synthetics.support import CHECK, TOKEN_KEY, checks_by_job, http
 
 DEV_FILE = "stacks/Pulumi.dev.yaml"
@@ -20,7 +20,7 @@ DEV_FILE = "stacks/Pulumi.dev.yaml"
 
 def synthetics(stack: str = "dev", **changes: Any) -> dict[str, Any]:
     """The stack's synthetics section as the stack file spells it, with `changes` applied."""
-    return {**settings_of(stack).synthetics.model_dump(mode="json", by_alias=True), **changes}
+    return {**stack_settings(stack).synthetics.model_dump(mode="json", by_alias=True), **changes}
 
 
 def refused(stack: str = "dev", **overrides: Any) -> ConfigError:
@@ -70,7 +70,7 @@ def test_the_synthetic_monitoring_token_is_required_and_the_error_says_how_to_se
 
 
 def test_a_public_service_without_a_public_url_is_refused() -> None:
-    services = [s.model_dump(mode="json", by_alias=True, exclude_none=True) for s in settings_of("dev").services]
+    services = [s.model_dump(mode="json", by_alias=True, exclude_none=True) for s in stack_settings("dev").services]
     del services[0]["healthUrl"]
     (problem,) = refused(services=services).problems
     assert problem == (
