@@ -7,9 +7,7 @@ from tests.golden import FILES_DIR, generate_all
 
 def test_golden_files_match_the_generated_output() -> None:
     generated = generate_all()
-    committed = {
-        str(p.relative_to(FILES_DIR)): p.read_text() for p in FILES_DIR.rglob("*") if p.is_file() and p.name != ".keep"
-    }
+    committed = {str(p.relative_to(FILES_DIR)): p.read_text() for p in FILES_DIR.rglob("*") if p.is_file()}
     stale = sorted(set(committed) - set(generated))
     missing = sorted(set(generated) - set(committed))
     changed = sorted(k for k in set(generated) & set(committed) if generated[k] != committed[k])

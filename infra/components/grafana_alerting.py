@@ -237,12 +237,10 @@ class PolicyTree:
 
 
 def policy_tree(tree: PolicyTreeArgs, own_environment: str) -> PolicyTree:
-    """The whole tree: per environment (by `env`), critical to on-call and the rest to the team."""
-    if own_environment not in tree.environments:
-        raise ValueError(
-            f"grafana.notificationPolicy.environments {list(tree.environments)} must include this stack's own "
-            f"environment '{own_environment}'"
-        )
+    """The whole tree: per environment (by `env`), critical to on-call and the rest to the team.
+
+    That the tree routes its own stack's environment is checked by the config model.
+    """
     routes = []
     for environment in tree.environments:
         prefix = f"{tree.platform}-{environment}"
