@@ -286,8 +286,21 @@ class Notifications(pulumi.ComponentResource):
         # so the pipeline's own health is watched from CloudWatch, which
         # reaches people through SNS without going through Alertmanager.
         alarm_topics = [self.topics["critical"].arn] + ([self.topics[CHAT].arn] if args.slack else [])
-        aws.cloudwatch.MetricAlarm(
-            f"{name}-rule-evaluation-failures",
+
+        def alarm(suffix: str, **specific: Any) -> None:
+            # One evaluation period: each alarm's period is already the window that matters.
+            aws.cloudwatch.MetricAlarm(
+                f"{name}-{suffix}",
+                evaluation_periods=1,
+                alarm_actions=alarm_topics,
+                ok_actions=alarm_topics,
+                tags=tags,
+                opts=child,
+                **specific,
+            )
+
+        alarm(
+            "rule-evaluation-failures",
             name=f"{args.name_prefix}-amp-rule-evaluation-failures",
             alarm_description="AMP failed to evaluate alerting or recording rules: some alerts cannot fire. "
             "See the workspace's rule logs (/aws/vendedlogs/prometheus/).",
@@ -308,15 +321,10 @@ class Notifications(pulumi.ComponentResource):
             ],
             comparison_operator="GreaterThanThreshold",
             threshold=0,
-            evaluation_periods=1,
             treat_missing_data="notBreaching",  # no datapoint means no failure
-            alarm_actions=alarm_topics,
-            ok_actions=alarm_topics,
-            tags=tags,
-            opts=child,
         )
-        aws.cloudwatch.MetricAlarm(
-            f"{name}-notifications-failed",
+        alarm(
+            "notifications-failed",
             name=f"{args.name_prefix}-amp-notifications-failed",
             alarm_description="AMP Alertmanager failed to deliver notifications to SNS (topic policy, KMS key "
             "or subject/message rejected). See the workspace's Alertmanager logs.",
@@ -327,15 +335,10 @@ class Notifications(pulumi.ComponentResource):
             period=AMP_ALARM_PERIOD_SECONDS,
             comparison_operator="GreaterThanThreshold",
             threshold=0,
-            evaluation_periods=1,
             treat_missing_data="notBreaching",
-            alarm_actions=alarm_topics,
-            ok_actions=alarm_topics,
-            tags=tags,
-            opts=child,
         )
-        aws.cloudwatch.MetricAlarm(
-            f"{name}-watchdog-silent",
+        alarm(
+            "watchdog-silent",
             name=f"{args.name_prefix}-alerting-watchdog-silent",
             alarm_description="No Watchdog heartbeat reached SNS for 15 minutes: rule evaluation, Alertmanager "
             "or its SNS permissions are broken, and real alerts may not be delivered.",
@@ -346,13 +349,8 @@ class Notifications(pulumi.ComponentResource):
             period=WATCHDOG_SILENCE_SECONDS,
             comparison_operator="LessThanThreshold",
             threshold=1,
-            evaluation_periods=1,
             # Silence is the failure being watched for.
             treat_missing_data="breaching",
-            alarm_actions=alarm_topics,
-            ok_actions=alarm_topics,
-            tags=tags,
-            opts=child,
         )
 
         self.topic_arns = pulumi.Output.all(**{audience: topic.arn for audience, topic in self.topics.items()})
