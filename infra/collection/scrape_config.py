@@ -106,11 +106,7 @@ def _catalog_job(service: ServiceSpec, discovery: str) -> dict[str, Any]:
     scrape = service.scrape
     assert scrape is not None  # callers pass scraped services only
     if discovery == "static":
-        if not scrape.static_targets:
-            raise ValueError(
-                f"monitoring:services: service '{service.name}' has no scrape.staticTargets but "
-                "monitoring:collection.discovery is 'static'; add host:port targets or use discovery 'kubernetes'"
-            )
+        # A StackInput with static discovery has targets for every scraped service (checked by the model).
         return {"static_configs": [{"targets": list(scrape.static_targets)}], "relabel_configs": []}
     return _endpoints_job(scrape.k8s_namespace, scrape.k8s_service or service.name, scrape.port)
 
