@@ -16,6 +16,7 @@ from infra.alerting.rule_model import (
     RuleGroup,
     RuleNamespace,
     Severity,
+    dur,
     num,
     scraped_services,
     sel,
@@ -39,7 +40,7 @@ def traffic_guard(service: str, settings: StackInput, window_record: str = REQUE
 
 def _recordings(service: str) -> list[Rule]:
     buckets = sel("http_request_duration_seconds_bucket", service=service)
-    return [Recording(P95_5M, f"histogram_quantile(0.95, sum by (service, le) (rate({buckets}[5m])))")]
+    return [Recording(P95_5M, f"histogram_quantile(0.95, sum by (service, le) (rate({buckets}[{dur('5m')}])))")]
 
 
 def _error_rate(service: str, settings: StackInput) -> list[Rule]:
@@ -99,7 +100,7 @@ def _degradation(service: str, settings: StackInput) -> list[Rule]:
     return [
         Alert(
             name="ApiLatencyDegraded",
-            expr=f"{p95} > {factor} * {p95} offset 1w\n"
+            expr=f"{p95} > {factor} * {p95} offset {dur('1w')}\n"
             f"and {p95} > {num(settings.thresholds.degradation_floor_ms / 1000)}\n"
             f"{traffic_guard(service, settings)}",
             # Compared with the same time last week, so daily and weekly rhythms cancel out;
@@ -113,7 +114,8 @@ def _degradation(service: str, settings: StackInput) -> list[Rule]:
         ),
         Alert(
             name="ApiTrafficDropped",
-            expr=f"{rate} < {rate} offset 1w / {factor}\nand on (service) {rate} offset 1w >= {min_rps}",
+            expr=f"{rate} < {rate} offset {dur('1w')} / {factor}\n"
+            f"and on (service) {rate} offset {dur('1w')} >= {min_rps}",
             for_="30m",
             severity="warning",
             service=service,
@@ -136,7 +138,7 @@ def _health(service: ServiceSpec, settings: StackInput) -> list[Rule]:
     return [
         Alert(
             name="ApiHealthCheckFailing",
-            expr=f"sum by (service) (rate({failing}[5m]))\n/ sum by (service) (rate({health}[5m]))\n"
+            expr=f"sum by (service) (rate({failing}[{dur('5m')}]))\n/ sum by (service) (rate({health}[{dur('5m')}]))\n"
             f"> {num(percent / 100)}",
             for_="5m",
             severity="warning",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from infra.alerting.rule_model import Alert, Rule, RuleGroup, RuleNamespace, num, scraped_services, sel
+from infra.alerting.rule_model import Alert, Rule, RuleGroup, RuleNamespace, dur, num, scraped_services, sel
 from infra.config import StackInput
 
 NAMESPACE = "cache"
@@ -12,13 +12,13 @@ def _app_side(service: str, settings: StackInput) -> list[Rule]:
     percent = settings.thresholds.cache_hit_ratio_percent
     misses = sel("cache_operations_total", service=service, operation="get", result="miss")
     lookups = sel("cache_operations_total", service=service, operation="get", result="~hit|miss")
-    lookup_rate = f"sum by (service) (rate({lookups}[10m]))"
+    lookup_rate = f"sum by (service) (rate({lookups}[{dur('10m')}]))"
     # 1 - misses/lookups rather than hits/lookups: the `hit` series does not
     # exist until the first hit, and a cache that never hits must still alert.
     return [
         Alert(
             name="CacheHitRatioLow",
-            expr=f"1 - sum by (service) (rate({misses}[10m])) / {lookup_rate}\n< {num(percent / 100)}\n"
+            expr=f"1 - sum by (service) (rate({misses}[{dur('10m')}])) / {lookup_rate}\n< {num(percent / 100)}\n"
             f"and on (service) {lookup_rate} >= {num(settings.slo.min_requests_per_second)}",
             # A cold cache after a deploy fills within minutes; a quarter of an hour is not a warm-up.
             for_="15m",
@@ -59,7 +59,7 @@ def _redis(service: str, settings: StackInput) -> list[Rule]:
         ),
         Alert(
             name="RedisEvictions",
-            expr=f"sum by (service) (rate({evicted}[5m])) > {num(thresholds.redis_evictions_per_second)}",
+            expr=f"sum by (service) (rate({evicted}[{dur('5m')}])) > {num(thresholds.redis_evictions_per_second)}",
             for_="15m",
             severity="warning",
             service=service,

@@ -7,7 +7,18 @@ come from postgres_exporter and carry the PostgreSQL service's.
 
 from __future__ import annotations
 
-from infra.alerting.rule_model import Alert, Rule, RuleGroup, RuleNamespace, Severity, num, scraped_services, sel
+from infra.alerting.rule_model import (
+    Alert,
+    Rule,
+    RuleGroup,
+    RuleNamespace,
+    Severity,
+    dur,
+    num,
+    scraped_services,
+    secs,
+    sel,
+)
 from infra.config import StackInput
 
 NAMESPACE = "database"
@@ -35,7 +46,7 @@ def _app_side(service: str, settings: StackInput) -> list[Rule]:
         ),
         Alert(
             name="DatabaseSlowQueries",
-            expr=f"sum by (service) (rate({slow}[5m])) * 60 > {num(thresholds.slow_queries_per_minute)}",
+            expr=f"sum by (service) (rate({slow}[{dur('5m')}])) * 60 > {num(thresholds.slow_queries_per_minute)}",
             for_="10m",
             severity="warning",
             service=service,
@@ -45,7 +56,7 @@ def _app_side(service: str, settings: StackInput) -> list[Rule]:
         ),
         Alert(
             name="DatabaseQueryErrors",
-            expr=f"sum by (service) (rate({errors}[5m]))\n/ sum by (service) (rate({queries}[5m]))\n"
+            expr=f"sum by (service) (rate({errors}[{dur('5m')}]))\n/ sum by (service) (rate({queries}[{dur('5m')}]))\n"
             f"> {num(thresholds.db_query_error_percent / 100)}",
             for_="5m",
             severity="warning",
@@ -91,11 +102,13 @@ def _server_side(service: str, settings: StackInput) -> list[Rule]:
                 f"max_connections (threshold {num(percent)}%); new connections will soon be refused.",
             )
         )
+    deadlocks = sel("pg_stat_database_deadlocks", service=service)
     rules += [
         Alert(
             name="PostgresReplicationLag",
             expr=f"max by (service, instance) ({sel('pg_replication_lag_seconds', service=service)})\n"
-            f"> {thresholds.replication_lag_seconds}",
+            # The replica's data age (now - last replayed commit) runs on the alerting clock.
+            f"> {secs(thresholds.replication_lag_seconds)}",
             for_="5m",
             severity="warning",
             service=service,
@@ -105,8 +118,7 @@ def _server_side(service: str, settings: StackInput) -> list[Rule]:
         ),
         Alert(
             name="PostgresDeadlocks",
-            expr=f"sum by (service, datname) (increase({sel('pg_stat_database_deadlocks', service=service)}[1h]))\n"
-            f"> {thresholds.deadlocks_per_hour}",
+            expr=f"sum by (service, datname) (increase({deadlocks}[{dur('1h')}]))\n> {thresholds.deadlocks_per_hour}",
             # The hour-long window already smooths; a deadlock burst is news at once.
             for_="0",
             severity="warning",

@@ -14,7 +14,7 @@
 from __future__ import annotations
 
 from infra.alerting.rule_availability import COLLECTOR_SERVICE
-from infra.alerting.rule_model import Alert, Rule, RuleGroup, RuleNamespace, scraped_services, sel
+from infra.alerting.rule_model import Alert, Rule, RuleGroup, RuleNamespace, dur, scraped_services, secs, sel
 from infra.alerting.slo import REQUEST_RATE_5M
 from infra.config import StackInput
 
@@ -49,7 +49,7 @@ def _pipeline() -> list[Rule]:
         ),
         Alert(
             name="RuleEvaluationFailures",
-            expr="sum by (rule_group) (increase(prometheus_rule_evaluation_failures_total[10m])) > 0",
+            expr=f"sum by (rule_group) (increase(prometheus_rule_evaluation_failures_total[{dur('10m')}])) > 0",
             for_="5m",
             severity="warning",
             service=_PIPELINE_SERVICE,
@@ -83,8 +83,9 @@ def _collector() -> list[Rule]:
     return [
         Alert(
             name="CollectorRemoteWriteBehind",
-            expr=f"max_over_time({highest}[5m])\n- ignoring (remote_name, url) group_right\n"
-            f"max_over_time({sent}[5m])\n> 120",
+            expr=f"max_over_time({highest}[{dur('5m')}])\n- ignoring (remote_name, url) group_right\n"
+            # Seconds between the newest sample and the newest sent: an age on the alerting clock.
+            f"max_over_time({sent}[{dur('5m')}])\n> {secs(120)}",
             for_="15m",
             severity="warning",
             service=COLLECTOR_SERVICE,
@@ -94,7 +95,7 @@ def _collector() -> list[Rule]:
         ),
         Alert(
             name="CollectorRemoteWriteFailing",
-            expr=f"sum by (service, instance) (rate({failed}[5m])) > 0",
+            expr=f"sum by (service, instance) (rate({failed}[{dur('5m')}])) > 0",
             for_="15m",
             severity="warning",
             service=COLLECTOR_SERVICE,

@@ -3,7 +3,10 @@
 Builders (`rule_*.py`, `slo.py`) return `RuleNamespace`s; they never write
 YAML and never add runbook links (the renderer does both, in one place).
 The helpers at the bottom keep PromQL literals consistent: one way to write
-a selector, a number or a histogram bucket bound.
+a selector, a number or a histogram bucket bound. Expressions are templates:
+every window, offset and number of seconds on the alerting clock is written
+with `dur()` / `secs()` (from `time_scale.py`), which the renderer fills at
+its time scale, so that the lab can run the same rules faster.
 """
 
 from __future__ import annotations
@@ -12,6 +15,9 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
+
+from infra.alerting.time_scale import dur as dur
+from infra.alerting.time_scale import secs as secs
 
 if TYPE_CHECKING:
     from infra.config import StackInput
@@ -29,7 +35,7 @@ _LABEL_NAME = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
 
 @dataclass(frozen=True)
 class Recording:
-    """A recording rule; `record` follows `level:metric:operations`."""
+    """A recording rule; `record` follows `level:metric:operations`; `expr` is a template (see `dur`)."""
 
     record: str
     expr: str
@@ -46,7 +52,9 @@ class Alert:
 
     `service` is the static `service` label; None only when the expression
     itself yields a `service` label (e.g. derived from the container name).
-    `for_` has no default on purpose: every alert states how long it waits.
+    `for_` has no default on purpose: every alert states how long it waits
+    (production time; the renderer scales it). `expr` is a template whose
+    windows and seconds are marked with `dur()` / `secs()`.
     """
 
     name: str

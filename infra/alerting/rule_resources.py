@@ -8,7 +8,7 @@ Containers are limited to the namespaces the catalog and the collector use.
 
 from __future__ import annotations
 
-from infra.alerting.rule_model import Alert, Rule, RuleGroup, RuleNamespace, Severity, num, one_of, sel
+from infra.alerting.rule_model import Alert, Rule, RuleGroup, RuleNamespace, Severity, dur, num, one_of, secs, sel
 from infra.config import StackInput
 
 NAMESPACE = "resources"
@@ -41,8 +41,8 @@ def _containers(settings: StackInput) -> list[Rule]:
         f"  max {by_container} ({limits})\n  > {num(thresholds.memory_utilization_percent / 100)}"
     )
     throttling_ratio = (
-        f"  sum {by_container} (rate({throttled}[5m]))\n  / on (namespace, pod, container)\n"
-        f"  sum {by_container} (rate({periods}[5m]))\n  > {num(thresholds.cpu_throttling_percent / 100)}"
+        f"  sum {by_container} (rate({throttled}[{dur('5m')}]))\n  / on (namespace, pod, container)\n"
+        f"  sum {by_container} (rate({periods}[{dur('5m')}]))\n  > {num(thresholds.cpu_throttling_percent / 100)}"
     )
     return [
         Alert(
@@ -117,7 +117,7 @@ def _nodes(settings: StackInput) -> list[Rule]:
         rules.append(
             Alert(
                 name="NodeDiskFillingUp",
-                expr=f"predict_linear({available}[6h], {hours} * 3600) < 0\n"
+                expr=f"predict_linear({available}[{dur('6h')}], {hours} * {secs(3600)}) < 0\n"
                 f"and {free_ratio} < {num(min(below_percent, 99) / 100)}\n{writable}",
                 # An hour of a 6-hour trend: the prediction has to hold, not flicker.
                 for_="1h",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from infra.alerting.rule_model import Alert, Rule, RuleGroup, RuleNamespace, num, scraped_services, sel
+from infra.alerting.rule_model import Alert, Rule, RuleGroup, RuleNamespace, dur, num, scraped_services, sel
 from infra.config import StackInput
 
 NAMESPACE = "workers"
@@ -10,8 +10,8 @@ NAMESPACE = "workers"
 
 def _celery(service: str, settings: StackInput) -> list[Rule]:
     thresholds = settings.thresholds
-    failed = f"sum by (service) (rate({sel('celery_task_failed_total', service=service)}[15m]))"
-    succeeded = f"sum by (service) (rate({sel('celery_task_succeeded_total', service=service)}[15m]))"
+    failed = f"sum by (service) (rate({sel('celery_task_failed_total', service=service)}[{dur('15m')}]))"
+    succeeded = f"sum by (service) (rate({sel('celery_task_succeeded_total', service=service)}[{dur('15m')}]))"
     workers = f"sum by (service) ({sel('celery_worker_up', service=service)})"
     return [
         Alert(
@@ -62,8 +62,8 @@ def _airflow(service: str) -> list[Rule]:
             name="AirflowDagRunFailed",
             # statsd_exporter creates a DAG's series at its first failure, which
             # `increase` cannot see; a series that did not exist an hour ago is one.
-            expr=f"{by_dag} (increase({failed_runs}[1h])) > 0\n"
-            f"or\n({by_dag} ({failed_runs}) unless {by_dag} ({failed_runs} offset 1h))",
+            expr=f"{by_dag} (increase({failed_runs}[{dur('1h')}])) > 0\n"
+            f"or\n({by_dag} ({failed_runs}) unless {by_dag} ({failed_runs} offset {dur('1h')}))",
             # A failed run is a fact, not a trend: tell at once; the 1h window keeps it open for an hour.
             for_="0",
             severity="warning",
@@ -74,7 +74,7 @@ def _airflow(service: str) -> list[Rule]:
         Alert(
             name="AirflowSchedulerHeartbeatMissing",
             # Absent while the exporter is up means the scheduler has not beaten since the exporter started.
-            expr=f"sum by (service) (rate({heartbeat}[5m])) == 0\n"
+            expr=f"sum by (service) (rate({heartbeat}[{dur('5m')}])) == 0\n"
             f"or\n(absent({heartbeat}) and on () sum({sel('up', service=service)}) > 0)",
             for_="5m",
             severity="critical",

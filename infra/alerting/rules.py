@@ -5,11 +5,17 @@ exact Prometheus rule-file YAML that AMP uploads, promtool tests and the
 local lab loads. Builders in `rule_*.py` and `slo.py` describe the rules as
 data; this module adds what every alert shares (the runbook link, the
 group interval) and writes the YAML, deterministically.
+
+`time_scale` (see `time_scale.py`) renders the same rules on a faster
+clock for the lab: every `for`, group interval, window, offset and marked
+number of seconds shrinks by it. The default is production, whose text is
+exactly what the builders wrote.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from fractions import Fraction
 from typing import Any
 
 from infra.alerting.rule_api import api_rules
@@ -22,6 +28,7 @@ from infra.alerting.rule_model import Alert, Recording, Rule, RuleNamespace
 from infra.alerting.rule_resources import resource_rules
 from infra.alerting.rule_workers import worker_rules
 from infra.alerting.slo import slo_rules
+from infra.alerting.time_scale import PRODUCTION, as_time_scale, render_expr, scaled_duration
 from infra.config import StackInput
 from infra.yaml_text import dump_yaml
 
@@ -62,9 +69,9 @@ def _duration(seconds: int) -> str:
     return f"{seconds}s"
 
 
-def _rule_document(rule: Rule, settings: StackInput) -> dict[str, Any]:
+def _rule_document(rule: Rule, settings: StackInput, time_scale: Fraction) -> dict[str, Any]:
     if isinstance(rule, Recording):
-        document: dict[str, Any] = {"record": rule.record, "expr": rule.expr}
+        document: dict[str, Any] = {"record": rule.record, "expr": render_expr(rule.expr, time_scale)}
         if rule.labels:
             document["labels"] = dict(sorted(rule.labels.items()))
         return document
@@ -72,9 +79,9 @@ def _rule_document(rule: Rule, settings: StackInput) -> dict[str, Any]:
     labels = {**rule.labels, "severity": rule.severity}
     if rule.service is not None:
         labels["service"] = rule.service
-    document = {"alert": rule.name, "expr": rule.expr}
+    document = {"alert": rule.name, "expr": render_expr(rule.expr, time_scale)}
     if rule.for_ != "0":
-        document["for"] = rule.for_
+        document["for"] = scaled_duration(rule.for_, time_scale)
     document["labels"] = dict(sorted(labels.items()))
     document["annotations"] = {
         "description": rule.description,
@@ -84,13 +91,14 @@ def _rule_document(rule: Rule, settings: StackInput) -> dict[str, Any]:
     return document
 
 
-def render_namespace(namespace: RuleNamespace, settings: StackInput) -> str:
+def render_namespace(namespace: RuleNamespace, settings: StackInput, time_scale: Fraction | int = PRODUCTION) -> str:
+    scale = as_time_scale(time_scale)
     document = {
         "groups": [
             {
                 "name": group.name,
-                "interval": _duration(settings.rules.evaluation_interval_seconds),
-                "rules": [_rule_document(rule, settings) for rule in group.rules],
+                "interval": scaled_duration(_duration(settings.rules.evaluation_interval_seconds), scale),
+                "rules": [_rule_document(rule, settings, scale) for rule in group.rules],
             }
             for group in namespace.groups
         ]
@@ -98,6 +106,11 @@ def render_namespace(namespace: RuleNamespace, settings: StackInput) -> str:
     return HEADER + dump_yaml(document)
 
 
-def render_rule_files(settings: StackInput) -> dict[str, str]:
-    """Namespace name -> Prometheus rule-file YAML: what AMP uploads, promtool tests and the lab loads."""
-    return {namespace.name: render_namespace(namespace, settings) for namespace in rule_namespaces(settings)}
+def render_rule_files(settings: StackInput, time_scale: Fraction | int = PRODUCTION) -> dict[str, str]:
+    """Namespace name -> Prometheus rule-file YAML: what AMP uploads, promtool tests and the lab loads.
+
+    At `time_scale` 1 (production) this is what AMP gets; the lab passes its own scale (e.g. 1/60).
+    """
+    return {
+        namespace.name: render_namespace(namespace, settings, time_scale) for namespace in rule_namespaces(settings)
+    }

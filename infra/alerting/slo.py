@@ -24,6 +24,7 @@ from infra.alerting.rule_model import (
     RuleGroup,
     RuleNamespace,
     Severity,
+    dur,
     le_matcher,
     num,
     scraped_services,
@@ -125,15 +126,15 @@ def _rate_recordings(service: str, settings: StackInput) -> list[Rule]:
     )
     count = sel("http_request_duration_seconds_count", service=service)
     return [
-        Recording(REQUEST_RATE_5M, f"sum by (service) (rate({requests}[5m]))"),
+        Recording(REQUEST_RATE_5M, f"sum by (service) (rate({requests}[{dur('5m')}]))"),
         # The 5xx series only exist once a 5xx has happened; `or 0 * ...`
         # records a real 0 instead of a gap until then.
         Recording(
             ERROR_RATE_5M,
-            f"sum by (service) (rate({errors}[5m]))\nor 0 * {sel(REQUEST_RATE_5M, service=service)}",
+            f"sum by (service) (rate({errors}[{dur('5m')}]))\nor 0 * {sel(REQUEST_RATE_5M, service=service)}",
         ),
-        Recording(MEASURED_RATE_5M, f"sum by (service) (rate({count}[5m]))"),
-        Recording(FAST_RATE_5M, f"sum by (service) (rate({fast}[5m]))"),
+        Recording(MEASURED_RATE_5M, f"sum by (service) (rate({count}[{dur('5m')}]))"),
+        Recording(FAST_RATE_5M, f"sum by (service) (rate({fast}[{dur('5m')}]))"),
     ]
 
 
@@ -149,7 +150,7 @@ def _ratio(bad: str, total: str, service: str, window: str) -> str:
     bad_series, total_series = sel(bad, service=service), sel(total, service=service)
     if window == "5m":
         return f"{bad_series}\n/ {total_series}"
-    return f"sum_over_time({bad_series}[{window}])\n/ sum_over_time({total_series}[{window}])"
+    return f"sum_over_time({bad_series}[{dur(window)}])\n/ sum_over_time({total_series}[{dur(window)}])"
 
 
 def _sli_recordings(service: str, settings: StackInput) -> list[Rule]:
@@ -159,7 +160,7 @@ def _sli_recordings(service: str, settings: StackInput) -> list[Rule]:
     for window in WINDOWS:
         fast_ratio = _ratio(FAST_RATE_5M, MEASURED_RATE_5M, service, window).replace("\n", "\n  ")
         rules.append(Recording(slow_ratio_record(window), f"1 - (\n  {fast_ratio}\n)"))
-    rules.append(Recording(REQUEST_RATE_1H, f"avg_over_time({sel(REQUEST_RATE_5M, service=service)}[1h])"))
+    rules.append(Recording(REQUEST_RATE_1H, f"avg_over_time({sel(REQUEST_RATE_5M, service=service)}[{dur('1h')}])"))
     for slo in _slos(service, settings):
         rules.append(
             Recording(OBJECTIVE, f"vector({num(slo.objective_percent / 100)})", {"service": service, "slo": slo.name})
