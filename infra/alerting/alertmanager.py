@@ -21,16 +21,22 @@ filter policies:
 Separate topics keep each subscription list simple (no filter policies to
 get wrong), let the watchdog be silent for humans, and make "who gets paged"
 a property of the topic that an auditor can read.
+
+`time_scale` renders the same routes on the lab's faster clock: every
+group_wait, group_interval and repeat_interval (the Watchdog route's too)
+shrinks by it; production (the default) is exactly the text AMP gets.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from infra.alerting.time_scale import PRODUCTION, scaled_duration
 from infra.config import StackInput
 from infra.yaml_text import dump_yaml
 
@@ -123,8 +129,10 @@ def _receiver(name: str, topic_arns: Mapping[str, str], topic: str) -> dict[str,
     return {"name": name, "sns_configs": configs}
 
 
-def alertmanager_config(settings: StackInput, topic_arns: Mapping[str, str]) -> dict[str, Any]:
-    """The Alertmanager configuration (as data) for one stack."""
+def alertmanager_config(
+    settings: StackInput, topic_arns: Mapping[str, str], time_scale: Fraction | int = PRODUCTION
+) -> dict[str, Any]:
+    """The Alertmanager configuration (as data) for one stack, its timings at `time_scale`."""
     missing = [key for key in TOPIC_KEYS if key not in topic_arns]
     if missing:
         raise KeyError(f"topic ARNs missing for {missing}; expected keys {TOPIC_KEYS} (+ '{CHAT_TOPIC}' with Slack)")
@@ -132,6 +140,10 @@ def alertmanager_config(settings: StackInput, topic_arns: Mapping[str, str]) -> 
     if notifications.repeat_interval_hours > AMP_MAX_REPEAT_HOURS:
         raise ValueError(f"repeatIntervalHours {notifications.repeat_interval_hours} exceeds AMP's cap of 120")
     warning_receiver = RECEIVER_CRITICAL if notifications.page_on_warning else RECEIVER_WARNING
+
+    def timing(duration: str) -> str:
+        return scaled_duration(duration, time_scale)
+
     return {
         "templates": [TEMPLATE_FILE],
         "route": {
@@ -139,17 +151,17 @@ def alertmanager_config(settings: StackInput, topic_arns: Mapping[str, str]) -> 
             # still reaches people rather than vanishing.
             "receiver": RECEIVER_WARNING,
             "group_by": list(GROUP_BY),
-            "group_wait": f"{notifications.group_wait_seconds}s",
-            "group_interval": f"{notifications.group_interval_minutes}m",
-            "repeat_interval": f"{notifications.repeat_interval_hours}h",
+            "group_wait": timing(f"{notifications.group_wait_seconds}s"),
+            "group_interval": timing(f"{notifications.group_interval_minutes}m"),
+            "repeat_interval": timing(f"{notifications.repeat_interval_hours}h"),
             "routes": [
                 {
                     "receiver": RECEIVER_WATCHDOG,
                     "matchers": [f'alertname="{WATCHDOG_ALERT}"'],
                     "group_by": ["alertname"],
-                    "group_wait": "0s",
-                    "group_interval": WATCHDOG_GROUP_INTERVAL,
-                    "repeat_interval": WATCHDOG_REPEAT_INTERVAL,
+                    "group_wait": timing("0s"),
+                    "group_interval": timing(WATCHDOG_GROUP_INTERVAL),
+                    "repeat_interval": timing(WATCHDOG_REPEAT_INTERVAL),
                 },
                 {"receiver": RECEIVER_CRITICAL, "matchers": ['severity="critical"']},
                 {"receiver": warning_receiver, "matchers": ['severity="warning"']},
@@ -191,9 +203,14 @@ def _dump(data: Any) -> str:
     return dump_yaml(data, width=1000, allow_unicode=False)
 
 
-def render_alertmanager_definition(settings: StackInput, topic_arns: Mapping[str, str]) -> str:
-    """AMP's definition document: `template_files` plus `alertmanager_config` as a string."""
-    config = _dump(alertmanager_config(settings, topic_arns))
+def render_alertmanager_definition(
+    settings: StackInput, topic_arns: Mapping[str, str], time_scale: Fraction | int = PRODUCTION
+) -> str:
+    """AMP's definition document: `template_files` plus `alertmanager_config` as a string.
+
+    At `time_scale` 1 (production) this is what AMP gets; the lab passes its own scale (e.g. 1/60).
+    """
+    config = _dump(alertmanager_config(settings, topic_arns, time_scale))
     return _dump(
         {
             "template_files": {TEMPLATE_FILE: _templates(settings.environment)},
