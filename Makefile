@@ -7,7 +7,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 
-.PHONY: help plan plan-all test lint typecheck unit tools bench golden policy-types preview up lab clean plan-diff node-tools
+.PHONY: help plan plan-all cost test lint typecheck unit tools bench golden policy-types preview up lab clean plan-diff node-tools
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -26,6 +26,9 @@ plan-all: $(INSTALLED) ## offline plan of every stack
 BASE ?= HEAD
 plan-diff: $(INSTALLED) ## what the working tree changes in STACK's offline plan vs BASE (git ref; FORMAT=markdown)
 	$(PY) -m planner.plan_diff $(STACK) --base $(BASE) $(if $(FORMAT),--format $(FORMAT))
+
+cost: $(INSTALLED) ## AMP cost of STACK: series by service and metric, samples, $/month against the budget
+	$(PY) -m infra.cost $(STACK)
 
 tools: ## install promtool and amtool (Debian packages) when missing
 	@scripts/install-tools.sh

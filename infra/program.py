@@ -22,6 +22,7 @@ from infra.collection.scrape_config import render_agent_config, render_scrape_co
 from infra.components.alert_rules import AlertRules, AlertRulesArgs
 from infra.components.alertmanager import Alertmanager, AlertmanagerArgs
 from infra.components.amp import AmpWorkspace, AmpWorkspaceArgs, LabelSetLimitArgs
+from infra.components.amp_usage_alarms import AmpUsageAlarms, AmpUsageAlarmsArgs
 from infra.components.collection import MetricsCollection, MetricsCollectionArgs
 from infra.components.grafana_alerting import GrafanaAlerting, GrafanaAlertingArgs, PolicyTreeArgs, SnsTopicsArgs
 from infra.components.grafana_dashboards import GrafanaDashboards, GrafanaDashboardsArgs
@@ -39,19 +40,35 @@ from infra.components.synthetics_checks import CheckSpec, plan_checks
 from infra.components.synthetics_rules import uptime_rule_groups
 from infra.config import StackConfig, load_stack_config
 from infra.config.synthetics import SM_DATASOURCE_UID
+from infra.cost.limits import label_set_limits
+from infra.cost.model import Cardinality
+from infra.cost.pricing import estimate
+from infra.cost.stack import stack_cardinality
 
 
-def declare_amp(config: StackConfig) -> AmpWorkspace:
+def series_limits(config: StackConfig, model: Cardinality) -> list[LabelSetLimitArgs]:
+    """A limit per service from the model x headroom; a label set the stack file limits itself keeps its number."""
+    explicit = [LabelSetLimitArgs(limit.label_set, limit.max_series) for limit in config.settings.amp.label_set_limits]
+    cost = config.settings.cost
+    if cost is None:
+        return explicit
+    taken = {tuple(sorted(limit.label_set.items())) for limit in explicit}
+    derived = [
+        LabelSetLimitArgs({"service": service}, max_series)
+        for service, max_series in label_set_limits(model, cost.series_limit_headroom, cost.series_limit_floor).items()
+        if (("service", service),) not in taken
+    ]
+    return explicit + derived
+
+
+def declare_amp(config: StackConfig, model: Cardinality) -> AmpWorkspace:
     amp = AmpWorkspace(
         "amp",
         AmpWorkspaceArgs(
             alias=config.name_prefix,
             retention_days=config.settings.amp.retention_days,
             log_retention_days=config.settings.amp.log_retention_days,
-            label_set_limits=[
-                LabelSetLimitArgs(label_set=limit.label_set, max_series=limit.max_series)
-                for limit in config.settings.amp.label_set_limits
-            ],
+            label_set_limits=series_limits(config, model),
             protect=config.settings.amp.protect,
             tags=config.tags("amp"),
         ),
@@ -302,6 +319,28 @@ def declare_collection(config: StackConfig, amp: AmpWorkspace, documents: Docume
     return collection
 
 
+def declare_usage_alarms(
+    config: StackConfig, amp: AmpWorkspace, notifications: Notifications, model: Cardinality
+) -> None:
+    """Alarms on AMP's quotas to the warning topic, and the cost estimate the budget policy checks."""
+    cost = estimate(config.settings, model)
+    summary = cost.summary() if cost is not None else None
+    cost_spec = config.settings.cost
+    AmpUsageAlarms(
+        "amp-usage",
+        AmpUsageAlarmsArgs(
+            name_prefix=config.name_prefix,
+            workspace_id=amp.workspace_id,
+            alarm_topic_arns=[notifications.topic_arns.apply(lambda arns: arns["warning"])],
+            threshold_percent=cost_spec.usage_alarm_percent if cost_spec is not None else 80.0,
+            tags=config.tags("amp-usage"),
+            cost_estimate=summary,
+        ),
+    )
+    if summary is not None:
+        pulumi.export("cost_estimate", summary)
+
+
 def declare_alert_rules(config: StackConfig, amp: AmpWorkspace, rule_files: dict[str, str]) -> AlertRules:
     rules = AlertRules(
         "alert-rules",
@@ -326,6 +365,7 @@ class Documents:
 
     rule_files: dict[str, str]
     scrape_config: str
+    cardinality: Cardinality
     checks: tuple[CheckSpec, ...]
     exporters: list[ExporterRelease]
     celery_exporter: CeleryExporterSettings | None
@@ -333,9 +373,11 @@ class Documents:
 
 def render_documents(config: StackConfig) -> Documents:
     settings = config.settings
+    rule_files = render_rule_files(settings)
     return Documents(
-        rule_files=render_rule_files(settings),
+        rule_files=rule_files,
         scrape_config=render_scrape_config(settings, settings.collection.cluster_name),
+        cardinality=stack_cardinality(settings, rule_files),
         checks=plan_checks(settings, config.stack_file),
         exporters=exporter_releases(settings, redis_password_set=config.secrets.redis_password is not None),
         celery_exporter=celery_exporter_settings(settings, config.stack_file),
@@ -346,11 +388,13 @@ def declare(config: StackConfig) -> None:
     """Declare every component of one stack from its validated configuration."""
     documents = render_documents(config)
     probes = resolve_probes(config)
-    amp = declare_amp(config)
+    amp = declare_amp(config, documents.cardinality)
     # --- alert rules (issue 3) ---
     declare_alert_rules(config, amp, documents.rule_files)
     # --- notifications and Alertmanager (issue 3) ---
     notifications = declare_notifications(config, amp)
+    # --- cost and cardinality (issue 9): quota alarms, the estimate the budget policy reads ---
+    declare_usage_alarms(config, amp, notifications, documents.cardinality)
     # --- collection (issue 6) ---
     declare_collection(config, amp, documents)
     # --- Grafana (issue 4): Grafana-managed alerts reach the same topics as AMP's ---

@@ -131,6 +131,16 @@ def main(argv: list[str] | None = None) -> int:
         f"wrote {out_dir / 'plan.json'} and {len(artifacts)} artifact(s)"
     )
 
+    estimate = plan.outputs.get("cost_estimate")
+    if isinstance(estimate, dict):
+        # Computed by the program (infra/cost); `make cost STACK=...` shows where it comes from.
+        print(
+            f"\nAMP estimate: {estimate['activeSeries']:,} active series, "
+            f"{estimate['samplesPerMonth']:,} samples/month, {estimate['querySamplesPerMonth']:,} query samples/month\n"
+            f"  ${estimate['usdPerMonth']:,.2f}/month against a budget of ${estimate['budgetUsdPerMonth']:,.2f} "
+            f"(prices: {estimate['pricing']}; breakdown: make cost STACK={args.stack})"
+        )
+
     policy_report = check_plan(plan)
     print("\n" + format_report(plan, policy_report))
     if policy_report.blocking:

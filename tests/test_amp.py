@@ -49,12 +49,6 @@ def test_log_retention_differs_per_environment() -> None:
     assert days == {"dev": 14, "prod": 90}
 
 
-def test_prod_limits_series_per_label_set() -> None:
-    limits = plan_of("prod").one(CONFIGURATION).inputs["limitsPerLabelSets"]
-    assert limits == [{"labelSet": {"service": "api"}, "limits": {"maxSeries": 200000}}]
-    assert "limitsPerLabelSets" not in plan_of("dev").one(CONFIGURATION).inputs
-
-
 def test_every_taggable_amp_resource_carries_the_required_tags(stack_plan: Plan) -> None:
     for resource in (stack_plan.one(WORKSPACE), stack_plan.one(LOG_GROUP, "amp-logs")):
         tags = resource.inputs["tags"]

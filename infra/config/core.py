@@ -86,6 +86,12 @@ class ServiceSpec(Section):
     scrape: ScrapeSpec | None = Field(default=None, description="absent for services with no metrics")
     health_url: HttpsUrl | None = Field(default=None, description="public health endpoint probed from outside")
     public_url: HttpsUrl | None = Field(default=None, description="public page probed from outside")
+    replicas: int = Field(
+        default=1,
+        ge=1,
+        le=1000,
+        description="pods behind the service (scrape targets with kubernetes discovery); the cost model counts them",
+    )
 
     @field_validator("name")
     @classmethod

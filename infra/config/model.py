@@ -12,6 +12,7 @@ from infra.config.alerting import RulesSpec, SloSpec, Thresholds
 from infra.config.base import Section
 from infra.config.collection import CollectionSpec
 from infra.config.core import AmpSpec, ServiceSpec
+from infra.config.cost import CostSpec
 from infra.config.grafana import GrafanaSpec
 from infra.config.notifications import NotificationSpec
 from infra.config.synthetics import SyntheticsSpec
@@ -37,6 +38,9 @@ class StackInput(Section):
     grafana: GrafanaSpec
     synthetics: SyntheticsSpec = SyntheticsSpec()
     collection: CollectionSpec = CollectionSpec()
+    cost: CostSpec | None = Field(
+        default=None, description="AMP prices, budget and cardinality assumptions; no estimate or budget check without"
+    )
 
     @field_validator("services")
     @classmethod

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pulumi_policy import EnforcementLevel, Policy
 
-from screener_policies import alerting, aws, grafana, kubernetes, stack
+from screener_policies import alerting, aws, cost, grafana, kubernetes, stack
 
 PACK_NAME = "screener-monitoring-conventions"
 # A policy without its own level blocks the update; advisory ones say why.
@@ -19,6 +19,7 @@ DEFAULT_ENFORCEMENT = EnforcementLevel.MANDATORY
 POLICIES: list[Policy] = [
     *alerting.POLICIES,
     *aws.POLICIES,
+    *cost.POLICIES,
     *grafana.POLICIES,
     *kubernetes.POLICIES,
     *stack.POLICIES,

@@ -1,0 +1,75 @@
+"""`python -m infra.cost STACK [--top N]` (`make cost STACK=...`): the cost breakdown of a stack.
+
+Offline and pure: the stack file's settings, the rule files and dashboards
+rendered from them, the cardinality model and the stack's price table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from infra.alerting.rules import render_rule_files
+from infra.cost.assumptions import HOURS_PER_MONTH
+from infra.cost.limits import label_set_limits
+from infra.cost.model import Cardinality
+from infra.cost.pricing import CostEstimate, estimate
+from infra.cost.stack import stack_cardinality
+from planner.stackfile import stack_settings
+
+
+def _share(part: float, whole: float) -> str:
+    return f"{100 * part / whole:5.1f}%" if whole else "    -"
+
+
+def report(stack: str, model: Cardinality, cost: CostEstimate | None, top: int, limits: dict[str, int]) -> str:
+    lines = [
+        f"{stack}: {model.active_series:,} active series ({model.scraped_series:,} scraped, "
+        f"{model.recorded_series:,} recorded), scrape interval {model.scrape_interval_seconds}s, "
+        f"{HOURS_PER_MONTH} h/month",
+        f"  ingested  {model.ingested_samples_per_month:>20,.0f} samples/month "
+        f"(rules record {model.recorded_samples_per_month:,.0f})",
+        f"  queried   {model.query_samples_per_month:>20,.0f} samples/month "
+        f"(rules {model.rule_query_samples_per_month:,.0f}, dashboards {model.dashboard_query_samples_per_month:,.0f} "
+        f"at {model.dashboard_viewing_hours_per_day:g} h/day on screen)",
+    ]
+    if cost is not None:
+        bill = cost.bill
+        verdict = "within" if cost.within_budget else "OVER"
+        lines += [
+            f"  cost      ${bill.total_usd:,.2f}/month = ingestion ${bill.ingestion_usd:,.2f} + storage "
+            f"${bill.storage_usd:,.2f} ({bill.stored_gb:,.1f} GB) + query ${bill.query_usd:,.2f}; "
+            f"budget ${cost.budget_usd_per_month:,.2f}: {verdict}",
+            f"  prices    {cost.pricing.region} as of {cost.pricing.as_of}, {cost.pricing.source}",
+        ]
+    by_service = model.series_by_service()
+    lines.append("\nby service (series, share, label-set limit):")
+    for service, series in sorted(by_service.items(), key=lambda item: (-item[1], item[0])):
+        limit = f"{limits[service]:>9,}" if service in limits else ""
+        lines.append(f"  {service:28} {series:>9,} {_share(series, model.active_series)} {limit}")
+    lines.append(f"\ntop {top} metrics (series, share):")
+    by_metric = model.series_by_metric()
+    for metric, series in sorted(by_metric.items(), key=lambda item: (-item[1], item[0]))[:top]:
+        lines.append(f"  {metric:60} {series:>9,} {_share(series, model.active_series)}")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m infra.cost", description=__doc__)
+    parser.add_argument("stack", nargs="?", default="dev")
+    parser.add_argument("--top", type=int, default=15, help="how many metrics to list (default 15)")
+    args = parser.parse_args(argv)
+    settings = stack_settings(args.stack)
+    model = stack_cardinality(settings, render_rule_files(settings))
+    cost = estimate(settings, model)
+    limits = (
+        label_set_limits(model, settings.cost.series_limit_headroom, settings.cost.series_limit_floor)
+        if settings.cost is not None
+        else {}
+    )
+    print(report(args.stack, model, cost, args.top, limits))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

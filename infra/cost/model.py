@@ -1,0 +1,426 @@
+"""The cardinality model: active series, samples and query load of a stack, from its configuration.
+
+Pure functions of the validated settings and the documents the program
+renders from them (scrape jobs and their keep-lists, rule files, dashboards):
+
+- scraped series = for each scrape job, targets x the series each target
+  exposes after the keep-list (`infra.metrics`, shaped by `assumptions`);
+- recording rules add their output series, evaluated every group interval;
+- every rule evaluation and every dashboard refresh reads samples ("query
+  samples processed"), estimated from each PromQL selector's matched series
+  and the points its range covers.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import promql_parser
+import yaml
+
+from infra.collection.scrape_config import CLUSTER_EXPORTERS, COLLECTOR_JOB, KUBELET_JOBS, scrape_jobs
+from infra.config.model import StackInput
+from infra.cost.assumptions import (
+    HOURS_PER_MONTH,
+    LABEL_VALUES,
+    METRIC_SHAPES,
+    PANEL_MAX_DATA_POINTS,
+    PER_TARGET_SERIES,
+)
+from infra.metrics import SCRAPED_BY_SOURCE, Metric
+
+SECONDS_PER_MONTH = HOURS_PER_MONTH * 3600
+# Dashboards query AMP through this plugin; other panels (synthetic checks) query Grafana Cloud.
+AMP_DATASOURCE_TYPE = "grafana-amazonprometheus-datasource"
+_PER_NODE_JOBS = {exporter.job for exporter in CLUSTER_EXPORTERS if exporter.source == "node_exporter"} | {
+    job for job, _, _ in KUBELET_JOBS
+}
+_SINGLE_TARGET_JOBS = {exporter.job for exporter in CLUSTER_EXPORTERS if exporter.source != "node_exporter"} | {
+    COLLECTOR_JOB
+}
+
+
+@dataclass(frozen=True)
+class SeriesLine:
+    """The series of one metric (one wire name) from one scrape job; the job's name is its `service` label."""
+
+    service: str
+    metric: str
+    series_name: str
+    targets: int
+    per_target: int
+
+    @property
+    def series(self) -> int:
+        return self.targets * self.per_target
+
+
+@dataclass(frozen=True)
+class RuleLine:
+    """One rule: the series it records (0 for alerts) and the samples each evaluation reads."""
+
+    group: str
+    name: str
+    service: str | None
+    interval_seconds: int
+    output_series: int
+    samples_per_evaluation: int
+
+    @property
+    def evaluations_per_month(self) -> float:
+        return SECONDS_PER_MONTH / self.interval_seconds
+
+
+@dataclass(frozen=True)
+class PanelQuery:
+    dashboard: str
+    expr: str
+    refresh_seconds: int
+    samples_per_refresh: int
+
+
+@dataclass(frozen=True)
+class Cardinality:
+    scrape_interval_seconds: int
+    series: tuple[SeriesLine, ...]
+    rules: tuple[RuleLine, ...]
+    panels: tuple[PanelQuery, ...]
+    dashboard_viewing_hours_per_day: float
+
+    @property
+    def scraped_series(self) -> int:
+        return sum(line.series for line in self.series)
+
+    @property
+    def recorded_series(self) -> int:
+        return sum(rule.output_series for rule in self.rules)
+
+    @property
+    def active_series(self) -> int:
+        return self.scraped_series + self.recorded_series
+
+    @property
+    def scraped_samples_per_month(self) -> float:
+        return self.scraped_series * SECONDS_PER_MONTH / self.scrape_interval_seconds
+
+    @property
+    def recorded_samples_per_month(self) -> float:
+        return sum(rule.output_series * rule.evaluations_per_month for rule in self.rules)
+
+    @property
+    def ingested_samples_per_month(self) -> float:
+        return self.scraped_samples_per_month + self.recorded_samples_per_month
+
+    @property
+    def rule_query_samples_per_month(self) -> float:
+        return sum(rule.samples_per_evaluation * rule.evaluations_per_month for rule in self.rules)
+
+    @property
+    def dashboard_query_samples_per_month(self) -> float:
+        """The viewing hours are spread over the AMP dashboards: one is on screen at a time."""
+        dashboards = {panel.dashboard for panel in self.panels}
+        if not dashboards:
+            return 0.0
+        seconds_each = self.dashboard_viewing_hours_per_day * 3600 * (HOURS_PER_MONTH / 24) / len(dashboards)
+        return sum(panel.samples_per_refresh * seconds_each / panel.refresh_seconds for panel in self.panels)
+
+    @property
+    def query_samples_per_month(self) -> float:
+        return self.rule_query_samples_per_month + self.dashboard_query_samples_per_month
+
+    def series_by_service(self) -> dict[str, int]:
+        """Active series carrying each `service` label value (scraped, plus what rules record for it)."""
+        totals: dict[str, int] = defaultdict(int)
+        for line in self.series:
+            totals[line.service] += line.series
+        for rule in self.rules:
+            if rule.service is not None:
+                totals[rule.service] += rule.output_series
+        return dict(totals)
+
+    def series_by_metric(self) -> dict[str, int]:
+        totals: dict[str, int] = defaultdict(int)
+        for line in self.series:
+            totals[line.metric] += line.series
+        for rule in self.rules:
+            totals[rule.name] += rule.output_series
+        return {name: count for name, count in totals.items() if count}
+
+
+def label_counts(settings: StackInput) -> dict[str, int]:
+    """Every label-value count: the assumptions, then what the stack knows, then its explicit overrides."""
+    counts = {name: values.count for name, values in LABEL_VALUES.items()}
+    exporters = settings.collection.exporters
+    if exporters is not None:
+        counts["celery_queue"] = len(exporters.celery.queues)
+    if settings.cost is not None:
+        counts.update(settings.cost.label_values)
+    return counts
+
+
+def _label_count(label: str, counts: Mapping[str, int]) -> int:
+    if label.endswith("/node"):
+        return math.ceil(counts[label.removesuffix("/node")] / counts["node"])
+    return counts[label]
+
+
+def series_per_target(metric: Metric, counts: Mapping[str, int]) -> dict[str, int]:
+    """Wire name -> series one target exposes: label-value product; histograms add buckets (+Inf) and _sum, _count."""
+    shape = METRIC_SHAPES.get(metric.name)
+    if shape is None:
+        raise KeyError(f"metric {metric.name} has no shape in infra/cost/assumptions.py; add its labels there")
+    product = math.prod(_label_count(label, counts) for label in shape.labels)
+    if metric.type == "histogram":
+        if shape.buckets is None:
+            raise KeyError(f"histogram {metric.name} has no bucket count in infra/cost/assumptions.py")
+        return {
+            f"{metric.name}_bucket": product * (shape.buckets + 1),
+            f"{metric.name}_sum": product,
+            f"{metric.name}_count": product,
+        }
+    if metric.type == "summary":
+        return {
+            metric.name: product * counts["quantile"],
+            f"{metric.name}_sum": product,
+            f"{metric.name}_count": product,
+        }
+    return {metric.name: product}
+
+
+def _targets(job: str, body: Mapping[str, Any], settings: StackInput, counts: Mapping[str, int]) -> int:
+    if job in _PER_NODE_JOBS:
+        return counts["node"]
+    if job in _SINGLE_TARGET_JOBS:
+        return 1
+    static = body.get("static_configs")
+    if static:
+        return sum(len(group.get("targets", [])) for group in static)
+    service = next(s for s in settings.services if s.name == job)
+    return service.replicas
+
+
+def _kept(body: Mapping[str, Any]) -> re.Pattern[str]:
+    """The job's own keep-list, as Prometheus applies it (anchored)."""
+    (keep,) = [r for r in body["metric_relabel_configs"] if r.get("action") == "keep"]
+    return re.compile(f"^(?:{keep['regex']})$")
+
+
+def scraped_series(settings: StackInput, counts: Mapping[str, int]) -> list[SeriesLine]:
+    lines: list[SeriesLine] = []
+    for job in scrape_jobs(settings, settings.collection.cluster_name):
+        targets = _targets(job.name, job.body, settings, counts)
+        kept = _kept(job.body)
+        for metric in SCRAPED_BY_SOURCE[job.source]:
+            for series_name, per_target in series_per_target(metric, counts).items():
+                if kept.match(series_name):
+                    lines.append(SeriesLine(job.name, metric.name, series_name, targets, per_target))
+        for series_name in PER_TARGET_SERIES:
+            lines.append(SeriesLine(job.name, series_name, series_name, targets, 1))
+    return lines
+
+
+class _Series:
+    """Series counts by wire name and service, for PromQL selectors."""
+
+    def __init__(self, lines: Iterable[SeriesLine], buckets: Mapping[str, int]) -> None:
+        self._by_name: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+        self.buckets = buckets
+        for line in lines:
+            self._by_name[line.series_name][line.service] += line.series
+
+    def record(self, name: str, service: str | None, series: int) -> None:
+        self._by_name[name][service or ""] += series
+
+    def services(self, node: Any) -> int:
+        """Distinct `service` values among the series an expression selects."""
+        found: set[str] = set()
+
+        def visit(item: Any) -> None:
+            if isinstance(item, promql_parser.VectorSelector) and item.name:
+                found.update(service for service, count in self._by_name.get(item.name, {}).items() if count)
+
+        promql_parser.walk(node, visit)
+        return len(found)
+
+    def matching(self, selector: Any) -> int:
+        name = selector.name or next((m.value for m in selector.matchers.matchers if m.name == "__name__"), "")
+        by_service = self._by_name.get(name, {})
+        services = [m for m in selector.matchers.matchers if m.name == "service"]
+        count = sum(by_service.values())
+        for matcher in services:
+            if matcher.op == promql_parser.MatchOp.Equal or "$" in matcher.value:
+                # A dashboard variable selects one service at a time.
+                count = (
+                    max(by_service.values(), default=0) if "$" in matcher.value else by_service.get(matcher.value, 0)
+                )
+        # One `le` of a histogram is one bucket of its series.
+        if name.endswith("_bucket") and any(
+            m.name == "le" and m.op == promql_parser.MatchOp.Equal for m in selector.matchers.matchers
+        ):
+            count = math.ceil(count / (self.buckets.get(name.removesuffix("_bucket"), 0) + 1))
+        return count
+
+
+def _seconds(delta: Any) -> float:
+    return float(delta.total_seconds())
+
+
+def _samples(node: Any, series: _Series, steps: float, interval: float) -> float:
+    """Samples a query reads: each selector's series x points per step x steps."""
+    if isinstance(node, promql_parser.MatrixSelector):
+        return series.matching(node.vector_selector) * max(1.0, _seconds(node.range) / interval) * steps
+    if isinstance(node, promql_parser.VectorSelector):
+        return series.matching(node) * steps
+    if isinstance(node, promql_parser.SubqueryExpr):
+        inner_steps = steps * max(1.0, _seconds(node.range) / _seconds(node.step or node.range))
+        return _samples(node.expr, series, inner_steps, interval)
+    if isinstance(node, promql_parser.Call):
+        return sum(_samples(arg, series, steps, interval) for arg in node.args)
+    if isinstance(node, promql_parser.BinaryExpr):
+        return _samples(node.lhs, series, steps, interval) + _samples(node.rhs, series, steps, interval)
+    if isinstance(node, promql_parser.AggregateExpr | promql_parser.ParenExpr | promql_parser.UnaryExpr):
+        return _samples(node.expr, series, steps, interval)
+    return 0.0
+
+
+def _service_of(node: Any) -> str | None:
+    """The `service` an expression is pinned to by an equality matcher, if any."""
+    found: list[str] = []
+
+    def visit(item: Any) -> None:
+        if isinstance(item, promql_parser.VectorSelector):
+            found.extend(
+                m.value for m in item.matchers.matchers if m.name == "service" and m.op == promql_parser.MatchOp.Equal
+            )
+
+    promql_parser.walk(node, visit)
+    return found[0] if found else None
+
+
+def _output_series(node: Any, series: _Series, counts: Mapping[str, int]) -> int:
+    """Series a recording rule writes: its aggregation's `by` labels decide (the model's labels otherwise)."""
+    if isinstance(node, promql_parser.AggregateExpr):
+        modifier = node.modifier
+        if modifier is None or modifier.type == promql_parser.AggModifierType.Without:
+            return 1 if modifier is None else _output_series(node.expr, series, counts)
+        product = 1
+        for label in modifier.labels:
+            if label == "le":
+                product *= _le_values(node.expr, series)
+            elif label == "service":
+                product *= 1 if _service_of(node) is not None else max(1, series.services(node))
+            elif label in counts:
+                product *= counts[label]
+        return product
+    if isinstance(node, promql_parser.Call):
+        if node.func.name == "vector":
+            return 1
+        if node.func.name == "histogram_quantile":
+            return max(1, _output_series(node.args[1], series, counts) // max(1, _le_values(node.args[1], series)))
+        vectors = [a for a in node.args if not isinstance(a, promql_parser.NumberLiteral | promql_parser.StringLiteral)]
+        return _output_series(vectors[0], series, counts) if vectors else 1
+    if isinstance(node, promql_parser.BinaryExpr):
+        left = _output_series(node.lhs, series, counts)
+        return (
+            left if not isinstance(node.lhs, promql_parser.NumberLiteral) else _output_series(node.rhs, series, counts)
+        )
+    if isinstance(node, promql_parser.ParenExpr | promql_parser.UnaryExpr):
+        return _output_series(node.expr, series, counts)
+    if isinstance(node, promql_parser.MatrixSelector):
+        return series.matching(node.vector_selector)
+    if isinstance(node, promql_parser.VectorSelector):
+        return series.matching(node)
+    if isinstance(node, promql_parser.SubqueryExpr):
+        return _output_series(node.expr, series, counts)
+    return 1
+
+
+def _le_values(node: Any, series: _Series) -> int:
+    """Bucket bounds (+Inf) of the histogram a `histogram_quantile` aggregates."""
+    names: list[str] = []
+
+    def visit(item: Any) -> None:
+        if isinstance(item, promql_parser.VectorSelector) and item.name and item.name.endswith("_bucket"):
+            names.append(item.name.removesuffix("_bucket"))
+
+    promql_parser.walk(node, visit)
+    return max((series.buckets.get(name, 0) + 1 for name in names), default=1)
+
+
+def _duration_seconds(text: str) -> int:
+    return int(_seconds(promql_parser.parse_duration(text)))
+
+
+def rule_lines(
+    rule_files: Mapping[str, str], series: _Series, counts: Mapping[str, int], interval: float
+) -> list[RuleLine]:
+    """Every rule of the rendered rule files, in order (a recording rule's output feeds the rules after it)."""
+    lines: list[RuleLine] = []
+    for _, text in sorted(rule_files.items()):
+        document = yaml.safe_load(text) or {}
+        for group in document.get("groups", []):
+            every = _duration_seconds(str(group.get("interval", "1m")))
+            for rule in group.get("rules", []):
+                tree = promql_parser.parse(rule["expr"])
+                service = _service_of(tree)
+                read = round(_samples(tree, series, 1.0, interval))
+                if "record" in rule:
+                    output = _output_series(tree, series, counts)
+                    series.record(rule["record"], service, output)
+                    lines.append(RuleLine(group["name"], rule["record"], service, every, output, read))
+                else:
+                    lines.append(RuleLine(group["name"], rule["alert"], service, every, 0, read))
+    return lines
+
+
+_VARIABLE = re.compile(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?")
+
+
+def _panels(items: Iterable[Mapping[str, Any]]) -> Iterable[Mapping[str, Any]]:
+    for panel in items:
+        yield panel
+        yield from _panels(panel.get("panels", []))
+
+
+def panel_queries(dashboards: Mapping[str, Mapping[str, Any]], series: _Series, interval: int) -> list[PanelQuery]:
+    """Each AMP panel query of each dashboard, with the samples one refresh reads over the default time range."""
+    queries: list[PanelQuery] = []
+    for slug, dashboard in sorted(dashboards.items()):
+        refresh = _duration_seconds(str(dashboard.get("refresh") or "1m"))
+        time_range = _duration_seconds(str(dashboard.get("time", {}).get("from", "now-6h")).removeprefix("now-"))
+        step = max(interval, time_range / PANEL_MAX_DATA_POINTS)
+        grafana = {"$__rate_interval": f"{4 * interval}s", "$__interval": f"{int(step)}s", "$__range": f"{time_range}s"}
+        for panel in _panels(dashboard.get("panels", [])):
+            if (panel.get("datasource") or {}).get("type") != AMP_DATASOURCE_TYPE:
+                continue
+            for target in panel.get("targets", []):
+                expr = str(target.get("expr") or "")
+                if not expr:
+                    continue
+                for name, value in grafana.items():
+                    expr = expr.replace(name, value)
+                # Dashboard variables only appear inside label matchers' quoted values.
+                parsed = promql_parser.parse(_VARIABLE.sub("$var", expr))
+                steps = 1.0 if target.get("instant") else time_range / step
+                queries.append(PanelQuery(slug, expr, refresh, round(_samples(parsed, series, steps, interval))))
+    return queries
+
+
+def cardinality(
+    settings: StackInput, rule_files: Mapping[str, str], dashboards: Mapping[str, Mapping[str, Any]]
+) -> Cardinality:
+    """The model of one stack, from its settings and the rule files and dashboards rendered from them."""
+    counts = label_counts(settings)
+    interval = settings.collection.scrape_interval_seconds
+    lines = scraped_series(settings, counts)
+    buckets = {name: shape.buckets for name, shape in METRIC_SHAPES.items() if shape.buckets is not None}
+    series = _Series(lines, buckets)
+    rules = rule_lines(rule_files, series, counts, interval)
+    panels = panel_queries(dashboards, series, interval)
+    viewing = settings.cost.dashboard_viewing_hours_per_day if settings.cost is not None else 0.0
+    return Cardinality(interval, tuple(lines), tuple(rules), tuple(panels), viewing)
