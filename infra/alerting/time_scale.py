@@ -194,7 +194,10 @@ def render_expr(expr: str, time_scale: Fraction | int = PRODUCTION) -> str:
 
 @dataclass(frozen=True)
 class LabClock:
-    """Prometheus and Alertmanager timings of a stack at a time scale, as Prometheus duration text."""
+    """Prometheus and Alertmanager timings of a stack at a time scale, as Prometheus duration text.
+
+    The Alertmanager ones are the root route's, as `render_alertmanager_definition` renders them.
+    """
 
     time_scale: Fraction
     scrape_interval: str
@@ -203,6 +206,8 @@ class LabClock:
     lookback_delta: str
     resend_delay: str
     group_wait: str
+    group_interval: str
+    repeat_interval: str
 
     @property
     def prometheus_global(self) -> dict[str, str]:
@@ -236,4 +241,6 @@ def lab_clock(settings: StackInput, time_scale: Fraction | int) -> LabClock:
         lookback_delta=scaled_duration(f"{PROMETHEUS_LOOKBACK_DELTA_SECONDS}s", scale),
         resend_delay=scaled_duration(f"{PROMETHEUS_RESEND_DELAY_SECONDS}s", scale),
         group_wait=scaled_duration(f"{settings.notifications.group_wait_seconds}s", scale),
+        group_interval=scaled_duration(f"{settings.notifications.group_interval_minutes}m", scale),
+        repeat_interval=scaled_duration(f"{settings.notifications.repeat_interval_hours}h", scale),
     )

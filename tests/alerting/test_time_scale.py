@@ -364,7 +364,17 @@ def test_lab_clock_is_the_stack_clock_at_the_scale() -> None:
         "evaluation_interval": "1s",
     }
     assert clock.prometheus_flags == ["--query.lookback-delta=5s", "--rules.alert.resend-delay=1s"]
-    assert clock.group_wait == "500ms"
+    assert (clock.group_wait, clock.group_interval, clock.repeat_interval) == ("500ms", "5s", "12m")
+    route = yaml.safe_load(
+        alertmanager_files(render_alertmanager_definition(settings, plan_of("dev").outputs["alert_topic_arns"], LAB))[
+            "alertmanager.yml"
+        ]
+    )["route"]
+    assert [route[k] for k in ("group_wait", "group_interval", "repeat_interval")] == [
+        clock.group_wait,
+        clock.group_interval,
+        clock.repeat_interval,
+    ]
     # What the rule files say matches the clock the lab runs Prometheus with.
     assert all(
         f"  interval: {clock.evaluation_interval}\n" in text for text in render_rule_files(settings, LAB).values()
