@@ -149,7 +149,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     try:
-        diff, policy_blocked = compute(args.stack, args.base)
+        diff, policy_blocked = compute(args.stack, args.base, repo=REPO_ROOT)
     except PlanDiffError as error:
         print(error, file=sys.stderr)
         return error.code
