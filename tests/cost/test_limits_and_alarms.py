@@ -1,0 +1,73 @@
+"""Label-set limits from the model, and the quota alarms, as the committed stacks plan them."""
+
+from __future__ import annotations
+
+from infra.alerting.rules import render_rule_files
+from infra.cost.limits import label_set_limits, series_limit
+from infra.cost.model import cardinality
+from infra.cost.stack import stack_cardinality
+from planner.engine import Plan
+from planner.stackfile import stack_settings
+from tests.conftest import plan_of
+from tests.cost.helpers import small_catalog
+
+CONFIGURATION = "aws:amp/workspaceConfiguration:WorkspaceConfiguration"
+ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
+
+
+def test_limit_is_series_times_headroom_rounded_up_to_a_thousand_and_at_least_the_floor() -> None:
+    model = cardinality(small_catalog(), {}, {})
+    # api: 306 series x 10 = 3,060 -> 4,000; redis: 16 x 10 = 160 -> the floor of 1,000
+    assert label_set_limits(model, headroom=10, floor=1000) == {"api": 4000, "redis": 1000}
+    assert series_limit(2000, 1.0, 1) == 2000  # exactly a thousand is not rounded further
+
+
+def test_prod_workspace_limits_each_service_at_the_model_times_its_headroom() -> None:
+    settings = stack_settings("prod")
+    assert settings.cost is not None
+    model = stack_cardinality(settings, render_rule_files(settings))
+    limits = {
+        entry["labelSet"]["service"]: entry["limits"]["maxSeries"]
+        for entry in plan_of("prod").one(CONFIGURATION).inputs["limitsPerLabelSets"]
+    }
+    series = model.series_by_service()
+    assert set(limits) == set(series) >= {"api", "postgres", "node-exporter", "kube-state-metrics"}
+    for service, max_series in limits.items():
+        assert max_series >= series[service] * settings.cost.series_limit_headroom, service
+        assert max_series % 1000 == 0
+    # three API replicas of the richest exporter of the catalog: the API's limit is the largest
+    assert max(limits, key=lambda s: limits[s]) == "api"
+
+
+def test_quota_alarms_watch_amp_usage_against_service_quota_and_warn(stack_plan: Plan) -> None:
+    component = stack_plan.one("monitoring:index:AmpUsageAlarms", "amp-usage")
+    alarms = [r for r in stack_plan.of_type(ALARM) if r.parent == component.urn]
+    workspace_id = stack_plan.outputs["amp_workspace_id"]
+    warning = stack_plan.outputs["alert_topic_arns"]["warning"]
+    resources = {}
+    for alarm in alarms:
+        usage, utilization = alarm.inputs["metricQueries"]
+        metric = usage["metric"]
+        assert (metric["namespace"], metric["metricName"], metric["stat"]) == ("AWS/Usage", "ResourceCount", "Maximum")
+        assert metric["dimensions"]["Service"] == "Prometheus"
+        assert metric["dimensions"]["ResourceId"] == workspace_id
+        assert (metric["dimensions"]["Type"], metric["dimensions"]["Class"]) == ("Resource", "None")
+        assert utilization["expression"] == "100 * usage / SERVICE_QUOTA(usage)"
+        assert utilization["returnData"] is True and usage["returnData"] is False
+        assert alarm.inputs["comparisonOperator"] == "GreaterThanOrEqualToThreshold"
+        assert alarm.inputs["threshold"] == 80
+        assert alarm.inputs["alarmActions"] == alarm.inputs["okActions"] == [warning]
+        resources[metric["dimensions"]["Resource"]] = alarm.inputs["name"]
+    env = stack_plan.stack
+    assert resources == {
+        "ActiveSeries": f"screener-{env}-amp-active-series-quota",
+        "IngestionRate": f"screener-{env}-amp-ingestion-rate-quota",
+    }
+
+
+def test_the_estimate_is_a_stack_output_and_the_usage_components_input(stack_plan: Plan) -> None:
+    estimate = stack_plan.outputs["cost_estimate"]
+    component = stack_plan.one("monitoring:index:AmpUsageAlarms", "amp-usage")
+    assert component.inputs["costEstimate"] == estimate
+    assert estimate["usdPerMonth"] <= estimate["budgetUsdPerMonth"]
+    assert estimate["activeSeries"] > 1000 and estimate["samplesPerMonth"] > 0
