@@ -7,7 +7,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 
-.PHONY: help plan plan-all cost test lint typecheck unit tools bench golden policy-types preview up lab clean plan-diff node-tools
+.PHONY: help plan plan-all cost test lint typecheck unit tools bench golden policy-types preview up lab clean plan-diff node-tools install
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -17,6 +17,15 @@ $(INSTALLED): requirements.txt requirements-dev.txt policies/requirements.txt
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	@touch $@
 
+# The policy pack's own virtualenv (PulumiPolicy.yaml: virtualenv venv), which the Pulumi CLI runs.
+POLICY_VENV := policies/venv/.installed
+$(POLICY_VENV): policies/requirements.txt
+	@test -x policies/venv/bin/python || $(PYTHON) -m venv policies/venv
+	policies/venv/bin/python -m pip install --quiet --disable-pip-version-check -r policies/requirements.txt
+	@touch $@
+
+install: $(INSTALLED) $(POLICY_VENV) ## the program's and the policy pack's virtualenvs (what `pulumi preview`/`up` run)
+
 plan: $(INSTALLED) ## offline plan of STACK (default dev): tree, outputs, build/$(STACK)/
 	$(PY) -m planner $(STACK)
 
@@ -25,7 +34,7 @@ plan-all: $(INSTALLED) ## offline plan of every stack
 
 BASE ?= HEAD
 plan-diff: $(INSTALLED) ## what the working tree changes in STACK's offline plan vs BASE (git ref; FORMAT=markdown)
-	$(PY) -m planner.plan_diff $(STACK) --base $(BASE) $(if $(FORMAT),--format $(FORMAT))
+	$(PY) -m planner.plan_diff $(STACK) --base $(BASE) $(if $(FORMAT),--format $(FORMAT)) $(if $(OUTPUT),--output $(OUTPUT))
 
 cost: $(INSTALLED) ## AMP cost of STACK: series by service and metric, samples, $/month against the budget
 	$(PY) -m infra.cost $(STACK)
