@@ -474,10 +474,8 @@ def render_text(diff: PlanDiff) -> str:
 
 
 def _code(text: str) -> str:
-    """Inline code that survives backticks and pipes in the text."""
-    text = text.replace("|", "\\|")
-    fence = "``" if "`" in text else "`"
-    return f"{fence}{' ' if fence == '``' else ''}{text}{' ' if fence == '``' else ''}{fence}"
+    """Inline code that survives backticks in the text."""
+    return f"`` {text} ``" if "`" in text else f"`{text}`"
 
 
 def _fence(lines: Iterable[str], language: str) -> str:

@@ -255,6 +255,14 @@ def test_exit_code_is_zero_with_or_without_changes_unless_asked(monkeypatch, cap
     assert "new" in capsys.readouterr().out
 
 
+def test_a_policy_violation_in_the_new_plan_exits_3_after_printing_the_diff(monkeypatch, capsys):
+    result = diff(plan(), plan(resource("new")))
+    monkeypatch.setattr(plan_diff, "compute", lambda stack, base, repo: (result, True))
+
+    assert plan_diff.main(["dev", "--base", "main", "--format", "markdown"]) == 3
+    assert f"- ➕ `{TOPIC}  new`" in capsys.readouterr().out
+
+
 def test_a_base_that_is_not_a_commit_exits_2_with_the_fix(capsys):
     assert plan_diff.main(["dev", "--base", "no-such-branch-xyz"]) == 2
     assert "BASE='no-such-branch-xyz' is not a commit" in capsys.readouterr().err
