@@ -5,11 +5,13 @@ engine registering the plan's own resources (same SDK classes, parents and
 inputs) with no program logic (bench/floor.py). Each
 measurement is a fresh interpreter, repeated; the median is reported.
 Targets: plan time <= 1.5x floor, peak memory <= 2x floor, and plan time
-linear in the size of the service catalog.
+growing no worse than linearly with the size of the service catalog
+(generated catalogs of 1, 10, 100 and 500 services, bench/plan_once.py).
 """
 
 from __future__ import annotations
 
+import itertools
 import json
 import statistics
 import subprocess
@@ -19,6 +21,11 @@ from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 REPEATS = 5
+# The catalog sizes of the growth section, and fewer repeats there: 500 services take ~10 s a plan.
+CATALOG_SIZES = (1, 10, 100, 500)
+GROWTH_REPEATS = 3
+# Superlinear: the last segment's ms/service is well above the one before it.
+SEGMENT_SLOPE_LIMIT = 1.5
 TIME_TARGET = 1.5
 MEMORY_TARGET = 2.0
 
@@ -28,14 +35,15 @@ def _run(*args: str) -> dict[str, Any]:
     return dict(json.loads(result.stdout.strip().splitlines()[-1]))
 
 
-def measure_stack(stack: str, extra_services: int = 0) -> dict[str, Any]:
+def measure_stack(stack: str, catalog_size: int = 0, repeats: int = REPEATS) -> dict[str, Any]:
+    """`catalog_size` 0: the stack file's own catalog; otherwise a generated one of that many services."""
     plans = []
     floors = []
-    replay = REPO / "build" / f"bench-replay-{stack}-{extra_services}.json"
+    replay = REPO / "build" / f"bench-replay-{stack}-{catalog_size}.json"
     replay.parent.mkdir(exist_ok=True)
-    for _ in range(REPEATS):
+    for _ in range(repeats):
         # The plan writes what it declared; the floor replays exactly that.
-        plan = _run("-m", "bench.plan_once", stack, str(extra_services), str(replay))
+        plan = _run("-m", "bench.plan_once", stack, str(catalog_size), str(replay))
         floor = _run("-m", "bench.floor", str(replay))
         plans.append(plan)
         floors.append(floor)
@@ -82,26 +90,54 @@ def main() -> int:
             f"{row['memory_ratio']:6.2f}"
         )
 
-    growth = [measure_stack("staging", extra) for extra in (0, 14, 28, 56)]
+    growth = [measure_stack("staging", size, GROWTH_REPEATS) for size in CATALOG_SIZES]
     slope, intercept, r2 = _slope([(g["services"], g["plan_seconds"]) for g in growth])
+    floor_slope, _, floor_r2 = _slope([(g["services"], g["floor_seconds"]) for g in growth])
     res_slope, _, res_r2 = _slope([(g["services"], g["resources"]) for g in growth])
-    print("\ncatalog growth (staging):")
+    segments = [
+        (b["plan_seconds"] - a["plan_seconds"]) / (b["services"] - a["services"]) * 1000
+        for a, b in itertools.pairwise(growth)
+    ]
+    linear = segments[-1] <= SEGMENT_SLOPE_LIMIT * max(segments[-2], 1e-9)
+    print("\ngenerated catalogs (staging, median of 3):")
+    print(f"  {'services':>8} {'resources':>9} {'plan s':>8} {'floor s':>8} {'ratio':>6} {'plan MiB':>9}")
     for g in growth:
         print(
-            f"  {g['services']:3d} services  {g['resources']:4d} resources  {g['plan_seconds']:.3f} s "
-            f"(floor {g['floor_seconds']:.3f} s, ratio {g['time_ratio']:.2f})"
+            f"  {g['services']:8d} {g['resources']:9d} {g['plan_seconds']:8.3f} {g['floor_seconds']:8.3f} "
+            f"{g['time_ratio']:6.2f} {g['plan_peak_mib']:9.1f}"
         )
     print(
-        f"  time ≈ {intercept:.3f} s + {slope * 1000:.2f} ms/service (R² {r2:.3f}); "
-        f"{res_slope:.2f} resources/service (R² {res_r2:.3f})"
+        f"  plan ≈ {intercept:.3f} s + {slope * 1000:.2f} ms/service (R² {r2:.3f}); floor {floor_slope * 1000:.2f} "
+        f"ms/service (R² {floor_r2:.3f}); {res_slope:.2f} resources/service (R² {res_r2:.3f})"
+    )
+    print(
+        "  ms/service by segment: "
+        + ", ".join(
+            f"{a['services']}→{b['services']}: {m:.2f}" for a, b, m in zip(growth, growth[1:], segments, strict=False)
+        )
+        + f" — {'no worse than linear' if linear else 'SUPERLINEAR'} "
+        f"(last segment <= {SEGMENT_SLOPE_LIMIT}x the one before)"
     )
 
     out = REPO / "build" / "bench.json"
     out.parent.mkdir(exist_ok=True)
-    out.write_text(json.dumps({"stacks": rows, "growth": growth, "ms_per_service": slope * 1000, "r2": r2}, indent=2))
+    out.write_text(
+        json.dumps(
+            {
+                "stacks": rows,
+                "growth": growth,
+                "ms_per_service": slope * 1000,
+                "r2": r2,
+                "floor_ms_per_service": floor_slope * 1000,
+                "segment_ms_per_service": segments,
+                "linear": linear,
+            },
+            indent=2,
+        )
+    )
     worst_time = max(r["time_ratio"] for r in rows + growth)
     worst_memory = max(r["memory_ratio"] for r in rows + growth)
-    verdict = "within" if worst_time <= TIME_TARGET and worst_memory <= MEMORY_TARGET else "OUTSIDE"
+    verdict = "within" if worst_time <= TIME_TARGET and worst_memory <= MEMORY_TARGET and linear else "OUTSIDE"
     print(
         f"\nworst time ratio {worst_time:.2f} (target {TIME_TARGET}), worst memory ratio {worst_memory:.2f} "
         f"(target {MEMORY_TARGET}): {verdict} targets; details in {out.relative_to(REPO)}"

@@ -15,28 +15,13 @@ SDK_PACKAGES = {"pulumi", "pulumi_aws", "pulumiverse_grafana", "pulumi_kubernete
 def main() -> None:
     started = time.perf_counter()
     stack = sys.argv[1]
-    extra_services = int(sys.argv[2]) if len(sys.argv) > 2 else 0
+    catalog_size = int(sys.argv[2]) if len(sys.argv) > 2 else 0
     replay_file = sys.argv[3] if len(sys.argv) > 3 else None
     from planner.engine import run_stack
-    from planner.stackfile import REPO_ROOT
 
     overrides: dict[str, Any] | None = None
-    if extra_services:
-        import yaml
-
-        document = yaml.safe_load((REPO_ROOT / f"stacks/Pulumi.{stack}.yaml").read_text())
-        services = list(document["config"]["monitoring:services"])
-        # Grow the catalog with copies of the scraped services under new names.
-        # Celery has one exporter per stack (one broker), so the catalog grows by the other kinds.
-        scraped = [s for s in services if s.get("scrape") and s["kind"] != "celery"]
-        for index in range(extra_services):
-            template = dict(scraped[index % len(scraped)])
-            template["name"] = f"{template['name']}-x{index}"
-            template["scrape"] = {**template["scrape"], "k8sService": template["name"]}
-            if "healthUrl" in template:  # public services need their own endpoint to probe
-                template["healthUrl"] = f"https://{template['name']}.bench.screener.kr/health"
-            services.append(template)
-        overrides = {"monitoring:services": services}
+    if catalog_size:
+        overrides = {"monitoring:services": generated_catalog(stack, catalog_size)}
     plan = run_stack(stack, overrides=overrides)
     finished = time.perf_counter()
     # The floor imports exactly the SDK modules this plan imported, lazily loaded ones included.
@@ -56,6 +41,29 @@ def main() -> None:
             }
         )
     )
+
+
+def generated_catalog(stack: str, size: int) -> list[dict[str, Any]]:
+    """A catalog of exactly `size` services made from the stack's own scraped entries, each on its own Service.
+
+    Celery has one exporter per stack (one broker), so the copies cycle through
+    the other kinds; a public (api) copy gets its own health endpoint to probe.
+    """
+    import yaml
+
+    from planner.stackfile import REPO_ROOT
+
+    document = yaml.safe_load((REPO_ROOT / f"stacks/Pulumi.{stack}.yaml").read_text())
+    templates = [s for s in document["config"]["monitoring:services"] if s.get("scrape") and s["kind"] != "celery"]
+    services: list[dict[str, Any]] = []
+    for index in range(size):
+        template = templates[index % len(templates)]
+        name = template["name"] if index < len(templates) else f"{template['name']}-x{index}"
+        service = {**template, "name": name, "scrape": {**template["scrape"], "k8sService": name}}
+        if "healthUrl" in template:
+            service["healthUrl"] = f"https://{name}.bench.screener.kr/health"
+        services.append(service)
+    return services
 
 
 def _write_replay(path: str, plan: Any, modules: list[str]) -> None:

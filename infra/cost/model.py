@@ -35,6 +35,8 @@ from infra.cost.assumptions import (
 from infra.metrics import SCRAPED_BY_SOURCE, Metric
 
 SECONDS_PER_MONTH = HOURS_PER_MONTH * 3600
+# libyaml, and plain strings (all the model reads): the rule files of a large catalog are megabytes.
+_YAML_LOADER: Any = getattr(yaml, "CBaseLoader", yaml.BaseLoader)
 # Dashboards query AMP through this plugin; other panels (synthetic checks) query Grafana Cloud.
 AMP_DATASOURCE_TYPE = "grafana-amazonprometheus-datasource"
 _PER_NODE_JOBS = {exporter.job for exporter in CLUSTER_EXPORTERS if exporter.source == "node_exporter"} | {
@@ -362,7 +364,7 @@ def rule_lines(
     """Every rule of the rendered rule files, in order (a recording rule's output feeds the rules after it)."""
     lines: list[RuleLine] = []
     for _, text in sorted(rule_files.items()):
-        document = yaml.safe_load(text) or {}
+        document = yaml.load(text, Loader=_YAML_LOADER) or {}
         for group in document.get("groups", []):
             every = _duration_seconds(str(group.get("interval", "1m")))
             for rule in group.get("rules", []):
