@@ -1,8 +1,10 @@
 """The local alerting lab: real Prometheus and Alertmanager on loopback, fed by the real renderers.
 
-`python -m lab` (or `make lab`) starts Debian's `prometheus` with the dev
-stack's rendered rule files and `prometheus-alertmanager` with the routing
-tree rendered for AMP, scrapes a tiny exporter that plays a healthy
-platform, breaks the API and measures how long it takes for the page to
-arrive, and for the all-clear after the repair. See `lab/run.py`.
+`make lab` starts Debian's `prometheus` with a stack's rule files and
+`prometheus-alertmanager` with its routes, both rendered at the lab's time
+scale (a production minute is a lab second), a traffic simulator that plays
+the whole platform (`simulator.py`), a fault injector (`faults.py`) and a
+strict SNS recorder (`fake_sns.py`); `scenario.py` proves every alert family
+end to end. See `stack.py` for the control endpoint and `__main__.py` for
+the commands.
 """

@@ -1,0 +1,318 @@
+"""The running lab: Prometheus, Alertmanager, the simulator and the SNS recorder on loopback.
+
+`Lab(stack, workdir)` renders the files (`lab/config.py`), starts the
+simulator and the SNS recorder in this process and Debian's `prometheus`
+and `prometheus-alertmanager` as child processes, everything bound to
+127.0.0.1. One small HTTP endpoint (the control server, on the simulator's
+port) serves the simulated targets and lets anyone drive the lab:
+
+    GET  /metrics/<job>/<replica>   what Prometheus scrapes
+    GET  /faults                    active faults and every known one
+    PUT  /faults                    {"faults": ["errors", ...]} (or ["none"]); answers the change's time
+    GET  /notifications?since=N     what the recorder accepted (topic, subject, message, time)
+    POST /restart/prometheus        stop and start Prometheus on the same TSDB and port
+
+Times are `time.monotonic()` seconds: one clock for every process of the host.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import socket
+import subprocess
+import threading
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Callable
+from dataclasses import asdict
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from lab.config import (
+    clock,
+    lab_alertmanager_files,
+    lab_rule_files,
+    lab_settings,
+    prometheus_config,
+    simulated_jobs,
+    topic_arns,
+)
+from lab.fake_sns import FakeSns
+from lab.faults import FAULTS, NONE, apply_faults
+from lab.simulator import Simulator
+
+READY_TIMEOUT_SECONDS = 30.0
+STOP_TIMEOUT_SECONDS = 10.0
+
+
+class LabError(RuntimeError):
+    """The lab could not do what was asked; the message says which step and shows the logs."""
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def binary(name: str, package: str) -> str:
+    found = shutil.which(name) or (f"/usr/bin/{name}" if Path(f"/usr/bin/{name}").exists() else None)
+    if not found:
+        raise LabError(f"{name} is missing: install Debian's {package} (`make tools` installs it)")
+    return found
+
+
+def http_json(url: str, body: Any = None, method: str = "GET", timeout: float = 5.0) -> Any:
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(url, data=data, method=method, headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=timeout) as response:
+        return json.load(response)
+
+
+def ready(port: int) -> bool:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/-/ready", timeout=1) as response:
+            return bool(response.status == 200)
+    except OSError:
+        return False
+
+
+def wait_for(what: str, check: Callable[[], Any], timeout: float, logs: tuple[Path, ...] = ()) -> Any:
+    """Poll `check` until it returns something truthy; raise LabError (with log tails) after `timeout`."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = check()
+        if result:
+            return result
+        if time.monotonic() >= deadline:
+            tails = "\n".join(
+                f"--- {log.name}:\n" + "\n".join(log.read_text(errors="replace").splitlines()[-15:])
+                for log in logs
+                if log.exists()
+            )
+            raise LabError(f"timed out after {timeout:.0f} s waiting for {what}\n{tails}")
+        time.sleep(0.02)
+
+
+class Lab:
+    """One lab: start() brings everything up, stop() takes everything down (idempotent)."""
+
+    def __init__(self, stack: str, workdir: Path) -> None:
+        self.stack = stack
+        self.workdir = workdir
+        self.settings = lab_settings(stack)
+        self.timing = clock(self.settings)
+        self.simulator = Simulator(simulated_jobs(self.settings))
+        self.sns = FakeSns(topic_arns(self.settings))
+        self.prometheus_port = free_port()
+        self.alertmanager_port = free_port()
+        self.processes: dict[str, subprocess.Popen[bytes]] = {}
+        self._lock = threading.Lock()
+        self.control = self._control_server()
+        self.control_port: int = self.control.server_address[1]
+        self._threads: list[threading.Thread] = []
+
+    # --- what other code reads -------------------------------------------------
+
+    @property
+    def urls(self) -> dict[str, str]:
+        return {
+            "prometheus": f"http://127.0.0.1:{self.prometheus_port}",
+            "alertmanager": f"http://127.0.0.1:{self.alertmanager_port}",
+            "control": f"http://127.0.0.1:{self.control_port}",
+            "sns": self.sns.url,
+        }
+
+    @property
+    def logs(self) -> tuple[Path, ...]:
+        return (self.workdir / "prometheus.log", self.workdir / "alertmanager.log")
+
+    def state(self) -> dict[str, Any]:
+        """What build/lab/state.json records: ports, pids, URLs, the clock."""
+        return {
+            "stack": self.stack,
+            "workdir": str(self.workdir),
+            "urls": self.urls,
+            "ports": {
+                "prometheus": self.prometheus_port,
+                "alertmanager": self.alertmanager_port,
+                "control": self.control_port,
+                "sns": self.sns.port,
+            },
+            "pids": {name: process.pid for name, process in self.processes.items()},
+            "time_scale": str(self.timing.rendered.time_scale),
+            "clock": {k: v for k, v in asdict(self.timing).items() if k != "rendered"},
+        }
+
+    # --- life cycle ---------------------------------------------------------------
+
+    def start(self) -> None:
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        self._write_files()
+        for server, name in ((self.control, "lab-control"), (self.sns.server, "lab-sns")):
+            thread = threading.Thread(target=server.serve_forever, name=name, daemon=True)
+            thread.start()
+            self._threads.append(thread)
+        try:
+            self._start("alertmanager")
+            self._start("prometheus")
+            wait_for(
+                "Alertmanager to be ready", lambda: ready(self.alertmanager_port), READY_TIMEOUT_SECONDS, self.logs
+            )
+            wait_for("Prometheus to be ready", lambda: ready(self.prometheus_port), READY_TIMEOUT_SECONDS, self.logs)
+        except BaseException:
+            self.stop()
+            raise
+
+    def stop(self) -> None:
+        for name in ("prometheus", "alertmanager"):
+            self._stop(name)
+        if self._threads:
+            self.control.shutdown()
+            self.sns.server.shutdown()
+            self._threads = []
+        self.control.server_close()
+        self.sns.server.server_close()
+
+    def restart_prometheus(self) -> float:
+        """Stop Prometheus and start it again on the same TSDB and port; returns the seconds it was not ready."""
+        stopped = time.monotonic()
+        self._stop("prometheus")
+        self._start("prometheus")
+        wait_for("Prometheus to be ready again", lambda: ready(self.prometheus_port), READY_TIMEOUT_SECONDS, self.logs)
+        return time.monotonic() - stopped
+
+    def set_faults(self, names: tuple[str, ...]) -> float:
+        """Make the simulator serve these faults (`none` clears); returns the monotonic time of the change."""
+        active = tuple(name for name in names if name != NONE)
+        conditions = apply_faults(active, self.simulator.healthy)
+        self.simulator.set_conditions(active, conditions)
+        return self.simulator.changed_at
+
+    @property
+    def wall_offset(self) -> float:
+        """time.time() - time.monotonic(): turns Prometheus's wall-clock timestamps into lab times."""
+        return time.time() - time.monotonic()
+
+    # --- internals -----------------------------------------------------------------
+
+    def _write_files(self) -> None:
+        rules = self.workdir / "rules"
+        rules.mkdir(exist_ok=True)
+        for namespace, content in lab_rule_files(self.settings).items():
+            (rules / f"{namespace}.yaml").write_text(content)
+        am_dir = self.workdir / "alertmanager"
+        am_dir.mkdir(exist_ok=True)
+        for name, content in lab_alertmanager_files(self.settings, self.sns.url).items():
+            (am_dir / name).write_text(content)
+        config = prometheus_config(
+            self.settings,
+            self.simulator.targets,
+            f"127.0.0.1:{self.control_port}",
+            self.alertmanager_port,
+            self.timing,
+        )
+        (self.workdir / "prometheus.yml").write_text(yaml.safe_dump(config, sort_keys=False))
+
+    def _command(self, name: str) -> list[str]:
+        if name == "alertmanager":
+            return [
+                binary("prometheus-alertmanager", "prometheus-alertmanager"),
+                f"--config.file={self.workdir / 'alertmanager' / 'alertmanager.yml'}",
+                f"--storage.path={self.workdir / 'am-data'}",
+                f"--web.listen-address=127.0.0.1:{self.alertmanager_port}",
+                "--cluster.listen-address=",  # no gossip: one instance, loopback only
+            ]
+        return [
+            binary("prometheus", "prometheus"),
+            f"--config.file={self.workdir / 'prometheus.yml'}",
+            f"--storage.tsdb.path={self.workdir / 'prom-data'}",
+            f"--web.listen-address=127.0.0.1:{self.prometheus_port}",
+            *self.timing.prometheus_flags,
+        ]
+
+    def _start(self, name: str) -> None:
+        with (self.workdir / f"{name}.log").open("ab") as log:
+            self.processes[name] = subprocess.Popen(
+                self._command(name), stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            )
+
+    def _stop(self, name: str) -> None:
+        process = self.processes.pop(name, None)
+        if process is None:
+            return
+        process.terminate()
+        try:
+            process.wait(timeout=STOP_TIMEOUT_SECONDS)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=STOP_TIMEOUT_SECONDS)
+
+    def _control_server(self) -> ThreadingHTTPServer:
+        lab = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                url = urllib.parse.urlparse(self.path)
+                if url.path.startswith("/metrics/"):
+                    target = lab.simulator.target(url.path)
+                    if target is None:
+                        self.send_error(404)
+                    elif lab.simulator.is_down(target):
+                        self.send_error(503, "injected fault: target down")
+                    else:
+                        self._send(200, lab.simulator.exposition(target), "text/plain; version=0.0.4")
+                elif url.path == "/faults":
+                    self._json(
+                        {"active": list(lab.simulator.faults), "known": {n: f.summary for n, f in FAULTS.items()}}
+                    )
+                elif url.path == "/notifications":
+                    since = int(urllib.parse.parse_qs(url.query).get("since", ["0"])[0])
+                    published = list(lab.sns.published)[since:]
+                    self._json({"notifications": [asdict(p) for p in published], "refused": list(lab.sns.refused)})
+                else:
+                    self.send_error(404)
+
+            def do_PUT(self) -> None:
+                if self.path != "/faults":
+                    self.send_error(404)
+                    return
+                length = int(self.headers.get("Content-Length", "0"))
+                try:
+                    names = tuple(json.loads(self.rfile.read(length))["faults"])
+                    at = lab.set_faults(names)
+                except (KeyError, ValueError, TypeError) as error:
+                    self._json({"error": str(error)}, 400)
+                    return
+                self._json({"active": list(lab.simulator.faults), "at": at, "wall_offset": lab.wall_offset})
+
+            def do_POST(self) -> None:
+                if self.path != "/restart/prometheus":
+                    self.send_error(404)
+                    return
+                with lab._lock:
+                    down = lab.restart_prometheus()
+                self._json({"down_seconds": down, "pid": lab.processes["prometheus"].pid})
+
+            def _json(self, document: Any, status: int = 200) -> None:
+                self._send(status, json.dumps(document), "application/json")
+
+            def _send(self, status: int, body: str, content_type: str) -> None:
+                data = body.encode()
+                self.send_response(status)
+                self.send_header("Content-Type", content_type)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, format: str, *args: object) -> None:
+                return
+
+        return ThreadingHTTPServer(("127.0.0.1", 0), Handler)
