@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from infra.cost.model import SECONDS_PER_MONTH, cardinality, label_counts, series_per_target
-from infra.metrics import BACKEND, REDIS_EXPORTER
+from infra.metrics import BACKEND
 from tests.cost.helpers import AMP_DATASOURCE, small_catalog
 
 MONTH = 730 * 3600  # AWS bills by the 730-hour month
@@ -34,10 +34,6 @@ DASHBOARD = {
         {"datasource": {"type": "prometheus", "uid": "grafanacloud-sm"}, "targets": [{"expr": "probe_success"}]},
     ],
 }
-
-
-def by_name() -> dict[str, object]:
-    return {metric.name: metric for metric in (*BACKEND, *REDIS_EXPORTER)}
 
 
 def test_histogram_series_are_label_values_times_buckets_plus_inf_plus_sum_and_count() -> None:
@@ -123,3 +119,14 @@ def test_more_replicas_multiply_the_targets_of_a_kubernetes_discovered_service()
 
 def test_a_month_is_730_hours() -> None:
     assert SECONDS_PER_MONTH == MONTH
+
+
+def test_every_scraped_catalog_metric_has_a_shape_and_every_label_an_assumption() -> None:
+    from infra.cost.assumptions import LABEL_VALUES, METRIC_SHAPES
+    from infra.metrics import SCRAPED_BY_SOURCE
+
+    scraped = {metric.name: metric for metrics in SCRAPED_BY_SOURCE.values() for metric in metrics}
+    assert set(METRIC_SHAPES) == set(scraped)
+    for name, shape in METRIC_SHAPES.items():
+        assert {label.removesuffix("/node") for label in shape.labels} <= set(LABEL_VALUES), name
+        assert (shape.buckets is not None) == (scraped[name].type == "histogram"), name
