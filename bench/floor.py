@@ -30,6 +30,8 @@ def main() -> None:
     from pulumi.runtime.stack import run_in_stack
     from pulumi.runtime.sync_await import _sync_await
 
+    from infra.gc_policy import apply_gc_policy
+
     for module in replay["modules"]:
         importlib.import_module(module)
     imported = time.perf_counter()
@@ -57,6 +59,8 @@ def main() -> None:
             else:
                 declared[item["urn"]] = pulumi.ComponentResource(item["type"], item["name"], None, opts)
 
+    # The program's own garbage-collection policy (infra/gc_policy.py), applied where the program applies it.
+    apply_gc_policy()
     mocks.set_mocks(Echo(), project="monitoring", stack="floor", preview=True)
     set_root_resource(None)  # type: ignore[arg-type]
     _sync_await(run_in_stack(program))

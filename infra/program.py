@@ -15,7 +15,7 @@ from dashboards import uptime
 from dashboards.common import to_json
 from dashboards.context import DashboardContext
 from infra.alerting.alertmanager import render_alertmanager_definition
-from infra.alerting.rules import render_rule_files
+from infra.alerting.rules import rule_file_documents, rule_file_text
 from infra.collection.celery_exporter import CeleryExporterSettings, celery_exporter_settings
 from infra.collection.charts import ExporterRelease, exporter_releases
 from infra.collection.scrape_config import render_agent_config, render_scrape_config
@@ -44,6 +44,7 @@ from infra.cost.limits import label_set_limits
 from infra.cost.model import Cardinality
 from infra.cost.pricing import estimate
 from infra.cost.stack import stack_cardinality
+from infra.gc_policy import apply_gc_policy
 
 
 def series_limits(config: StackConfig, model: Cardinality) -> list[LabelSetLimitArgs]:
@@ -373,11 +374,12 @@ class Documents:
 
 def render_documents(config: StackConfig) -> Documents:
     settings = config.settings
-    rule_files = render_rule_files(settings)
+    # As data first: the cost model reads the rules, AMP gets their YAML.
+    rule_documents = rule_file_documents(settings)
     return Documents(
-        rule_files=rule_files,
+        rule_files={name: rule_file_text(document) for name, document in rule_documents.items()},
         scrape_config=render_scrape_config(settings, settings.collection.cluster_name),
-        cardinality=stack_cardinality(settings, rule_files),
+        cardinality=stack_cardinality(settings, rule_documents),
         checks=plan_checks(settings, config.stack_file),
         exporters=exporter_releases(settings, redis_password_set=config.secrets.redis_password is not None),
         celery_exporter=celery_exporter_settings(settings, config.stack_file),
@@ -412,5 +414,6 @@ def declare(config: StackConfig) -> None:
 
 
 def main() -> None:
+    apply_gc_policy()
     # Configuration errors surface here, before any resource is declared.
     declare(load_stack_config())

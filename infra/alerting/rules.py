@@ -91,9 +91,12 @@ def _rule_document(rule: Rule, settings: StackInput, time_scale: Fraction) -> di
     return document
 
 
-def render_namespace(namespace: RuleNamespace, settings: StackInput, time_scale: Fraction | int = PRODUCTION) -> str:
+def namespace_document(
+    namespace: RuleNamespace, settings: StackInput, time_scale: Fraction | int = PRODUCTION
+) -> dict[str, Any]:
+    """One rule file as data, before it is written as YAML (the cost model reads this)."""
     scale = as_time_scale(time_scale)
-    document = {
+    return {
         "groups": [
             {
                 "name": group.name,
@@ -103,7 +106,22 @@ def render_namespace(namespace: RuleNamespace, settings: StackInput, time_scale:
             for group in namespace.groups
         ]
     }
+
+
+def rule_file_text(document: dict[str, Any]) -> str:
+    """The exact text of a rule file: what AMP uploads."""
     return HEADER + dump_yaml(document)
+
+
+def render_namespace(namespace: RuleNamespace, settings: StackInput, time_scale: Fraction | int = PRODUCTION) -> str:
+    return rule_file_text(namespace_document(namespace, settings, time_scale))
+
+
+def rule_file_documents(settings: StackInput, time_scale: Fraction | int = PRODUCTION) -> dict[str, dict[str, Any]]:
+    """Namespace name -> rule file as data; `render_rule_files` writes each as YAML."""
+    return {
+        namespace.name: namespace_document(namespace, settings, time_scale) for namespace in rule_namespaces(settings)
+    }
 
 
 def render_rule_files(settings: StackInput, time_scale: Fraction | int = PRODUCTION) -> dict[str, str]:
@@ -111,6 +129,4 @@ def render_rule_files(settings: StackInput, time_scale: Fraction | int = PRODUCT
 
     At `time_scale` 1 (production) this is what AMP gets; the lab passes its own scale (e.g. 1/60).
     """
-    return {
-        namespace.name: render_namespace(namespace, settings, time_scale) for namespace in rule_namespaces(settings)
-    }
+    return {name: rule_file_text(document) for name, document in rule_file_documents(settings, time_scale).items()}

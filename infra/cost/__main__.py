@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from infra.alerting.rules import render_rule_files
+from infra.alerting.rules import rule_file_documents
 from infra.cost.assumptions import HOURS_PER_MONTH
 from infra.cost.limits import label_set_limits
 from infra.cost.model import Cardinality
@@ -60,7 +60,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--top", type=int, default=15, help="how many metrics to list (default 15)")
     args = parser.parse_args(argv)
     settings = stack_settings(args.stack)
-    model = stack_cardinality(settings, render_rule_files(settings))
+    model = stack_cardinality(settings, rule_file_documents(settings))
     cost = estimate(settings, model)
     limits = (
         label_set_limits(model, settings.cost.series_limit_headroom, settings.cost.series_limit_floor)

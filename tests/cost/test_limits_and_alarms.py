@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from infra.alerting.rules import render_rule_files
+from infra.alerting.rules import rule_file_documents
 from infra.cost.limits import label_set_limits, series_limit
 from infra.cost.model import cardinality
 from infra.cost.stack import stack_cardinality
@@ -25,7 +25,7 @@ def test_limit_is_series_times_headroom_rounded_up_to_a_thousand_and_at_least_th
 def test_prod_workspace_limits_each_service_at_the_model_times_its_headroom() -> None:
     settings = stack_settings("prod")
     assert settings.cost is not None
-    model = stack_cardinality(settings, render_rule_files(settings))
+    model = stack_cardinality(settings, rule_file_documents(settings))
     limits = {
         entry["labelSet"]["service"]: entry["limits"]["maxSeries"]
         for entry in plan_of("prod").one(CONFIGURATION).inputs["limitsPerLabelSets"]

@@ -10,17 +10,23 @@ from tests.cost.helpers import AMP_DATASOURCE, small_catalog
 
 MONTH = 730 * 3600  # AWS bills by the 730-hour month
 
+# One rule file as data, the shape `rule_file_documents` gives the model.
 RULES = {
-    "api.yaml": """
-groups:
-- name: api
-  interval: 1m
-  rules:
-  - record: service:http_requests:rate5m
-    expr: sum by (service) (rate(http_requests_total{service="api"}[5m]))
-  - alert: ApiBusy
-    expr: service:http_requests:rate5m{service="api"} > 100
-"""
+    "api": {
+        "groups": [
+            {
+                "name": "api",
+                "interval": "1m",
+                "rules": [
+                    {
+                        "record": "service:http_requests:rate5m",
+                        "expr": 'sum by (service) (rate(http_requests_total{service="api"}[5m]))',
+                    },
+                    {"alert": "ApiBusy", "expr": 'service:http_requests:rate5m{service="api"} > 100'},
+                ],
+            }
+        ]
+    }
 }
 DASHBOARD = {
     "refresh": "1m",
