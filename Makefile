@@ -7,7 +7,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 
-.PHONY: help plan plan-all cost test lint typecheck unit tools bench golden policy-types preview up lab clean plan-diff node-tools install
+.PHONY: help plan plan-all cost test lint typecheck unit tools bench golden policy-types preview up lab lab-fault lab-down clean plan-diff node-tools install
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -65,8 +65,15 @@ test: lint typecheck unit ## lint, type check and every test (installs what is m
 bench: $(INSTALLED) ## time and measure the offline plan of each stack against the floor
 	$(PY) -m bench
 
-lab: $(INSTALLED) tools ## real Prometheus + Alertmanager on loopback: break the API, time the page and the all-clear
-	$(PY) -m lab
+lab: $(INSTALLED) tools ## start the alerting lab of STACK in the background (build/lab), run every alert family, print the table (REPORT=0 skips it)
+	$(PY) -m lab up --stack $(STACK)
+	@if [ "$(REPORT)" != "0" ]; then $(PY) -m lab report; fi
+
+lab-fault: ## inject FAULT=<name> into the running lab (FAULT=none clears; no FAULT lists them)
+	$(PY) -m lab fault $(FAULT)
+
+lab-down: ## stop the lab and check that nothing keeps listening
+	$(PY) -m lab down
 
 config-docs: $(INSTALLED) ## rewrite Pulumi.yaml's documentation of every config key from infra/config
 	$(PY) -m planner.config_docs

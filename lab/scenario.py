@@ -31,7 +31,7 @@ import promql_parser
 import yaml
 
 from infra.alerting.lab_scope import Untestable, lab_untestable
-from infra.alerting.time_scale import duration_seconds
+from infra.alerting.time_scale import duration_seconds, scaled_duration
 from infra.config import StackInput
 from lab.config import LAB_TIME_SCALE, Clock, lab_rule_files
 from lab.fake_sns import Published
@@ -540,3 +540,62 @@ def check(report: FamiliesReport) -> list[str]:
     if report.restart and (report.restart.resolved_during or not report.restart.firing_after):
         problems.append(f"the Prometheus restart lost {report.restart.alert}: {report.restart}")
     return problems
+
+
+# --- dashboards -------------------------------------------------------------------
+
+# Grafana's interval variables at the lab's scale (5m, 1m and 1h of production).
+GRAFANA_INTERVALS = {"$__rate_interval": "5s", "$__interval": "1s", "$__range": "1m"}
+
+
+def dashboard_queries(settings: StackInput) -> list[tuple[str, str, str]]:
+    """(dashboard, panel title, PromQL) of every panel on the AMP data source, variables given real values."""
+    from dashboards.context import AMP_DATASOURCE_TYPE, DashboardContext
+    from dashboards.registry import build_all
+
+    queries = []
+    for slug, dashboard in build_all(DashboardContext.from_settings(settings)).items():
+        values = {"env": settings.environment}
+        for variable in dashboard.get("templating", {}).get("list", []):
+            current = variable.get("current", {}).get("value")
+            if variable.get("type") == "query" and variable["name"] != "env":
+                first = current[0] if isinstance(current, list) and current else current
+                values[variable["name"]] = first if first and first != "$__all" else "api"
+        for panel in _panels(dashboard.get("panels", [])):
+            if (panel.get("datasource") or {}).get("type") != AMP_DATASOURCE_TYPE:
+                continue
+            for target in panel.get("targets", []):
+                expr = target.get("expr")
+                if not isinstance(expr, str):
+                    continue
+                expr = _WINDOW.sub(_scaled_window, expr)
+                for name, value in GRAFANA_INTERVALS.items():
+                    expr = expr.replace(name, value)
+                for name, value in values.items():
+                    expr = expr.replace(f"${{{name}}}", value).replace(f"${name}", value)
+                queries.append((slug, str(panel.get("title", "")), expr))
+    return queries
+
+
+# Ranges and subquery steps in dashboard queries: `[1d]`, `[1d:5m]`.
+_WINDOW = re.compile(r"\[(\d+[smhdw])(?::(\d+[smhdw]))?\]")
+
+
+def _scaled_window(match: re.Match[str]) -> str:
+    """A dashboard window on the lab's clock, as the rules' are (Grafana's panels are not rendered at a scale)."""
+    window = scaled_duration(match.group(1), LAB_TIME_SCALE)
+    step = f":{scaled_duration(match.group(2), LAB_TIME_SCALE)}" if match.group(2) else ""
+    return f"[{window}{step}]"
+
+
+def _panels(panels: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    found = []
+    for panel in panels:
+        found.append(panel)
+        found += _panels(panel.get("panels", []))
+    return found
+
+
+def empty_dashboard_panels(client: LabClient, settings: StackInput) -> list[str]:
+    """Panels whose query returns no data from the lab's Prometheus ("No data" in Grafana)."""
+    return [f"{slug} / {title}: {expr}" for slug, title, expr in dashboard_queries(settings) if not client.query(expr)]

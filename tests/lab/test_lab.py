@@ -15,24 +15,47 @@ from pathlib import Path
 
 import pytest
 
+from lab.config import lab_settings
 from lab.faults import FAULTS
-from lab.scenario import LANES, MAX_RATIO, FamiliesReport, LabClient, Measured, run_families
+from lab.scenario import (
+    LANES,
+    MAX_RATIO,
+    FamiliesReport,
+    LabClient,
+    Measured,
+    dashboard_queries,
+    empty_dashboard_panels,
+    run_families,
+)
 from lab.stack import Lab
 
 pytestmark = pytest.mark.lab
 STACK = "staging"  # the superset: dev has no cluster, hence no resource rules
+REPORT_FILE = Path("build/lab/test-report.txt")
 FAULT_NAMES = [name for steps in LANES.values() for step in steps for name in step]
 
 
 @pytest.fixture(scope="module")
-def report() -> Iterator[FamiliesReport]:
+def lab_run() -> Iterator[tuple[FamiliesReport, list[str]]]:
+    """The families' report, and the dashboard panels that showed no data once they had run."""
     with tempfile.TemporaryDirectory(prefix="screener-lab-") as directory:
         lab = Lab(STACK, Path(directory))
         lab.start()
         try:
-            yield run_families(LabClient(lab.urls), lab.settings, STACK, lab.timing, time.monotonic())
+            client = LabClient(lab.urls)
+            report = run_families(client, lab.settings, STACK, lab.timing, time.monotonic())
+            empty = empty_dashboard_panels(client, lab.settings)
+            # The table, for whoever reads a failure (and the README's numbers).
+            REPORT_FILE.parent.mkdir(parents=True, exist_ok=True)
+            REPORT_FILE.write_text("\n".join([*report.lines(), *(f"  no data: {panel}" for panel in empty)]) + "\n")
+            yield report, empty
         finally:
             lab.stop()
+
+
+@pytest.fixture(scope="module")
+def report(lab_run: tuple[FamiliesReport, list[str]]) -> FamiliesReport:
+    return lab_run[0]
 
 
 def _measured(report: FamiliesReport, fault: str) -> list[Measured]:
@@ -105,3 +128,8 @@ def test_rules_the_lab_cannot_show_are_listed_with_a_reason(report: FamiliesRepo
     listed = {u.alert for u in report.untestable}
     assert {"ScreeningRequestsStalled", "ApiTrafficDropped", "NodeDiskFillingUp"} <= listed
     assert all(u.reason for u in report.untestable)
+
+
+def test_every_dashboard_panel_on_amp_shows_data_from_the_lab(lab_run: tuple[FamiliesReport, list[str]]) -> None:
+    assert len(dashboard_queries(lab_settings(STACK))) > 50  # every AMP panel of every dashboard
+    assert lab_run[1] == []
