@@ -57,8 +57,11 @@ lint: $(INSTALLED)
 typecheck: $(INSTALLED)
 	$(PY) -m mypy
 
+# Unit tests on every core (pytest-xdist); then, alone and one at a time, the tests that
+# run real servers against timing bounds (the lab, the exporters), which a busy core would skew.
 unit: $(INSTALLED) tools $(NODE_TOOLS)
-	$(PY) -m pytest
+	$(PY) -m pytest -m "not lab and not exporters" --numprocesses auto
+	$(PY) -m pytest -m "lab or exporters"
 
 test: lint typecheck unit ## lint, type check and every test (installs what is missing)
 
