@@ -27,12 +27,12 @@ from datetime import datetime
 from fractions import Fraction
 from typing import Any
 
-import promql_parser
 import yaml
 
 from infra.alerting.lab_scope import Untestable, lab_untestable
 from infra.alerting.time_scale import duration_seconds, scaled_duration
 from infra.config import StackInput
+from infra.promql import series_names
 from lab.config import LAB_TIME_SCALE, Clock, lab_rule_files
 from lab.fake_sns import Published
 from lab.faults import FAULTS, Expected, Fault
@@ -275,18 +275,6 @@ def _recordings(settings: StackInput) -> dict[str, tuple[str, str]]:
     return recorded
 
 
-def _selected(expr: str) -> set[str]:
-    names: set[str] = set()
-
-    def visit(node: Any) -> bool:
-        if isinstance(node, promql_parser.VectorSelector) and node.name:
-            names.add(node.name)
-        return True
-
-    promql_parser.walk(promql_parser.parse(expr), visit)
-    return names
-
-
 def _rule_for(rules: dict[tuple[str, str, str | None], dict[str, Any]], e: Expected) -> dict[str, Any] | None:
     return rules.get((e.alert, e.severity, e.service)) or rules.get((e.alert, e.severity, None))
 
@@ -339,7 +327,7 @@ class Families:
     def hops(self, expr: str, group: str) -> int:
         """Rule groups an expression's data goes through before this one: each evaluates on its own tick."""
         depth = 0
-        for name in _selected(expr):
+        for name in series_names(expr):
             recorded_in = self.recorded.get(name)
             if recorded_in is not None and recorded_in[0] != group:
                 depth = max(depth, 1 + self.hops(recorded_in[1], recorded_in[0]))

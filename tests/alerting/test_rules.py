@@ -23,6 +23,7 @@ from infra.alerting.rules import render_rule_files, rule_namespaces
 from infra.config import ConfigError, StackInput
 from infra.config.alerting import TradingHours
 from infra.metrics import known_series_names
+from infra.promql import series_names
 from planner.artifacts import write_artifacts
 from planner.engine import Plan, run_stack
 from planner.stackfile import REPO_ROOT, stack_settings
@@ -43,19 +44,6 @@ def rendered_rules(stack: str) -> list[dict[str, Any]]:
         for group in yaml.safe_load(text)["groups"]
         for rule in group["rules"]
     ]
-
-
-def series_names(expr: str) -> set[str]:
-    names: set[str] = set()
-
-    def visit(node: Any) -> bool:
-        if isinstance(node, promql_parser.VectorSelector):
-            assert node.name, f"selector without a metric name in {expr!r}"
-            names.add(node.name)
-        return True
-
-    promql_parser.walk(promql_parser.parse(expr), visit)
-    return names
 
 
 # --- the upload ----------------------------------------------------------------

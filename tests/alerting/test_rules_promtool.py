@@ -19,12 +19,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import promql_parser
 import pytest
 import yaml
 
 from infra.alerting.rule_model import Alert, Recording
 from infra.alerting.rules import render_rule_files, rule_namespaces
+from infra.promql import series_names
 from planner.stackfile import REPO_ROOT, stack_settings
 from tests.conftest import STACKS
 
@@ -122,18 +122,6 @@ def _tests_of(files: list[Path]) -> Iterator[dict[str, Any]]:
         yield from yaml.safe_load(test_file.read_text())["tests"]
 
 
-def _series_names(expr: str) -> set[str]:
-    names: set[str] = set()
-
-    def visit(node: Any) -> bool:
-        if isinstance(node, promql_parser.VectorSelector) and node.name:
-            names.add(node.name)
-        return True
-
-    promql_parser.walk(promql_parser.parse(expr), visit)
-    return names
-
-
 def _alert_cases(files: list[Path]) -> list[tuple[str, set[str]]]:
     """(alertname, severities expected to fire) for every alert_rule_test case."""
     return [
@@ -172,7 +160,7 @@ def test_every_recording_rule_has_an_expression_test(promtool_runs: dict[str, St
         name
         for test in _tests_of(run.test_files)
         for case in test.get("promql_expr_test") or []
-        for name in _series_names(case["expr"])
+        for name in series_names(case["expr"])
     }
     records = {
         rule.record

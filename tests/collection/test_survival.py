@@ -14,7 +14,6 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-import promql_parser
 import pytest
 import yaml
 
@@ -26,6 +25,7 @@ from infra.metrics import (
     known_series_names,
     scraped_series_names,
 )
+from infra.promql import series_names
 from planner.engine import Plan
 from tests.collection.helpers import jobs, keep_regex, scrape_config
 from tests.conftest import STACKS, plan_of
@@ -40,8 +40,6 @@ NOT_SCRAPED = frozenset(
 )
 # Recording rules are named level:metric:operations; no raw series name has a colon.
 RECORDED = re.compile(r".*:.*")
-GRAFANA_INTERVAL = re.compile(r"\$__\w+|\$\{__\w+\}")
-GRAFANA_VARIABLE = re.compile(r"\$\{\w+(?::\w+)?\}|\$\w+")
 
 
 def _source_of(name: str) -> str | None:
@@ -98,22 +96,6 @@ def queries_of(plan: Plan) -> tuple[list[str], set[str]]:
         for dashboard in plan.of_type(token):
             exprs.extend(_dashboard_exprs(json.loads(dashboard.inputs["configJson"])))
     return exprs, recorded
-
-
-def series_names(expr: str) -> set[str]:
-    """Metric names a PromQL expression selects (Grafana variables replaced by plain values)."""
-    plain = GRAFANA_VARIABLE.sub("x", GRAFANA_INTERVAL.sub("5m", expr))
-    names: set[str] = set()
-
-    def visit(node: Any, *_: Any) -> bool:
-        if isinstance(node, promql_parser.VectorSelector):
-            if node.name:
-                names.add(node.name)
-            names.update(m.value for m in node.matchers.matchers if m.name == "__name__")
-        return True
-
-    promql_parser.walk(promql_parser.parse(plain), visit)
-    return names
 
 
 def test_series_names_are_read_from_promql_with_grafana_variables() -> None:

@@ -11,10 +11,10 @@ import pytest
 from pulumi.runtime import rpc
 
 from infra.metrics import known_series_names
+from infra.promql import series_names
 from planner.engine import SECRET, Plan
 from planner.stackfile import REPO_ROOT, SecretValue, stack_settings
 from tests.conftest import STACKS, plan_of
-from tests.grafana.promql import series_names
 
 RULE_GROUP = "grafana:alerting/ruleGroup:RuleGroup"
 CONTACT_POINT = "grafana:alerting/contactPoint:ContactPoint"

@@ -18,9 +18,9 @@ from dashboards.registry import DASHBOARDS, build_all
 from infra.alerting.rules import render_rule_files
 from infra.config.synthetics import SM_DATASOURCE_TYPE, SM_DATASOURCE_UID
 from infra.metrics import known_series_names
+from infra.promql import series_names, substitute_variables
 from planner.stackfile import stack_settings
 from tests.conftest import STACKS
-from tests.grafana.promql import series_names, substitute_variables
 from tests.grafana.stacks import context_of
 
 DASHBOARD_TOKEN = "grafana:oss/dashboard:Dashboard"

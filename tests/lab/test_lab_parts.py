@@ -15,6 +15,7 @@ from infra.alerting.alertmanager import alertmanager_files, render_alertmanager_
 from infra.alerting.lab_scope import lab_untestable
 from infra.collection.scrape_config import scrape_jobs
 from infra.metrics import RULE_ENGINE, SCRAPE, SCRAPED_BY_SOURCE, SYNTHETIC_MONITORING
+from infra.promql import series_names
 from lab.config import (
     LAB_TIME_SCALE,
     clock,
@@ -29,7 +30,7 @@ from lab.fake_sns import FakeSns
 from lab.faults import FAULTS, apply_faults
 from lab.scenario import LANES, LONGEST_SECONDS, NOT_INJECTED
 from lab.simulator import SOURCES, Conditions, Simulator, catalog_names
-from tests.collection.test_survival import _dashboard_exprs, series_names
+from tests.collection.test_survival import _dashboard_exprs
 from tests.conftest import STACKS
 
 TOPICS = {"critical": "arn:aws:sns:ap-northeast-2:000000000000:t-critical", "chat": "arn:aws:sns:x:0:t-chat"}

@@ -16,11 +16,11 @@ from infra.components.synthetics_checks import plan_checks
 from infra.components.synthetics_rules import CERT_EXPIRING, FAILING, uptime_rule_groups
 from infra.config.synthetics import SM_DATASOURCE_UID
 from infra.metrics import known_series_names
+from infra.promql import series_names
 from planner.engine import Plan
 from planner.stackfile import REPO_ROOT, stack_settings
 from tests.alerting.test_rules import github_anchors
 from tests.conftest import plan_of
-from tests.grafana.promql import series_names
 from tests.synthetics.support import RULE_COMPONENT, synthetic_rule_groups
 
 
