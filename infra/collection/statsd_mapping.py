@@ -9,6 +9,7 @@ the exporter, before it costs memory or a scrape.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -55,5 +56,7 @@ def mapping_document(rules: tuple[StatsdRule, ...] = AIRFLOW_RULES) -> dict[str,
     }
 
 
+# A constant text (a str, immutable): one rendering per process, not one per Airflow exporter.
+@functools.cache
 def render_statsd_mapping() -> str:
     return yaml.safe_dump(mapping_document(), sort_keys=False)
