@@ -238,12 +238,9 @@ class _Series:
     def services(self, node: Any) -> int:
         """Distinct `service` values among the series an expression selects."""
         found: set[str] = set()
-
-        def visit(item: Any) -> None:
-            if isinstance(item, promql_parser.VectorSelector) and item.name:
+        for item in _selectors(node):
+            if item.name:
                 found.update(service for service, count in self._by_name.get(item.name, {}).items() if count)
-
-        promql_parser.walk(node, visit)
         return len(found)
 
     def matching(self, selector: Any) -> int:
@@ -269,36 +266,76 @@ def _seconds(delta: Any) -> float:
     return float(delta.total_seconds())
 
 
-def _samples(node: Any, series: _Series, steps: float, interval: float) -> float:
-    """Samples a query reads: each selector's series x points per step x steps."""
+def _samples(node: Any, series: _Series, steps: float, interval: float, selectors: list[Any]) -> float:
+    """Samples a query reads: each selector's series x points per step x steps.
+
+    The same traversal appends every vector selector to `selectors`, in the
+    order `promql_parser.walk` meets them (an aggregation's parameter before its
+    expression), so a rule's expression is walked once instead of once per question.
+    """
     if isinstance(node, promql_parser.MatrixSelector):
-        return series.matching(node.vector_selector) * max(1.0, _seconds(node.range) / interval) * steps
+        selector = node.vector_selector
+        selectors.append(selector)
+        return series.matching(selector) * max(1.0, _seconds(node.range) / interval) * steps
     if isinstance(node, promql_parser.VectorSelector):
+        selectors.append(node)
         return series.matching(node) * steps
     if isinstance(node, promql_parser.SubqueryExpr):
         inner_steps = steps * max(1.0, _seconds(node.range) / _seconds(node.step or node.range))
-        return _samples(node.expr, series, inner_steps, interval)
+        return _samples(node.expr, series, inner_steps, interval, selectors)
     if isinstance(node, promql_parser.Call):
-        return sum(_samples(arg, series, steps, interval) for arg in node.args)
+        return sum(_samples(arg, series, steps, interval, selectors) for arg in node.args)
     if isinstance(node, promql_parser.BinaryExpr):
-        return _samples(node.lhs, series, steps, interval) + _samples(node.rhs, series, steps, interval)
-    if isinstance(node, promql_parser.AggregateExpr | promql_parser.ParenExpr | promql_parser.UnaryExpr):
-        return _samples(node.expr, series, steps, interval)
+        left = _samples(node.lhs, series, steps, interval, selectors)
+        return left + _samples(node.rhs, series, steps, interval, selectors)
+    if isinstance(node, promql_parser.AggregateExpr):
+        if node.param is not None:
+            # topk's k, quantile's φ: read once per evaluation, not counted (as before), but walked.
+            _collect(node.param, selectors)
+        return _samples(node.expr, series, steps, interval, selectors)
+    if isinstance(node, promql_parser.ParenExpr | promql_parser.UnaryExpr):
+        return _samples(node.expr, series, steps, interval, selectors)
     return 0.0
+
+
+def _selectors(node: Any) -> list[Any]:
+    """Every vector selector of an expression, in `promql_parser.walk` order."""
+    found: list[Any] = []
+    _collect(node, found)
+    return found
+
+
+def _collect(node: Any, found: list[Any]) -> None:
+    if isinstance(node, promql_parser.MatrixSelector):
+        found.append(node.vector_selector)
+    elif isinstance(node, promql_parser.VectorSelector):
+        found.append(node)
+    elif isinstance(node, promql_parser.Call):
+        for arg in node.args:
+            _collect(arg, found)
+    elif isinstance(node, promql_parser.BinaryExpr):
+        _collect(node.lhs, found)
+        _collect(node.rhs, found)
+    elif isinstance(node, promql_parser.AggregateExpr):
+        if node.param is not None:
+            _collect(node.param, found)
+        _collect(node.expr, found)
+    elif isinstance(node, promql_parser.SubqueryExpr | promql_parser.ParenExpr | promql_parser.UnaryExpr):
+        _collect(node.expr, found)
+
+
+def _pinned_service(selectors: Iterable[Any]) -> str | None:
+    """The `service` the selectors are pinned to by an equality matcher, if any (the first one)."""
+    for selector in selectors:
+        for m in selector.matchers.matchers:
+            if m.name == "service" and m.op == promql_parser.MatchOp.Equal:
+                return str(m.value)
+    return None
 
 
 def _service_of(node: Any) -> str | None:
     """The `service` an expression is pinned to by an equality matcher, if any."""
-    found: list[str] = []
-
-    def visit(item: Any) -> None:
-        if isinstance(item, promql_parser.VectorSelector):
-            found.extend(
-                m.value for m in item.matchers.matchers if m.name == "service" and m.op == promql_parser.MatchOp.Equal
-            )
-
-    promql_parser.walk(node, visit)
-    return found[0] if found else None
+    return _pinned_service(_selectors(node))
 
 
 def _output_series(node: Any, series: _Series, counts: Mapping[str, int]) -> int:
@@ -341,13 +378,9 @@ def _output_series(node: Any, series: _Series, counts: Mapping[str, int]) -> int
 
 def _le_values(node: Any, series: _Series) -> int:
     """Bucket bounds (+Inf) of the histogram a `histogram_quantile` aggregates."""
-    names: list[str] = []
-
-    def visit(item: Any) -> None:
-        if isinstance(item, promql_parser.VectorSelector) and item.name and item.name.endswith("_bucket"):
-            names.append(item.name.removesuffix("_bucket"))
-
-    promql_parser.walk(node, visit)
+    names = [
+        item.name.removesuffix("_bucket") for item in _selectors(node) if item.name and item.name.endswith("_bucket")
+    ]
     return max((series.buckets.get(name, 0) + 1 for name in names), default=1)
 
 
@@ -369,8 +402,9 @@ def rule_lines(
             every = _duration_seconds(str(group.get("interval", "1m")))
             for rule in group.get("rules", []):
                 tree = promql_parser.parse(rule["expr"])
-                service = _service_of(tree)
-                read = round(_samples(tree, series, 1.0, interval))
+                selectors: list[Any] = []
+                read = round(_samples(tree, series, 1.0, interval, selectors))
+                service = _pinned_service(selectors)
                 if "record" in rule:
                     output = _output_series(tree, series, counts)
                     series.record(rule["record"], service, output)
@@ -409,7 +443,7 @@ def panel_queries(dashboards: Mapping[str, Mapping[str, Any]], series: _Series, 
                 # Dashboard variables only appear inside label matchers' quoted values.
                 parsed = promql_parser.parse(_VARIABLE.sub("$var", expr))
                 steps = 1.0 if target.get("instant") else time_range / step
-                queries.append(PanelQuery(slug, expr, refresh, round(_samples(parsed, series, steps, interval))))
+                queries.append(PanelQuery(slug, expr, refresh, round(_samples(parsed, series, steps, interval, []))))
     return queries
 
 
