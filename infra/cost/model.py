@@ -13,6 +13,7 @@ renders from them (scrape jobs and their keep-lists, rule files, dashboards):
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections import defaultdict
@@ -191,7 +192,7 @@ def series_per_target(metric: Metric, counts: Mapping[str, int]) -> dict[str, in
     return {metric.name: product}
 
 
-def _targets(job: str, body: Mapping[str, Any], settings: StackInput, counts: Mapping[str, int]) -> int:
+def _targets(job: str, body: Mapping[str, Any], replicas: Mapping[str, int], counts: Mapping[str, int]) -> int:
     if job in _PER_NODE_JOBS:
         return counts["node"]
     if job in _SINGLE_TARGET_JOBS:
@@ -199,25 +200,42 @@ def _targets(job: str, body: Mapping[str, Any], settings: StackInput, counts: Ma
     static = body.get("static_configs")
     if static:
         return sum(len(group.get("targets", [])) for group in static)
-    service = next(s for s in settings.services if s.name == job)
-    return service.replicas
+    return replicas[job]
 
 
-def _kept(body: Mapping[str, Any]) -> re.Pattern[str]:
-    """The job's own keep-list, as Prometheus applies it (anchored)."""
+@functools.cache
+def _kept(regex: str) -> re.Pattern[str]:
+    """A job's keep-list, as Prometheus applies it (anchored); jobs of one source share the text."""
+    return re.compile(f"^(?:{regex})$")
+
+
+def _keep_regex(body: Mapping[str, Any]) -> str:
     (keep,) = [r for r in body["metric_relabel_configs"] if r.get("action") == "keep"]
-    return re.compile(f"^(?:{keep['regex']})$")
+    return str(keep["regex"])
 
 
 def scraped_series(settings: StackInput, counts: Mapping[str, int]) -> list[SeriesLine]:
     lines: list[SeriesLine] = []
+    # The first scraped service of a name wins, as the catalog lookup by name did.
+    replicas: dict[str, int] = {}
+    for service in settings.services:
+        replicas.setdefault(service.name, service.replicas)
+    # (source, keep-list) -> the (metric, series, per-target) it keeps: the same for every job that shares them.
+    kept_by_keep: dict[tuple[str, str], list[tuple[str, str, int]]] = {}
     for job in scrape_jobs(settings, settings.collection.cluster_name):
-        targets = _targets(job.name, job.body, settings, counts)
-        kept = _kept(job.body)
-        for metric in SCRAPED_BY_SOURCE[job.source]:
-            for series_name, per_target in series_per_target(metric, counts).items():
-                if kept.match(series_name):
-                    lines.append(SeriesLine(job.name, metric.name, series_name, targets, per_target))
+        targets = _targets(job.name, job.body, replicas, counts)
+        key = (job.source, _keep_regex(job.body))
+        kept_series = kept_by_keep.get(key)
+        if kept_series is None:
+            kept = _kept(key[1])
+            kept_series = kept_by_keep[key] = [
+                (metric.name, series_name, per_target)
+                for metric in SCRAPED_BY_SOURCE[job.source]
+                for series_name, per_target in series_per_target(metric, counts).items()
+                if kept.match(series_name)
+            ]
+        for metric_name, series_name, per_target in kept_series:
+            lines.append(SeriesLine(job.name, metric_name, series_name, targets, per_target))
         for series_name in PER_TARGET_SERIES:
             lines.append(SeriesLine(job.name, series_name, series_name, targets, 1))
     return lines
