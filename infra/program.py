@@ -18,7 +18,7 @@ from infra.alerting.alertmanager import render_alertmanager_definition
 from infra.alerting.rules import rule_file_documents, rule_file_text
 from infra.collection.celery_exporter import CeleryExporterSettings, celery_exporter_settings
 from infra.collection.charts import ExporterRelease, exporter_releases
-from infra.collection.scrape_config import render_agent_config, render_scrape_config
+from infra.collection.scrape_config import agent_config_text, render_scrape_config
 from infra.components.alert_rules import AlertRules, AlertRulesArgs
 from infra.components.alertmanager import Alertmanager, AlertmanagerArgs
 from infra.components.amp import AmpWorkspace, AmpWorkspaceArgs, LabelSetLimitArgs
@@ -290,9 +290,8 @@ def declare_collection(config: StackConfig, amp: AmpWorkspace, documents: Docume
             cluster_name=spec.cluster_name,
             namespace=spec.namespace,
             scrape_config=documents.scrape_config,
-            render_agent_config=lambda url: render_agent_config(
-                config.settings, spec.cluster_name, url, config.aws_region
-            ),
+            # The scrape config rendered once above, plus remote write (same text as rendering it all again).
+            render_agent_config=lambda url: agent_config_text(documents.scrape_config, url, config.aws_region),
             workspace_arn=amp.arn,
             remote_write_url=amp.remote_write_url,
             tags=config.tags("collection"),

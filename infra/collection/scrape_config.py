@@ -195,14 +195,25 @@ def render_scrape_config(settings: StackInput, cluster_name: str | None) -> str:
 
 def render_agent_config(settings: StackInput, cluster_name: str | None, remote_write_url: str, region: str) -> str:
     """The in-cluster agent's full configuration: the scrape config plus SigV4 remote write to AMP."""
-    document = scrape_config_document(settings, cluster_name)
-    document["remote_write"] = [
-        {
-            "url": remote_write_url,
-            # Credentials come from the pod's IRSA web identity (AWS default chain).
-            "sigv4": {"region": region},
-            # AMP's guidance for agents: bigger batches, bounded shards.
-            "queue_config": {"max_samples_per_send": 1000, "max_shards": 200, "capacity": 2500},
-        }
-    ]
-    return to_yaml(document)
+    return agent_config_text(render_scrape_config(settings, cluster_name), remote_write_url, region)
+
+
+def agent_config_text(scrape_config: str, remote_write_url: str, region: str) -> str:
+    """The agent's configuration from the scrape config already rendered (`render_scrape_config`).
+
+    `remote_write` is one more top-level key of a block-style mapping, so its
+    text simply follows the scrape config's: the same text as rendering the
+    whole document again, without writing the 500 scrape jobs' YAML twice.
+    """
+    remote_write = {
+        "remote_write": [
+            {
+                "url": remote_write_url,
+                # Credentials come from the pod's IRSA web identity (AWS default chain).
+                "sigv4": {"region": region},
+                # AMP's guidance for agents: bigger batches, bounded shards.
+                "queue_config": {"max_samples_per_send": 1000, "max_shards": 200, "capacity": 2500},
+            }
+        ]
+    }
+    return scrape_config + to_yaml(remote_write)
