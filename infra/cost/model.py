@@ -262,9 +262,11 @@ class _Series:
         return len(found)
 
     def matching(self, selector: Any) -> int:
-        name = selector.name or next((m.value for m in selector.matchers.matchers if m.name == "__name__"), "")
+        # Each `.matchers` access builds new Python objects from the parser's tree: read them once.
+        matchers = selector.matchers.matchers
+        name = selector.name or next((m.value for m in matchers if m.name == "__name__"), "")
         by_service = self._by_name.get(name, {})
-        services = [m for m in selector.matchers.matchers if m.name == "service"]
+        services = [m for m in matchers if m.name == "service"]
         count = sum(by_service.values())
         for matcher in services:
             if matcher.op == promql_parser.MatchOp.Equal or "$" in matcher.value:
@@ -273,9 +275,7 @@ class _Series:
                     max(by_service.values(), default=0) if "$" in matcher.value else by_service.get(matcher.value, 0)
                 )
         # One `le` of a histogram is one bucket of its series.
-        if name.endswith("_bucket") and any(
-            m.name == "le" and m.op == promql_parser.MatchOp.Equal for m in selector.matchers.matchers
-        ):
+        if name.endswith("_bucket") and any(m.name == "le" and m.op == promql_parser.MatchOp.Equal for m in matchers):
             count = math.ceil(count / (self.buckets.get(name.removesuffix("_bucket"), 0) + 1))
         return count
 
