@@ -42,6 +42,8 @@ MAX_RATIO = 1.2
 # The longest a family may take in the lab; alerts that need more are left to promtool.
 LONGEST_SECONDS = 120.0
 HEALTHY_SECONDS = 6.0
+# How long after a page its chat copy may still arrive (same receiver, another SNS config).
+CHAT_GRACE_SECONDS = 2.0
 # Faults of one service, in order; each inner tuple is injected at once. An
 # alert whose Alertmanager group still exists (Alertmanager drops empty groups
 # only every 30 s, a constant that does not scale) waits a group_interval
@@ -333,6 +335,20 @@ class Families:
                 depth = max(depth, 1 + self.hops(recorded_in[1], recorded_in[0]))
         return depth
 
+    def _chat_copy_arrives(self, e: Expected, after: float) -> bool:
+        """Whether the page's chat copy arrives: Alertmanager publishes a receiver's SNS configs
+        concurrently, so the chat copy may land a moment after the page it was just seen on."""
+        deadline = time.monotonic() + CHAT_GRACE_SECONDS
+        while True:
+            if any(
+                n.topic == "chat" and n.at >= after and f"{e.alert} on {e.service}" in n.message
+                for n in self.client.notifications()
+            ):
+                return True
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.05)
+
     def _find(self, pattern: re.Pattern[str], topic: str, after: float) -> Published | None:
         for message in self.client.notifications():
             if message.topic == topic and message.at >= after and pattern.search(message.subject or ""):
@@ -383,10 +399,7 @@ class Families:
                 m.active_seconds = active - injected if active is not None else float("nan")
                 m.subject = page.subject or ""
                 m.firing_count = int(pattern.search(m.subject).group(1))  # type: ignore[union-attr]
-                m.in_chat = any(
-                    n.topic == "chat" and n.at >= injected and f"{e.alert} on {e.service}" in n.message
-                    for n in self.client.notifications()
-                )
+                m.in_chat = self._chat_copy_arrives(e, injected)
                 measured.append(m)
         held = [HeldBack(fault.name, h.alert, h.severity, h.service) for fault, _ in plans for h in fault.held_back]
         for h in held:

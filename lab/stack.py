@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import signal
 import socket
 import subprocess
 import threading
@@ -111,6 +112,8 @@ class Lab:
         self.timing = clock(self.settings)
         self.simulator = Simulator(simulated_jobs(self.settings))
         self.sns = FakeSns(topic_arns(self.settings))
+        self._rule_files = lab_rule_files(self.settings)
+        self._scrape_targets = 0
         self.prometheus_port = free_port()
         self.alertmanager_port = free_port()
         self.processes: dict[str, subprocess.Popen[bytes]] = {}
@@ -167,6 +170,15 @@ class Lab:
                 "Alertmanager to be ready", lambda: ready(self.alertmanager_port), READY_TIMEOUT_SECONDS, self.logs
             )
             wait_for("Prometheus to be ready", lambda: ready(self.prometheus_port), READY_TIMEOUT_SECONDS, self.logs)
+            # Prometheus hands its scrapers new targets on a 5 s tick, a constant no time scale
+            # shrinks. With the rules loaded from the start, `absent(up)` (MetricsNotArriving: `for`
+            # 5 s at 1/60) raced the first scrape and could page a healthy platform (seen on a cold
+            # machine). So the rules are loaded once every target has been scraped, as they would
+            # find a long-running production Prometheus.
+            wait_for("every target to be scraped once", self._all_scraped, READY_TIMEOUT_SECONDS, self.logs)
+            self._write_rules()
+            self.processes["prometheus"].send_signal(signal.SIGHUP)
+            wait_for("Prometheus to load the rule files", self._rules_loaded, READY_TIMEOUT_SECONDS, self.logs)
         except BaseException:
             self.stop()
             raise
@@ -204,10 +216,8 @@ class Lab:
     # --- internals -----------------------------------------------------------------
 
     def _write_files(self) -> None:
-        rules = self.workdir / "rules"
-        rules.mkdir(exist_ok=True)
-        for namespace, content in lab_rule_files(self.settings).items():
-            (rules / f"{namespace}.yaml").write_text(content)
+        # Empty until the first scrapes are in (`start`); a restart finds the files there.
+        (self.workdir / "rules").mkdir(exist_ok=True)
         am_dir = self.workdir / "alertmanager"
         am_dir.mkdir(exist_ok=True)
         for name, content in lab_alertmanager_files(self.settings, self.sns.url).items():
@@ -220,6 +230,28 @@ class Lab:
             self.timing,
         )
         (self.workdir / "prometheus.yml").write_text(yaml.safe_dump(config, sort_keys=False))
+        self._scrape_targets = sum(len(job["static_configs"]) for job in config["scrape_configs"])
+
+    def _write_rules(self) -> None:
+        for namespace, content in self._rule_files.items():
+            (self.workdir / "rules" / f"{namespace}.yaml").write_text(content)
+
+    def _prometheus_api(self, path: str) -> Any:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{self.prometheus_port}{path}", timeout=2) as response:
+                return json.loads(response.read())["data"]
+        except OSError:
+            return None
+
+    def _all_scraped(self) -> bool:
+        answer = self._prometheus_api("/api/v1/query?query=count(up)")
+        scraped = int(float(answer["result"][0]["value"][1])) if answer and answer["result"] else 0
+        return scraped >= self._scrape_targets
+
+    def _rules_loaded(self) -> bool:
+        expected = sum(len(yaml.safe_load(text)["groups"]) for text in self._rule_files.values())
+        answer = self._prometheus_api("/api/v1/rules")
+        return bool(answer) and len(answer["groups"]) == expected
 
     def _command(self, name: str) -> list[str]:
         if name == "alertmanager":
