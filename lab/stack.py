@@ -238,8 +238,7 @@ class Lab:
 
     def _prometheus_api(self, path: str) -> Any:
         try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{self.prometheus_port}{path}", timeout=2) as response:
-                return json.loads(response.read())["data"]
+            return http_json(f"http://127.0.0.1:{self.prometheus_port}{path}", timeout=2)["data"]
         except OSError:
             return None
 
