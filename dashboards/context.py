@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from infra.config.alerting import SloSpec, Thresholds
 from infra.config.core import ServiceSpec
@@ -10,6 +12,23 @@ from infra.config.model import StackInput
 from infra.config.synthetics import SyntheticsSpec
 
 AMP_DATASOURCE_TYPE = "grafana-amazonprometheus-datasource"
+
+
+def amp_panel_targets(model: Mapping[str, Any]) -> Iterator[tuple[Mapping[str, Any], Mapping[str, Any]]]:
+    """(panel, target) of every PromQL query on the AMP data source in a dashboard's JSON model,
+    panels nested in collapsed rows included; other data sources (synthetic checks) are skipped."""
+
+    def panels(items: Iterable[Mapping[str, Any]]) -> Iterator[Mapping[str, Any]]:
+        for panel in items:
+            yield panel
+            yield from panels(panel.get("panels", []))
+
+    for panel in panels(model.get("panels", [])):
+        if (panel.get("datasource") or {}).get("type") != AMP_DATASOURCE_TYPE:
+            continue
+        for target in panel.get("targets", []):
+            if isinstance(target.get("expr"), str) and target["expr"]:
+                yield panel, target
 
 
 def amp_datasource_uid(name_prefix: str) -> str:

@@ -555,7 +555,7 @@ GRAFANA_INTERVALS = {"$__rate_interval": "5s", "$__interval": "1s", "$__range": 
 
 def dashboard_queries(settings: StackInput) -> list[tuple[str, str, str]]:
     """(dashboard, panel title, PromQL) of every panel on the AMP data source, variables given real values."""
-    from dashboards.context import AMP_DATASOURCE_TYPE, DashboardContext
+    from dashboards.context import DashboardContext, amp_panel_targets
     from dashboards.registry import build_all
 
     queries = []
@@ -566,19 +566,13 @@ def dashboard_queries(settings: StackInput) -> list[tuple[str, str, str]]:
             if variable.get("type") == "query" and variable["name"] != "env":
                 first = current[0] if isinstance(current, list) and current else current
                 values[variable["name"]] = first if first and first != "$__all" else "api"
-        for panel in _panels(dashboard.get("panels", [])):
-            if (panel.get("datasource") or {}).get("type") != AMP_DATASOURCE_TYPE:
-                continue
-            for target in panel.get("targets", []):
-                expr = target.get("expr")
-                if not isinstance(expr, str):
-                    continue
-                expr = _WINDOW.sub(_scaled_window, expr)
-                for name, value in GRAFANA_INTERVALS.items():
-                    expr = expr.replace(name, value)
-                for name, value in values.items():
-                    expr = expr.replace(f"${{{name}}}", value).replace(f"${name}", value)
-                queries.append((slug, str(panel.get("title", "")), expr))
+        for panel, target in amp_panel_targets(dashboard):
+            expr = _WINDOW.sub(_scaled_window, str(target["expr"]))
+            for name, value in GRAFANA_INTERVALS.items():
+                expr = expr.replace(name, value)
+            for name, value in values.items():
+                expr = expr.replace(f"${{{name}}}", value).replace(f"${name}", value)
+            queries.append((slug, str(panel.get("title", "")), expr))
     return queries
 
 
@@ -591,14 +585,6 @@ def _scaled_window(match: re.Match[str]) -> str:
     window = scaled_duration(match.group(1), LAB_TIME_SCALE)
     step = f":{scaled_duration(match.group(2), LAB_TIME_SCALE)}" if match.group(2) else ""
     return f"[{window}{step}]"
-
-
-def _panels(panels: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    found = []
-    for panel in panels:
-        found.append(panel)
-        found += _panels(panel.get("panels", []))
-    return found
 
 
 def empty_dashboard_panels(client: LabClient, settings: StackInput) -> list[str]:

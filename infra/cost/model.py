@@ -23,6 +23,7 @@ from typing import Any
 
 import promql_parser
 
+from dashboards.context import amp_panel_targets
 from infra.collection.scrape_config import CLUSTER_EXPORTERS, COLLECTOR_JOB, KUBELET_JOBS, scrape_jobs
 from infra.config.model import StackInput
 from infra.cost.assumptions import (
@@ -35,8 +36,6 @@ from infra.cost.assumptions import (
 from infra.metrics import SCRAPED_BY_SOURCE, Metric
 
 SECONDS_PER_MONTH = HOURS_PER_MONTH * 3600
-# Dashboards query AMP through this plugin; other panels (synthetic checks) query Grafana Cloud.
-AMP_DATASOURCE_TYPE = "grafana-amazonprometheus-datasource"
 _PER_NODE_JOBS = {exporter.job for exporter in CLUSTER_EXPORTERS if exporter.source == "node_exporter"} | {
     job for job, _, _ in KUBELET_JOBS
 }
@@ -435,12 +434,6 @@ def rule_lines(
 _VARIABLE = re.compile(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?")
 
 
-def _panels(items: Iterable[Mapping[str, Any]]) -> Iterable[Mapping[str, Any]]:
-    for panel in items:
-        yield panel
-        yield from _panels(panel.get("panels", []))
-
-
 def panel_queries(dashboards: Mapping[str, Mapping[str, Any]], series: _Series, interval: int) -> list[PanelQuery]:
     """Each AMP panel query of each dashboard, with the samples one refresh reads over the default time range."""
     queries: list[PanelQuery] = []
@@ -449,19 +442,14 @@ def panel_queries(dashboards: Mapping[str, Mapping[str, Any]], series: _Series, 
         time_range = _duration_seconds(str(dashboard.get("time", {}).get("from", "now-6h")).removeprefix("now-"))
         step = max(interval, time_range / PANEL_MAX_DATA_POINTS)
         grafana = {"$__rate_interval": f"{4 * interval}s", "$__interval": f"{int(step)}s", "$__range": f"{time_range}s"}
-        for panel in _panels(dashboard.get("panels", [])):
-            if (panel.get("datasource") or {}).get("type") != AMP_DATASOURCE_TYPE:
-                continue
-            for target in panel.get("targets", []):
-                expr = str(target.get("expr") or "")
-                if not expr:
-                    continue
-                for name, value in grafana.items():
-                    expr = expr.replace(name, value)
-                # Dashboard variables only appear inside label matchers' quoted values.
-                parsed = promql_parser.parse(_VARIABLE.sub("$var", expr))
-                steps = 1.0 if target.get("instant") else time_range / step
-                queries.append(PanelQuery(slug, expr, refresh, round(_samples(parsed, series, steps, interval, []))))
+        for _, target in amp_panel_targets(dashboard):
+            expr = str(target["expr"])
+            for name, value in grafana.items():
+                expr = expr.replace(name, value)
+            # Dashboard variables only appear inside label matchers' quoted values.
+            parsed = promql_parser.parse(_VARIABLE.sub("$var", expr))
+            steps = 1.0 if target.get("instant") else time_range / step
+            queries.append(PanelQuery(slug, expr, refresh, round(_samples(parsed, series, steps, interval, []))))
     return queries
 
 
