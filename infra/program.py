@@ -6,7 +6,9 @@ components it builds on; nothing below this module reads configuration.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import pulumi
 import pulumiverse_grafana as grafana
@@ -14,6 +16,7 @@ import pulumiverse_grafana as grafana
 from dashboards import uptime
 from dashboards.common import to_json
 from dashboards.context import DashboardContext
+from dashboards.registry import build_all
 from infra.alerting.alertmanager import render_alertmanager_definition
 from infra.alerting.rules import rule_file_documents, rule_file_text
 from infra.collection.celery_exporter import CeleryExporterSettings, celery_exporter_settings
@@ -41,9 +44,8 @@ from infra.components.synthetics_rules import uptime_rule_groups
 from infra.config import StackConfig, load_stack_config
 from infra.config.synthetics import SM_DATASOURCE_UID
 from infra.cost.limits import label_set_limits
-from infra.cost.model import Cardinality
+from infra.cost.model import Cardinality, cardinality
 from infra.cost.pricing import estimate
-from infra.cost.stack import stack_cardinality
 from infra.gc_policy import apply_gc_policy
 
 
@@ -127,7 +129,9 @@ class DeclaredGrafana:
     alerting: GrafanaAlerting
 
 
-def declare_grafana(config: StackConfig, amp: AmpWorkspace, alert_topics: SnsTopicsArgs) -> DeclaredGrafana:
+def declare_grafana(
+    config: StackConfig, amp: AmpWorkspace, alert_topics: SnsTopicsArgs, dashboard_models: Mapping[str, dict[str, Any]]
+) -> DeclaredGrafana:
     """The AMP data source, the environment's folder and dashboards, and Grafana-managed alerting.
 
     `alert_topics`: the critical and warning SNS topics (and their KMS key) that
@@ -174,7 +178,7 @@ def declare_grafana(config: StackConfig, amp: AmpWorkspace, alert_topics: SnsTop
         GrafanaDashboardsArgs(
             folder_uid=config.name_prefix,
             folder_title=spec.folder_title or f"Screener monitoring ({config.environment})",
-            context=context,
+            models=dashboard_models,
             provider=provider,
         ),
         opts=pulumi.ResourceOptions(depends_on=[datasource]),
@@ -365,6 +369,7 @@ class Documents:
 
     rule_files: dict[str, str]
     scrape_config: str
+    dashboards: dict[str, dict[str, Any]]
     cardinality: Cardinality
     checks: tuple[CheckSpec, ...]
     exporters: list[ExporterRelease]
@@ -375,10 +380,12 @@ def render_documents(config: StackConfig) -> Documents:
     settings = config.settings
     # As data first: the cost model reads the rules, AMP gets their YAML.
     rule_documents = rule_file_documents(settings)
+    dashboards = build_all(DashboardContext.from_settings(settings))
     return Documents(
         rule_files={name: rule_file_text(document) for name, document in rule_documents.items()},
         scrape_config=render_scrape_config(settings, settings.collection.cluster_name),
-        cardinality=stack_cardinality(settings, rule_documents),
+        dashboards=dashboards,
+        cardinality=cardinality(settings, rule_documents, dashboards),
         checks=plan_checks(settings, config.stack_file),
         exporters=exporter_releases(settings, redis_password_set=config.secrets.redis_password is not None),
         celery_exporter=celery_exporter_settings(settings, config.stack_file),
@@ -407,6 +414,7 @@ def declare(config: StackConfig) -> None:
             warning_topic_arn=notifications.topic_arns.apply(lambda arns: arns["warning"]),
             key_arn=notifications.key_arn,
         ),
+        documents.dashboards,
     )
     # --- synthetic checks (issue 5) ---
     declare_synthetics(config, declared_grafana, documents.checks, probes)

@@ -2,23 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import pulumi
 import pulumiverse_grafana as grafana
 
 from dashboards.common import to_json
-from dashboards.context import DashboardContext
-from dashboards.registry import DASHBOARDS, DashboardSpec
 
 
 @dataclass
 class GrafanaDashboardsArgs:
     folder_uid: str
     folder_title: str
-    context: DashboardContext
+    # slug -> JSON model (`dashboards.registry.build_all`), built once per plan: the cost model reads them too.
+    models: Mapping[str, dict[str, Any]]
     provider: grafana.Provider
-    dashboards: tuple[DashboardSpec, ...] = DASHBOARDS
 
 
 class GrafanaDashboards(pulumi.ComponentResource):
@@ -44,10 +44,9 @@ class GrafanaDashboards(pulumi.ComponentResource):
         )
 
         self.dashboards: dict[str, grafana.oss.Dashboard] = {}
-        for spec in args.dashboards:
-            model = spec.build(args.context)
-            self.dashboards[spec.slug] = grafana.oss.Dashboard(
-                f"{name}-{spec.slug}",
+        for slug, model in args.models.items():
+            self.dashboards[slug] = grafana.oss.Dashboard(
+                f"{name}-{slug}",
                 folder=self.folder.uid,
                 config_json=to_json(model),
                 message="Deployed by Pulumi (monitoring project)",
