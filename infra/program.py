@@ -42,6 +42,7 @@ from infra.components.synthetics import (
 from infra.components.synthetics_checks import CheckSpec, plan_checks
 from infra.components.synthetics_rules import uptime_rule_groups
 from infra.config import StackConfig, load_stack_config
+from infra.config.cost import DEFAULT_USAGE_ALARM_PERCENT
 from infra.config.synthetics import SM_DATASOURCE_UID
 from infra.cost.limits import label_set_limits
 from infra.cost.model import Cardinality, cardinality
@@ -336,7 +337,7 @@ def declare_usage_alarms(
             name_prefix=config.name_prefix,
             workspace_id=amp.workspace_id,
             alarm_topic_arns=[notifications.topic_arns.apply(lambda arns: arns["warning"])],
-            threshold_percent=cost_spec.usage_alarm_percent if cost_spec is not None else 80.0,
+            threshold_percent=cost_spec.usage_alarm_percent if cost_spec is not None else DEFAULT_USAGE_ALARM_PERCENT,
             tags=config.tags("amp-usage"),
             cost_estimate=summary,
         ),

@@ -70,14 +70,6 @@ class _BlockStyleDumper(_BaseDumper):  # type: ignore[misc, valid-type]
         return represented
 
 
-def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
-    style = "|" if "\n" in value else None
-    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
-
-
-_BlockStyleDumper.add_representer(str, _represent_str)
-
-
 def dump_yaml(document: Any, *, width: int = 10_000, allow_unicode: bool = True) -> str:
     """`document` as block-style YAML, in insertion order."""
     text: str = yaml.dump(

@@ -15,6 +15,8 @@ from infra.config.base import HttpsUrl, Section
 from infra.cost.assumptions import LABEL_VALUES
 
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+# The quota alarms exist with or without a cost section; this is their threshold when none sets it.
+DEFAULT_USAGE_ALARM_PERCENT = 80.0
 
 
 class IngestionTier(Section):
@@ -85,7 +87,10 @@ class CostSpec(Section):
         default=1000, ge=1, description="smallest label-set limit, so a small service can still grow a little"
     )
     usage_alarm_percent: float = Field(
-        default=80, gt=0, le=100, description="alarm when active series or ingestion rate reach this % of quota"
+        default=DEFAULT_USAGE_ALARM_PERCENT,
+        gt=0,
+        le=100,
+        description="alarm when active series or ingestion rate reach this % of quota",
     )
 
     @field_validator("label_values")
