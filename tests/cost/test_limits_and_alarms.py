@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from infra.alerting.rules import rule_file_documents
 from infra.cost.limits import label_set_limits, series_limit
 from infra.cost.model import cardinality
@@ -32,9 +34,11 @@ def test_prod_workspace_limits_each_service_at_the_model_times_its_headroom() ->
     }
     series = model.series_by_service()
     assert set(limits) == set(series) >= {"api", "postgres", "node-exporter", "kube-state-metrics"}
+    floor = settings.cost.series_limit_floor
     for service, max_series in limits.items():
-        assert max_series >= series[service] * settings.cost.series_limit_headroom, service
-        assert max_series % 1000 == 0
+        wanted = series[service] * settings.cost.series_limit_headroom
+        # the next thousand at or above model x headroom, never below the floor
+        assert max_series == max(floor, math.ceil(wanted / 1000) * 1000), service
     # three API replicas of the richest exporter of the catalog: the API's limit is the largest
     assert max(limits, key=lambda s: limits[s]) == "api"
 
