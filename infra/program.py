@@ -30,7 +30,9 @@ from infra.components.collection import MetricsCollection, MetricsCollectionArgs
 from infra.components.grafana_alerting import GrafanaAlerting, GrafanaAlertingArgs, PolicyTreeArgs, SnsTopicsArgs
 from infra.components.grafana_dashboards import GrafanaDashboards, GrafanaDashboardsArgs
 from infra.components.grafana_datasource import GrafanaAmpDataSource, GrafanaAmpDataSourceArgs
+from infra.components.grafana_logs import GrafanaLogs, GrafanaLogsArgs
 from infra.components.grafana_rules import GrafanaRuleGroup, GrafanaRuleGroupArgs, amp_health_rules
+from infra.components.logs import CentralLogs, CentralLogsArgs, CollectorArgs, log_group_name
 from infra.components.notifications import Notifications, NotificationsArgs, SlackChannelArgs
 from infra.components.synthetics import (
     StatusPageArgs,
@@ -48,6 +50,9 @@ from infra.cost.limits import label_set_limits
 from infra.cost.model import Cardinality, cardinality
 from infra.cost.pricing import estimate
 from infra.gc_policy import apply_gc_policy
+from infra.logs.fluent_bit import FLUENT_BIT, GROUP_KINDS, LogSource
+from infra.logs.fluent_bit import RELEASE as LOGS_RELEASE
+from dashboards import logs as logs_dashboard
 
 
 def series_limits(config: StackConfig, model: Cardinality) -> list[LabelSetLimitArgs]:
@@ -359,6 +364,74 @@ def declare_alert_rules(config: StackConfig, amp: AmpWorkspace, rule_files: dict
     return rules
 
 
+def grafana_external_id(config: StackConfig) -> str:
+    """The external ID Grafana Cloud presents when it assumes a data-source role (one setting for every role)."""
+    return config.settings.grafana.external_id
+
+
+def declare_logs(
+    config: StackConfig, notifications: Notifications, collection: MetricsCollection, declared: DeclaredGrafana
+) -> None:
+    """Container logs to CloudWatch Logs, their error-burst alarms and saved queries, and Grafana's view of them."""
+    spec = config.settings.logs
+    cluster_name = config.settings.collection.cluster_name
+    skipped = None
+    if cluster_name is None or collection.provider is None:
+        skipped = (
+            f"no cluster: monitoring:collection.clusterName is not set in {config.stack_file}, so no container "
+            "writes logs here; set it (and monitoring:logs.sources) to collect them"
+        )
+    sources = [LogSource(s.service, s.format, s.namespace, s.container) for s in spec.sources]
+    logs = CentralLogs(
+        "logs",
+        CentralLogsArgs(
+            name_prefix=config.name_prefix,
+            environment=config.environment,
+            region=config.aws_region,
+            retention_days=spec.retention_days,
+            sources=sources,
+            error_burst=spec.error_burst,
+            alarm_topic_arns=[notifications.topic_arns.apply(lambda arns: arns["warning"])],
+            runbook_base_url=config.settings.rules.runbook_base_url,
+            tags=config.tags("logs"),
+            collector=CollectorArgs(cluster_name, config.settings.collection.namespace, collection.provider)
+            if cluster_name is not None and collection.provider is not None
+            else None,
+            skipped=skipped,
+            protect=config.settings.amp.protect,
+        ),
+    )
+    if skipped is not None:
+        pulumi.export("logs_collection", f"none: {skipped}")
+        return
+    pulumi.export("logs_collection", f"{FLUENT_BIT.chart} {FLUENT_BIT.version} (Helm release {LOGS_RELEASE})")
+    pulumi.export("log_group_names", logs.group_names)
+    pulumi.export("log_key_arn", logs.key_arn)
+    pulumi.export("log_error_alarm_names", logs.alarm_names)
+    pulumi.export("log_saved_query_ids", logs.query_ids)
+    context = DashboardContext.from_settings(config.settings)
+    names = {kind: log_group_name(config.name_prefix, kind) for kind in GROUP_KINDS}
+    grafana_logs = GrafanaLogs(
+        "grafana-logs",
+        GrafanaLogsArgs(
+            name=f"CloudWatch Logs ({config.environment})",
+            uid=logs_dashboard.cloudwatch_datasource_uid(config.name_prefix),
+            region=config.aws_region,
+            grafana_aws_account_id=config.settings.grafana.aws_account_id,
+            external_id=grafana_external_id(config),
+            role_name=f"{config.name_prefix}-grafana-logs-read",
+            group_names=[logs.group_names[kind] for kind in GROUP_KINDS],
+            group_arns=logs.group_arns,
+            folder_uid=declared.folder_uid,
+            dashboard=logs_dashboard.build(context, config.aws_region, names, [s.service for s in sources]),
+            provider=declared.provider,
+            tags=config.tags("grafana"),
+        ),
+    )
+    pulumi.export("logs_datasource_uid", grafana_logs.uid)
+    pulumi.export("logs_dashboard_url", grafana_logs.dashboard_url)
+
+
 @dataclass(frozen=True)
 class Documents:
     """What the program derives from the configuration alone, before declaring anything.
@@ -405,7 +478,7 @@ def declare(config: StackConfig) -> None:
     # --- cost and cardinality (issue 9): quota alarms, the estimate the budget policy reads ---
     declare_usage_alarms(config, amp, notifications, documents.cardinality)
     # --- collection (issue 6) ---
-    declare_collection(config, amp, documents)
+    collection = declare_collection(config, amp, documents)
     # --- Grafana (issue 4): Grafana-managed alerts reach the same topics as AMP's ---
     declared_grafana = declare_grafana(
         config,
@@ -419,6 +492,8 @@ def declare(config: StackConfig) -> None:
     )
     # --- synthetic checks (issue 5) ---
     declare_synthetics(config, declared_grafana, documents.checks, probes)
+    # --- logs (issue 17) ---
+    declare_logs(config, notifications, collection, declared_grafana)
 
 
 def main() -> None:

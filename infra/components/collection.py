@@ -72,6 +72,8 @@ class MetricsCollection(pulumi.ComponentResource):
     scraper_arn: pulumi.Output[str] | None = None
     scraper_role_arn: pulumi.Output[str] | None = None
     celery_exporter_deployment: pulumi.Output[str] | None = None
+    # The cluster's Kubernetes provider; None when collection is skipped (the log collector uses it too).
+    provider: k8s.Provider | None = None
 
     def __init__(self, name: str, args: MetricsCollectionArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         reason = skip_reason(args)

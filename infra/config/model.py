@@ -14,6 +14,7 @@ from infra.config.collection import CollectionSpec
 from infra.config.core import AmpSpec, ServiceSpec
 from infra.config.cost import CostSpec
 from infra.config.grafana import GrafanaSpec
+from infra.config.logs import LogsSpec
 from infra.config.notifications import NotificationSpec
 from infra.config.synthetics import SyntheticsSpec
 
@@ -38,6 +39,10 @@ class StackInput(Section):
     grafana: GrafanaSpec
     synthetics: SyntheticsSpec = SyntheticsSpec()
     collection: CollectionSpec = CollectionSpec()
+    logs: LogsSpec = Field(
+        default_factory=LogsSpec,
+        description="container logs to CloudWatch Logs (staging, prod); nothing without collection.clusterName",
+    )
     cost: CostSpec | None = Field(
         default=None, description="AMP prices, budget and cardinality assumptions; no estimate or budget check without"
     )
@@ -96,6 +101,19 @@ class StackInput(Section):
                 "'kubernetes'"
             )
         return collection
+
+    @field_validator("logs")
+    @classmethod
+    def _log_sources_are_catalog_services(cls, logs: LogsSpec, info: ValidationInfo) -> LogsSpec:
+        # A source's name becomes the `service` field that queries, filters and alarms select on.
+        known = {service.name for service in info.data.get("services") or ()}
+        unknown = [source.service for source in logs.sources if source.service not in known]
+        if unknown:
+            raise ValueError(
+                f"sources name service(s) {', '.join(repr(name) for name in unknown)} that monitoring:services lacks; "
+                "use a catalog service name"
+            )
+        return logs
 
     @field_validator("tags")
     @classmethod

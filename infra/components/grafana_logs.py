@@ -1,0 +1,140 @@
+"""Grafana's view of the logs: a CloudWatch data source on a read-only role, and the Logs dashboard.
+
+The role follows the AMP data source's trust pattern (`grafana_assume_role`:
+Grafana Cloud's account assumes it with the stack's external ID); it may only
+run Logs Insights queries and read events in this stack's log groups.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+import pulumiverse_grafana as grafana
+
+from dashboards.common import to_json
+from infra.components.grafana_datasource import trust_policy
+
+CLOUDWATCH_DATASOURCE_TYPE = "cloudwatch"
+# Read the lines of these groups: query them (Logs Insights), list their fields, read events.
+LOGS_READ_ACTIONS = (
+    "logs:StartQuery",
+    "logs:GetQueryResults",
+    "logs:GetLogGroupFields",
+    "logs:GetLogEvents",
+    "logs:FilterLogEvents",
+)
+# No resource type exists for these (IAM reference): they read no log content. StopQuery cancels
+# our own query; DescribeLogGroups lists group names for the editor's picker and the health check.
+LOGS_UNSCOPED_ACTIONS = ("logs:StopQuery", "logs:DescribeLogGroups")
+
+
+def logs_read_policy(group_arns: Sequence[str]) -> str:
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Sid": "ReadTheseGroupsOnly",
+                    "Effect": "Allow",
+                    "Action": list(LOGS_READ_ACTIONS),
+                    # The group ARN for queries and fields, its streams for GetLogEvents.
+                    "Resource": [*group_arns, *(f"{arn}:log-stream:*" for arn in group_arns)],
+                },
+                {
+                    "Sid": "ActionsWithoutResourceType",
+                    "Effect": "Allow",
+                    "Action": list(LOGS_UNSCOPED_ACTIONS),
+                    "Resource": "*",
+                },
+            ],
+        },
+        sort_keys=True,
+    )
+
+
+def cloudwatch_json_data(role_arn: str, region: str, groups: Sequence[tuple[str, str]]) -> str:
+    """`groups`: (ARN, name) of the groups Explore opens by default."""
+    return json.dumps(
+        {
+            # Grafana Cloud signs with its own AWS identity and assumes our role: no key is stored in Grafana.
+            "authType": "grafana_assume_role",
+            "assumeRoleArn": role_arn,
+            "defaultRegion": region,
+            "logGroups": [{"arn": arn, "name": name} for arn, name in groups],
+        },
+        sort_keys=True,
+    )
+
+
+@dataclass
+class GrafanaLogsArgs:
+    name: str
+    uid: str
+    region: str
+    grafana_aws_account_id: str
+    external_id: str
+    role_name: str
+    group_names: Sequence[pulumi.Input[str]]
+    group_arns: pulumi.Input[Sequence[str]]
+    folder_uid: pulumi.Input[str]
+    dashboard: Mapping[str, Any]
+    provider: grafana.Provider
+    tags: Mapping[str, str]
+
+
+class GrafanaLogs(pulumi.ComponentResource):
+    """A role Grafana Cloud assumes to read this stack's log groups, the data source using it, the Logs dashboard."""
+
+    uid: pulumi.Output[str]
+    role_arn: pulumi.Output[str]
+    dashboard_url: pulumi.Output[str]
+
+    def __init__(self, name: str, args: GrafanaLogsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("monitoring:index:GrafanaLogs", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        self.role = aws.iam.Role(
+            f"{name}-role",
+            name=args.role_name,
+            description="Assumed by Grafana Cloud to query this stack's log groups",
+            assume_role_policy=trust_policy(args.grafana_aws_account_id, args.external_id),
+            max_session_duration=3600,
+            tags=dict(args.tags),
+            opts=child,
+        )
+        self.read_policy = aws.iam.RolePolicy(
+            f"{name}-read",
+            role=self.role.id,
+            policy=pulumi.Output.from_input(args.group_arns).apply(lambda arns: logs_read_policy(list(arns))),
+            opts=child,
+        )
+        groups = pulumi.Output.all(pulumi.Output.from_input(args.group_arns), *args.group_names).apply(
+            lambda parts: list(zip(parts[0], parts[1:], strict=True))
+        )
+        self.data_source = grafana.oss.DataSource(
+            f"{name}-datasource",
+            name=args.name,
+            uid=args.uid,
+            type=CLOUDWATCH_DATASOURCE_TYPE,
+            json_data_encoded=pulumi.Output.all(self.role.arn, groups).apply(
+                lambda parts: cloudwatch_json_data(parts[0], args.region, parts[1])
+            ),
+            # The role must allow the queries before anyone opens the dashboard.
+            opts=pulumi.ResourceOptions(parent=self, provider=args.provider, depends_on=[self.read_policy]),
+        )
+        self.dashboard = grafana.oss.Dashboard(
+            f"{name}-dashboard",
+            folder=args.folder_uid,
+            config_json=to_json(dict(args.dashboard)),
+            message="Deployed by Pulumi (monitoring project)",
+            overwrite=True,
+            opts=pulumi.ResourceOptions(parent=self, provider=args.provider, depends_on=[self.data_source]),
+        )
+        self.uid = self.data_source.uid
+        self.role_arn = self.role.arn
+        self.dashboard_url = self.dashboard.url
+        self.register_outputs({"uid": self.uid, "role_arn": self.role_arn, "dashboard_url": self.dashboard_url})
