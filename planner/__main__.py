@@ -140,6 +140,11 @@ def main(argv: list[str] | None = None) -> int:
             f"  ${estimate['usdPerMonth']:,.2f}/month against a budget of ${estimate['budgetUsdPerMonth']:,.2f} "
             f"(prices: {estimate['pricing']}; breakdown: make cost STACK={args.stack})"
         )
+        if "logsUsdPerMonth" in estimate:
+            print(
+                f"  of which AMP ${estimate['ampUsdPerMonth']:,.2f} and CloudWatch Logs ${estimate['logsUsdPerMonth']:,.2f} "
+                f"({estimate['logsGbPerDay']:,} GB/day; prices: {estimate['logsPricing']})"
+            )
 
     policy_report = check_plan(plan)
     print("\n" + format_report(plan, policy_report))

@@ -12,6 +12,7 @@ import sys
 from infra.alerting.rules import rule_file_documents
 from infra.cost.assumptions import HOURS_PER_MONTH
 from infra.cost.limits import label_set_limits
+from infra.cost.logs import LogsBill
 from infra.cost.model import Cardinality
 from infra.cost.pricing import CostEstimate, estimate
 from infra.cost.stack import stack_cardinality
@@ -39,9 +40,11 @@ def report(stack: str, model: Cardinality, cost: CostEstimate | None, top: int, 
         lines += [
             f"  cost      ${bill.total_usd:,.2f}/month = ingestion ${bill.ingestion_usd:,.2f} + storage "
             f"${bill.storage_usd:,.2f} ({bill.stored_gb:,.1f} GB) + query ${bill.query_usd:,.2f}; "
-            f"budget ${cost.budget_usd_per_month:,.2f}: {verdict}",
+            f"budget ${cost.budget_usd_per_month:,.2f}{' (AMP and logs together)' if cost.logs else ''}: {verdict}",
             f"  prices    {cost.pricing.region} as of {cost.pricing.as_of}, {cost.pricing.source}",
         ]
+        if cost.logs is not None:
+            lines += logs_report(cost.logs, cost)
     by_service = model.series_by_service()
     lines.append("\nby service (series, share, label-set limit):")
     for service, series in sorted(by_service.items(), key=lambda item: (-item[1], item[0])):
@@ -52,6 +55,22 @@ def report(stack: str, model: Cardinality, cost: CostEstimate | None, top: int, 
     for metric, series in sorted(by_metric.items(), key=lambda item: (-item[1], item[0]))[:top]:
         lines.append(f"  {metric:60} {series:>9,} {_share(series, model.active_series)}")
     return "\n".join(lines)
+
+
+def logs_report(logs: LogsBill, cost: CostEstimate) -> list[str]:
+    lines = [
+        f"\nCloudWatch Logs: ${logs.total_usd:,.2f}/month = ingestion ${logs.ingestion_usd:,.2f} "
+        f"({logs.ingested_gb_per_month:,.1f} GB) + storage ${logs.storage_usd:,.2f} ({logs.stored_gb:,.1f} GB stored); "
+        f"AMP ${cost.bill.total_usd:,.2f}; together ${cost.total_usd:,.2f} against the budget "
+        f"${cost.budget_usd_per_month:,.2f}",
+        f"  prices    {logs.pricing.region} as of {logs.pricing.as_of}, {logs.pricing.source}",
+        f"  volumes   {logs.volume_source}",
+        "by log group (GB/day):",
+    ]
+    lines += [f"  {group:28} {gb:>9,.3f}" for group, gb in sorted(logs.gb_per_day_by_group.items())]
+    lines.append("by service (GB/day):")
+    lines += [f"  {service:28} {gb:>9,.3f}" for service, gb in sorted(logs.gb_per_day_by_service.items())]
+    return lines
 
 
 def main(argv: list[str] | None = None) -> int:

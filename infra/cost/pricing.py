@@ -9,6 +9,7 @@ from typing import Any
 from infra.config.cost import PricingSpec
 from infra.config.model import StackInput
 from infra.cost.assumptions import HOURS_PER_MONTH
+from infra.cost.logs import LogsBill, logs_bill
 from infra.cost.model import Cardinality
 
 GIB = 2**30
@@ -58,16 +59,21 @@ def bill(model: Cardinality, pricing: PricingSpec, retention_days: int) -> Bill:
 
 @dataclass(frozen=True)
 class CostEstimate:
-    """The model, its bill and the budget it is checked against."""
+    """The model, its bill (AMP, and CloudWatch Logs where logs are collected) and the budget it is checked against."""
 
     model: Cardinality
     bill: Bill
     budget_usd_per_month: float
     pricing: PricingSpec
+    logs: LogsBill | None = None
+
+    @property
+    def total_usd(self) -> float:
+        return self.bill.total_usd + (self.logs.total_usd if self.logs is not None else 0.0)
 
     @property
     def within_budget(self) -> bool:
-        return self.bill.total_usd <= self.budget_usd_per_month
+        return self.total_usd <= self.budget_usd_per_month
 
     def summary(self) -> dict[str, Any]:
         """The stack output `cost_estimate`, which the policy amp-cost-within-budget reads."""
@@ -75,10 +81,19 @@ class CostEstimate:
             "activeSeries": self.model.active_series,
             "samplesPerMonth": round(self.model.ingested_samples_per_month),
             "querySamplesPerMonth": round(self.model.query_samples_per_month),
-            "usdPerMonth": round(self.bill.total_usd, 2),
+            "usdPerMonth": round(self.total_usd, 2),
             "budgetUsdPerMonth": self.budget_usd_per_month,
             "pricing": f"{self.pricing.region} as of {self.pricing.as_of} ({self.pricing.source})",
-        }
+        } | (
+            {
+                "ampUsdPerMonth": round(self.bill.total_usd, 2),
+                "logsUsdPerMonth": round(self.logs.total_usd, 2),
+                "logsGbPerDay": round(sum(self.logs.gb_per_day_by_group.values()), 3),
+                "logsPricing": f"{self.logs.pricing.region} as of {self.logs.pricing.as_of} ({self.logs.pricing.source})",
+            }
+            if self.logs is not None
+            else {}
+        )
 
 
 def estimate(settings: StackInput, model: Cardinality) -> CostEstimate | None:
@@ -87,5 +102,10 @@ def estimate(settings: StackInput, model: Cardinality) -> CostEstimate | None:
     if cost is None:
         return None
     return CostEstimate(
-        model, bill(model, cost.pricing, settings.amp.retention_days), cost.budget_usd_per_month, cost.pricing
+        model,
+        bill(model, cost.pricing, settings.amp.retention_days),
+        cost.budget_usd_per_month,
+        cost.pricing,
+        # Logs are collected only where there is a cluster (infra/program.py declare_logs).
+        logs_bill(settings.logs, collected=settings.collection.cluster_name is not None),
     )

@@ -41,11 +41,12 @@ def amp_cost_within_budget(args: StackValidationArgs, report_violation: ReportVi
                 _number(estimate.get(key)) or 0.0 for key in ("activeSeries", "samplesPerMonth", "querySamplesPerMonth")
             )
             report_violation(
-                f"the modelled AMP cost is ${usd:,.2f}/month, over this stack's budget of ${budget:,.2f}/month "
+                f"the modelled monitoring cost (AMP{' and CloudWatch Logs' if 'logsUsdPerMonth' in estimate else ''}) "
+                f"is ${usd:,.2f}/month, over this stack's budget of ${budget:,.2f}/month "
                 f"({series:,.0f} active series, {samples:,.0f} samples ingested and {queried:,.0f} query samples a "
                 f"month; prices {estimate.get('pricing')}). Fix: see where the series come from with "
                 f"`make cost STACK={stack_of(resource.urn)}` and cut them (labels, replicas, keep-lists, scrape "
-                "interval), or raise monitoring:cost.budgetUsdPerMonth in the stack file.",
+                "interval; log volume or retention), or raise monitoring:cost.budgetUsdPerMonth in the stack file.",
                 resource.urn,
             )
 
