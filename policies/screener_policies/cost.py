@@ -41,7 +41,7 @@ def amp_cost_within_budget(args: StackValidationArgs, report_violation: ReportVi
                 _number(estimate.get(key)) or 0.0 for key in ("activeSeries", "samplesPerMonth", "querySamplesPerMonth")
             )
             report_violation(
-                f"the modelled monitoring cost (AMP{' and CloudWatch Logs' if 'logsUsdPerMonth' in estimate else ''}) "
+                f"the modelled {'AMP and CloudWatch Logs' if 'logsUsdPerMonth' in estimate else 'AMP'} cost "
                 f"is ${usd:,.2f}/month, over this stack's budget of ${budget:,.2f}/month "
                 f"({series:,.0f} active series, {samples:,.0f} samples ingested and {queried:,.0f} query samples a "
                 f"month; prices {estimate.get('pricing')}). Fix: see where the series come from with "

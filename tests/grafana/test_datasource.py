@@ -146,7 +146,10 @@ def test_dashboards_uploaded_are_the_registry_models_in_the_environment_folder(s
     expected = build_all(context_of(stack_plan.stack))
     # The public status page (prod) is the synthetics component's; tests/synthetics check it.
     uploaded = {
-        r.name.removeprefix("grafana-dashboards-"): r for r in stack_plan.of_type(DASHBOARD) if r.name != STATUS_PAGE
+        r.name.removeprefix("grafana-dashboards-"): r
+            for r in stack_plan.of_type(DASHBOARD)
+            # The status page is the synthetics component's, the Logs dashboard the logs component's.
+            if r.name.startswith("grafana-dashboards-")
     }
     assert set(uploaded) == {spec.slug for spec in DASHBOARDS}
     for slug, resource in uploaded.items():
@@ -170,13 +173,14 @@ def test_plan_writes_every_dashboards_json(tmp_path: Path) -> None:
     plan = plan_of("staging")
     written = write_artifacts(plan, tmp_path)
     dashboards = sorted(p for p in written if p.parent == tmp_path / "dashboards")
-    assert len(dashboards) == len(DASHBOARDS)
+    # The registry's dashboards and, where logs are collected, the logs component's Logs dashboard.
+    assert len(dashboards) == len(DASHBOARDS) + 1
     for path in dashboards:
         model = json.loads(path.read_text())
         assert model["uid"].startswith("screener-staging-")
 
 
 def test_prod_dashboards_and_data_source_name_their_environment() -> None:
-    source = plan_of("prod").one(DATA_SOURCE)
+    source = plan_of("prod").one(DATA_SOURCE, "grafana-amp-datasource")
     assert source.inputs["name"] == "AMP (prod)"
     assert plan_of("prod").one(FOLDER).inputs["title"] == "Screener monitoring (prod)"
