@@ -50,7 +50,7 @@ from infra.cost.limits import label_set_limits
 from infra.cost.model import Cardinality, cardinality
 from infra.cost.pricing import estimate
 from infra.gc_policy import apply_gc_policy
-from infra.logs.fluent_bit import FLUENT_BIT, GROUP_KINDS, LogSource
+from infra.logs.fluent_bit import FLUENT_BIT, GROUP_KINDS, log_sources
 from infra.logs.fluent_bit import RELEASE as LOGS_RELEASE
 from dashboards import logs as logs_dashboard
 
@@ -381,7 +381,7 @@ def declare_logs(
             f"no cluster: monitoring:collection.clusterName is not set in {config.stack_file}, so no container "
             "writes logs here; set it (and monitoring:logs.sources) to collect them"
         )
-    sources = [LogSource(s.service, s.format, s.namespace, s.container) for s in spec.sources]
+    sources = log_sources(spec)
     logs = CentralLogs(
         "logs",
         CentralLogsArgs(

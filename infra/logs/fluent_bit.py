@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from infra.collection.charts import IRSA_ROLE_ANNOTATION, ChartPin
+from infra.config.logs import LogsSpec
 from infra.logs.contract import (
     PARSERS,
     POSTGRES_ENTRY_START_REGEX,
@@ -64,6 +65,24 @@ class LogSource:
     @property
     def path(self) -> str:
         return f"{CONTAINER_LOG_DIR}/*_{self.namespace}_{self.container}-*.log"
+
+
+def log_sources(spec: LogsSpec) -> list[LogSource]:
+    return [LogSource(source.service, source.format, source.namespace, source.container) for source in spec.sources]
+
+
+def config_text(sources: Sequence[LogSource], group_names: Mapping[str, str], region: str) -> str:
+    """The whole pipeline as Fluent Bit reads it (parsers file, then the chart's `additional*` blocks), for review."""
+    return "\n".join(
+        [
+            "# parser_extra.conf",
+            parsers_text(),
+            "# fluent-bit.conf: inputs, filters, outputs",
+            inputs_text(sources),
+            filters_text(sources),
+            outputs_text(sources, group_names, region),
+        ]
+    )
 
 
 def _section(kind: str, entries: Sequence[tuple[str, str]]) -> str:
