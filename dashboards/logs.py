@@ -60,7 +60,9 @@ def _query(
     )
 
 
-def build(ctx: DashboardContext, region: str, group_names: Mapping[str, str], services: Sequence[str]) -> dict[str, Any]:
+def build(
+    ctx: DashboardContext, region: str, group_names: Mapping[str, str], services: Sequence[str]
+) -> dict[str, Any]:
     """`group_names`: group kind -> log group name (`infra.components.logs.log_group_name`)."""
     source = DataSourceRef(type_val=CLOUDWATCH_DATASOURCE_TYPE, uid=cloudwatch_datasource_uid(ctx.name_prefix))
 

@@ -13,6 +13,7 @@ from typing import Any
 import pulumi
 import pulumiverse_grafana as grafana
 
+from dashboards import logs as logs_dashboard
 from dashboards import uptime
 from dashboards.common import to_json
 from dashboards.context import DashboardContext
@@ -52,7 +53,6 @@ from infra.cost.pricing import estimate
 from infra.gc_policy import apply_gc_policy
 from infra.logs.fluent_bit import FLUENT_BIT, GROUP_KINDS, log_sources
 from infra.logs.fluent_bit import RELEASE as LOGS_RELEASE
-from dashboards import logs as logs_dashboard
 
 
 def series_limits(config: StackConfig, model: Cardinality) -> list[LabelSetLimitArgs]:

@@ -142,7 +142,8 @@ def main(argv: list[str] | None = None) -> int:
         )
         if "logsUsdPerMonth" in estimate:
             print(
-                f"  of which AMP ${estimate['ampUsdPerMonth']:,.2f} and CloudWatch Logs ${estimate['logsUsdPerMonth']:,.2f} "
+                f"  of which AMP ${estimate['ampUsdPerMonth']:,.2f} and "
+                f"CloudWatch Logs ${estimate['logsUsdPerMonth']:,.2f} "
                 f"({estimate['logsGbPerDay']:,} GB/day; prices: {estimate['logsPricing']})"
             )
 

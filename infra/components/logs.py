@@ -160,7 +160,9 @@ class CentralLogs(pulumi.ComponentResource):
             tags=tags,
             opts=stateful,
         )
-        aws.kms.Alias(f"{name}-key-alias", name=f"alias/{args.name_prefix}-logs", target_key_id=self.key.key_id, opts=child)
+        aws.kms.Alias(
+            f"{name}-key-alias", name=f"alias/{args.name_prefix}-logs", target_key_id=self.key.key_id, opts=child
+        )
 
         self.groups: dict[str, aws.cloudwatch.LogGroup] = {}
         for kind in GROUP_KINDS:
@@ -202,7 +204,9 @@ class CentralLogs(pulumi.ComponentResource):
             alarm = aws.cloudwatch.MetricAlarm(
                 f"{name}-{source.service}-error-burst",
                 name=f"{args.name_prefix}-logs-{source.service}-error-burst",
-                alarm_description=alarm_description(source.service, args.environment, args.name_prefix, args.error_burst, runbook),
+                alarm_description=alarm_description(
+                    source.service, args.environment, args.name_prefix, args.error_burst, runbook
+                ),
                 namespace=metric_namespace,
                 metric_name=ERROR_METRIC,
                 dimensions={"service": source.service},
@@ -256,7 +260,9 @@ class CentralLogs(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         cluster = aws.eks.get_cluster_output(name=collector.cluster_name, opts=pulumi.InvokeOutputOptions(parent=self))
         issuer = cluster.identities[0].oidcs[0].issuer
-        oidc_provider = aws.iam.get_open_id_connect_provider_output(url=issuer, opts=pulumi.InvokeOutputOptions(parent=self))
+        oidc_provider = aws.iam.get_open_id_connect_provider_output(
+            url=issuer, opts=pulumi.InvokeOutputOptions(parent=self)
+        )
         self.collector_role = aws.iam.Role(
             f"{name}-collector-role",
             name=f"{args.name_prefix}-logs-collector",

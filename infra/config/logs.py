@@ -52,9 +52,7 @@ class LogPricingSpec(Section):
 class ErrorBurstSpec(Section):
     """When a service's error lines become an alert (one CloudWatch alarm per service)."""
 
-    errors_per_period: int = Field(
-        default=20, ge=1, description="error lines in one period that make the period 'bad'"
-    )
+    errors_per_period: int = Field(default=20, ge=1, description="error lines in one period that make the period 'bad'")
     period_minutes: int = Field(default=5, ge=1, le=60, description="length of one period")
     bad_periods: int = Field(default=2, ge=1, description="bad periods, within evaluationPeriods, that alarm")
     evaluation_periods: int = Field(default=3, ge=1, le=24, description="periods the alarm looks back over")
@@ -79,7 +77,9 @@ class LogsSpec(Section):
         default=0.5, ge=0, le=10000, description="volume of every other container together (cost model)"
     )
     volume_source: str = Field(
-        default="assumed", min_length=1, description="where the gbPerDay figures come from (a measurement, or 'assumed')"
+        default="assumed",
+        min_length=1,
+        description="where the gbPerDay figures come from (a measurement, or 'assumed')",
     )
     error_burst: ErrorBurstSpec = ErrorBurstSpec()
     pricing: LogPricingSpec | None = Field(default=None, description="CloudWatch Logs prices; no log cost without")

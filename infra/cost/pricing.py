@@ -89,7 +89,9 @@ class CostEstimate:
                 "ampUsdPerMonth": round(self.bill.total_usd, 2),
                 "logsUsdPerMonth": round(self.logs.total_usd, 2),
                 "logsGbPerDay": round(sum(self.logs.gb_per_day_by_group.values()), 3),
-                "logsPricing": f"{self.logs.pricing.region} as of {self.logs.pricing.as_of} ({self.logs.pricing.source})",
+                "logsPricing": (
+                    f"{self.logs.pricing.region} as of {self.logs.pricing.as_of} ({self.logs.pricing.source})"
+                ),
             }
             if self.logs is not None
             else {}

@@ -165,7 +165,9 @@ def filters_text(sources: Sequence[LogSource]) -> str:
                 ],
             )
         )
-        blocks.append(_section("FILTER", [("Name", "modify"), ("Match", match), ("Add", f"{SERVICE} {source.service}")]))
+        blocks.append(
+            _section("FILTER", [("Name", "modify"), ("Match", match), ("Add", f"{SERVICE} {source.service}")])
+        )
     blocks.append(
         _section(
             "FILTER",

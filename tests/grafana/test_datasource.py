@@ -147,9 +147,9 @@ def test_dashboards_uploaded_are_the_registry_models_in_the_environment_folder(s
     # The public status page (prod) is the synthetics component's; tests/synthetics check it.
     uploaded = {
         r.name.removeprefix("grafana-dashboards-"): r
-            for r in stack_plan.of_type(DASHBOARD)
-            # The status page is the synthetics component's, the Logs dashboard the logs component's.
-            if r.name.startswith("grafana-dashboards-")
+        for r in stack_plan.of_type(DASHBOARD)
+        # The status page is the synthetics component's, the Logs dashboard the logs component's.
+        if r.name.startswith("grafana-dashboards-")
     }
     assert set(uploaded) == {spec.slug for spec in DASHBOARDS}
     for slug, resource in uploaded.items():

@@ -20,7 +20,14 @@ from typing import Any
 import pytest
 
 from dashboards.logs import build as build_logs_dashboard
-from infra.logs.contract import FIELDS, PARSERS, LOG_FORMATS, POSTGRES_SETTINGS, POSTGRES_SLOW_STATEMENT_MS, nginx_log_format
+from infra.logs.contract import (
+    FIELDS,
+    LOG_FORMATS,
+    PARSERS,
+    POSTGRES_SETTINGS,
+    POSTGRES_SLOW_STATEMENT_MS,
+    nginx_log_format,
+)
 from infra.logs.fluent_bit import GROUP_OF_FORMAT, parsers_text
 from infra.logs.queries import QUERIES, error_filter_pattern, pattern_fields
 from tests.grafana.stacks import context_of

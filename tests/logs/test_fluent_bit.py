@@ -67,7 +67,11 @@ def test_every_other_container_is_read_once_by_the_catch_all_and_fluent_bits_own
     excluded = [pattern.strip() for pattern in catch_all["Exclude_Path"].split(",")]
     for source in SOURCES:
         path = kubelet_file("pod-1", source.namespace, source.container)
-        readers = [s for s in inputs if fnmatch(path, s["Path"]) and not any(fnmatch(path, e) for e in excluded if s is catch_all)]
+        readers = [
+            s
+            for s in inputs
+            if fnmatch(path, s["Path"]) and not any(fnmatch(path, e) for e in excluded if s is catch_all)
+        ]
         assert [r["Tag"] for r in readers] == [f"{source.tag}.*"], source
     redis = kubelet_file("redis-master-0", "screener", "redis")
     assert fnmatch(redis, catch_all["Path"]) and not any(fnmatch(redis, e) for e in excluded)

@@ -106,7 +106,13 @@ def test_key_policy_lets_only_this_regions_logs_service_use_it_for_these_groups(
     admin, logs = statements(plan.one(KEY, "logs-key"), "policy")
     assert admin["Principal"] == {"AWS": "arn:aws:iam::123456789012:root"}
     assert logs["Principal"] == {"Service": "logs.ap-northeast-2.amazonaws.com"}
-    assert set(logs["Action"]) == {"kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"}
+    assert set(logs["Action"]) == {
+        "kms:Encrypt*",
+        "kms:Decrypt*",
+        "kms:ReEncrypt*",
+        "kms:GenerateDataKey*",
+        "kms:Describe*",
+    }
     assert logs["Condition"] == {"ArnEquals": {"kms:EncryptionContext:aws:logs:arn": group_arns(plan)}}
     assert all(not arn.endswith(":*") for arn in group_arns(plan))
 
@@ -119,7 +125,9 @@ def test_collector_may_only_create_streams_and_put_events_in_these_groups(stack:
     assert statement["Resource"] == [f"{arn}:log-stream:*" for arn in group_arns(plan)]
     # Both actions act on a log stream (IAM reference), so a stream ARN under our groups scopes them.
     for action in COLLECTOR_ACTIONS:
-        assert resource_types(action) == {"arn:${Partition}:logs:${Region}:${Account}:log-group:${LogGroupName}:log-stream"}
+        assert resource_types(action) == {
+            "arn:${Partition}:logs:${Region}:${Account}:log-group:${LogGroupName}:log-stream"
+        }
 
 
 @pytest.mark.parametrize("stack", COLLECTED)
@@ -133,9 +141,13 @@ def test_collector_identity_is_its_service_account_through_irsa(stack: str) -> N
         f"system:serviceaccount:{namespace}:{SERVICE_ACCOUNT}"
     ]
     release = plan.one(RELEASE, "logs-collector")
-    assert (release.inputs["chart"], release.inputs["version"]) == ("aws-for-fluent-bit", "0.2.0") == (
-        FLUENT_BIT.chart,
-        FLUENT_BIT.version,
+    assert (
+        (release.inputs["chart"], release.inputs["version"])
+        == ("aws-for-fluent-bit", "0.2.0")
+        == (
+            FLUENT_BIT.chart,
+            FLUENT_BIT.version,
+        )
     )
     assert release.inputs["repositoryOpts"]["repo"] == "https://aws.github.io/eks-charts"
     assert release.inputs["namespace"] == namespace
@@ -188,10 +200,14 @@ def test_each_source_has_an_error_filter_and_a_burst_alarm_on_the_warning_topic(
         assert metric_filter.inputs["logGroupName"] == groups[group_of[source.format]].inputs["name"]
         transformation = metric_filter.inputs["metricTransformation"]
         alarm = plan.one(ALARM, f"logs-{source.service}-error-burst")
-        assert (alarm.inputs["namespace"], alarm.inputs["metricName"]) == (
-            transformation["namespace"],
-            transformation["name"],
-        ) == (f"screener-{stack}/logs", "ErrorLines")
+        assert (
+            (alarm.inputs["namespace"], alarm.inputs["metricName"])
+            == (
+                transformation["namespace"],
+                transformation["name"],
+            )
+            == (f"screener-{stack}/logs", "ErrorLines")
+        )
         assert transformation["dimensions"] == {"service": "$.service"} and transformation["value"] == "1"
         assert alarm.inputs["dimensions"] == {"service": source.service}
         assert alarm.inputs["alarmActions"] == alarm.inputs["okActions"] == [warning]
@@ -215,7 +231,9 @@ def alarm_state(alarm: PlannedResource, sums: list[float | None]) -> str:
     datapoint counts as not breaching.
     """
     inputs = alarm.inputs
-    assert inputs["comparisonOperator"] == "GreaterThanOrEqualToThreshold" and inputs["treatMissingData"] == "notBreaching"
+    assert (
+        inputs["comparisonOperator"] == "GreaterThanOrEqualToThreshold" and inputs["treatMissingData"] == "notBreaching"
+    )
     window = sums[-int(inputs["evaluationPeriods"]) :]
     breaching = sum(1 for value in window if value is not None and value >= inputs["threshold"])
     return "ALARM" if breaching >= int(inputs["datapointsToAlarm"]) else "OK"
@@ -279,7 +297,9 @@ def _refused(overrides: dict[str, Any]) -> str:
 
 def test_a_retention_cloudwatch_does_not_offer_is_refused_naming_the_key_and_file() -> None:
     message = _refused({"monitoring:logs": {"retentionDays": 31}})
-    assert "stacks/Pulumi.staging.yaml: monitoring:logs.retentionDays: 31 is not a CloudWatch retention period" in message
+    assert (
+        "stacks/Pulumi.staging.yaml: monitoring:logs.retentionDays: 31 is not a CloudWatch retention period" in message
+    )
 
 
 def test_a_source_naming_no_catalog_service_is_refused() -> None:
