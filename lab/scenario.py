@@ -29,13 +29,13 @@ from typing import Any
 
 import yaml
 
-from infra.alerting.lab_scope import Untestable, lab_untestable
 from infra.alerting.time_scale import duration_seconds, scaled_duration
 from infra.config import StackInput
 from infra.promql import series_names
 from lab.config import LAB_TIME_SCALE, Clock, lab_rule_files
 from lab.fake_sns import Published
 from lab.faults import FAULTS, Expected, Fault
+from lab.scope import Untestable, lab_untestable
 from lab.stack import LabError, http_json, wait_for
 
 MAX_RATIO = 1.2

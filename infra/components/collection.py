@@ -54,7 +54,7 @@ def skip_reason(args: MetricsCollectionArgs) -> str | None:
     if args.mode == "none":
         return (
             f"mode 'none' in {args.stack_file}: no collector and no exporters are deployed; "
-            "the scrape config is rendered for the local lab only"
+            "the scrape config is rendered but not deployed"
         )
     if not args.cluster_name:
         return (
