@@ -20,7 +20,7 @@ import yaml
 from infra.alerting.rule_business import trading_hours_filter
 from infra.alerting.rule_model import SEVERITIES, Alert, le_matcher, num, sel
 from infra.alerting.rules import render_rule_files, rule_namespaces
-from infra.config import ConfigError, StackInput
+from infra.config import ConfigError
 from infra.config.alerting import TradingHours
 from infra.metrics import known_series_names
 from infra.promql import series_names
@@ -160,11 +160,6 @@ def test_paired_alerts_share_a_name_with_a_warning_and_a_critical() -> None:
         "NodeDiskFillingUp",
         "VolumeDiskFreeLow",
     }
-
-
-def test_rendering_is_deterministic() -> None:
-    settings = stack_settings("prod")
-    assert render_rule_files(settings) == render_rule_files(StackInput.model_validate(settings.model_dump()))
 
 
 # --- runbooks -------------------------------------------------------------------
