@@ -290,6 +290,28 @@ def _is(alert: dict[str, Any], e: Expected) -> bool:
     )
 
 
+def _testable(
+    fault: Fault,
+    rules: dict[tuple[str, str, str | None], dict[str, Any]],
+    untestable: set[tuple[str, str, str | None]],
+) -> tuple[Expected, ...]:
+    """What a fault must make page in this stack's rules, leaving out what the lab cannot show at its scale."""
+    return tuple(
+        e
+        for e in fault.expect
+        if _rule_for(rules, e) is not None and (e.alert, e.severity, e.service) not in untestable
+    )
+
+
+def testable_faults(settings: StackInput) -> dict[str, tuple[Expected, ...]]:
+    """Every fault of the lanes whose alerts this stack's rules can show paging in the lab (test parameters)."""
+    rules = _rules_by_key(settings)
+    untestable = {(u.alert, u.severity, u.service) for u in lab_untestable(settings, LAB_TIME_SCALE, LONGEST_SECONDS)}
+    names = [name for steps in LANES.values() for step in steps for name in step]
+    expected = {name: _testable(FAULTS[name], rules, untestable) for name in names}
+    return {name: found for name, found in expected.items() if found}
+
+
 class Families:
     def __init__(self, client: LabClient, settings: StackInput, stack: str, timing: Clock) -> None:
         self.client = client
@@ -310,11 +332,7 @@ class Families:
         return "critical"
 
     def testable(self, fault: Fault) -> tuple[Expected, ...]:
-        return tuple(
-            e
-            for e in fault.expect
-            if _rule_for(self.rules, e) is not None and (e.alert, e.severity, e.service) not in self.untestable
-        )
+        return _testable(fault, self.rules, self.untestable)
 
     def minimum(self, fault: Fault, e: Expected) -> tuple[float, float]:
         """for + evaluation x (1 + recording hops) + group_wait (+ the fault's window), and the `for`."""
