@@ -157,11 +157,6 @@ def marked_durations(expr: str) -> list[str]:
     return [value for tag, value in _MARKER.findall(expr) if not tag]
 
 
-def marked_seconds(expr: str) -> list[int]:
-    """The numbers marked with `secs()` in an expression, in order."""
-    return [int(value) for tag, value in _MARKER.findall(expr) if tag]
-
-
 def render_expr(expr: str, time_scale: Fraction | int = PRODUCTION) -> str:
     """The PromQL text of an expression template at `time_scale`."""
     scale = as_time_scale(time_scale)

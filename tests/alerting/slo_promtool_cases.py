@@ -115,8 +115,12 @@ def _burst(sli: Sli, multiple: float) -> list[dict[str, str]]:
 
 
 def _cases(sli: Sli, settings: StackInput) -> list[dict[str, Any]]:
-    page = lambda ratio: _alert(sli, settings, "critical", PAGE, ratio)  # noqa: E731
-    ticket = lambda ratio: _alert(sli, settings, "warning", TICKET, ratio)  # noqa: E731
+    def page(ratio: float) -> dict[str, Any]:
+        return _alert(sli, settings, "critical", PAGE, ratio)
+
+    def ticket(ratio: float) -> dict[str, Any]:
+        return _alert(sli, settings, "warning", TICKET, ratio)
+
     share = sli.budget
     # Over 3d (which holds all 245 minutes), the burst's bad share is diluted by the clean hours.
     diluted = BURST_MINUTES / (CLEAN_MINUTES + BURST_MINUTES)
