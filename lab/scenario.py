@@ -35,8 +35,8 @@ from infra.promql import series_names
 from lab.config import LAB_TIME_SCALE, Clock, lab_rule_files
 from lab.fake_sns import Published
 from lab.faults import FAULTS, Expected, Fault
+from lab.processes import LabError, http_json, wait_for
 from lab.scope import Untestable, lab_untestable
-from lab.stack import LabError, http_json, wait_for
 
 MAX_RATIO = 1.2
 # The longest a family may take in the lab; alerts that need more are left to promtool.
