@@ -303,7 +303,7 @@ def _testable(
     )
 
 
-def testable_faults(settings: StackInput) -> dict[str, tuple[Expected, ...]]:
+def faults_to_measure(settings: StackInput) -> dict[str, tuple[Expected, ...]]:
     """Every fault of the lanes whose alerts this stack's rules can show paging in the lab (test parameters)."""
     rules = _rules_by_key(settings)
     untestable = {(u.alert, u.severity, u.service) for u in lab_untestable(settings, LAB_TIME_SCALE, LONGEST_SECONDS)}

@@ -24,8 +24,8 @@ from lab.scenario import (
     Measured,
     dashboard_queries,
     empty_dashboard_panels,
+    faults_to_measure,
     run_families,
-    testable_faults,
 )
 from lab.stack import Lab
 
@@ -33,7 +33,7 @@ pytestmark = pytest.mark.lab
 STACK = "staging"  # the superset: dev has no cluster, hence no resource rules
 REPORT_FILE = Path("build/lab/test-report.txt")
 # Computed at collection: a fault whose alert this stack cannot show paging at the lab's scale is no parameter.
-FAULT_NAMES = list(testable_faults(lab_settings(STACK)))
+FAULT_NAMES = list(faults_to_measure(lab_settings(STACK)))
 
 
 @pytest.fixture(scope="module")
