@@ -16,8 +16,7 @@ def generate() -> dict[str, str]:
     files: dict[str, str] = {}
     for stack in ("staging", "prod"):
         settings = stack_settings(stack)
-        prefix = f"{settings.platform}-{settings.environment}"
-        groups = {kind: log_group_name(prefix, kind) for kind in GROUP_KINDS}
+        groups = {kind: log_group_name(settings.name_prefix, kind) for kind in GROUP_KINDS}
         sources = log_sources(settings.logs)
         files[f"logs/{stack}-fluent-bit.conf"] = config_text(sources, groups, REGION)
         files[f"logs/{stack}-dashboard.json"] = to_json(
