@@ -139,6 +139,12 @@ def test_postgres_settings_log_statements_over_a_second_with_the_parsed_prefix()
     assert POSTGRES_SETTINGS["log_line_prefix"] == "'%m [%p] %q%u@%d '"
 
 
+def test_the_readme_gives_the_platform_the_exact_settings_the_parsers_expect() -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    assert f"```nginx\n{nginx_log_format('nginx')}\n```" in readme
+    assert f"```\n{postgres_settings_text()}\n```" in readme
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
