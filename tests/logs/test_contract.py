@@ -27,6 +27,7 @@ from infra.logs.contract import (
     POSTGRES_SETTINGS,
     POSTGRES_SLOW_STATEMENT_MS,
     nginx_log_format,
+    postgres_settings_text,
 )
 from infra.logs.fluent_bit import GROUP_OF_FORMAT, parsers_text
 from infra.logs.queries import QUERIES, error_filter_pattern, pattern_fields
