@@ -138,7 +138,17 @@ def _as_root() -> bool:
     return os.geteuid() == 0
 
 
-def _start_postgres(stack: ExitStack, workdir: Path) -> RunningExporter:
+@dataclass(frozen=True)
+class PostgresServer:
+    port: int
+    bindir: Path
+    socket_dir: Path
+    user: str | None
+    process: Process
+
+
+def start_postgres_server(stack: ExitStack, workdir: Path, conf_text: str = "") -> PostgresServer:
+    """Debian's PostgreSQL on loopback, trust auth, `conf_text` appended to postgresql.conf; stopped with `stack`."""
     initdb = _require("initdb")
     bindir = Path(initdb).parent
     pgdir = workdir / "postgres"
@@ -158,6 +168,9 @@ def _start_postgres(stack: ExitStack, workdir: Path) -> RunningExporter:
         cwd=pgdir,
         timeout=60,
     )
+    if conf_text:
+        with (data / "postgresql.conf").open("a") as conf:
+            conf.write("\n" + conf_text + "\n")
     port = free_port()
     server = stack.enter_context(
         running_process(
@@ -182,6 +195,11 @@ def _start_postgres(stack: ExitStack, workdir: Path) -> RunningExporter:
         )
     )
     _wait_until(server, lambda: _accepts(port), "listening port")
+    return PostgresServer(port, bindir, pgdir, user, server)
+
+
+def _start_postgres(stack: ExitStack, workdir: Path) -> RunningExporter:
+    port = start_postgres_server(stack, workdir).port
     exporter_port = free_port()
     address = f"{LOOPBACK}:{exporter_port}"
     exporter = stack.enter_context(
