@@ -17,6 +17,7 @@ import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
 from infra.collection.iam import irsa_trust_policy
+from infra.components.notifications import account_administers_key
 from infra.config.logs import ErrorBurstSpec
 from infra.logs import fluent_bit
 from infra.logs.fluent_bit import GROUP_KINDS, GROUP_OF_FORMAT, LogSource
@@ -45,14 +46,7 @@ def logs_key_policy(account_id: str, partition: str, region: str, group_arns: Se
     return {
         "Version": "2012-10-17",
         "Statement": [
-            {
-                # Without this statement nobody, not even an administrator, could change the key again.
-                "Sid": "AccountAdministersTheKey",
-                "Effect": "Allow",
-                "Principal": {"AWS": f"arn:{partition}:iam::{account_id}:root"},
-                "Action": "kms:*",
-                "Resource": "*",
-            },
+            account_administers_key(account_id, partition),
             {
                 "Sid": "CloudWatchLogsEncryptsTheseGroups",
                 "Effect": "Allow",

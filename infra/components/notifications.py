@@ -52,20 +52,24 @@ class NotificationsArgs:
     protect: bool = False
 
 
+def account_administers_key(account_id: str, partition: str) -> dict[str, Any]:
+    """The key-policy statement every customer-managed key of the stack starts with."""
+    return {
+        # Without this statement nobody, not even an administrator, could change the key again.
+        "Sid": "AccountAdministersTheKey",
+        "Effect": "Allow",
+        "Principal": {"AWS": f"arn:{partition}:iam::{account_id}:root"},
+        "Action": "kms:*",
+        "Resource": "*",
+    }
+
+
 def key_policy(account_id: str, partition: str) -> dict[str, Any]:
     """The alert key's policy: the account administers it, AMP and CloudWatch encrypt with it."""
     return {
         "Version": "2012-10-17",
         "Statement": [
-            {
-                # Without this statement nobody, not even an administrator,
-                # could change the key again.
-                "Sid": "AccountAdministersTheKey",
-                "Effect": "Allow",
-                "Principal": {"AWS": f"arn:{partition}:iam::{account_id}:root"},
-                "Action": "kms:*",
-                "Resource": "*",
-            },
+            account_administers_key(account_id, partition),
             {
                 # Which workspace may publish is decided by the topic policy;
                 # the key only has to let the publishing services encrypt.

@@ -15,6 +15,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict
 from pydantic.alias_generators import to_camel
 
 _EMAIL = re.compile(r"^[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}$")
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _URL = re.compile(r"^(https?)://[A-Za-z0-9.-]+(:\d{1,5})?(/[^\s]*)?$")
 
 
@@ -49,6 +50,14 @@ def _check_https_url(value: str) -> str:
     return value
 
 
+def _check_date(value: str) -> str:
+    if not _DATE.match(value):
+        raise ValueError(f"'{value}' is not a date (YYYY-MM-DD)")
+    return value
+
+
 Email = Annotated[str, AfterValidator(_check_email)]
+# A day as the stack files write it, e.g. the `asOf` of a price table.
+IsoDate = Annotated[str, AfterValidator(_check_date)]
 Url = Annotated[str, AfterValidator(_check_url)]
 HttpsUrl = Annotated[str, AfterValidator(_check_https_url)]

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import re
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import AfterValidator, Field, field_validator, model_validator
 
 from infra.config.base import HttpsUrl, Section
 
@@ -51,6 +51,18 @@ LOG_RETENTION_DAYS = (
     3288,
     3653,
 )
+
+
+def _check_log_retention(days: int) -> int:
+    if days not in LOG_RETENTION_DAYS:
+        raise ValueError(
+            f"{days} is not a CloudWatch retention period; one of {', '.join(map(str, LOG_RETENTION_DAYS))}"
+        )
+    return days
+
+
+# Days a CloudWatch log group keeps its events: only the periods CloudWatch offers.
+LogRetentionDays = Annotated[int, AfterValidator(_check_log_retention)]
 
 
 class ScrapeSpec(Section):
@@ -126,18 +138,11 @@ class AmpSpec(Section):
     retention_days: int = Field(
         default=15, ge=1, le=1095, description="metric retention; the spec asks for 15 days at least"
     )
-    log_retention_days: int = Field(default=30, description="CloudWatch retention of rule/Alertmanager logs")
+    log_retention_days: LogRetentionDays = Field(
+        default=30, description="CloudWatch retention of rule/Alertmanager logs"
+    )
     label_set_limits: tuple[LabelSetLimit, ...] = ()
     protect: bool = Field(
         default=False,
         description="protect the stack's stateful resources (workspace, its logs, KMS key, SNS topics, status page)",
     )
-
-    @field_validator("log_retention_days")
-    @classmethod
-    def _cloudwatch_accepts(cls, days: int) -> int:
-        if days not in LOG_RETENTION_DAYS:
-            raise ValueError(
-                f"{days} is not a CloudWatch retention period; one of {', '.join(map(str, LOG_RETENTION_DAYS))}"
-            )
-        return days

@@ -7,14 +7,11 @@ against (`source`, `asOf`).
 
 from __future__ import annotations
 
-import re
-
 from pydantic import Field, field_validator
 
-from infra.config.base import HttpsUrl, Section
+from infra.config.base import HttpsUrl, IsoDate, Section
 from infra.cost.assumptions import LABEL_VALUES
 
-_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 # The quota alarms exist with or without a cost section; this is their threshold when none sets it.
 DEFAULT_USAGE_ALARM_PERCENT = 80.0
 
@@ -32,7 +29,7 @@ class PricingSpec(Section):
     """AMP's published prices (copy them from `source`; the estimate is only as current as `asOf`)."""
 
     source: HttpsUrl = Field(description="where the prices were read (the AMP pricing page)")
-    as_of: str = Field(description="date the prices were read, YYYY-MM-DD")
+    as_of: IsoDate = Field(description="date the prices were read, YYYY-MM-DD")
     region: str = Field(
         pattern=r"^[a-z]{2}(-[a-z]+)+-\d$", description="AWS region the prices are for (AMP prices differ by region)"
     )
@@ -45,13 +42,6 @@ class PricingSpec(Section):
         le=16,
         description="stored bytes per sample; the pricing page says samples are typically 1 or 2 bytes",
     )
-
-    @field_validator("as_of")
-    @classmethod
-    def _is_a_date(cls, value: str) -> str:
-        if not _DATE.match(value):
-            raise ValueError(f"'{value}' is not a date (YYYY-MM-DD)")
-        return value
 
     @field_validator("ingestion_tiers")
     @classmethod

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import re
-
 from pydantic import Field, field_validator, model_validator
 
-from infra.config.base import HttpsUrl, Section
-from infra.config.core import LOG_RETENTION_DAYS
+from infra.config.base import HttpsUrl, IsoDate, Section
+from infra.config.core import LogRetentionDays
 from infra.logs.contract import LogFormat
 
-_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _K8S_NAME = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
 
 
@@ -30,7 +27,7 @@ class LogPricingSpec(Section):
     """CloudWatch Logs prices (copy them from `source`; the estimate is only as current as `asOf`)."""
 
     source: HttpsUrl = Field(description="where the prices were read (the CloudWatch pricing page)")
-    as_of: str = Field(description="date the prices were read, YYYY-MM-DD")
+    as_of: IsoDate = Field(description="date the prices were read, YYYY-MM-DD")
     region: str = Field(pattern=r"^[a-z]{2}(-[a-z]+)+-\d$", description="AWS region the prices are for")
     ingestion_usd_per_gb: float = Field(alias="ingestionUsdPerGb", ge=0, description="Standard class, collected")
     storage_usd_per_gb_month: float = Field(alias="storageUsdPerGbMonth", ge=0, description="archived (compressed)")
@@ -40,13 +37,6 @@ class LogPricingSpec(Section):
         le=1,
         description="stored bytes per ingested byte; CloudWatch bills storage after compression",
     )
-
-    @field_validator("as_of")
-    @classmethod
-    def _is_a_date(cls, value: str) -> str:
-        if not _DATE.match(value):
-            raise ValueError(f"'{value}' is not a date (YYYY-MM-DD)")
-        return value
 
 
 class ErrorBurstSpec(Section):
@@ -69,7 +59,9 @@ class ErrorBurstSpec(Section):
 class LogsSpec(Section):
     """Container logs to CloudWatch Logs in this account, searched from Grafana (needs collection.clusterName)."""
 
-    retention_days: int = Field(default=30, description="CloudWatch retention of every log group (the spec: 30)")
+    retention_days: LogRetentionDays = Field(
+        default=30, description="CloudWatch retention of every log group (the spec: 30)"
+    )
     sources: tuple[LogSourceSpec, ...] = Field(
         default=(), description="containers whose lines the contract parses; every other container is kept unparsed"
     )
@@ -83,15 +75,6 @@ class LogsSpec(Section):
     )
     error_burst: ErrorBurstSpec = ErrorBurstSpec()
     pricing: LogPricingSpec | None = Field(default=None, description="CloudWatch Logs prices; no log cost without")
-
-    @field_validator("retention_days")
-    @classmethod
-    def _cloudwatch_accepts(cls, days: int) -> int:
-        if days not in LOG_RETENTION_DAYS:
-            raise ValueError(
-                f"{days} is not a CloudWatch retention period; one of {', '.join(map(str, LOG_RETENTION_DAYS))}"
-            )
-        return days
 
     @field_validator("sources")
     @classmethod
