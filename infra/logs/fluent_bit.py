@@ -149,6 +149,10 @@ def filters_text(sources: Sequence[LogSource]) -> str:
                         ("Match", match),
                         ("multiline.key_content", "log"),
                         ("multiline.parser", POSTGRES_MULTILINE_PARSER),
+                        # Unbuffered, the filter joins lines within one chunk only; tail splits
+                        # a statement across chunks (Fluent Bit's multiline filter docs).
+                        ("buffer", "On"),
+                        ("flush_ms", "1000"),
                     ],
                 )
             )

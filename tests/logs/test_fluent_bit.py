@@ -13,11 +13,13 @@ from __future__ import annotations
 import re
 from fnmatch import fnmatch
 
+from infra.logs.contract import POSTGRES_MULTILINE_PARSER
 from infra.logs.fluent_bit import (
     GROUP_OF_FORMAT,
     OTHER_GROUP,
     LogSource,
     chart_values,
+    filters_text,
     inputs_text,
     outputs_text,
 )
@@ -90,6 +92,14 @@ def test_each_record_reaches_exactly_its_formats_group() -> None:
     assert [o["log_group_name"] for o in outputs if re.match(o["Match_Regex"], tag)] == [GROUPS[OTHER_GROUP]]
     # The groups are Pulumi's (retention, KMS): the collector neither creates them nor sets retention.
     assert all(o["auto_create_group"] == "Off" and "log_retention_days" not in o for o in outputs)
+
+
+def test_postgres_statements_are_joined_across_chunks_before_the_regex_applies() -> None:
+    """Fluent Bit's multiline filter docs: without `buffer On` it joins lines within one chunk only."""
+    postgres = SOURCES[2]
+    filters = [f for f in sections(filters_text(SOURCES), "FILTER") if f["Match"] == f"{postgres.tag}.*"]
+    assert [f["Name"] for f in filters] == ["multiline", "parser", "modify"]
+    assert filters[0]["buffer"] == "On" and filters[0]["multiline.parser"] == POSTGRES_MULTILINE_PARSER
 
 
 def test_chart_values_turn_the_charts_own_pipeline_off_and_use_only_keys_the_chart_reads() -> None:
