@@ -9,8 +9,13 @@ Contract sources:
   condition `kms:EncryptionContext:aws:logs:arn` = the group ARN without `:*`).
 - The chart's values: aws/eks-charts stable/aws-for-fluent-bit/values.yaml and templates/configmap.yaml
   at chart 0.2.0 (appVersion 3.2.1; https://aws.github.io/eks-charts/index.yaml lists aws-for-fluent-bit-0.2.0.tgz).
-- Grafana's CloudWatch data source: grafana.com/docs/plugins/cloudwatch/latest/configure (jsonData
-  authType/assumeRoleArn/defaultRegion/logGroups).
+- Grafana's CloudWatch data source: grafana/grafana public/app/plugins/datasource/cloudwatch/types.ts
+  (`CloudWatchJsonData.logGroups: LogGroup[]` of {arn, name}; `defaultLogGroups` deprecated; queries'
+  legacy `logGroupNames` still interpolated by the logs query runner); grafana-aws-sdk's auth types
+  (`grafana_assume_role`, Grafana Cloud's "Grafana Assume Role", which supplies the stack's own external
+  ID: grafana.com/docs/plugins/cloudwatch/latest/aws-authentication).
+- Alarm evaluation (near-miss and fire): CloudWatch User Guide, "Evaluating an alarm" (M of N datapoints,
+  treatMissingData).
 """
 
 from __future__ import annotations
