@@ -134,18 +134,22 @@ def main(argv: list[str] | None = None) -> int:
     estimate = plan.outputs.get("cost_estimate")
     if isinstance(estimate, dict):
         # Computed by the program (infra/cost); `make cost STACK=...` shows where it comes from.
+        logs = "logsUsdPerMonth" in estimate
         print(
-            f"\nAMP estimate: {estimate['activeSeries']:,} active series, "
-            f"{estimate['samplesPerMonth']:,} samples/month, {estimate['querySamplesPerMonth']:,} query samples/month\n"
-            f"  ${estimate['usdPerMonth']:,.2f}/month against a budget of ${estimate['budgetUsdPerMonth']:,.2f} "
-            f"(prices: {estimate['pricing']}; breakdown: make cost STACK={args.stack})"
-        )
-        if "logsUsdPerMonth" in estimate:
-            print(
-                f"  of which AMP ${estimate['ampUsdPerMonth']:,.2f} and "
-                f"CloudWatch Logs ${estimate['logsUsdPerMonth']:,.2f} "
-                f"({estimate['logsGbPerDay']:,} GB/day; prices: {estimate['logsPricing']})"
+            f"\n{'Monitoring' if logs else 'AMP'} estimate: {estimate['activeSeries']:,} active series, "
+            f"{estimate['samplesPerMonth']:,} samples/month, {estimate['querySamplesPerMonth']:,} query samples/month"
+            + (f", {estimate['logsGbPerDay']:,} GB of logs/day" if logs else "")
+            + f"\n  ${estimate['usdPerMonth']:,.2f}/month"
+            + (
+                f" (AMP ${estimate['ampUsdPerMonth']:,.2f} + CloudWatch Logs ${estimate['logsUsdPerMonth']:,.2f})"
+                if logs
+                else ""
             )
+            + f" against a budget of ${estimate['budgetUsdPerMonth']:,.2f} "
+            f"(prices: {estimate['pricing']}"
+            + (f"; logs: {estimate['logsPricing']}" if logs else "")
+            + f"; breakdown: make cost STACK={args.stack})"
+        )
 
     policy_report = check_plan(plan)
     print("\n" + format_report(plan, policy_report))
