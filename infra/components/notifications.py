@@ -17,6 +17,7 @@ not grant cloudwatch.amazonaws.com (AWS re:Post knowledge center,
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -206,6 +207,19 @@ def chatbot_channel_policy() -> dict[str, Any]:
     }
 
 
+def _topic_policy_json(values: list[str], amp_publishes: bool, alarms_publish: bool) -> str:
+    topic_arn, account_id, partition, workspace_arn, alarm_arn_pattern = values
+    return json.dumps(
+        topic_policy(
+            topic_arn,
+            account_id,
+            partition,
+            workspace_arn if amp_publishes else None,
+            alarm_arn_pattern if alarms_publish else None,
+        )
+    )
+
+
 class Notifications(pulumi.ComponentResource):
     """Encrypted alert topics with their subscribers, Slack through AWS Chatbot, and alarms on AMP itself."""
 
@@ -282,14 +296,14 @@ class Notifications(pulumi.ComponentResource):
                 tags=tags,
                 opts=stateful,
             )
-            amp_publishes = audience in amp_audiences
-            alarms_publish = audience in ALARM_AUDIENCES
             aws.sns.TopicPolicy(
                 f"{name}-{audience}-policy",
                 arn=topic.arn,
                 policy=pulumi.Output.all(topic.arn, account_id, partition, args.workspace_arn, alarms_arn).apply(
-                    lambda v, amp=amp_publishes, alarms=alarms_publish: json.dumps(
-                        topic_policy(v[0], v[1], v[2], v[3] if amp else None, v[4] if alarms else None)
+                    functools.partial(
+                        _topic_policy_json,
+                        amp_publishes=audience in amp_audiences,
+                        alarms_publish=audience in ALARM_AUDIENCES,
                     )
                 ),
                 opts=child,

@@ -80,9 +80,9 @@ def longest_wait_minutes(settings: StackInput) -> int:
 
 def _keep(body: dict[str, Any], name: str) -> bool:
     for rule in body.get("metric_relabel_configs", []):
-        if rule.get("action") == "keep" and rule.get("source_labels") == ["__name__"]:
-            if not re.fullmatch(rule["regex"], name):
-                return False
+        keeps = rule.get("action") == "keep" and rule.get("source_labels") == ["__name__"]
+        if keeps and not re.fullmatch(rule["regex"], name):
+            return False
     return True
 
 
@@ -144,8 +144,7 @@ def promtool_quiet_run(
                 "interval": f"{STEP_MINUTES}m",
                 "input_series": expected_input(settings, points),
                 "alert_rule_test": [
-                    {"eval_time": f"{eval_minutes}m", "alertname": name, "exp_alerts": []}
-                    for name in alert_names
+                    {"eval_time": f"{eval_minutes}m", "alertname": name, "exp_alerts": []} for name in alert_names
                 ],
             }
         ],
