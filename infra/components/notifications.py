@@ -245,42 +245,36 @@ class Notifications(pulumi.ComponentResource):
             lambda pa: alarm_source_arn(pa[0], args.region, pa[1], args.name_prefix)
         )
 
-        self.key = aws.kms.Key(
-            f"{name}-key",
-            description=f"Encrypts the {args.name_prefix} alert topics",
-            enable_key_rotation=True,
-            deletion_window_in_days=30,
-            policy=pulumi.Output.all(account_id, partition, args.workspace_arn, alarms_arn).apply(
+        def alert_key(suffix: str, alias: str, description: str, policy: pulumi.Output[str]) -> aws.kms.Key:
+            key = aws.kms.Key(
+                f"{name}-{suffix}",
+                description=description,
+                enable_key_rotation=True,
+                deletion_window_in_days=30,
+                policy=policy,
+                tags=tags,
+                opts=stateful,
+            )
+            aws.kms.Alias(f"{name}-{suffix}-alias", name=f"alias/{alias}", target_key_id=key.key_id, opts=child)
+            return key
+
+        self.key = alert_key(
+            "key",
+            f"{args.name_prefix}-alerts",
+            f"Encrypts the {args.name_prefix} alert topics",
+            pulumi.Output.all(account_id, partition, args.workspace_arn, alarms_arn).apply(
                 lambda v: json.dumps(key_policy(v[0], v[1], v[2], v[3]))
             ),
-            tags=tags,
-            opts=stateful,
-        )
-        aws.kms.Alias(
-            f"{name}-key-alias",
-            name=f"alias/{args.name_prefix}-alerts",
-            target_key_id=self.key.key_id,
-            opts=child,
         )
         # The last resort's own key: the alarm that says the shared key (or
         # anything else on the alert path) is broken must not need it.
-        self.pipeline_key = aws.kms.Key(
-            f"{name}-pipeline-key",
-            description=f"Encrypts the {args.name_prefix} alerting-pipeline topic (last resort, apart from the "
-            "shared alert key)",
-            enable_key_rotation=True,
-            deletion_window_in_days=30,
-            policy=pulumi.Output.all(account_id, partition, alarms_arn).apply(
+        self.pipeline_key = alert_key(
+            "pipeline-key",
+            f"{args.name_prefix}-alerts-pipeline",
+            f"Encrypts the {args.name_prefix} alerting-pipeline topic (last resort, apart from the shared alert key)",
+            pulumi.Output.all(account_id, partition, alarms_arn).apply(
                 lambda v: json.dumps(pipeline_key_policy(v[0], v[1], v[2]))
             ),
-            tags=tags,
-            opts=stateful,
-        )
-        aws.kms.Alias(
-            f"{name}-pipeline-key-alias",
-            name=f"alias/{args.name_prefix}-alerts-pipeline",
-            target_key_id=self.pipeline_key.key_id,
-            opts=child,
         )
 
         # AMP's Alertmanager publishes to every audience topic; the pipeline topic is CloudWatch's alone.
