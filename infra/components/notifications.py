@@ -166,6 +166,9 @@ def topic_policy(
             }
         )
     if alarm_arn_pattern is not None:
+        # What CloudWatch needs to publish an alarm's notification, narrowed to
+        # this stack's alarms (AWS re:Post knowledge center,
+        # "cloudwatch-receive-sns-for-alarm-trigger": ArnLike aws:SourceArn).
         statements.append(
             {
                 "Sid": "AlarmsOfThisStackPublish",
