@@ -28,7 +28,11 @@ def stack_args(plan: Plan) -> StackValidationArgs:
 
 def violations(plan: Plan) -> list[str]:
     found: list[str] = []
-    alarms_can_publish_to_their_topics(stack_args(plan), lambda message, urn=None: found.append(message))
+
+    def report(message: str, urn: str | None = None) -> None:
+        found.append(message)
+
+    alarms_can_publish_to_their_topics(stack_args(plan), report)
     return found
 
 
