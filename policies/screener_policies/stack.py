@@ -68,6 +68,14 @@ def _grants(document: Any, principal: str, needed: Sequence[str], source_arn: st
     return granted == set(needed)
 
 
+def _topic_allows(topic_policies: Sequence[PolicyResource], arn: str, principal: str, source_arn: str | None) -> bool:
+    """Whether a topic policy of `arn` lets `principal` sns:Publish (from `source_arn`)."""
+    return any(
+        p.props.get("arn") == arn and _grants(p.props.get("policy"), principal, ["sns:Publish"], source_arn)
+        for p in topic_policies
+    )
+
+
 def _kms_key(resources: Sequence[PolicyResource], reference: str) -> PolicyResource | None:
     """The KMS key a topic's kms_master_key_id names: key ARN or ID, or an alias name or ARN."""
     keys = _of_type(resources, _KMS_KEY)
@@ -102,11 +110,7 @@ def amp_can_publish_to_alert_topics(args: StackValidationArgs, report_violation:
                     f"alert topic {arn} is FIFO; AMP publishes to standard topics only. Fix: drop fifo_topic.",
                     topic.urn,
                 )
-            if not any(
-                p.props.get("arn") == arn
-                and _grants(p.props.get("policy"), AMP_PRINCIPAL, ["sns:Publish"], workspace_arn)
-                for p in topic_policies
-            ):
+            if not _topic_allows(topic_policies, arn, AMP_PRINCIPAL, workspace_arn):
                 report_violation(
                     f"no topic policy on {arn} lets {AMP_PRINCIPAL} sns:Publish"
                     f"{' from ' + workspace_arn if workspace_arn else ''}, so every notification fails with "
@@ -157,11 +161,7 @@ def alarms_can_publish_to_their_topics(args: StackValidationArgs, report_violati
             topic = next((t for t in topics if t.props.get("arn") == arn), None)
             if topic is None:
                 continue  # a topic of another stack: its own policies are not visible here
-            if not any(
-                p.props.get("arn") == arn
-                and _grants(p.props.get("policy"), CLOUDWATCH_PRINCIPAL, ["sns:Publish"], alarm_arn)
-                for p in topic_policies
-            ):
+            if not _topic_allows(topic_policies, arn, CLOUDWATCH_PRINCIPAL, alarm_arn):
                 report_violation(
                     f"alarm {alarm.props.get('name')} notifies {arn}, whose topic policy does not let "
                     f"{CLOUDWATCH_PRINCIPAL} sns:Publish from {alarm_arn}: the alarm fires and nobody hears it. Fix: "
