@@ -74,6 +74,7 @@ def declare_amp(config: StackConfig, model: Cardinality) -> AmpWorkspace:
             log_retention_days=config.settings.amp.log_retention_days,
             label_set_limits=series_limits(config, model),
             protect=config.settings.amp.protect,
+            managed_scraper=config.settings.collection.mode == "managed-scraper",
             tags=config.tags("amp"),
         ),
     )
@@ -117,6 +118,7 @@ def declare_notifications(config: StackConfig, amp: AmpWorkspace) -> Notificatio
     )
     pulumi.export("alert_topic_arns", notifications.topic_arns)
     pulumi.export("alert_key_arn", notifications.key_arn)
+    pulumi.export("alert_pipeline_key_arn", notifications.pipeline_key_arn)
     return notifications
 
 
@@ -339,7 +341,7 @@ def declare_usage_alarms(
         AmpUsageAlarmsArgs(
             name_prefix=config.name_prefix,
             workspace_id=amp.workspace_id,
-            alarm_topic_arns=[notifications.topic_arns.apply(lambda arns: arns["warning"])],
+            alarm_topic_arns=[notifications.alarm_topic("warning")],
             threshold_percent=cost_spec.usage_alarm_percent if cost_spec is not None else DEFAULT_USAGE_ALARM_PERCENT,
             tags=config.tags("amp-usage"),
             cost_estimate=summary,

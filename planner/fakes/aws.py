@@ -52,6 +52,13 @@ def sns_subscription(ctx: FakeContext, name: str, inputs: dict[str, Any]) -> tup
     return arn, {"arn": arn}
 
 
+@resource_fake("aws:cloudwatch/metricAlarm:MetricAlarm")
+def metric_alarm(ctx: FakeContext, name: str, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    # The ARN CloudWatch puts in aws:SourceArn when an alarm publishes: ...:alarm:<alarm name>.
+    alarm = ctx.physical_name(name, inputs)
+    return alarm, {"arn": f"arn:aws:cloudwatch:{ctx.region}:{ctx.account_id}:alarm:{alarm}"}
+
+
 @resource_fake("aws:kms/key:Key")
 def kms_key(ctx: FakeContext, name: str, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     key_id = ctx.uuid(name)
