@@ -27,7 +27,7 @@ from infra.components.alertmanager import Alertmanager, AlertmanagerArgs
 from infra.components.amp import AmpWorkspace, AmpWorkspaceArgs, LabelSetLimitArgs
 from infra.components.amp_usage_alarms import AmpUsageAlarms, AmpUsageAlarmsArgs
 from infra.components.collection import MetricsCollection, MetricsCollectionArgs
-from infra.components.grafana_alerting import GrafanaAlerting, GrafanaAlertingArgs, PolicyTreeArgs, SnsTopicsArgs
+from infra.components.grafana_alerting import GrafanaAlerting, GrafanaAlertingArgs, PolicyTreeArgs, Recipients
 from infra.components.grafana_dashboards import GrafanaDashboards, GrafanaDashboardsArgs
 from infra.components.grafana_datasource import GrafanaAmpDataSource, GrafanaAmpDataSourceArgs
 from infra.components.grafana_rules import GrafanaRuleGroup, GrafanaRuleGroupArgs, amp_health_rules
@@ -131,12 +131,12 @@ class DeclaredGrafana:
 
 
 def declare_grafana(
-    config: StackConfig, amp: AmpWorkspace, alert_topics: SnsTopicsArgs, dashboard_models: Mapping[str, dict[str, Any]]
+    config: StackConfig, amp: AmpWorkspace, dashboard_models: Mapping[str, dict[str, Any]]
 ) -> DeclaredGrafana:
     """The AMP data source, the environment's folder and dashboards, and Grafana-managed alerting.
 
-    `alert_topics`: the critical and warning SNS topics (and their KMS key) that
-    AMP's Alertmanager uses too, so Grafana's alerts reach the same people.
+    Grafana's contact points mail the people the critical and warning SNS
+    topics deliver to (Grafana Cloud cannot publish to SNS; see grafana_alerting).
     """
     spec = config.settings.grafana
     secrets = config.secrets
@@ -194,10 +194,9 @@ def declare_grafana(
             name_prefix=config.name_prefix,
             environment=config.environment,
             provider=provider,
-            tags=config.tags("grafana"),
             page_on_warning=notifications.page_on_warning,
             slack_webhook_url=secrets.slack_webhook_url,
-            sns=alert_topics,
+            recipients=Recipients(emails=notifications.emails, paging_emails=notifications.paging_emails),
             maintenance=spec.maintenance,
             policy_tree=PolicyTreeArgs(
                 platform=config.settings.platform,
@@ -406,17 +405,8 @@ def declare(config: StackConfig) -> None:
     declare_usage_alarms(config, amp, notifications, documents.cardinality)
     # --- collection (issue 6) ---
     declare_collection(config, amp, documents)
-    # --- Grafana (issue 4): Grafana-managed alerts reach the same topics as AMP's ---
-    declared_grafana = declare_grafana(
-        config,
-        amp,
-        SnsTopicsArgs(
-            critical_topic_arn=notifications.topic_arns.apply(lambda arns: arns["critical"]),
-            warning_topic_arn=notifications.topic_arns.apply(lambda arns: arns["warning"]),
-            key_arn=notifications.key_arn,
-        ),
-        documents.dashboards,
-    )
+    # --- Grafana (issue 4): Grafana-managed alerts reach the same people as AMP's ---
+    declared_grafana = declare_grafana(config, amp, documents.dashboards)
     # --- synthetic checks (issue 5) ---
     declare_synthetics(config, declared_grafana, documents.checks, probes)
 
