@@ -216,6 +216,7 @@ def declare_grafana(
             GrafanaRuleGroupArgs(
                 folder_uid=dashboards.folder_uid,
                 group=group,
+                name_prefix=config.name_prefix,
                 environment=config.environment,
                 runbook_base_url=config.settings.rules.runbook_base_url,
                 provider=provider,

@@ -10,6 +10,7 @@ gets per-rule notification settings: routing is the policy tree's job.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from collections.abc import Mapping, Sequence
@@ -28,6 +29,11 @@ ErrorState = Literal["Error", "Alerting", "OK", "KeepLast"]
 EXPRESSION_DATASOURCE = "__expr__"
 _ALERT_NAME = re.compile(r"^[A-Z][A-Za-z0-9]+$")
 _RESERVED_LABELS = {"severity", "service", "env"}
+# Grafana's limit on every UID, alert rules' included: at most 40 of [A-Za-z0-9_-]
+# (grafana/grafana pkg/util/shortid_generator.go: MaxUIDLength, validUIDPattern).
+RULE_UID_MAX_LENGTH = 40
+RULE_UID_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
+_UID_DIGEST_LENGTH = 12
 
 
 @dataclass(frozen=True)
@@ -64,6 +70,22 @@ class GrafanaRuleGroupSpec:
     name: str
     interval_seconds: int
     rules: tuple[GrafanaRule, ...]
+
+
+def rule_uid(name_prefix: str, rule: GrafanaRule) -> str:
+    """A stable UID from what names the rule: the environment's prefix, its service and its alert name.
+
+    Explicit rather than generated, so a rule keeps its UID (and its history
+    and silences) across updates, and renaming one service changes only that
+    service's rules. The readable head may be cut to fit Grafana's 40
+    characters; the digest of the whole identity keeps it unique in the org
+    that every environment shares.
+    """
+    identity = f"{name_prefix}/{rule.service}/{rule.name}"
+    digest = hashlib.sha256(identity.encode()).hexdigest()[:_UID_DIGEST_LENGTH]
+    # The environment is in the digest (and in the folder); the head shows what the rule is about.
+    readable = re.sub(r"[^a-z0-9]+", "-", f"{rule.name}-{rule.service}".lower()).strip("-")
+    return f"{readable[: RULE_UID_MAX_LENGTH - _UID_DIGEST_LENGTH - 1].rstrip('-')}-{digest}"
 
 
 def runbook_url(runbook_base_url: str, rule_name: str) -> str:
@@ -103,9 +125,12 @@ def threshold_model(rule: GrafanaRule) -> str:
     )
 
 
-def rule_args(rule: GrafanaRule, environment: str, runbook_base_url: str) -> grafana.alerting.RuleGroupRuleArgs:
+def rule_args(
+    rule: GrafanaRule, name_prefix: str, environment: str, runbook_base_url: str
+) -> grafana.alerting.RuleGroupRuleArgs:
     return grafana.alerting.RuleGroupRuleArgs(
         name=rule.name,
+        uid=rule_uid(name_prefix, rule),
         condition="B",
         for_=f"{rule.for_minutes}m",
         no_data_state=rule.no_data_state,
@@ -137,6 +162,7 @@ def rule_args(rule: GrafanaRule, environment: str, runbook_base_url: str) -> gra
 class GrafanaRuleGroupArgs:
     folder_uid: pulumi.Input[str]
     group: GrafanaRuleGroupSpec
+    name_prefix: str
     environment: str
     runbook_base_url: str
     provider: grafana.Provider
@@ -155,7 +181,9 @@ class GrafanaRuleGroup(pulumi.ComponentResource):
             name=args.group.name,
             folder_uid=args.folder_uid,
             interval_seconds=args.group.interval_seconds,
-            rules=[rule_args(rule, args.environment, args.runbook_base_url) for rule in args.group.rules],
+            rules=[
+                rule_args(rule, args.name_prefix, args.environment, args.runbook_base_url) for rule in args.group.rules
+            ],
             opts=pulumi.ResourceOptions(parent=self, provider=args.provider),
         )
         self.register_outputs({"name": self.group.name})

@@ -270,3 +270,54 @@ def test_page_on_warning_sends_warnings_to_the_paging_path(plan_with: Any) -> No
     )
     assert mailed(plan, "grafana-alerting-team") == mailed(plan, "grafana-alerting-oncall")
     assert mailed(plan, "grafana-alerting-team") == {"team@example.com", "pager@example.com"}
+
+
+# Grafana's UID rule (grafana/grafana pkg/util/shortid_generator.go): at most 40 of letters, digits, '-', '_'.
+GRAFANA_UID = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
+
+
+def test_every_grafana_rule_has_an_explicit_uid_grafana_accepts_unique_across_the_shared_org() -> None:
+    uids = [rule.get("uid") for stack in STACKS for rule in grafana_rules(plan_of(stack))]
+    assert uids and all(isinstance(uid, str) and GRAFANA_UID.match(uid) for uid in uids), uids
+    assert len(set(uids)) == len(uids)
+
+
+def _uptime_uids(services: dict[str, str]) -> dict[tuple[str, str], str]:
+    """(service, rule) -> UID of prod's uptime rules, with services renamed {old: new}, as the program sets them."""
+    from infra.components.grafana_rules import rule_args
+    from infra.components.synthetics_checks import plan_checks
+    from infra.components.synthetics_rules import uptime_rule_groups
+    from infra.config.loader import stack_file_for
+    from infra.config.synthetics import SM_DATASOURCE_UID
+
+    settings = stack_settings("prod")
+    renamed = tuple(s.model_copy(update={"name": services.get(s.name, s.name)}) for s in settings.services)
+    settings = settings.model_copy(update={"services": renamed})
+    checks = plan_checks(settings, stack_file_for("prod"))
+    uids = {}
+    for group in uptime_rule_groups(checks, settings.synthetics, "screener-prod", SM_DATASOURCE_UID):
+        for rule in group.rules:
+            uids[(rule.service, rule.name)] = rule_args(rule, "screener-prod", "prod", "https://x").uid
+    return uids
+
+
+def test_renaming_a_service_changes_only_its_own_rule_uids() -> None:
+    before, after = _uptime_uids({}), _uptime_uids({"frontend": "web"})
+    kept = {key: uid for key, uid in before.items() if key[0] != "frontend"}
+    assert kept and all(after[key] == uid for key, uid in kept.items())
+    renamed = {name: uid for (service, name), uid in before.items() if service == "frontend"}
+    assert renamed and all(after[("web", name)] != uid for name, uid in renamed.items())
+
+
+def test_long_names_still_give_distinct_uids_within_the_limit() -> None:
+    from infra.components.grafana_rules import GrafanaRule, rule_uid
+
+    def rule(service: str) -> GrafanaRule:
+        return GrafanaRule(
+            name="SyntheticCertificateExpiring", expr="vector(1)", comparison="gt", threshold=0, for_minutes=1,
+            severity="warning", service=service, summary="s", description="d", datasource_uid="x",
+        )  # fmt: skip
+
+    long_a, long_b = rule("a" * 60 + "-one"), rule("a" * 60 + "-two")
+    uids = {rule_uid("screener-prod", long_a), rule_uid("screener-prod", long_b), rule_uid("screener-dev", long_a)}
+    assert len(uids) == 3 and all(GRAFANA_UID.match(uid) for uid in uids)
