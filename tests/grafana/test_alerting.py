@@ -294,10 +294,10 @@ def _uptime_uids(services: dict[str, str]) -> dict[tuple[str, str], str]:
     renamed = tuple(s.model_copy(update={"name": services.get(s.name, s.name)}) for s in settings.services)
     settings = settings.model_copy(update={"services": renamed})
     checks = plan_checks(settings, stack_file_for("prod"))
-    uids = {}
+    uids: dict[tuple[str, str], str] = {}
     for group in uptime_rule_groups(checks, settings.synthetics, "screener-prod", SM_DATASOURCE_UID):
         for rule in group.rules:
-            uids[(rule.service, rule.name)] = rule_args(rule, "screener-prod", "prod", "https://x").uid
+            uids[(rule.service, rule.name)] = str(rule_args(rule, "screener-prod", "prod", "https://x").uid)
     return uids
 
 
