@@ -30,6 +30,7 @@ from infra.components.collection import MetricsCollection, MetricsCollectionArgs
 from infra.components.grafana_alerting import GrafanaAlerting, GrafanaAlertingArgs, PolicyTreeArgs, Recipients
 from infra.components.grafana_dashboards import GrafanaDashboards, GrafanaDashboardsArgs
 from infra.components.grafana_datasource import GrafanaAmpDataSource, GrafanaAmpDataSourceArgs
+from infra.components.grafana_heartbeat import GrafanaHeartbeat, GrafanaHeartbeatArgs, heartbeat_rule_group
 from infra.components.grafana_rules import GrafanaRuleGroup, GrafanaRuleGroupArgs, amp_health_rules
 from infra.components.notifications import Notifications, NotificationsArgs, SlackChannelArgs
 from infra.components.synthetics import (
@@ -228,6 +229,43 @@ def declare_grafana(
     return DeclaredGrafana(provider, dashboards.folder_uid, datasource.uid, alerting)
 
 
+def declare_grafana_heartbeat(config: StackConfig, declared: DeclaredGrafana, notifications: Notifications) -> None:
+    """Grafana's dead man's switch: its always-firing rule, the webhook it calls and the alarm on its silence."""
+    heartbeat = GrafanaHeartbeat(
+        "grafana-heartbeat",
+        GrafanaHeartbeatArgs(
+            name_prefix=config.name_prefix,
+            provider=declared.provider,
+            # Like the Watchdog alarm: page on the critical topic, and show in chat where there is one.
+            alarm_topic_arns=[
+                notifications.topic_arns.apply(lambda arns: arns["critical"]),
+                *(
+                    [notifications.topic_arns.apply(lambda arns: arns["chat"])]
+                    if config.settings.notifications.slack
+                    else []
+                ),
+            ],
+            tags=config.tags("grafana-heartbeat"),
+        ),
+    )
+    GrafanaRuleGroup(
+        "grafana-rules-grafana-heartbeat",
+        GrafanaRuleGroupArgs(
+            # Through the data source's uid too: Grafana refuses a rule whose data source does not exist yet.
+            folder_uid=pulumi.Output.all(declared.folder_uid, declared.datasource_uid).apply(lambda uids: uids[0]),
+            group=heartbeat_rule_group(
+                DashboardContext.from_settings(config.settings).datasource_uid, config.name_prefix
+            ),
+            name_prefix=config.name_prefix,
+            environment=config.environment,
+            runbook_base_url=config.settings.rules.runbook_base_url,
+            provider=declared.provider,
+        ),
+        opts=pulumi.ResourceOptions(depends_on=[heartbeat]),
+    )
+    pulumi.export("grafana_heartbeat_alarm_arn", heartbeat.alarm_arn)
+
+
 @dataclass(frozen=True)
 class Probes:
     provider: grafana.Provider
@@ -408,6 +446,7 @@ def declare(config: StackConfig) -> None:
     declare_collection(config, amp, documents)
     # --- Grafana (issue 4): Grafana-managed alerts reach the same people as AMP's ---
     declared_grafana = declare_grafana(config, amp, documents.dashboards)
+    declare_grafana_heartbeat(config, declared_grafana, notifications)
     # --- synthetic checks (issue 5) ---
     declare_synthetics(config, declared_grafana, documents.checks, probes)
 

@@ -20,7 +20,8 @@ from typing import Literal
 import pulumi
 import pulumiverse_grafana as grafana
 
-Severity = Literal["critical", "warning"]
+# "none": the heartbeat, which no person hears (like AMP's Watchdog).
+Severity = Literal["critical", "warning", "none"]
 Comparison = Literal["gt", "lt"]
 NoDataState = Literal["NoData", "Alerting", "OK", "KeepLast"]
 ErrorState = Literal["Error", "Alerting", "OK", "KeepLast"]
@@ -34,6 +35,22 @@ _RESERVED_LABELS = {"severity", "service", "env"}
 RULE_UID_MAX_LENGTH = 40
 RULE_UID_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
 _UID_DIGEST_LENGTH = 12
+
+
+@dataclass(frozen=True)
+class DirectRoute:
+    """Rule-level routing (Grafana's simplified routing), for the one rule that must not use the policy tree.
+
+    The heartbeat goes straight to its own contact point: the tree belongs to
+    another stack, repeats every few hours and mutes during maintenance, none
+    of which a heartbeat may do. Simplified routing is GA and on by default
+    since Grafana 11 (grafana/grafana#84856).
+    """
+
+    contact_point: str
+    group_interval: str
+    repeat_interval: str
+    group_wait: str = "0s"
 
 
 @dataclass(frozen=True)
@@ -55,6 +72,7 @@ class GrafanaRule:
     # How far back the query looks; Grafana runs it as an instant query at the end.
     lookback_seconds: int = 600
     labels: Mapping[str, str] = field(default_factory=dict)
+    direct_route: DirectRoute | None = None
 
     def __post_init__(self) -> None:
         if not _ALERT_NAME.match(self.name):
@@ -153,8 +171,22 @@ def rule_args(
                 model=threshold_model(rule),
             ),
         ],
-        # No notification_settings: a rule with its own contact point would
-        # bypass the policy tree, its grouping and the maintenance mute timing.
+        # Only the heartbeat routes itself: any other rule with its own contact
+        # point would bypass the policy tree, its grouping and the maintenance mute timing.
+        notification_settings=_direct_route(rule.direct_route),
+    )
+
+
+def _direct_route(route: DirectRoute | None) -> grafana.alerting.RuleGroupRuleNotificationSettingsArgs | None:
+    if route is None:
+        return None
+    return grafana.alerting.RuleGroupRuleNotificationSettingsArgs(
+        contact_point=route.contact_point,
+        # Grafana requires these two whenever a rule groups its own notifications.
+        group_bies=["alertname", "grafana_folder"],
+        group_wait=route.group_wait,
+        group_interval=route.group_interval,
+        repeat_interval=route.repeat_interval,
     )
 
 

@@ -38,7 +38,9 @@ def test_every_grafana_rule_carries_the_amp_label_and_annotation_conventions(sta
     rules = list(grafana_rules(plan_of(stack)))
     assert rules
     for rule in rules:
-        assert rule["labels"]["severity"] in {"critical", "warning"}, rule["name"]
+        # Only the heartbeat, which no person receives, has no audience (as AMP's Watchdog).
+        expected = {"none"} if rule["name"] == "GrafanaHeartbeat" else {"critical", "warning"}
+        assert rule["labels"]["severity"] in expected, rule["name"]
         assert rule["labels"]["service"], rule["name"]
         assert rule["labels"]["env"] == stack, rule["name"]
         assert set(rule["annotations"]) == {"summary", "description", "runbook_url"}
@@ -46,9 +48,24 @@ def test_every_grafana_rule_carries_the_amp_label_and_annotation_conventions(sta
 
 
 @pytest.mark.parametrize("stack", STACKS)
-def test_no_grafana_rule_bypasses_the_policy_tree(stack: str) -> None:
-    for rule in grafana_rules(plan_of(stack)):
-        assert "notificationSettings" not in rule, rule["name"]
+def test_no_grafana_rule_but_the_heartbeat_bypasses_the_policy_tree(stack: str) -> None:
+    bypassing = {
+        rule["name"]: rule["notificationSettings"]
+        for rule in grafana_rules(plan_of(stack))
+        if "notificationSettings" in rule
+    }
+    assert bypassing == {
+        "GrafanaHeartbeat": {
+            "contactPoint": f"screener-{stack}-heartbeat",
+            # Grafana requires alertname and grafana_folder when a rule groups its own notifications
+            # (pulumiverse_grafana RuleGroupRuleNotificationSettingsArgs.group_bies).
+            "groupBies": ["alertname", "grafana_folder"],
+            "groupWait": "0s",
+            "groupInterval": "1m",
+            # Often enough for the 15-minute silence alarm to see three in a window.
+            "repeatInterval": "5m",
+        }
+    }
 
 
 def test_amp_no_data_rule_alerts_when_the_data_source_returns_nothing_or_fails() -> None:
@@ -253,7 +270,10 @@ def test_exactly_one_stack_per_grafana_instance_owns_a_tree_that_matches_the_oth
 def test_policy_tree_waits_for_this_stacks_contact_points_and_mute_timing() -> None:
     plan = plan_of("prod")
     policy = plan.one(POLICY)
-    for resource in (*plan.of_type(CONTACT_POINT), plan.one(MUTE_TIMING)):
+    # The heartbeat's contact point is not in the tree (the rule routes itself), so the tree need not wait for it.
+    routed = [r for r in plan.of_type(CONTACT_POINT) if r.name != "grafana-heartbeat-contact-point"]
+    assert len(routed) == 2
+    for resource in (*routed, plan.one(MUTE_TIMING)):
         assert resource.urn in policy.depends_on, resource.name
 
 
