@@ -10,7 +10,9 @@ integration: no code runs, the request is only counted in CloudWatch
 the critical topic when no accepted heartbeat arrives for 15 minutes, the
 same silence budget as the Watchdog's.
 
-Requests must carry the stage's API key (Grafana sends it as a header); a
+Requests must carry the stage's API key, which Grafana sends as a custom
+webhook header (Grafana 12, grafana/grafana#103818; the provider's `headers`,
+terraform-provider-grafana#2331; X-API-KEY is the documented use, #113272); a
 request without it is refused (403) and, since refusals also count, the alarm
 subtracts `4XXError` so that nobody else can keep the switch quiet. AWS
 generates the key: it is a secret output and reaches Grafana only as a secret.
