@@ -142,14 +142,12 @@ def test_grafanas_contact_points_mail_the_people_the_critical_and_warning_topics
     assert mailed(plan, "grafana-alerting-team") == warning
 
 
-def test_paging_emails_hear_only_critical_grafana_alerts(plan_with: Any) -> None:
-    plan = plan_with(
-        "dev",
-        overrides={"monitoring:notifications": {"emails": ["team@example.com"], "pagingEmails": ["pager@example.com"]}},
-    )
-    assert mailed(plan, "grafana-alerting-oncall") == {"team@example.com", "pager@example.com"}
-    assert mailed(plan, "grafana-alerting-team") == {"team@example.com"}
-    assert topic_subscribers(plan, "critical") == {"team@example.com", "pager@example.com"}
+def test_paging_emails_hear_only_critical_alerts_as_on_the_topics() -> None:
+    from infra.components.grafana_alerting import Recipients
+
+    recipients = Recipients(emails=["team@example.com"], paging_emails=["pager@example.com"])
+    assert recipients.critical == ["team@example.com", "pager@example.com"]
+    assert recipients.warning == ["team@example.com"]
 
 
 def _integrations_requiring_amazon_managed_grafana() -> set[str]:
@@ -288,7 +286,10 @@ def test_page_on_warning_sends_warnings_to_the_paging_path(plan_with: Any) -> No
             }
         },
     )
-    assert mailed(plan, "grafana-alerting-team") == mailed(plan, "grafana-alerting-oncall")
+    # The on-call contact point mails the critical topic's subscribers, pagers included ...
+    assert mailed(plan, "grafana-alerting-oncall") == topic_subscribers(plan, "critical")
+    assert topic_subscribers(plan, "critical") == {"team@example.com", "pager@example.com"}
+    # ... and with pageOnWarning the team contact point is the same paging path.
     assert mailed(plan, "grafana-alerting-team") == {"team@example.com", "pager@example.com"}
 
 

@@ -18,12 +18,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 
 from infra.config import StackInput
-from planner.engine import Plan, PlannedResource, run_stack
+from planner.engine import Plan, PlannedResource
 from planner.stackfile import stack_settings
 from tests.conftest import STACKS
-from tests.grafana.stacks import TOKEN, TOKEN_KEY, plan_with_cloud_token
+from tests.grafana.stacks import plan_with_cloud_token
 
 Identity = tuple[str, ...]
 
@@ -51,6 +52,7 @@ IDENTITIES: Mapping[str, Callable[[PlannedResource], Sequence[Identity]]] = {
     "grafana:syntheticMonitoring/check:Check": lambda r: [("synthetic check", r.inputs["job"], r.inputs["target"])],
 }
 PLUGIN = "grafana:cloud/pluginInstallation:PluginInstallation"
+POLICY_TREE = "grafana:alerting/notificationPolicy:NotificationPolicy"
 
 
 def grafana_keys(plan: Plan, settings: StackInput) -> dict[Identity, str]:
@@ -89,18 +91,15 @@ def test_every_grafana_object_has_exactly_one_owning_stack() -> None:
 
 
 def test_a_planted_second_owner_of_the_tree_and_the_plugin_is_caught() -> None:
-    prod = stack_settings("prod").grafana
-    assert prod.notification_policy is not None
-    staging_grafana = {
-        "url": prod.url,
-        "externalId": prod.external_id,
-        "stackSlug": prod.stack_slug,
-        "notificationPolicy": {"environments": ["staging"]},
-    }
-    planted = run_stack("staging", overrides={TOKEN_KEY: TOKEN, "monitoring:grafana": staging_grafana})
-    plans = {"staging": planted, "prod": plan_with_cloud_token("prod")}
-    settings = {stack: stack_settings(stack) for stack in plans}
-    assert second_owners(plans, settings) == [
+    prod = plan_with_cloud_token("prod")
+    staging = plan_with_cloud_token("staging")
+    stack_wide = [
+        r for r in prod.resources if r.type in (PLUGIN, "grafana:alerting/notificationPolicy:NotificationPolicy")
+    ]
+    assert len(stack_wide) == 2
+    planted = replace(staging, resources=[*staging.resources, *stack_wide])
+    settings = {stack: stack_settings(stack) for stack in ("staging", "prod")}
+    assert second_owners({"staging": planted, "prod": prod}, settings) == [
         "https://screener.grafana.net / notification policy tree is declared by "
         "staging:grafana-alerting-policy, prod:grafana-alerting-policy",
         "plugin installation / screener / grafana-amazonprometheus-datasource is declared by "
