@@ -25,6 +25,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
@@ -114,39 +115,25 @@ class GrafanaHeartbeat(pulumi.ComponentResource):
             tags=tags,
             opts=child,
         )
+        # The one method lives on the API's root: POST / with the key.
+        root: dict[str, Any] = {"rest_api": self.api.id, "resource_id": self.api.root_resource_id}
         method = aws.apigateway.Method(
-            f"{name}-post",
-            rest_api=self.api.id,
-            resource_id=self.api.root_resource_id,
-            http_method="POST",
-            authorization="NONE",
-            api_key_required=True,
-            opts=child,
+            f"{name}-post", **root, http_method="POST", authorization="NONE", api_key_required=True, opts=child
         )
+        on_post = {**root, "http_method": method.http_method}
         integration = aws.apigateway.Integration(
             f"{name}-mock",
-            rest_api=self.api.id,
-            resource_id=self.api.root_resource_id,
-            http_method=method.http_method,
+            **on_post,
             type="MOCK",
             request_templates={"application/json": MOCK_REQUEST_TEMPLATE},
             # Anything but JSON is refused (415) rather than passed to the mock.
             passthrough_behavior="NEVER",
             opts=child,
         )
-        method_response = aws.apigateway.MethodResponse(
-            f"{name}-ok",
-            rest_api=self.api.id,
-            resource_id=self.api.root_resource_id,
-            http_method=method.http_method,
-            status_code="200",
-            opts=child,
-        )
+        method_response = aws.apigateway.MethodResponse(f"{name}-ok", **on_post, status_code="200", opts=child)
         integration_response = aws.apigateway.IntegrationResponse(
             f"{name}-ok-mapping",
-            rest_api=self.api.id,
-            resource_id=self.api.root_resource_id,
-            http_method=method.http_method,
+            **on_post,
             status_code=method_response.status_code,
             response_templates={"application/json": ""},
             opts=pulumi.ResourceOptions(parent=self, depends_on=[integration]),
