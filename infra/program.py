@@ -211,7 +211,10 @@ def declare_grafana(
             else None,
         ),
     )
-    for group in (amp_health_rules(context.datasource_uid, spec.no_data_for_minutes),):
+    # "AMP returns no data" is the normal state of a stack that collects nothing (dev): such a stack
+    # must not upload an alert that fires on the data it is configured to have.
+    collects = config.settings.collection.mode != "none"
+    for group in [amp_health_rules(context.datasource_uid, spec.no_data_for_minutes)] if collects else []:
         GrafanaRuleGroup(
             f"grafana-rules-{group.name}",
             GrafanaRuleGroupArgs(

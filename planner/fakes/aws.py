@@ -195,9 +195,3 @@ def api_key(ctx: FakeContext, name: str, inputs: dict[str, Any]) -> tuple[str, d
         "value": rpc.wrap_rpc_secret(ctx.token(f"{name}/value", 40)),
         "arn": f"arn:aws:apigateway:{ctx.region}::/apikeys/{key_id}",
     }
-
-
-@resource_fake("aws:cloudwatch/metricAlarm:MetricAlarm")
-def metric_alarm(ctx: FakeContext, name: str, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
-    alarm = ctx.physical_name(name, inputs)
-    return alarm, {"arn": f"arn:aws:cloudwatch:{ctx.region}:{ctx.account_id}:alarm:{alarm}"}

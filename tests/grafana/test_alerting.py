@@ -86,6 +86,15 @@ def test_amp_no_data_rule_alerts_when_the_data_source_returns_nothing_or_fails()
     assert evaluator == {"type": "lt", "params": [1]}
 
 
+def test_a_stack_that_collects_nothing_uploads_no_amp_no_data_alert() -> None:
+    # dev's workspace is empty by design (collection.mode none): GrafanaAmpNoData would fire for ever.
+    assert stack_settings("dev").collection.mode == "none"
+    names = {rule["name"] for rule in grafana_rules(plan_of("dev"))}
+    assert "GrafanaAmpNoData" not in names and "GrafanaHeartbeat" in names
+    for stack in ("staging", "prod"):
+        assert "GrafanaAmpNoData" in {rule["name"] for rule in grafana_rules(plan_of(stack))}
+
+
 def test_every_grafana_alert_has_a_runbook_section() -> None:
     runbooks = (REPO_ROOT / "docs" / "runbooks.md").read_text()
     grafana_part = runbooks[runbooks.index("## Grafana-managed alerts") :]
