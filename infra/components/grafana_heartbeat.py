@@ -12,7 +12,7 @@ same silence budget as the Watchdog's.
 
 Requests must carry the stage's API key, which Grafana sends as a custom
 webhook header (Grafana 12, grafana/grafana#103818; the provider's `headers`,
-terraform-provider-grafana#2331; X-API-KEY is the documented use, #113272); a
+terraform-provider-grafana#2331; an X-API-KEY header is the case in grafana#108128); a
 request without it is refused (403) and, since refusals also count, the alarm
 subtracts `4XXError` so that nobody else can keep the switch quiet. AWS
 generates the key: it is a secret output and reaches Grafana only as a secret.
