@@ -59,5 +59,5 @@ def test_a_key_without_cloudwatch_is_reported_for_every_alarm_on_its_topics() ->
     document["Statement"] = [s for s in document["Statement"] if s.get("Sid") != "AlarmsOfThisStackEncrypt"]
     key.inputs["policy"] = json.dumps(document)
     found = violations(planted)
-    # The three pipeline alarms of dev (no chat there) notify the pipeline topic.
-    assert len(found) == 3 and all("does not let cloudwatch.amazonaws.com encrypt" in m for m in found)
+    # The three pipeline alarms of dev and Grafana's heartbeat alarm (no chat there) notify the pipeline topic.
+    assert len(found) == 4 and all("does not let cloudwatch.amazonaws.com encrypt" in m for m in found)
