@@ -28,13 +28,14 @@ from infra.components.alertmanager import Alertmanager, AlertmanagerArgs
 from infra.components.amp import AmpWorkspace, AmpWorkspaceArgs, LabelSetLimitArgs
 from infra.components.amp_usage_alarms import AmpUsageAlarms, AmpUsageAlarmsArgs
 from infra.components.collection import ExporterSecrets, MetricsCollection, MetricsCollectionArgs
-from infra.components.grafana_alerting import GrafanaAlerting, GrafanaAlertingArgs, PolicyTreeArgs, SnsTopicsArgs
+from infra.components.grafana_alerting import GrafanaAlerting, GrafanaAlertingArgs, PolicyTreeArgs, Recipients
 from infra.components.grafana_dashboards import GrafanaDashboards, GrafanaDashboardsArgs
 from infra.components.grafana_datasource import GrafanaAmpDataSource, GrafanaAmpDataSourceArgs
+from infra.components.grafana_heartbeat import GrafanaHeartbeat, GrafanaHeartbeatArgs, heartbeat_rule_group
 from infra.components.grafana_logs import GrafanaLogs, GrafanaLogsArgs
 from infra.components.grafana_rules import GrafanaRuleGroup, GrafanaRuleGroupArgs, amp_health_rules
 from infra.components.logs import CentralLogs, CentralLogsArgs, CollectorArgs, log_group_name
-from infra.components.notifications import Notifications, NotificationsArgs, SlackChannelArgs
+from infra.components.notifications import CHAT, PIPELINE, Notifications, NotificationsArgs, SlackChannelArgs
 from infra.components.synthetics import (
     StatusPageArgs,
     SyntheticChecks,
@@ -79,6 +80,7 @@ def declare_amp(config: StackConfig, model: Cardinality) -> AmpWorkspace:
             log_retention_days=config.settings.amp.log_retention_days,
             label_set_limits=series_limits(config, model),
             protect=config.settings.amp.protect,
+            managed_scraper=config.settings.collection.mode == "managed-scraper",
             tags=config.tags("amp"),
         ),
     )
@@ -122,6 +124,7 @@ def declare_notifications(config: StackConfig, amp: AmpWorkspace) -> Notificatio
     )
     pulumi.export("alert_topic_arns", notifications.topic_arns)
     pulumi.export("alert_key_arn", notifications.key_arn)
+    pulumi.export("alert_pipeline_key_arn", notifications.pipeline_key_arn)
     return notifications
 
 
@@ -138,14 +141,13 @@ class DeclaredGrafana:
 def declare_grafana(
     config: StackConfig,
     amp: AmpWorkspace,
-    alert_topics: SnsTopicsArgs,
     context: DashboardContext,
     dashboard_models: Mapping[str, dict[str, Any]],
 ) -> DeclaredGrafana:
     """The AMP data source, the environment's folder and dashboards, and Grafana-managed alerting.
 
-    `alert_topics`: the critical and warning SNS topics (and their KMS key) that
-    AMP's Alertmanager uses too, so Grafana's alerts reach the same people.
+    Grafana's contact points mail the people the critical and warning SNS
+    topics deliver to (Grafana Cloud cannot publish to SNS; see grafana_alerting).
     """
     spec = config.settings.grafana
     secrets = config.secrets
@@ -202,10 +204,9 @@ def declare_grafana(
             name_prefix=config.name_prefix,
             environment=config.environment,
             provider=provider,
-            tags=config.tags("grafana"),
             page_on_warning=notifications.page_on_warning,
             slack_webhook_url=secrets.slack_webhook_url,
-            sns=alert_topics,
+            recipients=Recipients(emails=notifications.emails, paging_emails=notifications.paging_emails),
             maintenance=spec.maintenance,
             policy_tree=PolicyTreeArgs(
                 platform=config.settings.platform,
@@ -219,12 +220,16 @@ def declare_grafana(
             else None,
         ),
     )
-    for group in (amp_health_rules(context.datasource_uid, spec.no_data_for_minutes),):
+    # "AMP returns no data" is the normal state of a stack that collects nothing (dev): such a stack
+    # must not upload an alert that fires on the data it is configured to have.
+    collects = config.settings.collection.mode != "none"
+    for group in [amp_health_rules(context.datasource_uid, spec.no_data_for_minutes)] if collects else []:
         GrafanaRuleGroup(
             f"grafana-rules-{group.name}",
             GrafanaRuleGroupArgs(
                 folder_uid=dashboards.folder_uid,
                 group=group,
+                name_prefix=config.name_prefix,
                 environment=config.environment,
                 runbook_base_url=config.settings.rules.runbook_base_url,
                 provider=provider,
@@ -234,6 +239,39 @@ def declare_grafana(
     pulumi.export("grafana_dashboard_urls", dashboards.dashboard_urls)
     pulumi.export("grafana_contact_points", [alerting.oncall_contact_point, alerting.team_contact_point])
     return DeclaredGrafana(provider, dashboards.folder_uid, datasource.uid, alerting)
+
+
+def declare_grafana_heartbeat(
+    config: StackConfig, declared: DeclaredGrafana, notifications: Notifications, context: DashboardContext
+) -> None:
+    """Grafana's dead man's switch: its always-firing rule, the webhook it calls and the alarm on its silence."""
+    heartbeat = GrafanaHeartbeat(
+        "grafana-heartbeat",
+        GrafanaHeartbeatArgs(
+            name_prefix=config.name_prefix,
+            provider=declared.provider,
+            # Like the Watchdog alarm: the last-resort pipeline topic (its own key), and chat where there is one.
+            alarm_topic_arns=[
+                notifications.alarm_topic(PIPELINE),
+                *([notifications.alarm_topic(CHAT)] if config.settings.notifications.slack else []),
+            ],
+            tags=config.tags("grafana-heartbeat"),
+        ),
+    )
+    GrafanaRuleGroup(
+        "grafana-rules-grafana-heartbeat",
+        GrafanaRuleGroupArgs(
+            # Through the data source's uid too: Grafana refuses a rule whose data source does not exist yet.
+            folder_uid=pulumi.Output.all(declared.folder_uid, declared.datasource_uid).apply(lambda uids: uids[0]),
+            group=heartbeat_rule_group(context.datasource_uid, config.name_prefix),
+            name_prefix=config.name_prefix,
+            environment=config.environment,
+            runbook_base_url=config.settings.rules.runbook_base_url,
+            provider=declared.provider,
+        ),
+        opts=pulumi.ResourceOptions(depends_on=[heartbeat]),
+    )
+    pulumi.export("grafana_heartbeat_alarm_arn", heartbeat.alarm_arn)
 
 
 @dataclass(frozen=True)
@@ -344,7 +382,7 @@ def declare_usage_alarms(
         AmpUsageAlarmsArgs(
             name_prefix=config.name_prefix,
             workspace_id=amp.workspace_id,
-            alarm_topic_arns=[notifications.topic_arns.apply(lambda arns: arns["warning"])],
+            alarm_topic_arns=[notifications.alarm_topic("warning")],
             threshold_percent=cost_spec.usage_alarm_percent if cost_spec is not None else DEFAULT_USAGE_ALARM_PERCENT,
             tags=config.tags("amp-usage"),
             cost_estimate=summary,
@@ -488,18 +526,9 @@ def declare(config: StackConfig) -> None:
     declare_usage_alarms(config, amp, notifications, documents.cardinality)
     # --- collection (issue 6) ---
     collection = declare_collection(config, amp, documents)
-    # --- Grafana (issue 4): Grafana-managed alerts reach the same topics as AMP's ---
-    declared_grafana = declare_grafana(
-        config,
-        amp,
-        SnsTopicsArgs(
-            critical_topic_arn=notifications.topic_arns.apply(lambda arns: arns["critical"]),
-            warning_topic_arn=notifications.topic_arns.apply(lambda arns: arns["warning"]),
-            key_arn=notifications.key_arn,
-        ),
-        documents.dashboard_context,
-        documents.dashboards,
-    )
+    # Grafana-managed alerts reach the same people as AMP's.
+    declared_grafana = declare_grafana(config, amp, documents.dashboard_context, documents.dashboards)
+    declare_grafana_heartbeat(config, declared_grafana, notifications, documents.dashboard_context)
     # --- synthetic checks (issue 5) ---
     declare_synthetics(config, declared_grafana, documents, probes)
     # --- logs (issue 17) ---

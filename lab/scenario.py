@@ -68,7 +68,6 @@ RESTART_FAULT = "nginx-down"
 # Alerts no simulated fault can raise: they need Prometheus itself to fail.
 NOT_INJECTED = {
     "MetricsNotArriving": "needs every collector gone (no `up` at all); the lab's Prometheus always scrapes",
-    "RuleEvaluationFailures": "needs a rule that fails to evaluate; the rendered rules all evaluate",
     "RecordingRulesMissing": "needs recording rules that stop evaluating while raw series arrive",
     "Watchdog": "always firing: checked as the heartbeat instead",
 }

@@ -71,6 +71,7 @@ class PlannedResource:
     inputs: dict[str, Any]
     outputs: dict[str, Any]
     protect: bool = False
+    retain_on_delete: bool = False
     aliases: list[str] = field(default_factory=list)
     depends_on: list[str] = field(default_factory=list)
     provider: str = ""
@@ -179,6 +180,7 @@ class RecordingMonitor(mocks.MockMonitor):
                 inputs=redact(raw_inputs),
                 outputs=redact({k: v for k, v in outputs.items() if k not in raw_inputs}),
                 protect=bool(request.protect),
+                retain_on_delete=bool(request.retainOnDelete),
                 aliases=[_describe_alias(alias) for alias in request.aliases] + list(request.aliasURNs),
                 depends_on=list(request.dependencies),
                 provider=request.provider,

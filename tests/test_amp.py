@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from planner.engine import Plan
-from tests.conftest import plan_of
+from tests.conftest import STACKS, plan_of
 
 WORKSPACE = "aws:amp/workspace:Workspace"
 CONFIGURATION = "aws:amp/workspaceConfiguration:WorkspaceConfiguration"
@@ -30,6 +30,11 @@ def test_workspace_keeps_its_logical_name_and_alias(stack: str) -> None:
 def test_only_prod_protects_the_workspace_and_its_logs() -> None:
     assert plan_of("prod").one(WORKSPACE).protect
     assert plan_of("prod").one(LOG_GROUP, "amp-logs").protect
+    # The same switch retains them in AWS should they ever leave the program (issue 15).
+    assert plan_of("prod").one(WORKSPACE).retain_on_delete
+    assert plan_of("prod").one(LOG_GROUP, "amp-logs").retain_on_delete
+    for stack in ("dev", "staging"):
+        assert not plan_of(stack).one(WORKSPACE).retain_on_delete, stack
     for stack in ("dev", "staging"):
         assert not plan_of(stack).one(WORKSPACE).protect, stack
         assert not plan_of(stack).one(LOG_GROUP, "amp-logs").protect, stack
@@ -65,3 +70,15 @@ def test_endpoint_outputs_are_the_amp_api_paths_under_the_workspaces_endpoint(st
     endpoint = stack_plan.one(WORKSPACE).outputs["prometheusEndpoint"]
     assert stack_plan.outputs["amp_remote_write_url"] == f"{endpoint}api/v1/remote_write"
     assert stack_plan.outputs["amp_query_url"] == f"{endpoint}api/v1/query"
+
+
+def test_the_managed_scrapers_workspace_declares_the_tag_the_scraper_adds() -> None:
+    """A managed scraper tags its destination workspace `AMPAgentlessScraper` (empty value); undeclared, the
+    daily `pulumi preview --refresh --expect-no-changes` fails and `up --refresh` strips it. Declaring it is
+    the provider's preferred fix: pulumi_aws/amp/scraper.py docstring ("Ignoring changes to Prometheus
+    Workspace destination"), from terraform-provider-aws website/docs/r/prometheus_scraper.html.markdown."""
+    for stack in STACKS:
+        tags = plan_of(stack).one(WORKSPACE).inputs["tags"]
+        scraped = plan_of(stack).of_type("aws:amp/scraper:Scraper") != []
+        assert (tags.get("AMPAgentlessScraper") == "") is scraped, stack
+    assert plan_of("prod").of_type("aws:amp/scraper:Scraper")

@@ -146,6 +146,16 @@ def one_of(values: tuple[str, ...] | list[str]) -> str:
     return "~" + "|".join(sorted(set(values)))
 
 
+def expects_series(settings: StackInput) -> bool:
+    """Whether anything writes series into this stack's workspace (its collection mode is not `none`).
+
+    An absence alert (`absent(...)`) fires on an empty workspace; a stack that
+    collects nothing must not upload one, or it pages from the moment it is
+    deployed (issue 14, item 5).
+    """
+    return settings.collection.mode != "none"
+
+
 def scraped_services(settings: StackInput, kind: ServiceKind) -> tuple[ServiceSpec, ...]:
     """Services of `kind` in the catalog that are scraped (rules exist only for what exists)."""
     return tuple(service for service in settings.services if service.kind == kind and service.scrape)

@@ -24,11 +24,12 @@ class ChartPin:
 
 
 # Exact versions: an upgrade is a reviewed change, never a side effect of `pulumi up`.
+# Each is a published release (tests/test_published_pins.py records where it was verified).
 PROMETHEUS = ChartPin("prometheus", "27.19.0")  # Prometheus v3 (agent mode: --agent)
 KUBE_STATE_METRICS = ChartPin("kube-state-metrics", "5.33.0")
 NODE_EXPORTER = ChartPin("prometheus-node-exporter", "4.45.3")
 POSTGRES_EXPORTER = ChartPin("prometheus-postgres-exporter", "8.2.0")
-REDIS_EXPORTER = ChartPin("prometheus-redis-exporter", "6.30.1")
+REDIS_EXPORTER = ChartPin("prometheus-redis-exporter", "6.29.0")
 NGINX_EXPORTER = ChartPin("prometheus-nginx-exporter", "1.11.6")
 STATSD_EXPORTER = ChartPin("prometheus-statsd-exporter", "0.13.1")
 

@@ -63,6 +63,10 @@ def cloudwatch_json_data(role_arn: str, region: str, groups: Sequence[tuple[str,
         {
             # Grafana Cloud signs with its own AWS identity and assumes our role: no key is stored in Grafana.
             "authType": "grafana_assume_role",
+            # Stack mode, as the AMP data source: omitted, Grafana mints a per-data-source external ID on
+            # create that no trust policy written beforehand can match (grafana/grafana pkg awsexternalid:
+            # native AWS data sources keep the flag unprefixed, `usePerDatasourceExternalId`).
+            "usePerDatasourceExternalId": False,
             "assumeRoleArn": role_arn,
             "defaultRegion": region,
             "logGroups": [{"arn": arn, "name": name} for arn, name in groups],

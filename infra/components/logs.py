@@ -23,8 +23,10 @@ from infra.logs import fluent_bit
 from infra.logs.fluent_bit import GROUP_KINDS, GROUP_OF_FORMAT, LogSource
 from infra.logs.queries import ERRORS, QUERIES, error_filter_pattern, saved_query_name
 
-# Only CloudWatch Logs encrypts with the logs key.
-LOGS_KEY_ACTIONS = ("kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*")
+# Only CloudWatch Logs encrypts with the logs key. The user guide's statement also lists kms:Describe*,
+# but DescribeKey carries no encryption context, so under the group condition it was never granted
+# (IAM reference: kms:EncryptionContext keys apply to the encrypt/decrypt/data-key actions only).
+LOGS_KEY_ACTIONS = ("kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*")
 # What Fluent Bit's cloudwatch_logs output calls with auto_create_group off.
 COLLECTOR_ACTIONS = ("logs:CreateLogStream", "logs:PutLogEvents")
 ERROR_METRIC = "ErrorLines"
@@ -133,8 +135,9 @@ class CentralLogs(pulumi.ComponentResource):
             self.register_outputs({"group_names": {}, "skipped": args.skipped})
             return
         child = pulumi.ResourceOptions(parent=self)
-        # Deleting a group deletes its lines, and deleting the key makes them unreadable: prod protects both.
-        stateful = pulumi.ResourceOptions(parent=self, protect=args.protect)
+        # Deleting a group deletes its lines, and deleting the key makes them unreadable: prod protects both,
+        # and retains them in AWS should they ever leave the program.
+        stateful = pulumi.ResourceOptions(parent=self, protect=args.protect, retain_on_delete=args.protect)
         tags = dict(args.tags)
         identity = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=self))
         partition = aws.get_partition_output(opts=pulumi.InvokeOutputOptions(parent=self)).partition

@@ -40,7 +40,7 @@ class StackInput(Section):
     thresholds: Thresholds = Thresholds()
     slo: SloSpec = SloSpec()
     rules: RulesSpec = RulesSpec()
-    notifications: NotificationSpec = NotificationSpec()
+    notifications: NotificationSpec = Field(default=NotificationSpec(), validate_default=True)
     grafana: GrafanaSpec
     synthetics: SyntheticsSpec = SyntheticsSpec()
     collection: CollectionSpec = CollectionSpec()
@@ -92,6 +92,17 @@ class StackInput(Section):
                 f"environment '{environment}'; add it"
             )
         return grafana
+
+    @field_validator("notifications")
+    @classmethod
+    def _someone_hears_warnings(cls, notifications: NotificationSpec) -> NotificationSpec:
+        # Grafana's team contact point mails `emails`, and Grafana refuses an email integration without addresses.
+        if not notifications.emails:
+            raise ValueError(
+                "emails is empty: warnings (the warning topic and Grafana's team contact point) would reach "
+                "nobody; list at least one address in monitoring:notifications, e.g. emails: [team@example.com]"
+            )
+        return notifications
 
     @field_validator("collection")
     @classmethod

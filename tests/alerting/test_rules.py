@@ -182,7 +182,21 @@ def test_the_collector_is_watched_only_where_it_runs_in_the_cluster() -> None:
         files = render_rule_files(stack_settings(stack))
         assert ('up{service="collector"}' in files["availability"]) is watched, stack
         assert ("CollectorRemoteWriteBehind" in files["meta"]) is watched, stack
-        assert "MetricsNotArriving" in files["meta"]
+
+
+def test_absence_alerts_exist_only_where_a_collector_writes_to_the_workspace() -> None:
+    """Dev collects nothing (collection.mode none): absent(...) would page its empty workspace at once."""
+    for stack, collects in (("dev", False), ("staging", True), ("prod", True)):
+        files = render_rule_files(stack_settings(stack))
+        assert ("MetricsNotArriving" in files["meta"]) is collects, stack
+        assert ("absent(up" in files["availability"]) is collects, stack
+
+
+def test_lab_only_series_are_never_uploaded() -> None:
+    """AMP does not expose prometheus_rule_evaluation_failures_total; its rule failures are a CloudWatch alarm."""
+    for stack in STACKS:
+        for text in render_rule_files(stack_settings(stack)).values():
+            assert "prometheus_rule_evaluation_failures_total" not in text, stack
 
 
 def test_thresholds_and_objectives_come_from_the_settings() -> None:

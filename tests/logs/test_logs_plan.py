@@ -36,6 +36,7 @@ from infra.logs.queries import QUERIES, RUNBOOK_QUERIES
 from planner.engine import Plan, PlannedResource, run_stack
 from planner.stackfile import stack_settings
 from tests.conftest import plan_of
+from tests.contracts.iam_reference import document_findings
 
 LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
 KEY = "aws:kms/key:Key"
@@ -97,11 +98,13 @@ def test_four_groups_kept_for_the_configured_days_and_encrypted_with_the_logs_ke
     assert plan.outputs["log_group_names"] == {kind: f"/screener-{stack}/{kind}" for kind in GROUP_KINDS}
 
 
-def test_only_prod_protects_the_groups_and_the_key() -> None:
+def test_only_prod_protects_and_retains_the_groups_and_the_key_under_their_pinned_names() -> None:
     for stack, protected in (("staging", False), ("prod", True)):
         plan = plan_of(stack)
         stateful = [*logs_groups(plan).values(), plan.one(KEY, "logs-key")]
-        assert {r.protect for r in stateful} == {protected}, stack
+        # Stateful: a rename would replace them (lines lost, or unreadable without the key).
+        assert {r.name for r in stateful} == {f"logs-{kind}" for kind in GROUP_KINDS} | {"logs-key"}
+        assert {r.protect for r in stateful} == {r.retain_on_delete for r in stateful} == {protected}, stack
         assert {g.inputs.get("deletionProtectionEnabled", False) for g in logs_groups(plan).values()} == {protected}
 
 
@@ -116,7 +119,6 @@ def test_key_policy_lets_only_this_regions_logs_service_use_it_for_these_groups(
         "kms:Decrypt*",
         "kms:ReEncrypt*",
         "kms:GenerateDataKey*",
-        "kms:Describe*",
     }
     assert logs["Condition"] == {"ArnEquals": {"kms:EncryptionContext:aws:logs:arn": group_arns(plan)}}
     assert all(not arn.endswith(":*") for arn in group_arns(plan))
@@ -187,6 +189,8 @@ def test_cloudwatch_data_source_assumes_the_read_role_and_opens_these_groups(sta
     data = json.loads(source.inputs["jsonDataEncoded"])
     assert source.inputs["type"] == "cloudwatch" and source.inputs["uid"] == f"screener-{stack}-cloudwatch-logs"
     assert data["authType"] == "grafana_assume_role"
+    # Stack-wide external ID, which the trust policy names; a per-data-source one would be minted on create.
+    assert data["usePerDatasourceExternalId"] is False
     assert data["assumeRoleArn"] == plan.one(ROLE, "grafana-logs-role").outputs["arn"]
     assert data["defaultRegion"] == "ap-northeast-2"
     assert [g["arn"] for g in data["logGroups"]] == group_arns(plan)
@@ -316,3 +320,13 @@ def test_a_source_naming_no_catalog_service_is_refused() -> None:
 def test_more_bad_periods_than_evaluated_is_refused(plan_with: Callable[..., Plan]) -> None:
     message = _refused({"monitoring:logs": {"errorBurst": {"badPeriods": 4, "evaluationPeriods": 3}}})
     assert "monitoring:logs.errorBurst: badPeriods (4) cannot exceed evaluationPeriods (3)" in message
+
+
+def test_the_logs_key_condition_is_in_the_iam_reference_and_a_misspelt_one_is_not() -> None:
+    """kms:EncryptionContext:${EncryptionContextKey} (IAM reference), with CloudWatch Logs' key aws:logs:arn."""
+    document = json.loads(plan_of("prod").one(KEY, "logs-key").inputs["policy"])
+    assert [f.problem for f in document_findings("logs key", document)] == []
+    condition = document["Statement"][1]["Condition"]["ArnEquals"]
+    condition["kms:EncryptionContxt:aws:logs:arn"] = condition.pop("kms:EncryptionContext:aws:logs:arn")
+    (finding,) = document_findings("logs key", document)
+    assert finding.problem.startswith("condition key kms:EncryptionContxt:aws:logs:arn (ArnEquals) is neither")
