@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import logging
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -193,6 +195,21 @@ class RecordingMonitor(mocks.MockMonitor):
         return super().RegisterResourceOutputs(request)  # type: ignore[no-untyped-call]
 
 
+def _program_log() -> logging.Logger:
+    """Where the program's pulumi.log.info/warn go under the mocks: stderr, as the CLI shows its diagnostics.
+
+    The mock engine logs them to Python logging, whose default drops info.
+    """
+    logger = logging.getLogger("planner.program")
+    if not logger.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(message)s"))
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+        logger.propagate = False
+    return logger
+
+
 def run_program(
     stack_file: StackFile,
     program: Callable[[], None],
@@ -206,7 +223,9 @@ def run_program(
     pulumi.runtime.set_all_config(stack_file.config, stack_file.secret_keys)
     # set_mocks installs a throwaway root stack; drop it so that run_in_stack
     # creates and finishes the real one, exactly as the CLI's entry point does.
-    mocks.set_mocks(cloud, project=PROJECT, stack=stack_file.stack, preview=True, monitor=monitor)
+    mocks.set_mocks(
+        cloud, project=PROJECT, stack=stack_file.stack, preview=True, monitor=monitor, logger=_program_log()
+    )
     set_root_resource(None)  # type: ignore[arg-type]
     try:
         _sync_await(run_in_stack(program))
