@@ -20,6 +20,7 @@ from infra.alerting.rules import render_rule_files
 from infra.config import StackInput
 from planner.stackfile import stack_settings
 from tests.alerting.test_rules_promtool import PROMTOOL
+from tests.conftest import plan_of
 
 
 def _with_kubernetes(**kubernetes: Any) -> StackInput:
@@ -67,7 +68,10 @@ def test_the_longest_prefix_names_the_service_and_an_unmatched_pod_takes_its_nam
         "redisinsight-6b7c-h3j5k": "screener",  # `redis` is a prefix only when followed by "-"
         "grafana-agent-0": "screener",
     }
-    waiting = 'kube_pod_container_status_waiting_reason{{namespace="screener",pod="{}",container="c",reason="CrashLoopBackOff"}}'
+    waiting = (
+        'kube_pod_container_status_waiting_reason{{namespace="screener",pod="{}",container="c",'
+        'reason="CrashLoopBackOff"}}'
+    )
     test = {
         "rule_files": ["kubernetes.yaml"],
         "evaluation_interval": "1m",
@@ -109,5 +113,9 @@ def test_the_longest_prefix_names_the_service_and_an_unmatched_pod_takes_its_nam
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-def test_dev_has_no_cluster_rules() -> None:
-    assert "kubernetes" not in render_rule_files(stack_settings("dev"))
+def test_dev_uploads_no_cluster_rules_and_its_plan_says_so() -> None:
+    plan = plan_of("dev")
+    uploaded = {r.inputs["name"] for r in plan.of_type("aws:amp/ruleGroupNamespace:RuleGroupNamespace")}
+    assert uploaded and not uploaded & {"kubernetes", "resources"}
+    assert any(m.startswith("no cluster alert rules (resources, kubernetes)") for m in plan.diagnostics)
+    assert not any(m.startswith("no cluster alert rules") for m in plan_of("staging").diagnostics)
