@@ -24,7 +24,7 @@ holds back that service's per-pod warnings (Alertmanager's `...Down` rule).
 from __future__ import annotations
 
 from infra.alerting.rule_availability import COLLECTOR_SERVICE
-from infra.alerting.rule_model import Alert, Rule, RuleGroup, RuleNamespace, dur, one_of, secs, sel
+from infra.alerting.rule_model import Alert, Rule, RuleGroup, RuleNamespace, Severity, dur, one_of, secs, sel
 from infra.collection.charts import AGENT_RELEASE
 from infra.config import StackInput
 
@@ -110,6 +110,29 @@ def _layers(mapping: dict[str, str]) -> list[dict[str, list[str]]]:
     return layers
 
 
+def _mapped(
+    settings: StackInput,
+    name: str,
+    expr: str,
+    name_label: str,
+    *,
+    for_: str,
+    summary: str,
+    description: str,
+    severity: Severity = "warning",
+) -> Alert:
+    """An alert whose `service` the mapping derives from the object name in `name_label`."""
+    return Alert(
+        name=name,
+        expr=with_service(expr, name_label, settings),
+        for_=for_,
+        severity=severity,
+        service=None,
+        summary=summary,
+        description=description,
+    )
+
+
 def _as_workload(expr: str, label: str) -> str:
     """Copy the object's name (`deployment`, `statefulset`, `job_name`, ...) into `workload`."""
     return f'label_replace(\n{expr},\n"workload", "$1", "{label}", "(.+)")'
@@ -143,35 +166,35 @@ def _containers(settings: StackInput, scope: dict[str, str]) -> list[Rule]:
         f"  and on (namespace, pod) {sel('kube_pod_status_ready', **scope, condition='true')} == 0)\n)"
     )
     return [
-        Alert(
-            name="KubePodCrashLooping",
-            expr=with_service(crash_loop, "pod", settings),
+        # One replica restarting is a warning: its siblings still serve. KubeWorkloadDown pages.
+        _mapped(
+            settings,
+            "KubePodCrashLooping",
+            crash_loop,
+            "pod",
             for_=_minutes(k8s.crash_loop_for_minutes),
-            # One replica restarting is a warning: its siblings still serve. KubeWorkloadDown pages.
-            severity="warning",
-            service=None,
             summary="A container is crash-looping.",
             description="Container {{ $labels.container }} of pod {{ $labels.namespace }}/{{ $labels.pod }} "
             "keeps restarting (waiting in CrashLoopBackOff, or at least "
             f"{k8s.crash_loop_restarts} restarts in {k8s.crash_loop_window_minutes} minutes).",
         ),
-        Alert(
-            name="KubeContainerOOMKilled",
-            expr=with_service(oom_killed, "pod", settings),
+        _mapped(
+            settings,
+            "KubeContainerOOMKilled",
+            oom_killed,
+            "pod",
             # A kill is a fact, not a trend: tell at once; the window keeps it open.
             for_="0",
-            severity="warning",
-            service=None,
             summary="A container was killed for using too much memory.",
             description="Container {{ $labels.container }} of pod {{ $labels.namespace }}/{{ $labels.pod }} "
             f"was OOM-killed and restarted in the last {k8s.oom_kill_window_minutes} minutes.",
         ),
-        Alert(
-            name="KubePodNotReady",
-            expr=with_service(not_ready, "pod", settings),
+        _mapped(
+            settings,
+            "KubePodNotReady",
+            not_ready,
+            "pod",
             for_=_minutes(k8s.pod_not_ready_for_minutes),
-            severity="warning",
-            service=None,
             summary="A pod has not been ready for a long time.",
             description="Pod {{ $labels.namespace }}/{{ $labels.pod }} has been Pending, Unknown or not Ready for "
             f"{k8s.pod_not_ready_for_minutes} minutes.",
@@ -211,35 +234,36 @@ def _workloads(settings: StackInput, scope: dict[str, str]) -> list[Rule]:
         f"{sts('status_replicas_ready')} == 0\nand {sts('replicas')} > 0",
     )
     return [
-        Alert(
-            name="KubeWorkloadReplicasMismatch",
-            expr=with_service(missing, "workload", settings),
+        _mapped(
+            settings,
+            "KubeWorkloadReplicasMismatch",
+            missing,
+            "workload",
             for_=_minutes(k8s.replicas_mismatch_for_minutes),
-            severity="warning",
-            service=None,
             summary="A Deployment or StatefulSet has fewer ready replicas than it wants.",
             description="{{ $labels.namespace }}/{{ $labels.workload }} has had {{ $value }} replica(s) fewer than "
             f"it wants for {k8s.replicas_mismatch_for_minutes} minutes, and no rollout has moved in "
             f"{k8s.rollout_progress_window_minutes} minutes.",
         ),
-        Alert(
-            name="KubeWorkloadRolloutStuck",
-            expr=with_service(stuck, "workload", settings),
+        _mapped(
+            settings,
+            "KubeWorkloadRolloutStuck",
+            stuck,
+            "workload",
             for_=_minutes(k8s.rollout_stuck_for_minutes),
-            severity="warning",
-            service=None,
             summary="A Deployment or StatefulSet rollout has stopped progressing.",
             description="The rollout of {{ $labels.namespace }}/{{ $labels.workload }} has not progressed for "
             f"{k8s.rollout_stuck_for_minutes} minutes (its controller has not observed the latest generation, or the "
             "Deployment passed its progress deadline).",
         ),
-        Alert(
-            name="KubeWorkloadDown",
-            expr=with_service(down, "workload", settings),
+        _mapped(
+            settings,
+            "KubeWorkloadDown",
+            down,
+            "workload",
             # Longer than a Recreate rollout takes; shorter than anyone should wait for a dead service.
             for_=_minutes(k8s.workload_down_for_minutes),
             severity="critical",
-            service=None,
             summary="A Deployment or StatefulSet has no ready replica at all.",
             description="{{ $labels.namespace }}/{{ $labels.workload }} ({{ $labels.service }}) has had no "
             f"available replica for {k8s.workload_down_for_minutes} minutes.",
@@ -267,33 +291,33 @@ def _batch(settings: StackInput, scope: dict[str, str]) -> list[Rule]:
     minimum = sel("kube_horizontalpodautoscaler_spec_min_replicas", **scope)
     maxed = _as_workload(f"{current}\n>= {maximum}\nand {maximum}\n> {minimum}", "horizontalpodautoscaler")
     return [
-        Alert(
-            name="KubeJobFailed",
-            expr=with_service(failed, "workload", settings),
+        _mapped(
+            settings,
+            "KubeJobFailed",
+            failed,
+            "workload",
             for_=_minutes(k8s.job_failed_for_minutes),
-            severity="warning",
-            service=None,
             summary="A Kubernetes Job failed.",
             description="Job {{ $labels.namespace }}/{{ $labels.job_name }} failed: it used up its retries or "
             "its deadline. Deleting the Job after investigation clears the alert.",
         ),
-        Alert(
-            name="KubeCronJobNotScheduled",
-            expr=with_service(late, "workload", settings),
+        _mapped(
+            settings,
+            "KubeCronJobNotScheduled",
+            late,
+            "workload",
             # The lateness is the wait already.
             for_="0",
-            severity="warning",
-            service=None,
             summary="A CronJob missed its schedule.",
             description="CronJob {{ $labels.namespace }}/{{ $labels.cronjob }} was due "
             "{{ $value | humanizeDuration }} ago and has not run.",
         ),
-        Alert(
-            name="KubeHpaMaxedOut",
-            expr=with_service(maxed, "workload", settings),
+        _mapped(
+            settings,
+            "KubeHpaMaxedOut",
+            maxed,
+            "workload",
             for_=_minutes(k8s.hpa_maxed_out_for_minutes),
-            severity="warning",
-            service=None,
             summary="An autoscaler has been at its maximum replicas for a long time.",
             description="HPA {{ $labels.namespace }}/{{ $labels.horizontalpodautoscaler }} has run at its maximum "
             f"of {{{{ $value }}}} replicas for {k8s.hpa_maxed_out_for_minutes} minutes; load beyond it is not served.",
