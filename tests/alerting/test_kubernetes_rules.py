@@ -13,11 +13,14 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
+import promql_parser
+import pytest
 import yaml
 
 from infra.alerting.rule_kubernetes import _layers, watched_namespaces, workload_service_prefixes
 from infra.alerting.rules import render_rule_files
 from infra.config import StackInput
+from infra.metrics import scraped_series_names
 from planner.stackfile import stack_settings
 from tests.alerting.test_rules_promtool import PROMTOOL
 from tests.conftest import plan_of
@@ -119,3 +122,90 @@ def test_dev_uploads_no_cluster_rules_and_its_plan_says_so() -> None:
     assert uploaded and not uploaded & {"kubernetes", "resources"}
     assert any(m.startswith("no cluster alert rules (resources, kubernetes)") for m in plan.diagnostics)
     assert not any(m.startswith("no cluster alert rules") for m in plan_of("staging").diagnostics)
+
+
+# --- the contract: kube-state-metrics v2.15.0 ------------------------------------
+
+_POD, _CONTAINER = {"namespace", "pod", "uid"}, {"namespace", "pod", "uid", "container"}
+_DEPLOYMENT, _STATEFULSET = {"namespace", "deployment"}, {"namespace", "statefulset"}
+_HPA = {"namespace", "horizontalpodautoscaler"}
+# Each metric's labels as kube-state-metrics v2.15.0 documents them (the appVersion of the pinned chart
+# kube-state-metrics 5.33.0): github.com/kubernetes/kube-state-metrics, tag v2.15.0,
+# docs/metrics/workload/{pod,deployment,statefulset,job,cronjob,horizontalpodautoscaler}-metrics.md and
+# docs/metrics/cluster/node-metrics.md.
+KSM_V2_15_LABELS: dict[str, set[str]] = {
+    "kube_pod_container_resource_limits": _CONTAINER | {"resource", "unit", "node"},
+    "kube_pod_container_resource_requests": _CONTAINER | {"resource", "unit", "node"},
+    "kube_pod_container_status_restarts_total": _CONTAINER,
+    "kube_pod_container_status_waiting_reason": _CONTAINER | {"reason"},
+    "kube_pod_container_status_last_terminated_reason": _CONTAINER | {"reason"},
+    "kube_pod_status_phase": _POD | {"phase"},
+    "kube_pod_status_ready": _POD | {"condition"},
+    "kube_deployment_spec_replicas": _DEPLOYMENT,
+    "kube_deployment_status_replicas_available": _DEPLOYMENT,
+    "kube_deployment_status_replicas_updated": _DEPLOYMENT,
+    "kube_deployment_status_observed_generation": _DEPLOYMENT,
+    "kube_deployment_metadata_generation": _DEPLOYMENT,
+    "kube_deployment_status_condition": _DEPLOYMENT | {"condition", "status"},
+    "kube_statefulset_replicas": _STATEFULSET,
+    "kube_statefulset_status_replicas_ready": _STATEFULSET,
+    "kube_statefulset_status_replicas_updated": _STATEFULSET,
+    "kube_statefulset_status_observed_generation": _STATEFULSET,
+    "kube_statefulset_metadata_generation": _STATEFULSET,
+    "kube_job_failed": {"namespace", "job_name", "condition"},
+    "kube_cronjob_next_schedule_time": {"namespace", "cronjob"},
+    "kube_horizontalpodautoscaler_status_current_replicas": _HPA,
+    "kube_horizontalpodautoscaler_spec_max_replicas": _HPA,
+    "kube_horizontalpodautoscaler_spec_min_replicas": _HPA,
+    "kube_node_status_condition": {"node", "condition", "status"},
+    "kube_node_spec_unschedulable": {"node"},
+}
+# Labels the rules write themselves.
+_MADE_BY_THE_RULES = {"workload", "service"}
+
+
+def test_the_catalogs_kube_state_metrics_names_are_the_documented_ones() -> None:
+    """Source: kube-state-metrics v2.15.0 docs/metrics (see KSM_V2_15_LABELS)."""
+    assert scraped_series_names("kube-state-metrics") == set(KSM_V2_15_LABELS)
+
+
+def labels_read(expr: str) -> list[tuple[str, set[str]]]:
+    """(where, labels) for every label the expression matches, groups, joins or copies from."""
+    tree = promql_parser.parse(expr)
+    found: list[tuple[str, set[str]]] = []
+
+    def visit(node: Any) -> bool:
+        if isinstance(node, promql_parser.VectorSelector):
+            found.append((node.name or "", {m.name for m in node.matchers.matchers}))
+        elif isinstance(node, promql_parser.AggregateExpr) and node.modifier is not None:
+            found.append(("by/without", set(node.modifier.labels)))
+        elif isinstance(node, promql_parser.BinaryExpr) and node.modifier and node.modifier.matching:
+            found.append(("on/ignoring", set(node.modifier.matching.labels)))
+        elif isinstance(node, promql_parser.Call) and node.func.name == "label_replace":
+            found.append(("label_replace", {node.args[3].val}))  # the source label
+        return True
+
+    promql_parser.walk(tree, visit)
+    return found
+
+
+@pytest.mark.parametrize("stack", ["staging", "prod"])
+def test_every_label_the_kubernetes_rules_read_is_one_kube_state_metrics_documents(stack: str) -> None:
+    """Source: kube-state-metrics v2.15.0 docs/metrics (see KSM_V2_15_LABELS): a selector matches only
+    its metric's labels; groupings, joins and label_replace read only labels some metric has."""
+    documented = set().union(*KSM_V2_15_LABELS.values())
+    wrong = []
+    for rule in yaml.safe_load(render_rule_files(stack_settings(stack))["kubernetes"])["groups"][0]["rules"]:
+        for where, labels in labels_read(rule["expr"]):
+            allowed = KSM_V2_15_LABELS.get(where, documented | _MADE_BY_THE_RULES)
+            wrong += [(rule["alert"], where, label) for label in sorted(labels - allowed)]
+    assert wrong == []
+
+
+def test_the_label_check_catches_a_label_kube_state_metrics_does_not_have() -> None:
+    # `job` is the scrape's label; kube-state-metrics names a Job's `job_name` (a planted slip).
+    read = labels_read(
+        'label_replace(max by (namespace, job) (kube_job_failed{condition="true"}), "w", "$1", "job", "(.+)")'
+    )
+    assert ("by/without", {"namespace", "job"}) in read and ("label_replace", {"job"}) in read
+    assert "job" not in set().union(*KSM_V2_15_LABELS.values())
