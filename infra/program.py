@@ -388,6 +388,12 @@ def declare_usage_alarms(
 
 
 def declare_alert_rules(config: StackConfig, amp: AmpWorkspace, rule_files: dict[str, str]) -> AlertRules:
+    if config.settings.collection.discovery != "kubernetes":
+        # Say where the cluster alerts went rather than leave a reader of the plan to wonder.
+        pulumi.log.info(
+            "no cluster alert rules (resources, kubernetes) for this stack: collection.discovery is "
+            f"'{config.settings.collection.discovery}', so there is no cluster to watch"
+        )
     rules = AlertRules(
         "alert-rules",
         AlertRulesArgs(

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import pulumi
 from pydantic import Field, ValidationInfo, field_validator
 
-from infra.config.alerting import RulesSpec, SloSpec, Thresholds
+from infra.config.alerting import KubernetesAlertSpec, RulesSpec, SloSpec, Thresholds
 from infra.config.base import Section
 from infra.config.collection import CollectionSpec
 from infra.config.core import AmpSpec, ServiceSpec
@@ -39,6 +39,7 @@ class StackInput(Section):
     thresholds: Thresholds = Thresholds()
     slo: SloSpec = SloSpec()
     rules: RulesSpec = RulesSpec()
+    kubernetes: KubernetesAlertSpec = KubernetesAlertSpec()
     notifications: NotificationSpec = Field(default=NotificationSpec(), validate_default=True)
     grafana: GrafanaSpec
     synthetics: SyntheticsSpec = SyntheticsSpec()
@@ -117,6 +118,21 @@ class StackInput(Section):
                 "'kubernetes'"
             )
         return collection
+
+    @field_validator("kubernetes")
+    @classmethod
+    def _workloads_map_to_catalog_services(
+        cls, kubernetes: KubernetesAlertSpec, info: ValidationInfo
+    ) -> KubernetesAlertSpec:
+        # A `service` label no catalog entry has would route, group and inhibit with nothing.
+        known = {service.name for service in info.data.get("services") or ()}
+        unknown = sorted({service for service in kubernetes.workload_services.values() if service not in known})
+        if known and unknown:
+            raise ValueError(
+                f"workloadServices maps to {', '.join(repr(name) for name in unknown)}, which monitoring:services "
+                f"does not list; use one of {', '.join(sorted(known))}"
+            )
+        return kubernetes
 
     @field_validator("tags")
     @classmethod
