@@ -332,7 +332,7 @@ SENTRY_PLATFORMS = {"backend": "python-fastapi", "frontend": "javascript-react"}
 
 
 def declare_error_tracking(config: StackConfig) -> ErrorTracking | None:
-    """Sentry projects, client keys and alerts; the backend's DSN as a Secret on the cluster; the frontend's as outputs."""
+    """Sentry projects, keys and alerts; the backend DSN as a Secret on the cluster, the frontend DSN an output."""
     spec = config.settings.sentry
     if spec is None:
         pulumi.export(
@@ -383,7 +383,7 @@ def declare_error_tracking(config: StackConfig) -> ErrorTracking | None:
             slack_channel=spec.slack.channel if spec.slack else None,
             provider=provider,
             backend_secret=backend_secret,
-            retain_shared_on_delete=not spec.project_per_environment,
+            project_per_environment=spec.project_per_environment,
             protect=config.settings.amp.protect,
         ),
     )

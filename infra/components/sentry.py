@@ -66,8 +66,9 @@ class ErrorTrackingArgs:
     slack_channel: str | None
     provider: sentry.Provider
     backend_secret: BackendSecretArgs | None
-    # Shared objects outlive the stack that made them: the other environments still use them.
-    retain_shared_on_delete: bool
+    # Projects of this environment alone (else shared by every environment, created by the owning stack).
+    project_per_environment: bool
+    # Protects this environment's own projects; organisation-wide objects are always protected.
     protect: bool
 
 
@@ -86,9 +87,10 @@ class ErrorTracking(pulumi.ComponentResource):
             opts,
         )
         in_sentry = pulumi.ResourceOptions(parent=self, provider=args.provider)
-        shared = pulumi.ResourceOptions.merge(
-            in_sentry, pulumi.ResourceOptions(retain_on_delete=args.retain_shared_on_delete, protect=args.protect)
-        )
+        # Organisation-wide objects hold every environment's issues: protected, and kept in Sentry
+        # when the stack that created them is destroyed (the other environments still use them).
+        shared = pulumi.ResourceOptions.merge(in_sentry, pulumi.ResourceOptions(retain_on_delete=True, protect=True))
+        own = pulumi.ResourceOptions.merge(in_sentry, pulumi.ResourceOptions(protect=args.protect))
         team_internal_id = self._team(name, args, shared)
 
         created: list[pulumi.Resource] = []
@@ -104,7 +106,7 @@ class ErrorTracking(pulumi.ComponentResource):
                     slug=project.slug,
                     platform=project.platform,
                     teams=[args.team_slug],
-                    opts=shared,
+                    opts=own if args.project_per_environment else shared,
                 )
                 created.append(resource)
                 project_opts = pulumi.ResourceOptions.merge(in_sentry, pulumi.ResourceOptions(depends_on=[resource]))
