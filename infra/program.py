@@ -387,7 +387,14 @@ def declare_error_tracking(config: StackConfig) -> ErrorTracking | None:
             protect=config.settings.amp.protect,
         ),
     )
-    pulumi.export("error_tracking", f"on: Sentry organisation {spec.organization}, environment {config.environment}")
+    delivery = (
+        f"backend DSN in Secret {spec.backend.namespace}/{spec.backend.secret_name} on cluster {cluster}"
+        if cluster
+        else f"no Kubernetes Secret: monitoring:collection.clusterName is not set in {config.stack_file}"
+    )
+    pulumi.export(
+        "error_tracking", f"on: Sentry organisation {spec.organization}, environment {config.environment}; {delivery}"
+    )
     pulumi.export("sentry_organization", spec.organization)
     pulumi.export("sentry_environment", config.environment)
     pulumi.export("sentry_projects", tracking.project_slugs)
