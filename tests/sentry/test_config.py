@@ -9,6 +9,7 @@ import pytest
 from infra.config import ConfigError
 from planner.engine import run_stack
 from planner.stackfile import SecretValue
+from tests.conftest import plan_of
 from tests.sentry.support import sentry_block
 
 DEV_FILE = "stacks/Pulumi.dev.yaml"
@@ -82,5 +83,9 @@ def test_token_is_required_with_the_block_and_only_then() -> None:
         f"{DEV_FILE}: monitoring:sentryAuthToken: required secret is missing (Sentry API token of the organisation "
         "(Sentry provider)); run `pulumi config set --secret monitoring:sentryAuthToken <value> --stack dev`"
     ]
-    # Without the block the token is not needed: dev plans with the other two secrets alone.
-    run_stack("dev", overrides=secrets, fill_unset_secrets=False)
+    # Without the block the token is not needed: the offline plan fills no placeholder for dev, and does for prod.
+    assert plan_of("dev").stack_file.unset_secrets == [
+        "monitoring:grafanaAuth",
+        "monitoring:syntheticMonitoringToken",
+    ]
+    assert "monitoring:sentryAuthToken" in plan_of("prod").stack_file.unset_secrets
