@@ -9,6 +9,7 @@ import yaml
 
 from planner.engine import SECRET, Plan, PlannedResource
 from planner.stackfile import REPO_ROOT, stack_settings
+from tests.alerting.test_rules import github_anchors
 from tests.conftest import STACKS, plan_of
 from tests.sentry.support import ALERT, K8S_SECRET, KEY, PROJECT, SENTRY_TYPES, TEAM, sentry_block
 
@@ -200,3 +201,10 @@ def test_a_stack_with_its_own_projects_and_no_cluster_creates_them_and_says_wher
         "error-tracking-frontend-regression",
     ]
     assert all(len(a.inputs["actions"]) == 1 for a in plan.of_type(ALERT))
+
+
+def test_every_sentry_alert_has_its_runbook_section() -> None:
+    anchors = github_anchors((REPO_ROOT / "docs" / "runbooks.md").read_text())
+    alerts = {a.inputs["name"].split()[1] for stack in ("staging", "prod") for a in plan_of(stack).of_type(ALERT)}
+    assert alerts == {"SentryNewIssue", "SentryRegression", "SentryErrorSpike"}
+    assert {alert.lower() for alert in alerts} <= anchors
