@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from pulumi_policy import ResourceValidationArgs, ResourceValidationPolicy
+from pulumi_policy.proxy import UnknownValueError
 
 from screener_policies.common import is_list, is_mapping, validation
 
@@ -37,24 +38,43 @@ def sentry_key_rate_limited(args: ResourceValidationArgs) -> Iterator[str]:
         )
 
 
+def _known(container: Any, key: Any) -> tuple[bool, Any]:
+    """`container[key]`, or (False, None) while that value is unknown during a preview.
+
+    Unlike the other policies, this one reads every input of every resource: an
+    unknown ARN somewhere would otherwise make it "not run" on most resources
+    of a preview. An unknown value is no plain-text DSN yet; the engine runs the
+    policy again during the update, with every value known.
+    """
+    try:
+        return True, container[key]
+    except UnknownValueError:
+        return False, None
+
+
 def _strings(value: Any, path: str) -> Iterator[tuple[str, str]]:
     if isinstance(value, str):
         yield path, value
     elif is_mapping(value):
         for key in value:
-            yield from _strings(value[key], f"{path}.{key}" if path else str(key))
+            known, item = _known(value, key)
+            if known:
+                yield from _strings(item, f"{path}.{key}" if path else str(key))
     elif is_list(value):
-        for index, item in enumerate(value):
-            yield from _strings(item, f"{path}[{index}]")
+        for index in range(len(value)):
+            known, item = _known(value, index)
+            if known:
+                yield from _strings(item, f"{path}[{index}]")
 
 
 @validation
 def sentry_dsn_not_in_plain_text(args: ResourceValidationArgs) -> Iterator[str]:
     allowed = SECRET_FIELDS.get(args.resource_type, frozenset())
     for key in args.props:
-        if key in allowed:
+        known, value = _known(args.props, key)
+        if key in allowed or not known:
             continue
-        for path, text in _strings(args.props[key], key):
+        for path, text in _strings(value, key):
             if _DSN.search(text):
                 yield (
                     f"{args.resource_type.split(':')[-1]} '{args.name}' has a Sentry DSN in plain text at {path}: "

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
+from pulumi.runtime.rpc import UNKNOWN
 from screener_policies.sentry import sentry_dsn_not_in_plain_text, sentry_key_rate_limited
 
+from planner.engine import PlannedResource
 from planner.policy_check import resource_args
 from tests.conftest import plan_of
 from tests.policies.support import args, messages
@@ -21,6 +24,11 @@ DSNS = [
     f"https://o4504.ingest.sentry.io/api/4505/security/?sentry_key={PUBLIC}",
     f"http://{PUBLIC}@sentry.internal:9000/sub/path/17",
 ]
+
+
+def planned(type_token: str, name: str, raw_inputs: dict[str, Any]) -> PlannedResource:
+    urn = f"urn:pulumi:dev::monitoring::{type_token}::{name}"
+    return PlannedResource(urn, type_token, name, "", True, {}, {}, raw_inputs=raw_inputs)
 
 
 def key(**props: object) -> object:
@@ -77,3 +85,10 @@ def test_the_dsn_a_key_gives_is_recognised_and_allowed_only_in_the_backend_secre
     dsn = secret.raw_inputs["stringData"]["value"]["SENTRY_DSN"]
     leaked = args("kubernetes:core/v1:ConfigMap", {"data": {"SENTRY_DSN": dsn}}, name="backend-env")
     assert len(messages(sentry_dsn_not_in_plain_text, leaked)) == 1
+
+
+def test_a_value_unknown_during_preview_is_skipped_and_the_known_ones_still_checked() -> None:
+    props = {"arn": UNKNOWN, "data": {"later": UNKNOWN, "SENTRY_DSN": DSNS[0]}, "list": [UNKNOWN, "x"]}
+    validation = resource_args(planned("kubernetes:core/v1:ConfigMap", "backend-env", props))
+    (message,) = messages(sentry_dsn_not_in_plain_text, validation)
+    assert "at data.SENTRY_DSN" in message
