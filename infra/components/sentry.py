@@ -93,7 +93,6 @@ class ErrorTracking(pulumi.ComponentResource):
         own = pulumi.ResourceOptions.merge(in_sentry, pulumi.ResourceOptions(protect=args.protect))
         team_internal_id = self._team(name, args, shared)
 
-        created: list[pulumi.Resource] = []
         self.dsns = {}
         self.project_slugs = {}
         for project in args.projects:
@@ -108,7 +107,6 @@ class ErrorTracking(pulumi.ComponentResource):
                     teams=[args.team_slug],
                     opts=own if args.project_per_environment else shared,
                 )
-                created.append(resource)
                 project_opts = pulumi.ResourceOptions.merge(in_sentry, pulumi.ResourceOptions(depends_on=[resource]))
             key = sentry.SentryKey(
                 f"{name}-{project.role}-key",
