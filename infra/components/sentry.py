@@ -91,7 +91,8 @@ class ErrorTracking(pulumi.ComponentResource):
         # when the stack that created them is destroyed (the other environments still use them).
         shared = pulumi.ResourceOptions.merge(in_sentry, pulumi.ResourceOptions(retain_on_delete=True, protect=True))
         own = pulumi.ResourceOptions.merge(in_sentry, pulumi.ResourceOptions(protect=args.protect))
-        team_internal_id = self._team(name, args, shared)
+        team_slug, team_internal_id = self._team(name, args, shared)
+        actions = self._actions(args, team_internal_id)
 
         self.dsns = {}
         self.project_slugs = {}
@@ -104,7 +105,8 @@ class ErrorTracking(pulumi.ComponentResource):
                     name=project.slug,
                     slug=project.slug,
                     platform=project.platform,
-                    teams=[args.team_slug],
+                    # The team's output, not its slug: the project is created after the team.
+                    teams=[team_slug],
                     opts=own if args.project_per_environment else shared,
                 )
                 project_opts = pulumi.ResourceOptions.merge(in_sentry, pulumi.ResourceOptions(depends_on=[resource]))
@@ -121,7 +123,7 @@ class ErrorTracking(pulumi.ComponentResource):
             )
             self.dsns[project.role] = pulumi.Output.secret(key.dsn_public)
             self.project_slugs[project.role] = project.slug
-            self._alerts(name, project, args, team_internal_id, project_opts)
+            self._alerts(name, project, args, actions, project_opts)
 
         if args.backend_secret is not None:
             self.backend_secret_name = self._backend_secret(name, args.backend_secret)
@@ -133,28 +135,26 @@ class ErrorTracking(pulumi.ComponentResource):
             }
         )
 
-    def _team(self, name: str, args: ErrorTrackingArgs, opts: pulumi.ResourceOptions) -> pulumi.Output[str]:
-        """The team's numeric ID, which the email action targets: created here, or looked up."""
+    def _team(
+        self, name: str, args: ErrorTrackingArgs, opts: pulumi.ResourceOptions
+    ) -> tuple[pulumi.Output[str], pulumi.Output[str]]:
+        """The team's slug and numeric ID (which the email action targets): created here, or looked up."""
         if args.create_team:
             team = sentry.SentryTeam(
                 f"{name}-team", organization=args.organization, name=args.team_name, slug=args.team_slug, opts=opts
             )
-            return team.internal_id
+            return team.slug, team.internal_id
         found = sentry.get_sentry_team_output(
             organization=args.organization,
             slug=args.team_slug,
             opts=pulumi.InvokeOutputOptions(parent=self, provider=args.provider),
         )
-        return found.internal_id
+        return found.slug, found.internal_id
 
-    def _alerts(
-        self,
-        name: str,
-        project: ProjectArgs,
-        args: ErrorTrackingArgs,
-        team_internal_id: pulumi.Output[str],
-        opts: pulumi.ResourceOptions,
-    ) -> None:
+    def _actions(
+        self, args: ErrorTrackingArgs, team_internal_id: pulumi.Output[str]
+    ) -> pulumi.Output[list[dict[str, str]]]:
+        """Where every alert of the stack goes: the team's email, and the Slack workspace looked up by name."""
         slack_id: pulumi.Output[str | None] = pulumi.Output.from_input(None)
         if args.slack_workspace is not None:
             slack_id = sentry.get_sentry_organization_integration_output(
@@ -164,9 +164,18 @@ class ErrorTracking(pulumi.ComponentResource):
                 opts=pulumi.InvokeOutputOptions(parent=self, provider=args.provider),
             ).internal_id
         channel = args.slack_channel
-        actions = pulumi.Output.all(team_internal_id, slack_id).apply(
+        return pulumi.Output.all(team_internal_id, slack_id).apply(
             lambda ids: alert_actions(ids[0], (ids[1], channel) if ids[1] is not None and channel else None)
         )
+
+    def _alerts(
+        self,
+        name: str,
+        project: ProjectArgs,
+        args: ErrorTrackingArgs,
+        actions: pulumi.Output[list[dict[str, str]]],
+        opts: pulumi.ResourceOptions,
+    ) -> None:
         for definition in args.alerts:
             sentry.SentryIssueAlert(
                 f"{name}-{project.role}-{_kebab(definition.alert.removeprefix('Sentry'))}",
