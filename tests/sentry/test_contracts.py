@@ -9,7 +9,8 @@ Mocks accept anything, so these read the contracts themselves:
   `regression_event.py`, `event_frequency.py` (STANDARD_INTERVALS 1m 5m 15m 1h 1d 1w 30d; comparisonType
   count|percent), `src/sentry/mail/actions.py` (NotifyEmailAction: targetType IssueOwners|Team|Member,
   targetIdentifier), `src/sentry/integrations/slack/notify_action.py` (SlackNotifyServiceForm: workspace,
-  channel, channel_id, tags), and `src/sentry/models/rule.py` (Rule.label, the name: max_length=64).
+  channel, channel_id, tags), `src/sentry/models/rule.py` (Rule.label, the name: max_length=64) and
+  `src/sentry/api/serializers/rest_framework/rule.py` (RuleSerializer.frequency: 5 to 60 * 24 * 30 minutes).
 """
 
 from __future__ import annotations
@@ -149,3 +150,9 @@ def test_the_longest_environment_the_config_allows_still_fits_every_alert_name()
     for definition in issue_alert_definitions(spec):
         for role in ("backend", "frontend"):
             assert len(definition.name(role, longest)) <= RULE_LABEL_MAX
+
+
+def test_the_action_interval_the_config_allows_is_the_one_sentry_accepts() -> None:
+    field = SentryAlertsSpec.model_fields["action_interval_minutes"]
+    bounds = {type(m).__name__: m for m in field.metadata}
+    assert (bounds["Ge"].ge, bounds["Le"].le) == (5, 60 * 24 * 30)
