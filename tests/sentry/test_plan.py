@@ -9,9 +9,9 @@ import yaml
 
 from planner.engine import SECRET, Plan, PlannedResource
 from planner.stackfile import REPO_ROOT, stack_settings
-from tests.alerting.test_rules import github_anchors
 from tests.conftest import STACKS, plan_of
 from tests.sentry.support import ALERT, K8S_SECRET, KEY, PROJECT, SENTRY_TYPES, TEAM, sentry_block
+from tests.test_runbooks import github_anchors
 
 
 def sentry_resources(plan: Plan) -> list[PlannedResource]:
