@@ -8,6 +8,8 @@ import pytest
 import yaml
 
 from planner.engine import SECRET, Plan, PlannedResource
+from planner.fakes import FakeContext
+from planner.fakes.sentry import organization_integration, public_key
 from planner.stackfile import REPO_ROOT, stack_settings
 from tests.conftest import STACKS, plan_of
 from tests.sentry.support import ALERT, K8S_SECRET, KEY, PROJECT, SENTRY_TYPES, TEAM, sentry_block
@@ -89,15 +91,18 @@ def test_spike_threshold_and_window_come_from_the_stack_file() -> None:
 
 
 def test_alerts_reach_the_teams_email_and_the_stacks_slack_channel() -> None:
+    context = FakeContext(region="ap-northeast-2", stack="prod", project="monitoring")
+    lookup = {"organization": "screener", "providerKey": "slack", "name": "Screener"}
+    integration_id = organization_integration(context, lookup)["internalId"]
     for stack, channel in (("staging", "#screener-alerts-staging"), ("prod", "#screener-alerts-prod")):
         for alert in plan_of(stack).of_type(ALERT):
             email, slack = alert.inputs["actions"]
             assert email["id"] == "sentry.mail.actions.NotifyEmailAction"
             assert email["targetType"] == "Team"
-            assert email["targetIdentifier"].isdigit()
             assert slack["id"] == "sentry.integrations.slack.notify_action.SlackNotifyServiceAction"
             assert slack["channel"] == channel
-            assert slack["workspace"].isdigit()  # the integration's ID, from the provider's data source
+            # The integration's ID as the provider's data source answers for the workspace's name, not the name.
+            assert slack["workspace"] == integration_id and slack["workspace"] != "Screener"
 
 
 def test_the_team_email_targets_the_same_team_in_the_stack_that_creates_it_and_the_one_that_looks_it_up() -> None:
@@ -147,7 +152,10 @@ def test_backend_secret_holds_the_dsn_environment_and_sample_rate_in_the_apps_na
     assert sorted(string_data) == ["SENTRY_DSN", "SENTRY_ENVIRONMENT", "SENTRY_TRACES_SAMPLE_RATE"]
     assert string_data["SENTRY_ENVIRONMENT"] == stack
     assert string_data["SENTRY_TRACES_SAMPLE_RATE"] == {"staging": "1", "prod": "0.1"}[stack]
-    assert string_data["SENTRY_DSN"].startswith("https://")
+    # The backend key's DSN, not the frontend's: its public half is in it.
+    context = FakeContext(region="ap-northeast-2", stack=stack, project="monitoring")
+    assert public_key(context, "error-tracking-backend-key") in string_data["SENTRY_DSN"]
+    assert public_key(context, "error-tracking-frontend-key") not in string_data["SENTRY_DSN"]
     assert plan.outputs["sentry_backend_secret"] == "screener/sentry-backend"
 
 
