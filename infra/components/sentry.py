@@ -21,8 +21,8 @@ import pulumiverse_sentry as sentry
 from infra.alerting.sentry_alerts import IssueAlertDefinition, alert_actions
 from infra.collection.kubeconfig import eks_provider
 
-# What the key's DSNs and halves are: the provider marks only `dsnSecret` and `secret`
-# secret, but the public DSN is what an SDK needs to send events on our quota.
+# Every DSN and key half a client key returns is kept secret. The provider marks only `dsnSecret`
+# and `secret` (its SDK's additional_secret_outputs); the public DSN sends events on our quota just as well.
 KEY_SECRET_OUTPUTS = ["dsnPublic", "dsnSecret", "dsnCsp", "public", "secret"]
 
 
