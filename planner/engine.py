@@ -155,6 +155,21 @@ def _describe_alias(alias: Any) -> str:
     return str(spec.name or spec.parentUrn or "(alias)")
 
 
+def _mark_secret_outputs(response: Any, names: list[str]) -> Any:
+    """The response with the outputs named in `additional_secret_outputs` made secret.
+
+    The real engine does this for every resource that asks (the SDKs' own
+    secret fields, a program's extra ones); Pulumi's mock monitor does not, so
+    without this a plan would show in clear what a deployment keeps secret.
+    """
+    outputs = rpc.deserialize_properties(response.object, keep_unknowns=True)
+    for name in names:
+        if name in outputs and not rpc.is_rpc_secret(outputs[name]):
+            outputs[name] = rpc.wrap_rpc_secret(outputs[name])
+    marked = _sync_await(rpc.serialize_properties(outputs, {}))
+    return type(response)(urn=response.urn, id=response.id, object=marked)
+
+
 class RecordingMonitor(mocks.MockMonitor):
     """Pulumi's mock monitor, keeping what a plan needs: options, parents, stack outputs."""
 
@@ -168,6 +183,8 @@ class RecordingMonitor(mocks.MockMonitor):
         response = super().RegisterResource(request)  # type: ignore[no-untyped-call]
         if request.type == "pulumi:pulumi:Stack":
             return response
+        if request.custom and request.additionalSecretOutputs:
+            response = _mark_secret_outputs(response, list(request.additionalSecretOutputs))
         if response.urn in self._urns:
             # The real engine refuses this too; Pulumi's mock monitor would record both.
             raise ValueError(f"Duplicate resource URN '{response.urn}'; try giving it a unique name")

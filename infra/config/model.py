@@ -15,6 +15,7 @@ from infra.config.core import AmpSpec, ServiceSpec
 from infra.config.cost import CostSpec
 from infra.config.grafana import GrafanaSpec
 from infra.config.notifications import NotificationSpec
+from infra.config.sentry import SentrySpec
 from infra.config.synthetics import SyntheticsSpec
 
 _TAG_KEY = re.compile(r"^[A-Za-z0-9 _.:/=+@-]{1,128}$")
@@ -46,6 +47,9 @@ class StackInput(Section):
     collection: CollectionSpec = CollectionSpec()
     cost: CostSpec | None = Field(
         default=None, description="AMP prices, budget and cardinality assumptions; no estimate or budget check without"
+    )
+    sentry: SentrySpec | None = Field(
+        default=None, description="error tracking with Sentry (projects, client keys, alerts); off when absent"
     )
 
     @property
@@ -157,6 +161,7 @@ class StackSecrets:
     postgres_dsn: pulumi.Output[str] | None
     redis_password: pulumi.Output[str] | None
     celery_broker_url: pulumi.Output[str] | None
+    sentry_auth_token: pulumi.Output[str] | None = None
 
 
 @dataclass(frozen=True)
