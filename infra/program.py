@@ -12,6 +12,7 @@ from typing import Any
 
 import pulumi
 import pulumiverse_grafana as grafana
+import pulumiverse_sentry as sentry
 
 from dashboards import logs as logs_dashboard
 from dashboards import uptime
@@ -20,6 +21,7 @@ from dashboards.context import DashboardContext
 from dashboards.registry import build_all
 from infra.alerting.alertmanager import render_alertmanager_definition
 from infra.alerting.rules import rule_file_documents, rule_file_text
+from infra.alerting.sentry_alerts import issue_alert_definitions
 from infra.collection.celery_exporter import CeleryExporterSettings, celery_exporter_settings
 from infra.collection.charts import ExporterRelease, exporter_releases
 from infra.collection.scrape_config import agent_config_text, render_scrape_config
@@ -36,6 +38,7 @@ from infra.components.grafana_logs import GrafanaLogs, GrafanaLogsArgs
 from infra.components.grafana_rules import GrafanaRuleGroup, GrafanaRuleGroupArgs, amp_health_rules
 from infra.components.logs import CentralLogs, CentralLogsArgs, CollectorArgs, log_group_name
 from infra.components.notifications import CHAT, PIPELINE, Notifications, NotificationsArgs, SlackChannelArgs
+from infra.components.sentry import BackendSecretArgs, ErrorTracking, ErrorTrackingArgs, ProjectArgs
 from infra.components.synthetics import (
     StatusPageArgs,
     SyntheticChecks,
@@ -370,6 +373,92 @@ def declare_collection(config: StackConfig, amp: AmpWorkspace, documents: Docume
     return collection
 
 
+# Sentry's platform ids of the two applications (what the project's onboarding and grouping follow).
+SENTRY_PLATFORMS = {"backend": "python-fastapi", "frontend": "javascript-react"}
+
+
+def declare_error_tracking(config: StackConfig) -> ErrorTracking | None:
+    """Sentry projects, keys and alerts; the backend DSN as a Secret on the cluster, the frontend DSN an output."""
+    spec = config.settings.sentry
+    if spec is None:
+        pulumi.export(
+            "error_tracking",
+            f"off: no monitoring:sentry block in {config.stack_file}; no Sentry project, key or alert is declared",
+        )
+        return None
+    token = config.secrets.sentry_auth_token
+    assert token is not None  # required with the sentry block (infra/config/loader.py)
+    provider = sentry.Provider("sentry", base_url=spec.api_url, token=token)
+    cluster = config.settings.collection.cluster_name
+    backend_secret = None
+    if cluster:
+        backend_secret = BackendSecretArgs(
+            namespace=spec.backend.namespace,
+            name=spec.backend.secret_name,
+            settings={
+                "SENTRY_ENVIRONMENT": config.environment,
+                "SENTRY_TRACES_SAMPLE_RATE": f"{spec.backend.traces_sample_rate:g}",
+            },
+            cluster_name=cluster,
+            region=config.aws_region,
+            kubeconfig=config.secrets.kubeconfig,
+        )
+    projects = [
+        ProjectArgs(
+            role=role,
+            slug=spec.project_slug(config.settings.platform, config.environment, role),
+            platform=SENTRY_PLATFORMS[role],
+            rate_limit_count=project.rate_limit.count,
+            rate_limit_window_seconds=project.rate_limit.window_seconds,
+            create=spec.project_per_environment or spec.owns_shared_objects,
+        )
+        for role, project in (("backend", spec.backend), ("frontend", spec.frontend))
+    ]
+    tracking = ErrorTracking(
+        "error-tracking",
+        ErrorTrackingArgs(
+            organization=spec.organization,
+            environment=config.environment,
+            key_name=config.name_prefix,
+            team_slug=spec.team,
+            team_name=spec.team,
+            create_team=spec.owns_shared_objects,
+            projects=projects,
+            alerts=issue_alert_definitions(spec.alerts),
+            slack_workspace=spec.slack.workspace if spec.slack else None,
+            slack_channel=spec.slack.channel if spec.slack else None,
+            provider=provider,
+            backend_secret=backend_secret,
+            project_per_environment=spec.project_per_environment,
+            protect=config.settings.amp.protect,
+        ),
+    )
+    delivery = (
+        f"backend DSN in Secret {spec.backend.namespace}/{spec.backend.secret_name} on cluster {cluster}"
+        if cluster
+        else f"no Kubernetes Secret: monitoring:collection.clusterName is not set in {config.stack_file}"
+    )
+    pulumi.export(
+        "error_tracking", f"on: Sentry organisation {spec.organization}, environment {config.environment}; {delivery}"
+    )
+    pulumi.export("sentry_organization", spec.organization)
+    pulumi.export("sentry_environment", config.environment)
+    pulumi.export("sentry_projects", tracking.project_slugs)
+    pulumi.export("sentry_backend_dsn", tracking.dsns["backend"])
+    pulumi.export("sentry_frontend_dsn", tracking.dsns["frontend"])
+    pulumi.export(
+        "sentry_frontend_settings",
+        {
+            "tracesSampleRate": spec.frontend.traces_sample_rate,
+            "replaysSessionSampleRate": spec.frontend.replays_session_sample_rate,
+            "replaysOnErrorSampleRate": spec.frontend.replays_on_error_sample_rate,
+        },
+    )
+    if tracking.backend_secret_name is not None:
+        pulumi.export("sentry_backend_secret", tracking.backend_secret_name)
+    return tracking
+
+
 def declare_usage_alarms(
     config: StackConfig, amp: AmpWorkspace, notifications: Notifications, model: Cardinality
 ) -> None:
@@ -393,6 +482,12 @@ def declare_usage_alarms(
 
 
 def declare_alert_rules(config: StackConfig, amp: AmpWorkspace, rule_files: dict[str, str]) -> AlertRules:
+    if config.settings.collection.discovery != "kubernetes":
+        # Say where the cluster alerts went rather than leave a reader of the plan to wonder.
+        pulumi.log.info(
+            "no cluster alert rules (resources, kubernetes) for this stack: collection.discovery is "
+            f"'{config.settings.collection.discovery}', so there is no cluster to watch"
+        )
     rules = AlertRules(
         "alert-rules",
         AlertRulesArgs(
@@ -533,6 +628,8 @@ def declare(config: StackConfig) -> None:
     declare_synthetics(config, declared_grafana, documents, probes)
     # --- logs (issue 17) ---
     declare_logs(config, notifications, collection, declared_grafana, documents.dashboard_context)
+    # --- error tracking with Sentry (issue 18) ---
+    declare_error_tracking(config)
 
 
 def main() -> None:

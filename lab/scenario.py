@@ -63,6 +63,14 @@ LANES: dict[str, tuple[tuple[str, ...], ...]] = {
     "node": (("disk", "memory", "disk-filling"),),
     "containers": (("container-memory", "cpu", "volume"),),
     "collector": (("collector-behind", "collector-failing"),),
+    # Kubernetes objects: the frontend's workloads, Airflow's batch objects, the cluster's nodes.
+    "workloads": (
+        ("crash-loop", "oom-kill", "pod-not-ready"),
+        ("replicas-mismatch", "rollout-stuck", "hpa-maxed"),
+        ("workload-down",),
+    ),
+    "batch": (("job-failed", "cronjob-missed"),),
+    "cluster": (("node-not-ready", "node-pressure"),),
 }
 RESTART_FAULT = "nginx-down"
 # Alerts no simulated fault can raise: they need Prometheus itself to fail.

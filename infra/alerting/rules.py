@@ -23,6 +23,7 @@ from infra.alerting.rule_availability import availability_rules
 from infra.alerting.rule_business import business_rules
 from infra.alerting.rule_cache import cache_rules
 from infra.alerting.rule_database import database_rules
+from infra.alerting.rule_kubernetes import kubernetes_rules
 from infra.alerting.rule_meta import meta_rules
 from infra.alerting.rule_model import Alert, Recording, Rule, RuleNamespace
 from infra.alerting.rule_resources import resource_rules
@@ -42,6 +43,7 @@ BUILDERS: tuple[Callable[[StackInput], tuple[RuleNamespace, ...]], ...] = (
     database_rules,
     cache_rules,
     resource_rules,
+    kubernetes_rules,
     worker_rules,
     business_rules,
     meta_rules,

@@ -18,7 +18,7 @@ import pulumi_kubernetes as k8s
 
 from infra.collection.celery_exporter import CeleryExporterSettings
 from infra.collection.charts import ExporterRelease
-from infra.collection.kubeconfig import eks_kubeconfig
+from infra.collection.kubeconfig import cluster_kubeconfig
 from infra.components.collection_agent import PrometheusAgent, PrometheusAgentArgs
 from infra.components.collection_celery import CeleryExporter, CeleryExporterArgs
 from infra.components.collection_scraper import AmpManagedScraper, AmpManagedScraperArgs
@@ -101,9 +101,7 @@ class MetricsCollection(pulumi.ComponentResource):
             return
 
         cluster = aws.eks.get_cluster_output(name=args.cluster_name, opts=pulumi.InvokeOutputOptions(parent=self))
-        kubeconfig = args.kubeconfig or pulumi.Output.all(
-            cluster.endpoint, cluster.certificate_authorities[0].data
-        ).apply(lambda parts: eks_kubeconfig(args.cluster_name or "", parts[0], parts[1], args.region))
+        kubeconfig = cluster_kubeconfig(args.cluster_name, args.region, cluster, args.kubeconfig)
         self.provider = k8s.Provider(f"{name}-k8s", kubeconfig=kubeconfig, opts=pulumi.ResourceOptions(parent=self))
         in_cluster = pulumi.ResourceOptions(parent=self, providers={"kubernetes": self.provider})
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import pulumi
 from pydantic import Field, ValidationInfo, field_validator
 
-from infra.config.alerting import RulesSpec, SloSpec, Thresholds
+from infra.config.alerting import KubernetesAlertSpec, RulesSpec, SloSpec, Thresholds
 from infra.config.base import Section
 from infra.config.collection import CollectionSpec
 from infra.config.core import AmpSpec, ServiceSpec
@@ -16,6 +16,7 @@ from infra.config.cost import CostSpec
 from infra.config.grafana import GrafanaSpec
 from infra.config.logs import LogsSpec
 from infra.config.notifications import NotificationSpec
+from infra.config.sentry import SentrySpec
 from infra.config.synthetics import SyntheticsSpec
 
 _TAG_KEY = re.compile(r"^[A-Za-z0-9 _.:/=+@-]{1,128}$")
@@ -40,6 +41,7 @@ class StackInput(Section):
     thresholds: Thresholds = Thresholds()
     slo: SloSpec = SloSpec()
     rules: RulesSpec = RulesSpec()
+    kubernetes: KubernetesAlertSpec = KubernetesAlertSpec()
     notifications: NotificationSpec = Field(default=NotificationSpec(), validate_default=True)
     grafana: GrafanaSpec
     synthetics: SyntheticsSpec = SyntheticsSpec()
@@ -50,6 +52,9 @@ class StackInput(Section):
     )
     cost: CostSpec | None = Field(
         default=None, description="AMP prices, budget and cardinality assumptions; no estimate or budget check without"
+    )
+    sentry: SentrySpec | None = Field(
+        default=None, description="error tracking with Sentry (projects, client keys, alerts); off when absent"
     )
 
     @property
@@ -136,6 +141,21 @@ class StackInput(Section):
             )
         return logs
 
+    @field_validator("kubernetes")
+    @classmethod
+    def _workloads_map_to_catalog_services(
+        cls, kubernetes: KubernetesAlertSpec, info: ValidationInfo
+    ) -> KubernetesAlertSpec:
+        # A `service` label no catalog entry has would route, group and inhibit with nothing.
+        known = {service.name for service in info.data.get("services") or ()}
+        unknown = sorted({service for service in kubernetes.workload_services.values() if service not in known})
+        if known and unknown:
+            raise ValueError(
+                f"workloadServices maps to {', '.join(repr(name) for name in unknown)}, which monitoring:services "
+                f"does not list; use one of {', '.join(sorted(known))}"
+            )
+        return kubernetes
+
     @field_validator("tags")
     @classmethod
     def _tags_are_valid(cls, tags: dict[str, str]) -> dict[str, str]:
@@ -159,6 +179,7 @@ class StackSecrets:
     postgres_dsn: pulumi.Output[str] | None
     redis_password: pulumi.Output[str] | None
     celery_broker_url: pulumi.Output[str] | None
+    sentry_auth_token: pulumi.Output[str] | None = None
 
 
 @dataclass(frozen=True)

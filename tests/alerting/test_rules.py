@@ -83,8 +83,8 @@ def test_make_plan_writes_each_rule_file_as_uploaded(tmp_path: Path) -> None:
 def test_namespaces_follow_the_catalog_per_stack() -> None:
     names = {stack: list(render_rule_files(stack_settings(stack))) for stack in STACKS}
     assert names["dev"] == ["api", "slo", "availability", "database", "cache", "workers", "business", "meta"]
-    # Kubernetes discovery brings the cluster resources; static targets (dev) have none to watch.
-    assert names["staging"] == names["prod"] == [*names["dev"][:5], "resources", *names["dev"][5:]]
+    # Kubernetes discovery brings the cluster resources and objects; static targets (dev) have none to watch.
+    assert names["staging"] == names["prod"] == [*names["dev"][:5], "resources", "kubernetes", *names["dev"][5:]]
 
 
 # --- what every expression may name ---------------------------------------------
@@ -130,8 +130,11 @@ def test_every_alert_waits_as_long_as_its_builder_says(stack_plan: Plan) -> None
     alerts = [r for ns in rule_namespaces(stack_settings(stack_plan.stack)) for r in ns.rules if isinstance(r, Alert)]
     rendered = [rule for rule in rendered_rules(stack_plan.stack) if "alert" in rule]
     assert [rule.get("for", "0") for rule in rendered] == [alert.for_ for alert in alerts]
-    # Only the Watchdog and alerts whose window already keeps them open fire at once.
-    assert {a.name for a in alerts if a.for_ == "0"} == {"Watchdog", "PostgresDeadlocks", "AirflowDagRunFailed"}
+    # Only the Watchdog and alerts whose window (or lateness) already keeps them open fire at once.
+    at_once = {"Watchdog", "PostgresDeadlocks", "AirflowDagRunFailed"}
+    if stack_plan.stack != "dev":
+        at_once |= {"KubeContainerOOMKilled", "KubeCronJobNotScheduled"}
+    assert {a.name for a in alerts if a.for_ == "0"} == at_once
 
 
 def test_every_stack_has_an_always_firing_watchdog_without_severity() -> None:

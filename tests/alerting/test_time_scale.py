@@ -196,9 +196,11 @@ def test_at_one_sixtieth_every_for_range_offset_and_interval_is_one_sixtieth(sta
     assert sum(walk.durations for walk in walks) == marked > 40
     assert suspicious_kept_numbers(walks) == []
     scaled = {(walk.where.split("/")[1], number) for walk in walks for number in walk.scaled_numbers}
-    # The only numbers on the alerting clock: the disk-fill horizon, the remote-write lag, the replication lag.
+    # The only numbers on the alerting clock: the disk-fill horizon, the remote-write lag, the replication lag,
+    # how late a CronJob may be.
     expected = {
         ("NodeDiskFillingUp", 3600.0),
+        ("KubeCronJobNotScheduled", float(settings.kubernetes.cron_job_late_minutes * 60)),
         ("CollectorRemoteWriteBehind", 120.0),
         ("PostgresReplicationLag", float(settings.thresholds.replication_lag_seconds)),
     }

@@ -12,7 +12,7 @@ token is mapped to its class through the SDKs' own registry
 
 Sources: pulumi (pulumi/_types.py `input_type_types`, pulumi/runtime/rpc.py
 `register_resource_module`), pulumi_aws / pulumi_kubernetes /
-pulumiverse_grafana `_utilities.py` (`Module.mod_info`: fqn and classes by token).
+pulumiverse_grafana / pulumiverse_sentry `_utilities.py` (`Module.mod_info`: fqn and classes by token).
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ import pulumi._types as pulumi_types
 import pulumi_aws  # noqa: F401  (registers the aws resource modules)
 import pulumi_kubernetes  # noqa: F401
 import pulumiverse_grafana  # noqa: F401
+import pulumiverse_sentry  # noqa: F401
 from pulumi.runtime import rpc
 
 from planner.engine import Plan
