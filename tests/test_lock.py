@@ -98,9 +98,8 @@ def lock_problems(lock_name: str, requirements: dict[str, tuple[Requirement, str
         if pin.hashes == 0:
             problems.append(f"{lock_name}: {name}=={pin.version} has no --hash; {fix}")
         if pin.via_files and name not in requirements:
-            problems.append(
-                f"{lock_name}: {name} is locked for {', '.join(sorted(pin.via_files))}, which no longer asks for it; {fix}"
-            )
+            asked_by = ", ".join(sorted(pin.via_files))
+            problems.append(f"{lock_name}: {name} is locked for {asked_by}, which no longer asks for it; {fix}")
     return problems
 
 
@@ -116,7 +115,9 @@ def test_a_requirement_added_without_make_lock_is_reported_naming_make_lock(tmp_
     source.write_text("pulumi>=99,<100\npagerduty-sdk>=1,<2\n")
     requirements = read_requirements(source, tmp_path)
     problems = lock_problems("requirements.lock", requirements, (REPO_ROOT / "requirements.lock").read_text())
-    assert any(p.startswith("requirements.lock: pulumi==") and "outside requirements.txt's '<100,>=99'" in p for p in problems)
+    assert any(
+        p.startswith("requirements.lock: pulumi==") and "outside requirements.txt's '<100,>=99'" in p for p in problems
+    )
     assert any("pagerduty-sdk (requirements.txt: pagerduty-sdk<2,>=1) is not locked" in p for p in problems)
     assert any("pydantic is locked for requirements.txt, which no longer asks for it" in p for p in problems)
     assert all(p.endswith("run `make lock` and commit the locks") for p in problems)
@@ -161,7 +162,9 @@ def test_no_other_entry_point_installs_python_packages_itself():
         *sorted((REPO_ROOT / ".github").rglob("*.yml")),
         *sorted((REPO_ROOT / "scripts").glob("*")),
     ]
-    offenders = [str(p.relative_to(REPO_ROOT)) for p in paths if re.search(r"pip3? install|uv pip install", p.read_text())]
+    offenders = [
+        str(p.relative_to(REPO_ROOT)) for p in paths if re.search(r"pip3? install|uv pip install", p.read_text())
+    ]
     assert offenders == []
     readme = (REPO_ROOT / "README.md").read_text()
     assert "pip install -r requirements" not in readme
@@ -174,7 +177,9 @@ def test_the_pinned_cli_is_the_locked_sdk_version_and_every_workflow_uses_it():
     steps = []
     for path in sorted((REPO_ROOT / ".github" / "workflows").glob("*.yml")):
         for job in yaml.safe_load(path.read_text())["jobs"].values():
-            steps += [(path.name, s) for s in job.get("steps", []) if str(s.get("uses", "")).startswith("pulumi/actions@")]
+            steps += [
+                (path.name, s) for s in job.get("steps", []) if str(s.get("uses", "")).startswith("pulumi/actions@")
+            ]
     assert len(steps) == 5  # pr preview, drift, deploy x3
     assert [name for name, step in steps if step["with"].get("pulumi-version-file") != ".pulumi-version"] == []
     action = yaml.safe_load((REPO_ROOT / ".github" / "actions" / "pulumi-prepare" / "action.yml").read_text())
@@ -199,7 +204,7 @@ def test_dependabot_config_matches_its_schema_and_groups_the_pulumi_sdks(tmp_pat
     ecosystems = {update["package-ecosystem"]: update for update in config["updates"]}
     assert set(ecosystems) == {"pip", "github-actions", "npm"}
     assert ecosystems["pip"]["directories"] == ["/", "/policies"]
-    assert list(ecosystems["pip"]["groups"])[0] == "pulumi"  # the first matching group wins
+    assert next(iter(ecosystems["pip"]["groups"])) == "pulumi"  # the first matching group wins
     # Every Pulumi SDK of the locks (each Python provider SDK pins its own plugin) lands in the one group.
     patterns = ecosystems["pip"]["groups"]["pulumi"]["patterns"]
     sdks = [n for n in read_lock((REPO_ROOT / "requirements-dev.lock").read_text()) if n.startswith("pulumi")]
