@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import pulumi.runtime
 from pulumi.runtime import mocks, rpc
-from pulumi.runtime.settings import get_root_resource, set_root_resource
+from pulumi.runtime.settings import SETTINGS, get_root_resource, set_root_resource
 from pulumi.runtime.stack import run_in_stack
 from pulumi.runtime.sync_await import _sync_await
 
@@ -115,11 +116,32 @@ def _close_call_loops() -> None:
             loop.close()
 
 
+DISABLE_DEFAULT_PROVIDERS_KEY = "pulumi:disable-default-providers"
+
+
+def disabled_default_providers(config: dict[str, str]) -> frozenset[str]:
+    """The packages whose default provider the stack file disables (`*` for all), as the engine reads the key."""
+    value = config.get(DISABLE_DEFAULT_PROVIDERS_KEY, "")
+    return frozenset(str(package).strip() for package in json.loads(value)) if value else frozenset()
+
+
+def check_explicit_provider(disabled: frozenset[str], token: str, provider: str, what: str) -> None:
+    """Refuse what the real engine refuses: a resource or call of a package whose default provider is disabled,
+    without `provider=` (pulumi/pulumi pkg/resource/deploy/default_providers.go, shouldDenyRequest)."""
+    package = token.split(":", 1)[0]
+    if not provider and package != "pulumi" and ("*" in disabled or package in disabled):
+        raise ValueError(
+            f"Default provider for '{package}' disabled. '{what}' must use an explicit provider "
+            f"(pass provider= in its ResourceOptions / InvokeOptions)."
+        )
+
+
 class FakeCloud(mocks.Mocks):
     """Answers resource registrations and provider calls with realistic values."""
 
-    def __init__(self, context: fakes.FakeContext) -> None:
+    def __init__(self, context: fakes.FakeContext, disabled_defaults: frozenset[str] = frozenset()) -> None:
         self.context = context
+        self.disabled_defaults = disabled_defaults
 
     def new_resource(self, args: mocks.MockResourceArgs) -> tuple[str | None, dict[Any, Any]]:
         fake = fakes.RESOURCE_FAKES.get(args.typ)
@@ -133,6 +155,7 @@ class FakeCloud(mocks.Mocks):
         return resource_id, {**args.inputs, **computed}
 
     def call(self, args: mocks.MockCallArgs) -> tuple[dict[Any, Any], list[tuple[str, str]] | None]:
+        check_explicit_provider(self.disabled_defaults, args.token, args.provider, args.token)
         fake = fakes.CALL_FAKES.get(args.token)
         if fake is None:
             raise NotImplementedError(
@@ -155,11 +178,14 @@ class RecordingMonitor(mocks.MockMonitor):
 
     def __init__(self, cloud: FakeCloud) -> None:
         super().__init__(cloud)
+        self.cloud = cloud
         self.recorded: list[PlannedResource] = []
         self.stack_outputs: dict[str, Any] = {}
         self._urns: set[str] = set()
 
     def RegisterResource(self, request: Any) -> Any:  # noqa: N802 (gRPC method name)
+        if request.custom and not request.type.startswith("pulumi:providers:"):
+            check_explicit_provider(self.cloud.disabled_defaults, request.type, request.provider, request.name)
         response = super().RegisterResource(request)  # type: ignore[no-untyped-call]
         if request.type == "pulumi:pulumi:Stack":
             return response
@@ -200,7 +226,8 @@ def run_program(
     """Run `program` as the Pulumi entry point would, under the recording mock engine."""
     fakes.load_all()
     cloud = FakeCloud(
-        fakes.FakeContext(region=stack_file.region or "us-east-1", stack=stack_file.stack, project=PROJECT)
+        fakes.FakeContext(region=stack_file.region or "us-east-1", stack=stack_file.stack, project=PROJECT),
+        disabled_default_providers(stack_file.config),
     )
     monitor = RecordingMonitor(cloud)
     pulumi.runtime.set_all_config(stack_file.config, stack_file.secret_keys)
@@ -208,6 +235,10 @@ def run_program(
     # creates and finishes the real one, exactly as the CLI's entry point does.
     mocks.set_mocks(cloud, project=PROJECT, stack=stack_file.stack, preview=True, monitor=monitor)
     set_root_resource(None)  # type: ignore[arg-type]
+    # The SDK keeps every Output's task in one process-wide set and awaits them all at the end of a run;
+    # tasks a failed plan left behind would fail the next plan in the same process (a test session).
+    with SETTINGS.lock:
+        SETTINGS.outputs.clear()
     try:
         _sync_await(run_in_stack(program))
     except BaseException as error:

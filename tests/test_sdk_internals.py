@@ -184,3 +184,12 @@ def test_the_analyzer_servicer_still_builds_policy_arguments_as_the_planner_mirr
         "planner/policy_check.py",
         f"no longer builds its arguments with {missing}",
     )
+
+
+def test_the_settings_keep_one_clearable_set_of_output_tasks():
+    from pulumi.runtime.settings import SETTINGS
+
+    outputs = getattr(SETTINGS, "outputs", None)
+    assert isinstance(outputs, set) and hasattr(getattr(SETTINGS, "lock", None), "__enter__"), _changed(
+        "pulumi", "pulumi.runtime.settings", "SETTINGS.outputs / SETTINGS.lock", "planner/engine.py", "changed"
+    )
