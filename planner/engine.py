@@ -19,6 +19,7 @@ from typing import Any
 
 import pulumi.runtime
 from pulumi.runtime import mocks, rpc
+from pulumi.runtime.proto import engine_pb2
 from pulumi.runtime.settings import SETTINGS, get_root_resource, set_root_resource
 from pulumi.runtime.stack import run_in_stack
 from pulumi.runtime.sync_await import _sync_await
@@ -75,8 +76,19 @@ class PlannedResource:
     aliases: list[str] = field(default_factory=list)
     depends_on: list[str] = field(default_factory=list)
     provider: str = ""
+    # The physical ID the fakes invented (a real one comes from the provider at `pulumi up`).
+    simulated_id: str = ""
     # Inputs with secrets still wrapped, for tests that check secrecy paths.
     raw_inputs: dict[str, Any] = field(default_factory=dict, repr=False)
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    """A message the program logged (`pulumi.log.warn(..., resource=...)`), with the resource it is about."""
+
+    severity: str  # info, warning or error
+    urn: str  # empty: about the stack as a whole
+    message: str
 
 
 @dataclass
@@ -85,6 +97,7 @@ class Plan:
     stack_file: StackFile
     resources: list[PlannedResource]
     outputs: dict[str, Any]
+    diagnostics: list[Diagnostic] = field(default_factory=list)
 
     def of_type(self, type_token: str) -> list[PlannedResource]:
         return [r for r in self.resources if r.type == type_token]
@@ -166,6 +179,22 @@ class FakeCloud(mocks.Mocks):
         return fake(self.context, args.args), []
 
 
+_SEVERITIES = {engine_pb2.INFO: "info", engine_pb2.WARNING: "warning", engine_pb2.ERROR: "error"}
+
+
+class RecordingEngine(mocks.MockEngine):
+    """Pulumi's mock engine, keeping each log message with the resource it names instead of printing it."""
+
+    def __init__(self) -> None:
+        super().__init__(logger=None)
+        self.diagnostics: list[Diagnostic] = []
+
+    def Log(self, request: Any) -> None:  # noqa: N802 (gRPC method name)
+        severity = _SEVERITIES.get(request.severity)
+        if severity is not None:
+            self.diagnostics.append(Diagnostic(severity, request.urn, request.message))
+
+
 def _describe_alias(alias: Any) -> str:
     if alias.WhichOneof("alias") == "urn":
         return str(alias.urn)
@@ -208,6 +237,7 @@ class RecordingMonitor(mocks.MockMonitor):
                 aliases=[_describe_alias(alias) for alias in request.aliases] + list(request.aliasURNs),
                 depends_on=list(request.dependencies),
                 provider=request.provider,
+                simulated_id=response.id if request.custom else "",
                 raw_inputs=raw_inputs,
             )
         )
@@ -234,6 +264,9 @@ def run_program(
     # set_mocks installs a throwaway root stack; drop it so that run_in_stack
     # creates and finishes the real one, exactly as the CLI's entry point does.
     mocks.set_mocks(cloud, project=PROJECT, stack=stack_file.stack, preview=True, monitor=monitor)
+    # Messages go into the plan, each with the resource it is about, for the planner to print labelled.
+    engine = RecordingEngine()
+    SETTINGS.engine = engine
     set_root_resource(None)  # type: ignore[arg-type]
     # The SDK keeps every Output's task in one process-wide set and awaits them all at the end of a run;
     # tasks a failed plan left behind would fail the next plan in the same process (a test session).
@@ -254,6 +287,8 @@ def run_program(
         # Registration order depends on when Outputs resolve; sort for repeatable plans.
         resources=sorted(monitor.recorded, key=lambda resource: resource.urn),
         outputs=monitor.stack_outputs,
+        # Messages of resources logged once their URN resolves, in no fixed order.
+        diagnostics=sorted(engine.diagnostics, key=lambda d: (d.urn, d.message)),
     )
 
 
