@@ -50,6 +50,14 @@ def _as_config_string(value: Any) -> str:
     return value if isinstance(value, str) else json.dumps(value)
 
 
+@cache
+def project_config_defaults(root: Path = REPO_ROOT) -> dict[str, Any]:
+    """The `default` of every key Pulumi.yaml declares: the CLI merges them into a stack's config when the
+    stack file lacks the key (pulumi/pulumi pkg/workspace/config.go, mergeConfig), so the plan does too."""
+    declared = (yaml.safe_load((root / "Pulumi.yaml").read_text()) or {}).get("config") or {}
+    return {key: spec["default"] for key, spec in declared.items() if isinstance(spec, dict) and "default" in spec}
+
+
 def load_stack_file(
     stack: str,
     *,
@@ -84,6 +92,9 @@ def load_stack_file(
             secret_keys.append(full_key)
         else:
             config[full_key] = _as_config_string(value)
+
+    for key, default in project_config_defaults(root).items():
+        config.setdefault(key, _as_config_string(default))
 
     unset: list[str] = []
     if fill_unset_secrets:

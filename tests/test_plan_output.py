@@ -7,6 +7,7 @@ import io
 import json
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -34,7 +35,7 @@ PROD_SIMULATED_OUTPUTS = {
 
 
 @pytest.fixture(scope="module")
-def prod_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, dict]:
+def prod_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, dict[str, Any]]:
     out = tmp_path_factory.mktemp("plan")
     printed = io.StringIO()
     # The session's prod plan: the same engine run `main` would do, without a second one.
