@@ -99,6 +99,7 @@ def plan_document(plan: Plan, simulated: SimulatedMarker | None = None) -> dict[
         "stack": plan.stack,
         "stackFile": plan.stack_file.path,
         "unsetSecrets": plan.stack_file.unset_secrets,
+        "fromEnvironment": plan.stack_file.from_environment,
         "metadata": {
             "offline": True,
             "resourceCount": len(plan.resources),
@@ -161,6 +162,16 @@ def main(argv: list[str] | None = None) -> int:
     for diagnostic in plan.diagnostics:
         if diagnostic.severity != "info":
             print(f"{diagnostic.severity}: {about(plan, diagnostic)}: {diagnostic.message}")
+    for key, environment in sorted(plan.stack_file.from_environment.items()):
+        print(
+            f"note: secret {key}: from the ESC environment {environment} (esc/{environment.rsplit('/', 1)[-1]}.yaml), "
+            "present but unknown offline, so the plan used a placeholder; `pulumi up` reads it from the environment"
+        )
+    for environment in plan.stack_file.unknown_environments:
+        print(
+            f"warning: stack {args.stack}: imports the ESC environment {environment}, which has no definition under "
+            "esc/; the keys it provides are unknown offline (add the definition, without values)"
+        )
     for key in plan.stack_file.unset_secrets:
         print(
             f"note: secret {key}: not set in {plan.stack_file.path}, so the plan used a placeholder; "

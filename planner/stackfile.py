@@ -40,6 +40,10 @@ class StackFile:
     config: dict[str, str]
     secret_keys: list[str]
     unset_secrets: list[str] = field(default_factory=list)
+    # Keys an imported Pulumi ESC environment provides (key -> environment): present, value unknown offline.
+    from_environment: dict[str, str] = field(default_factory=dict)
+    # Imported environments without a definition under esc/: what they provide is unknown offline.
+    unknown_environments: list[str] = field(default_factory=list)
 
     @property
     def region(self) -> str | None:
@@ -48,6 +52,29 @@ class StackFile:
 
 def _as_config_string(value: Any) -> str:
     return value if isinstance(value, str) else json.dumps(value)
+
+
+ESC_DIR = "esc"
+
+
+def imported_environments(document: dict[str, Any]) -> list[str]:
+    """The ESC environments a stack file imports (`environment: [a, b]` or `environment: {imports: [...]}`)."""
+    section = document.get("environment") or []
+    names = section.get("imports", []) if isinstance(section, dict) else section
+    return [str(name) for name in names]
+
+
+def environment_config_keys(name: str, root: Path = REPO_ROOT) -> dict[str, bool] | None:
+    """Keys (-> secret?) the committed definition esc/<name>.yaml exposes as `pulumiConfig`; None without one.
+
+    A reference is by `[<org>/][<project>/]<env>`; the definition is named after the environment.
+    """
+    path = root / ESC_DIR / f"{name.rsplit('/', 1)[-1]}.yaml"
+    if not path.is_file():
+        return None
+    values = (yaml.safe_load(path.read_text()) or {}).get("values") or {}
+    exposed = values.get("pulumiConfig") or {}
+    return {key: isinstance(value, dict) and "fn::secret" in value for key, value in exposed.items()}
 
 
 @cache
@@ -93,6 +120,24 @@ def load_stack_file(
         else:
             config[full_key] = _as_config_string(value)
 
+    # ESC first, then the project's defaults: the CLI merges the imported environments' pulumiConfig under
+    # the stack file's own keys, then applies Pulumi.yaml's defaults (pkg/workspace/config.go, mergeConfig).
+    from_environment: dict[str, str] = {}
+    unknown_environments: list[str] = []
+    for environment in imported_environments(document):
+        exposed = environment_config_keys(environment, root)
+        if exposed is None:
+            unknown_environments.append(environment)
+            continue
+        for key, secret in exposed.items():
+            full_key = key if ":" in key else f"{NAMESPACE}:{key}"
+            if full_key in config:
+                continue
+            config[full_key] = placeholder(full_key)
+            from_environment[full_key] = environment
+            if secret:
+                secret_keys.append(full_key)
+
     for key, default in project_config_defaults(root).items():
         config.setdefault(key, _as_config_string(default))
 
@@ -107,7 +152,15 @@ def load_stack_file(
                 config[full_key] = placeholder(full_key)
                 secret_keys.append(full_key)
                 unset.append(full_key)
-    return StackFile(stack=stack, path=relative, config=config, secret_keys=secret_keys, unset_secrets=unset)
+    return StackFile(
+        stack=stack,
+        path=relative,
+        config=config,
+        secret_keys=secret_keys,
+        unset_secrets=unset,
+        from_environment=from_environment,
+        unknown_environments=unknown_environments,
+    )
 
 
 @cache
