@@ -166,8 +166,10 @@ def test_no_other_entry_point_installs_python_packages_itself():
         str(p.relative_to(REPO_ROOT)) for p in paths if re.search(r"pip3? install|uv pip install", p.read_text())
     ]
     assert offenders == []
+    # Nor does the README tell anyone to: every command that installs a requirements file names a lock.
     readme = (REPO_ROOT / "README.md").read_text()
-    assert "pip install -r requirements" not in readme
+    assert re.findall(r"pip3? install[^\n`]*requirements[\w-]*\.txt", readme) == []
+    assert "make install" in readme
 
 
 def test_the_pinned_cli_is_the_locked_sdk_version_and_every_workflow_uses_it():
