@@ -213,11 +213,11 @@ class RecordingMonitor(mocks.MockMonitor):
         self._urns: set[str] = set()
 
     def RegisterResource(self, request: Any) -> Any:  # noqa: N802 (gRPC method name)
-        if request.custom and not request.type.startswith("pulumi:providers:"):
-            check_explicit_provider(self.cloud.disabled_defaults, request.type, request.provider, request.name)
         response = super().RegisterResource(request)  # type: ignore[no-untyped-call]
         if request.type == "pulumi:pulumi:Stack":
             return response
+        if request.custom and not request.type.startswith("pulumi:providers:"):
+            check_explicit_provider(self.cloud.disabled_defaults, request.type, request.provider, request.name)
         if response.urn in self._urns:
             # The real engine refuses this too; Pulumi's mock monitor would record both.
             raise ValueError(f"Duplicate resource URN '{response.urn}'; try giving it a unique name")
@@ -271,6 +271,11 @@ def run_program(
     # The SDK keeps every Output's task in one process-wide set and awaits them all at the end of a run;
     # tasks a failed plan left behind would fail the next plan in the same process (a test session).
     with SETTINGS.lock:
+        for task in SETTINGS.outputs:
+            if not task.done():
+                task.cancel()
+            elif not task.cancelled():
+                task.exception()  # retrieved: the failed plan reported it already
         SETTINGS.outputs.clear()
     try:
         _sync_await(run_in_stack(program))
