@@ -272,9 +272,7 @@ def run_program(
     # tasks a failed plan left behind would fail the next plan in the same process (a test session).
     with SETTINGS.lock:
         for task in SETTINGS.outputs:
-            if not task.done():
-                task.cancel()
-            elif not task.cancelled():
+            if task.done() and not task.cancelled():
                 task.exception()  # retrieved: the failed plan reported it already
         SETTINGS.outputs.clear()
     try:
