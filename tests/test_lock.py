@@ -155,6 +155,19 @@ def test_the_makefile_installs_only_from_the_locks_with_hashes():
     assert re.search(r"^preview: install ", makefile, re.M) and re.search(r"^up: install ", makefile, re.M)
 
 
+def test_what_make_install_runs_reads_only_the_locks():
+    """The commands make would run from scratch (`make -n -B`), not the Makefile's text."""
+    dry_run = subprocess.run(
+        ["make", "-n", "-B", "install", "plan"], capture_output=True, text=True, check=True, cwd=REPO_ROOT
+    ).stdout
+    installs = [line for line in dry_run.splitlines() if "pip install" in line]
+    assert installs == [
+        ".venv/bin/python -m pip install --quiet --disable-pip-version-check --require-hashes -r requirements-dev.lock",
+        "policies/venv/bin/python -m pip install --quiet --disable-pip-version-check --require-hashes "
+        "-r policies/requirements.lock",
+    ]
+
+
 def test_no_other_entry_point_installs_python_packages_itself():
     """CI, the workflows and the composite action go through make; none runs pip on requirements*.txt."""
     paths = [
