@@ -92,6 +92,9 @@ def load_stack_file(
     overrides: dict[str, Any] | None = None,
     root: Path = REPO_ROOT,
 ) -> StackFile:
+    """The stack's configuration as the CLI hands it to the program; with `fill_unset_secrets` (the plan),
+    placeholders stand in for the secrets an imported ESC environment provides and for required ones
+    nobody set; without, the plan sees only what the stack file itself holds."""
     relative = stack_file_for(stack)
     path = root / relative
     if not path.is_file():
@@ -124,7 +127,8 @@ def load_stack_file(
     # the stack file's own keys, then applies Pulumi.yaml's defaults (pkg/workspace/config.go, mergeConfig).
     from_environment: dict[str, str] = {}
     unknown_environments: list[str] = []
-    for environment in imported_environments(document):
+    # `fill_unset_secrets=False` is the stack file alone: nothing invented, not even what an environment provides.
+    for environment in imported_environments(document) if fill_unset_secrets else []:
         exposed = environment_config_keys(environment, root)
         if exposed is None:
             unknown_environments.append(environment)
