@@ -85,6 +85,6 @@ def test_the_committed_definition_holds_no_values_and_every_key_has_its_set_comm
     readme = (REPO_ROOT / "esc" / "README.md").read_text()
     for key, value in exposed.items():
         assert set(value) == {"fn::secret"} and value["fn::secret"].startswith("[set with: esc env set ")
-        assert f"""esc env set <org>/screener-shared 'pulumiConfig["{key}"]' """ in readme
+        assert f"""esc env set <org>/default/screener-shared 'pulumiConfig["{key}"]' """ in readme
         assert re.search(rf"""pulumiConfig\["{key}"\]' '<[^>]+>' --secret""", readme)
     assert environment_config_keys("screener-shared") == dict.fromkeys(SHARED, True)
