@@ -50,7 +50,7 @@ from infra.config.cost import DEFAULT_USAGE_ALARM_PERCENT
 from infra.config.synthetics import SM_DATASOURCE_UID
 from infra.cost.limits import label_set_limits
 from infra.cost.model import Cardinality, cardinality
-from infra.cost.pricing import estimate
+from infra.cost.pricing import estimate, pricing_warning
 from infra.gc_policy import apply_gc_policy
 
 
@@ -159,12 +159,6 @@ def declare_grafana(
     # Installing a plugin goes through the Cloud API: without the access-policy
     # token the install would fail at deploy time, so the plan skips it and says so.
     install_on = spec.stack_slug if secrets.grafana_cloud_access_policy_token is not None else None
-    if spec.stack_slug and install_on is None:
-        pulumi.log.warn(
-            f"grafana.stackSlug is set but monitoring:grafanaCloudAccessPolicyToken is not: the AMP plugin is not "
-            f"installed from code; install it once in Grafana Cloud or set the token with "
-            f"`pulumi config set --secret monitoring:grafanaCloudAccessPolicyToken <token> --stack {config.stack}`"
-        )
     datasource = GrafanaAmpDataSource(
         "grafana-amp",
         GrafanaAmpDataSourceArgs(
@@ -182,6 +176,13 @@ def declare_grafana(
             install_plugin_on_stack=install_on,
         ),
     )
+    if spec.stack_slug and install_on is None:
+        pulumi.log.warn(
+            f"AMP plugin: monitoring:grafana.stackSlug is set but monitoring:grafanaCloudAccessPolicyToken is not, "
+            f"so the plugin is not installed from code; install it once in Grafana Cloud or set the token with "
+            f"`pulumi config set --secret monitoring:grafanaCloudAccessPolicyToken <token> --stack {config.stack}`",
+            resource=datasource,
+        )
     dashboards = GrafanaDashboards(
         "grafana-dashboards",
         GrafanaDashboardsArgs(
@@ -458,10 +459,10 @@ def declare_usage_alarms(
     config: StackConfig, amp: AmpWorkspace, notifications: Notifications, model: Cardinality
 ) -> None:
     """Alarms on AMP's quotas to the warning topic, and the cost estimate the budget policy checks."""
-    cost = estimate(config.settings, model)
+    cost = estimate(config.settings, model, config.aws_region)
     summary = cost.summary() if cost is not None else None
     cost_spec = config.settings.cost
-    AmpUsageAlarms(
+    usage = AmpUsageAlarms(
         "amp-usage",
         AmpUsageAlarmsArgs(
             name_prefix=config.name_prefix,
@@ -472,7 +473,10 @@ def declare_usage_alarms(
             cost_estimate=summary,
         ),
     )
-    if summary is not None:
+    if cost is not None:
+        unpriced_region = pricing_warning(cost.pricing, config.aws_region)
+        if unpriced_region is not None:
+            pulumi.log.warn(unpriced_region, resource=usage)
         pulumi.export("cost_estimate", summary)
 
 
