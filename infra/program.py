@@ -27,6 +27,7 @@ from infra.components.alertmanager import Alertmanager, AlertmanagerArgs
 from infra.components.amp import AmpWorkspace, AmpWorkspaceArgs, LabelSetLimitArgs
 from infra.components.amp_usage_alarms import AmpUsageAlarms, AmpUsageAlarmsArgs
 from infra.components.collection import ExporterSecrets, MetricsCollection, MetricsCollectionArgs
+from infra.components.cost_estimate import CostEstimate
 from infra.components.grafana_alerting import GrafanaAlerting, GrafanaAlertingArgs, PolicyTreeArgs, SnsTopicsArgs
 from infra.components.grafana_dashboards import GrafanaDashboards, GrafanaDashboardsArgs
 from infra.components.grafana_datasource import GrafanaAmpDataSource, GrafanaAmpDataSourceArgs
@@ -331,8 +332,6 @@ def declare_usage_alarms(
     config: StackConfig, amp: AmpWorkspace, notifications: Notifications, model: Cardinality
 ) -> None:
     """Alarms on AMP's quotas to the warning topic, and the cost estimate the budget policy checks."""
-    cost = estimate(config.settings, model)
-    summary = cost.summary() if cost is not None else None
     cost_spec = config.settings.cost
     AmpUsageAlarms(
         "amp-usage",
@@ -342,10 +341,12 @@ def declare_usage_alarms(
             alarm_topic_arns=[notifications.topic_arns.apply(lambda arns: arns["warning"])],
             threshold_percent=cost_spec.usage_alarm_percent if cost_spec is not None else DEFAULT_USAGE_ALARM_PERCENT,
             tags=config.tags("amp-usage"),
-            cost_estimate=summary,
         ),
     )
-    if summary is not None:
+    cost = estimate(config.settings, model)
+    if cost is not None:
+        summary = cost.summary()
+        CostEstimate("cost-estimate", summary)
         pulumi.export("cost_estimate", summary)
 
 
