@@ -29,6 +29,7 @@ from infra.components.alertmanager import Alertmanager, AlertmanagerArgs
 from infra.components.amp import AmpWorkspace, AmpWorkspaceArgs, LabelSetLimitArgs
 from infra.components.amp_usage_alarms import AmpUsageAlarms, AmpUsageAlarmsArgs
 from infra.components.collection import ExporterSecrets, MetricsCollection, MetricsCollectionArgs
+from infra.components.cost_estimate import CostEstimate
 from infra.components.grafana_alerting import GrafanaAlerting, GrafanaAlertingArgs, PolicyTreeArgs, Recipients
 from infra.components.grafana_dashboards import GrafanaDashboards, GrafanaDashboardsArgs
 from infra.components.grafana_datasource import GrafanaAmpDataSource, GrafanaAmpDataSourceArgs
@@ -459,10 +460,8 @@ def declare_usage_alarms(
     config: StackConfig, amp: AmpWorkspace, notifications: Notifications, model: Cardinality
 ) -> None:
     """Alarms on AMP's quotas to the warning topic, and the cost estimate the budget policy checks."""
-    cost = estimate(config.settings, model, config.aws_region)
-    summary = cost.summary() if cost is not None else None
     cost_spec = config.settings.cost
-    usage = AmpUsageAlarms(
+    AmpUsageAlarms(
         "amp-usage",
         AmpUsageAlarmsArgs(
             name_prefix=config.name_prefix,
@@ -470,13 +469,15 @@ def declare_usage_alarms(
             alarm_topic_arns=[notifications.alarm_topic("warning")],
             threshold_percent=cost_spec.usage_alarm_percent if cost_spec is not None else DEFAULT_USAGE_ALARM_PERCENT,
             tags=config.tags("amp-usage"),
-            cost_estimate=summary,
         ),
     )
+    cost = estimate(config.settings, model, config.aws_region)
     if cost is not None:
+        summary = cost.summary()
+        cost_component = CostEstimate("cost-estimate", summary)
         unpriced_region = pricing_warning(cost.pricing, config.aws_region)
         if unpriced_region is not None:
-            pulumi.log.warn(unpriced_region, resource=usage)
+            pulumi.log.warn(unpriced_region, resource=cost_component)
         pulumi.export("cost_estimate", summary)
 
 

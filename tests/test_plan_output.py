@@ -86,7 +86,8 @@ def test_every_warning_and_note_says_what_it_is_about(prod_run):
     assert len(warnings) == 5
     for line in warnings:
         assert re.match(r"^(warning: [\w-]+ \([\w:/]+\)|note: secret monitoring:\w+): ", line), line
-    assert "warning: amp-usage (monitoring:index:AmpUsageAlarms): AMP cost estimate: there is no AMP price " in printed
+    about = "warning: cost-estimate (monitoring:index:CostEstimate)"
+    assert f"{about}: AMP cost estimate: there is no AMP price " in printed
     assert "table for ap-northeast-2 (this stack's aws:region)" in printed
     assert all(d["about"] for d in document["metadata"]["diagnostics"])
 
