@@ -40,6 +40,10 @@ class StackFile:
     config: dict[str, str]
     secret_keys: list[str]
     unset_secrets: list[str] = field(default_factory=list)
+    # Keys an imported Pulumi ESC environment provides (key -> environment): present, value unknown offline.
+    from_environment: dict[str, str] = field(default_factory=dict)
+    # Imported environments without a definition under esc/: what they provide is unknown offline.
+    unknown_environments: list[str] = field(default_factory=list)
 
     @property
     def region(self) -> str | None:
@@ -50,6 +54,37 @@ def _as_config_string(value: Any) -> str:
     return value if isinstance(value, str) else json.dumps(value)
 
 
+ESC_DIR = "esc"
+
+
+def imported_environments(document: dict[str, Any]) -> list[str]:
+    """The ESC environments a stack file imports (`environment: [a, b]` or `environment: {imports: [...]}`)."""
+    section = document.get("environment") or []
+    names = section.get("imports", []) if isinstance(section, dict) else section
+    return [str(name) for name in names]
+
+
+def environment_config_keys(name: str, root: Path = REPO_ROOT) -> dict[str, bool] | None:
+    """Keys (-> secret?) the committed definition esc/<name>.yaml exposes as `pulumiConfig`; None without one.
+
+    A reference is by `[<org>/][<project>/]<env>`; the definition is named after the environment.
+    """
+    path = root / ESC_DIR / f"{name.rsplit('/', 1)[-1]}.yaml"
+    if not path.is_file():
+        return None
+    values = (yaml.safe_load(path.read_text()) or {}).get("values") or {}
+    exposed = values.get("pulumiConfig") or {}
+    return {key: isinstance(value, dict) and "fn::secret" in value for key, value in exposed.items()}
+
+
+@cache
+def project_config_defaults(root: Path = REPO_ROOT) -> dict[str, Any]:
+    """The `default` of every key Pulumi.yaml declares: the CLI merges them into a stack's config when the
+    stack file lacks the key (pulumi/pulumi pkg/workspace/config.go, mergeConfig), so the plan does too."""
+    declared = (yaml.safe_load((root / "Pulumi.yaml").read_text()) or {}).get("config") or {}
+    return {key: spec["default"] for key, spec in declared.items() if isinstance(spec, dict) and "default" in spec}
+
+
 def load_stack_file(
     stack: str,
     *,
@@ -57,6 +92,9 @@ def load_stack_file(
     overrides: dict[str, Any] | None = None,
     root: Path = REPO_ROOT,
 ) -> StackFile:
+    """The stack's configuration as the CLI hands it to the program; with `fill_unset_secrets` (the plan),
+    placeholders stand in for the secrets an imported ESC environment provides and for required ones
+    nobody set; without, the plan sees only what the stack file itself holds."""
     relative = stack_file_for(stack)
     path = root / relative
     if not path.is_file():
@@ -85,6 +123,28 @@ def load_stack_file(
         else:
             config[full_key] = _as_config_string(value)
 
+    # ESC first, then the project's defaults: the CLI merges the imported environments' pulumiConfig under
+    # the stack file's own keys, then applies Pulumi.yaml's defaults (pkg/workspace/config.go, mergeConfig).
+    from_environment: dict[str, str] = {}
+    unknown_environments: list[str] = []
+    # `fill_unset_secrets=False` is the stack file alone: nothing invented, not even what an environment provides.
+    for environment in imported_environments(document) if fill_unset_secrets else []:
+        exposed = environment_config_keys(environment, root)
+        if exposed is None:
+            unknown_environments.append(environment)
+            continue
+        for key, secret in exposed.items():
+            full_key = key if ":" in key else f"{NAMESPACE}:{key}"
+            if full_key in config:
+                continue
+            config[full_key] = placeholder(full_key)
+            from_environment[full_key] = environment
+            if secret:
+                secret_keys.append(full_key)
+
+    for key, default in project_config_defaults(root).items():
+        config.setdefault(key, _as_config_string(default))
+
     unset: list[str] = []
     if fill_unset_secrets:
         # Secrets are never committed; offline, a required secret that the
@@ -97,7 +157,15 @@ def load_stack_file(
                 config[full_key] = placeholder(full_key)
                 secret_keys.append(full_key)
                 unset.append(full_key)
-    return StackFile(stack=stack, path=relative, config=config, secret_keys=secret_keys, unset_secrets=unset)
+    return StackFile(
+        stack=stack,
+        path=relative,
+        config=config,
+        secret_keys=secret_keys,
+        unset_secrets=unset,
+        from_environment=from_environment,
+        unknown_environments=unknown_environments,
+    )
 
 
 @cache
