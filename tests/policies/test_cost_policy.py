@@ -10,6 +10,7 @@ from screener_policies.cost import amp_cost_within_budget
 from planner.engine import Plan
 from planner.policy_check import check_plan
 from planner.stackfile import stack_settings
+from tests.conftest import plan_of
 from tests.policies.support import stack_resource
 
 ESTIMATE = {
@@ -69,3 +70,12 @@ def test_dev_plan_over_a_lowered_budget_is_blocked(plan_with: Any) -> None:
     report = check_plan(plan)
     (violation,) = [v for v in report.blocking if v.policy == "amp-cost-within-budget"]
     assert "over this stack's budget of $1.00/month" in violation.message
+
+
+def test_the_budget_policy_refuses_amp_and_logs_over_budget_and_names_both() -> None:
+    """The planned prod estimate, with its budget lowered below AMP + logs but above AMP alone."""
+    summary = dict(plan_of("prod").outputs["cost_estimate"])
+    summary["budgetUsdPerMonth"] = summary["ampUsdPerMonth"] + 1
+    ((message, _),) = reported(summary)
+    assert message.startswith(f"the modelled AMP and CloudWatch Logs cost is ${summary['usdPerMonth']:,.2f}/month")
+    assert "log volume or retention" in message
