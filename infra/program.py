@@ -198,7 +198,7 @@ def declare_grafana(
             page_on_warning=notifications.page_on_warning,
             slack_webhook_url=secrets.slack_webhook_url,
             sns=alert_topics,
-            maintenance=spec.maintenance,
+            maintenance=config.settings.maintenance,
             policy_tree=PolicyTreeArgs(
                 platform=config.settings.platform,
                 environments=tree.environments,

@@ -26,7 +26,8 @@ import pulumi
 import pulumi_aws as aws
 import pulumiverse_grafana as grafana
 
-from infra.config.grafana import MaintenanceWindow
+from infra.components.grafana_maintenance import mute_timing_intervals
+from infra.config.maintenance import MaintenanceSpec
 
 # Grouping as in the AMP Alertmanager: one notification per alert, service and severity.
 GROUP_BY = ("alertname", "service", "severity")
@@ -78,7 +79,7 @@ class GrafanaAlertingArgs:
     sns: SnsTopicsArgs
     page_on_warning: bool = False
     slack_webhook_url: pulumi.Output[str] | None = None
-    maintenance: MaintenanceWindow | None = None
+    maintenance: MaintenanceSpec | None = None
     policy_tree: PolicyTreeArgs | None = None
     # Resources the policy tree must wait for (other contact points, e.g. issue 5's).
     extra_dependencies: Sequence[pulumi.Resource] = field(default_factory=list)
@@ -153,19 +154,10 @@ class GrafanaAlerting(pulumi.ComponentResource):
 
         self.mute_timing: grafana.alerting.MuteTiming | None = None
         if args.maintenance is not None:
-            window = args.maintenance
             self.mute_timing = grafana.alerting.MuteTiming(
                 f"{name}-maintenance",
                 name=maintenance_mute_timing(args.name_prefix),
-                intervals=[
-                    grafana.alerting.MuteTimingIntervalArgs(
-                        weekdays=list(window.weekdays),
-                        times=[
-                            grafana.alerting.MuteTimingIntervalTimeArgs(start=window.start_time, end=window.end_time)
-                        ],
-                        location=window.location,
-                    )
-                ],
+                intervals=mute_timing_intervals(args.maintenance),
                 opts=on_grafana,
             )
 

@@ -14,6 +14,7 @@ from infra.config.collection import CollectionSpec
 from infra.config.core import AmpSpec, ServiceSpec
 from infra.config.cost import CostSpec
 from infra.config.grafana import GrafanaSpec
+from infra.config.maintenance import MaintenanceSpec
 from infra.config.notifications import NotificationSpec
 from infra.config.synthetics import SyntheticsSpec
 
@@ -35,6 +36,10 @@ class StackInput(Section):
     slo: SloSpec = SloSpec()
     rules: RulesSpec = RulesSpec()
     notifications: NotificationSpec = NotificationSpec()
+    # Before `grafana`: its validator checks the policy tree against it.
+    maintenance: MaintenanceSpec | None = Field(
+        default=None, description="windows in which neither AMP's Alertmanager nor Grafana notifies anyone"
+    )
     grafana: GrafanaSpec
     synthetics: SyntheticsSpec = SyntheticsSpec()
     collection: CollectionSpec = CollectionSpec()
@@ -75,6 +80,17 @@ class StackInput(Section):
             raise ValueError(
                 f"notificationPolicy.environments {list(tree.environments)} must include this stack's own "
                 f"environment '{environment}'; add it"
+            )
+        # The tree names this stack's mute timing exactly when this stack creates it
+        # (a maintenance setting that failed validation is absent from info.data: its own error says enough).
+        muted = info.data.get("maintenance") is not None
+        checkable = tree is not None and environment is not None and "maintenance" in info.data
+        if checkable and muted != (environment in tree.maintenance_environments):  # type: ignore[union-attr]
+            fix = "add it there" if muted else "remove it there, or set monitoring:maintenance"
+            raise ValueError(
+                f"monitoring:maintenance is {'set' if muted else 'not set'} but notificationPolicy."
+                f"maintenanceEnvironments {list(tree.maintenance_environments)} "
+                f"{'lacks' if muted else 'lists'} this stack's environment '{environment}'; {fix}"
             )
         return grafana
 
