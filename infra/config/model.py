@@ -83,9 +83,10 @@ class StackInput(Section):
             )
         # The tree names this stack's mute timing exactly when this stack creates it
         # (a maintenance setting that failed validation is absent from info.data: its own error says enough).
-        muted = info.data.get("maintenance") is not None
-        checkable = tree is not None and environment is not None and "maintenance" in info.data
-        if checkable and muted != (environment in tree.maintenance_environments):  # type: ignore[union-attr]
+        if tree is None or environment is None or "maintenance" not in info.data:
+            return grafana
+        muted = info.data["maintenance"] is not None
+        if muted != (environment in tree.maintenance_environments):
             fix = "add it there" if muted else "remove it there, or set monitoring:maintenance"
             raise ValueError(
                 f"monitoring:maintenance is {'set' if muted else 'not set'} but notificationPolicy."
