@@ -27,6 +27,7 @@ from infra.components.alertmanager import Alertmanager, AlertmanagerArgs
 from infra.components.amp import AmpWorkspace, AmpWorkspaceArgs, LabelSetLimitArgs
 from infra.components.amp_usage_alarms import AmpUsageAlarms, AmpUsageAlarmsArgs
 from infra.components.collection import MetricsCollection, MetricsCollectionArgs
+from infra.components.grafana_alertmanager import GrafanaAlertmanagerDataSource, GrafanaAlertmanagerDataSourceArgs
 from infra.components.grafana_alerting import GrafanaAlerting, GrafanaAlertingArgs, PolicyTreeArgs, SnsTopicsArgs
 from infra.components.grafana_dashboards import GrafanaDashboards, GrafanaDashboardsArgs
 from infra.components.grafana_datasource import GrafanaAmpDataSource, GrafanaAmpDataSourceArgs
@@ -228,6 +229,29 @@ def declare_grafana(
     return DeclaredGrafana(provider, dashboards.folder_uid, datasource.uid, alerting)
 
 
+def declare_alert_console(config: StackConfig, amp: AmpWorkspace, declared: DeclaredGrafana) -> None:
+    """AMP's Alertmanager as a Grafana data source: see what fires and silence it (issue 20)."""
+    spec = config.settings.grafana
+    console = GrafanaAlertmanagerDataSource(
+        "grafana-alertmanager",
+        GrafanaAlertmanagerDataSourceArgs(
+            name=f"AMP Alertmanager ({config.environment})",
+            uid=f"{config.name_prefix}-alertmanager",
+            workspace_arn=amp.arn,
+            prometheus_endpoint=amp.prometheus_endpoint,
+            region=config.aws_region,
+            grafana_aws_account_id=spec.aws_account_id,
+            external_id=spec.external_id,
+            role_name=f"{config.name_prefix}-grafana-amp-alertmanager",
+            provider=declared.provider,
+            tags=config.tags("grafana"),
+        ),
+    )
+    pulumi.export("grafana_alertmanager_datasource_uid", console.uid)
+    # What `make alerts` and `make silence` sign their requests for.
+    pulumi.export("amp_alertmanager_url", console.url.apply(lambda url: f"{url}/alertmanager"))
+
+
 @dataclass(frozen=True)
 class Probes:
     provider: grafana.Provider
@@ -417,6 +441,7 @@ def declare(config: StackConfig) -> None:
         ),
         documents.dashboards,
     )
+    declare_alert_console(config, amp, declared_grafana)
     # --- synthetic checks (issue 5) ---
     declare_synthetics(config, declared_grafana, documents.checks, probes)
 
