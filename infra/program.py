@@ -32,6 +32,7 @@ from infra.components.grafana_alertmanager import GrafanaAlertmanagerDataSource,
 from infra.components.grafana_dashboards import GrafanaDashboards, GrafanaDashboardsArgs
 from infra.components.grafana_datasource import GrafanaAmpDataSource, GrafanaAmpDataSourceArgs
 from infra.components.grafana_rules import GrafanaRuleGroup, GrafanaRuleGroupArgs, amp_health_rules
+from infra.components.grafana_service_accounts import Permission, ScopedServiceAccount, ScopedServiceAccountArgs
 from infra.components.notifications import Notifications, NotificationsArgs, SlackChannelArgs
 from infra.components.synthetics import (
     StatusPageArgs,
@@ -252,6 +253,27 @@ def declare_alert_console(config: StackConfig, amp: AmpWorkspace, declared: Decl
     pulumi.export("amp_alertmanager_url", console.url.apply(lambda url: f"{url}/alertmanager"))
 
 
+# Grafana RBAC (grafana/grafana pkg/api/api.go, pkg/services/accesscontrol/models.go): posting an
+# annotation that belongs to no dashboard needs annotations:create on annotations:type:organization.
+ANNOTATION_POSTER = (Permission("annotations:create", "annotations:type:organization"),)
+
+
+def declare_deploy_annotations(config: StackConfig, declared: DeclaredGrafana) -> None:
+    """A service account that may only post annotations: deploy.yml and the application's pipelines mark deploys."""
+    poster = ScopedServiceAccount(
+        "grafana-deploy-annotations",
+        ScopedServiceAccountArgs(
+            account_name=f"{config.name_prefix}-deploy-annotations",
+            role_uid=f"{config.name_prefix}-deploy-annotations",
+            description=f"Posts deploy annotations (tags: deploy, {config.environment}); nothing else",
+            permissions=ANNOTATION_POSTER,
+            provider=declared.provider,
+        ),
+    )
+    pulumi.export("grafana_url", config.settings.grafana.url)
+    pulumi.export("grafana_deploy_annotation_token", poster.token)
+
+
 @dataclass(frozen=True)
 class Probes:
     provider: grafana.Provider
@@ -442,6 +464,7 @@ def declare(config: StackConfig) -> None:
         documents.dashboards,
     )
     declare_alert_console(config, amp, declared_grafana)
+    declare_deploy_annotations(config, declared_grafana)
     # --- synthetic checks (issue 5) ---
     declare_synthetics(config, declared_grafana, documents.checks, probes)
 

@@ -75,7 +75,7 @@ def actionlint_findings(tmp_path_factory: pytest.TempPathFactory) -> dict[str, l
 
 def test_the_workflows_exist():
     assert [p.name for p in WORKFLOW_FILES] == ["deploy.yml", "drift.yml", "pr-comment.yml", "pr.yml"]
-    assert [p.parent.name for p in ACTION_FILES] == ["pulumi-prepare"]
+    assert [p.parent.name for p in ACTION_FILES] == ["grafana-deploy-annotation", "pulumi-prepare"]
 
 
 def test_every_workflow_passes_actionlint(actionlint_findings):
@@ -222,7 +222,7 @@ def test_the_fork_comment_is_posted_without_running_the_pull_requests_code():
 
 
 def test_prepare_action_installs_like_the_makefile_and_assumes_the_role_through_oidc():
-    action = yaml.safe_load(ACTION_FILES[0].read_text())
+    action = yaml.safe_load((GITHUB / "actions" / "pulumi-prepare" / "action.yml").read_text())
     steps = action["runs"]["steps"]
     assert [s.get("run") or s["uses"].split("@")[0] for s in steps] == [
         "actions/setup-python",
