@@ -120,7 +120,7 @@ def test_plugin_is_installed_on_the_stack_only_with_a_cloud_token(plan_with_clou
         "slug": AMP_PLUGIN,
         "version": stack_settings("dev").grafana.amp_plugin_version,
     }
-    source = plan_with_cloud_token.one(DATA_SOURCE)
+    source = plan_with_cloud_token.one(DATA_SOURCE, "grafana-amp-datasource")
     assert plugin.urn in source.depends_on
 
 
@@ -177,6 +177,6 @@ def test_plan_writes_every_dashboards_json(tmp_path: Path) -> None:
 
 
 def test_prod_dashboards_and_data_source_name_their_environment() -> None:
-    source = plan_of("prod").one(DATA_SOURCE)
+    source = plan_of("prod").one(DATA_SOURCE, "grafana-amp-datasource")
     assert source.inputs["name"] == "AMP (prod)"
     assert plan_of("prod").one(FOLDER).inputs["title"] == "Screener monitoring (prod)"
