@@ -34,6 +34,7 @@ from infra.components.grafana_datasource import GrafanaAmpDataSource, GrafanaAmp
 from infra.components.grafana_rules import GrafanaRuleGroup, GrafanaRuleGroupArgs, amp_health_rules
 from infra.components.grafana_service_accounts import Permission, ScopedServiceAccount, ScopedServiceAccountArgs
 from infra.components.notifications import Notifications, NotificationsArgs, SlackChannelArgs
+from infra.components.paging import PagerDutyPaging, PagerDutyPagingArgs
 from infra.components.synthetics import (
     StatusPageArgs,
     SyntheticChecks,
@@ -122,6 +123,28 @@ def declare_notifications(config: StackConfig, amp: AmpWorkspace) -> Notificatio
     return notifications
 
 
+def declare_paging(config: StackConfig, notifications: Notifications) -> pulumi.Output[str] | None:
+    """PagerDuty for the critical path when monitoring:paging is set; its Events API v2 key (secret) or None."""
+    spec = config.settings.paging
+    token = config.secrets.pagerduty_token
+    if spec is None or token is None:  # the loader refuses paging without a token
+        return None
+    paging = PagerDutyPaging(
+        "paging",
+        PagerDutyPagingArgs(
+            name_prefix=config.name_prefix,
+            service_name=spec.service_name or f"{config.name_prefix} monitoring",
+            escalation_policy_id=spec.escalation_policy_id,
+            token=token,
+            critical_topic_arn=notifications.topic_arns.apply(lambda arns: arns["critical"]),
+            log_retention_days=config.settings.amp.log_retention_days,
+            tags=config.tags("paging"),
+        ),
+    )
+    pulumi.export("paging_service_url", paging.service_url)
+    return paging.integration_key
+
+
 @dataclass(frozen=True)
 class DeclaredGrafana:
     """What later Grafana pieces (synthetic checks) build on: the provider, the folder, the routing."""
@@ -133,7 +156,11 @@ class DeclaredGrafana:
 
 
 def declare_grafana(
-    config: StackConfig, amp: AmpWorkspace, alert_topics: SnsTopicsArgs, dashboard_models: Mapping[str, dict[str, Any]]
+    config: StackConfig,
+    amp: AmpWorkspace,
+    alert_topics: SnsTopicsArgs,
+    dashboard_models: Mapping[str, dict[str, Any]],
+    pagerduty_integration_key: pulumi.Output[str] | None = None,
 ) -> DeclaredGrafana:
     """The AMP data source, the environment's folder and dashboards, and Grafana-managed alerting.
 
@@ -200,6 +227,7 @@ def declare_grafana(
             page_on_warning=notifications.page_on_warning,
             slack_webhook_url=secrets.slack_webhook_url,
             sns=alert_topics,
+            pagerduty_integration_key=pagerduty_integration_key,
             maintenance=config.settings.maintenance,
             policy_tree=PolicyTreeArgs(
                 platform=config.settings.platform,
@@ -450,6 +478,7 @@ def declare(config: StackConfig) -> None:
     notifications = declare_notifications(config, amp)
     # --- cost and cardinality (issue 9): quota alarms, the estimate the budget policy reads ---
     declare_usage_alarms(config, amp, notifications, documents.cardinality)
+    pagerduty_key = declare_paging(config, notifications)
     # --- collection (issue 6) ---
     declare_collection(config, amp, documents)
     # --- Grafana (issue 4): Grafana-managed alerts reach the same topics as AMP's ---
@@ -462,6 +491,7 @@ def declare(config: StackConfig) -> None:
             key_arn=notifications.key_arn,
         ),
         documents.dashboards,
+        pagerduty_key,
     )
     declare_alert_console(config, amp, declared_grafana)
     declare_deploy_annotations(config, declared_grafana)

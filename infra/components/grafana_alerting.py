@@ -27,6 +27,7 @@ import pulumi_aws as aws
 import pulumiverse_grafana as grafana
 
 from infra.components.grafana_maintenance import mute_timing_intervals
+from infra.components.grafana_paging import pagerduty_integrations
 from infra.config.maintenance import MaintenanceSpec
 
 # Grouping as in the AMP Alertmanager: one notification per alert, service and severity.
@@ -81,6 +82,8 @@ class GrafanaAlertingArgs:
     slack_webhook_url: pulumi.Output[str] | None = None
     maintenance: MaintenanceSpec | None = None
     policy_tree: PolicyTreeArgs | None = None
+    # monitoring:paging: the on-call contact point also pages through PagerDuty (Events API v2).
+    pagerduty_integration_key: pulumi.Output[str] | None = None
     # Resources the policy tree must wait for (other contact points, e.g. issue 5's).
     extra_dependencies: Sequence[pulumi.Resource] = field(default_factory=list)
 
@@ -140,6 +143,7 @@ class GrafanaAlerting(pulumi.ComponentResource):
             name=oncall_contact_point(args.name_prefix),
             slacks=oncall.slacks,
             sns=oncall.sns,
+            pagerduties=pagerduty_integrations(args.pagerduty_integration_key),
             opts=on_grafana,
         )
         # page_on_warning is settled here, so the shared policy tree needs no per-environment switch.
@@ -149,6 +153,7 @@ class GrafanaAlerting(pulumi.ComponentResource):
             name=team_contact_point(args.name_prefix),
             slacks=team.slacks,
             sns=team.sns,
+            pagerduties=pagerduty_integrations(args.pagerduty_integration_key) if args.page_on_warning else None,
             opts=on_grafana,
         )
 

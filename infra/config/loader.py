@@ -40,6 +40,7 @@ SECRET_SETTINGS: tuple[SecretSetting, ...] = (
     SecretSetting("postgresDsn", "PostgreSQL DSN for postgres_exporter"),
     SecretSetting("redisPassword", "Redis password for redis_exporter"),
     SecretSetting("celeryBrokerUrl", "Celery broker URL (with its credentials) for celery-exporter"),
+    SecretSetting("pagerdutyToken", "PagerDuty API token (REST API key) for monitoring:paging"),
 )
 _SECRET_KEYS = {setting.key for setting in SECRET_SETTINGS}
 
@@ -160,6 +161,12 @@ def load_stack_config() -> StackConfig:
     except ValidationError as exc:
         problems.extend(_format_error(error, stack_file) for error in exc.errors())
 
+    if settings is not None and settings.paging is not None and config.get("pagerdutyToken") is None:
+        problems.append(
+            f"{stack_file}: {NAMESPACE}:pagerdutyToken: monitoring:paging names PagerDuty but its API token is "
+            f"missing; run `pulumi config set --secret {NAMESPACE}:pagerdutyToken <token> --stack {stack}`"
+        )
+
     if problems or settings is None or region is None:
         raise ConfigError(problems)
 
@@ -183,5 +190,6 @@ def load_stack_config() -> StackConfig:
             postgres_dsn=secret("postgresDsn"),
             redis_password=secret("redisPassword"),
             celery_broker_url=secret("celeryBrokerUrl"),
+            pagerduty_token=secret("pagerdutyToken"),
         ),
     )

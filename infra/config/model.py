@@ -16,6 +16,7 @@ from infra.config.cost import CostSpec
 from infra.config.grafana import GrafanaSpec
 from infra.config.maintenance import MaintenanceSpec
 from infra.config.notifications import NotificationSpec
+from infra.config.paging import PagingSpec
 from infra.config.synthetics import SyntheticsSpec
 
 _TAG_KEY = re.compile(r"^[A-Za-z0-9 _.:/=+@-]{1,128}$")
@@ -36,6 +37,10 @@ class StackInput(Section):
     slo: SloSpec = SloSpec()
     rules: RulesSpec = RulesSpec()
     notifications: NotificationSpec = NotificationSpec()
+    paging: PagingSpec | None = Field(
+        default=None,
+        description="a paging service for the critical path (PagerDuty); without it the paging emails stay",
+    )
     # Before `grafana`: its validator checks the policy tree against it.
     maintenance: MaintenanceSpec | None = Field(
         default=None, description="windows in which neither AMP's Alertmanager nor Grafana notifies anyone"
@@ -137,6 +142,7 @@ class StackSecrets:
     postgres_dsn: pulumi.Output[str] | None
     redis_password: pulumi.Output[str] | None
     celery_broker_url: pulumi.Output[str] | None
+    pagerduty_token: pulumi.Output[str] | None = None
 
 
 @dataclass(frozen=True)

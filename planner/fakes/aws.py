@@ -163,3 +163,10 @@ def oidc_provider_lookup(ctx: FakeContext, args: dict[str, Any]) -> dict[str, An
 def iam_role_policy(ctx: FakeContext, name: str, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     policy = ctx.physical_name(name, inputs)
     return f"{inputs.get('role', 'role')}:{policy}", {"name": policy}
+
+
+@resource_fake("aws:lambda/function:Function")
+def lambda_function(ctx: FakeContext, name: str, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    function = ctx.physical_name(name, inputs)
+    arn = f"arn:aws:lambda:{ctx.region}:{ctx.account_id}:function:{function}"
+    return function, {"name": function, "arn": arn, "invokeArn": arn}
