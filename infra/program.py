@@ -302,6 +302,50 @@ def declare_deploy_annotations(config: StackConfig, declared: DeclaredGrafana) -
     pulumi.export("grafana_deploy_annotation_token", poster.token)
 
 
+def preview_permissions(previews_folder_uid: str) -> tuple[Permission, ...]:
+    """Folders and dashboards under the previews folder only (Grafana's nested folders inherit a folder's scope)."""
+    scope = f"folders:uid:{previews_folder_uid}"
+    return tuple(
+        Permission(action, scope)
+        for action in (
+            "folders:read",
+            "folders:create",
+            "folders:write",
+            "folders:delete",
+            "dashboards:read",
+            "dashboards:create",
+            "dashboards:write",
+            "dashboards:delete",
+        )
+    )
+
+
+def declare_dashboard_previews(config: StackConfig, declared: DeclaredGrafana) -> None:
+    """The previews folder and the account pr.yml uploads with (one stack per Grafana instance owns them)."""
+    if not config.settings.grafana.dashboard_previews:
+        return
+    uid = f"{config.settings.platform}-previews"
+    folder = grafana.oss.Folder(
+        "grafana-previews-folder",
+        uid=uid,
+        title="Dashboard previews (pull requests)",
+        opts=pulumi.ResourceOptions(provider=declared.provider),
+    )
+    uploader = ScopedServiceAccount(
+        "grafana-previews",
+        ScopedServiceAccountArgs(
+            account_name=f"{config.settings.platform}-dashboard-previews",
+            role_uid=f"{config.settings.platform}-dashboard-previews",
+            description=f"Uploads pull-request dashboard previews under the folder {uid}; nothing else",
+            permissions=preview_permissions(uid),
+            provider=declared.provider,
+        ),
+        opts=pulumi.ResourceOptions(depends_on=[folder]),
+    )
+    pulumi.export("grafana_previews_folder_uid", folder.uid)
+    pulumi.export("grafana_previews_token", uploader.token)
+
+
 @dataclass(frozen=True)
 class Probes:
     provider: grafana.Provider
@@ -495,6 +539,7 @@ def declare(config: StackConfig) -> None:
     )
     declare_alert_console(config, amp, declared_grafana)
     declare_deploy_annotations(config, declared_grafana)
+    declare_dashboard_previews(config, declared_grafana)
     # --- synthetic checks (issue 5) ---
     declare_synthetics(config, declared_grafana, documents.checks, probes)
 

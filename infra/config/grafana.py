@@ -71,6 +71,11 @@ class GrafanaSpec(Section):
     notification_policy: NotificationPolicySpec | None = Field(
         default=None, description="set on exactly one stack per Grafana instance: that stack owns the policy tree"
     )
+    dashboard_previews: bool = Field(
+        default=False,
+        description="this stack owns the Grafana instance's pull-request previews folder and its upload account "
+        "(one stack per instance)",
+    )
     no_data_for_minutes: int = Field(
         default=10, ge=2, le=120, description="how long AMP may return no data at all before Grafana alerts"
     )

@@ -74,7 +74,13 @@ def actionlint_findings(tmp_path_factory: pytest.TempPathFactory) -> dict[str, l
 
 
 def test_the_workflows_exist():
-    assert [p.name for p in WORKFLOW_FILES] == ["deploy.yml", "drift.yml", "pr-comment.yml", "pr.yml"]
+    assert [p.name for p in WORKFLOW_FILES] == [
+        "deploy.yml",
+        "drift.yml",
+        "pr-comment.yml",
+        "pr-previews-cleanup.yml",
+        "pr.yml",
+    ]
     assert [p.parent.name for p in ACTION_FILES] == ["grafana-deploy-annotation", "pulumi-prepare"]
 
 
@@ -124,7 +130,14 @@ def test_every_action_is_pinned_to_a_full_commit_sha_with_its_version():
 
 # What each job may write; every other scope is read or none.
 EXPECTED_WRITES = {
-    "pr.yml": {"test": set(), "credentials": set(), "preview": {"id-token", "pull-requests"}, "offline-diff": set()},
+    "pr.yml": {
+        "test": set(),
+        "credentials": set(),
+        "preview": {"id-token", "pull-requests"},
+        "offline-diff": set(),
+        "dashboard-previews": {"pull-requests"},
+    },
+    "pr-previews-cleanup.yml": {"delete": set()},
     "pr-comment.yml": {"comment": {"pull-requests"}},
     "deploy.yml": {"dev": {"id-token"}, "staging": {"id-token"}, "prod": {"id-token"}},
     "drift.yml": {"drift": {"id-token"}, "report": {"issues"}},
