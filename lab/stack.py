@@ -102,6 +102,16 @@ def wait_for(what: str, check: Callable[[], Any], timeout: float, logs: tuple[Pa
         time.sleep(0.02)
 
 
+def stop_process(process: subprocess.Popen[bytes]) -> None:
+    """SIGTERM, then SIGKILL if it has not exited within STOP_TIMEOUT_SECONDS."""
+    process.terminate()
+    try:
+        process.wait(timeout=STOP_TIMEOUT_SECONDS)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=STOP_TIMEOUT_SECONDS)
+
+
 class Lab:
     """One lab: start() brings everything up, stop() takes everything down (idempotent)."""
 
@@ -277,14 +287,8 @@ class Lab:
 
     def _stop(self, name: str) -> None:
         process = self.processes.pop(name, None)
-        if process is None:
-            return
-        process.terminate()
-        try:
-            process.wait(timeout=STOP_TIMEOUT_SECONDS)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=STOP_TIMEOUT_SECONDS)
+        if process is not None:
+            stop_process(process)
 
     def _control_server(self) -> ThreadingHTTPServer:
         lab = self

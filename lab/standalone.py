@@ -22,7 +22,7 @@ from pathlib import Path
 from infra.config import StackInput
 from lab.config import lab_alertmanager_files, topic_arns
 from lab.fake_sns import FakeSns
-from lab.stack import READY_TIMEOUT_SECONDS, STOP_TIMEOUT_SECONDS, binary, free_port, ready, wait_for
+from lab.stack import READY_TIMEOUT_SECONDS, binary, free_port, ready, stop_process, wait_for
 
 
 @dataclass(frozen=True)
@@ -78,10 +78,5 @@ def standalone_alertmanager(settings: StackInput) -> Iterator[StandaloneAlertman
             wait_for("Alertmanager to be ready", lambda: ready(port), READY_TIMEOUT_SECONDS, (log,))
             yield StandaloneAlertmanager(f"http://127.0.0.1:{port}", sns)
         finally:
-            process.terminate()
-            try:
-                process.wait(timeout=STOP_TIMEOUT_SECONDS)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=STOP_TIMEOUT_SECONDS)
+            stop_process(process)
             sns.stop()

@@ -24,7 +24,7 @@ import pulumi
 import pulumi_aws as aws
 import pulumiverse_grafana as grafana
 
-from infra.components.grafana_datasource import trust_policy
+from infra.components.grafana_datasource import grafana_cloud_role, workspace_policy
 
 ALERTMANAGER_TYPE = "alertmanager"
 # Grafana's path table for this implementation is the one that matches AMP's API.
@@ -55,20 +55,7 @@ class GrafanaAlertmanagerDataSourceArgs:
 
 
 def silence_policy(workspace_arn: str) -> str:
-    return json.dumps(
-        {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Sid": "SeeAlertsAndSilenceThisWorkspaceOnly",
-                    "Effect": "Allow",
-                    "Action": list(ALERTMANAGER_ACTIONS),
-                    "Resource": workspace_arn,
-                }
-            ],
-        },
-        sort_keys=True,
-    )
+    return workspace_policy("SeeAlertsAndSilenceThisWorkspaceOnly", ALERTMANAGER_ACTIONS, workspace_arn)
 
 
 def alertmanager_json_data(role_arn: str, region: str) -> str:
@@ -99,14 +86,14 @@ class GrafanaAlertmanagerDataSource(pulumi.ComponentResource):
     ) -> None:
         super().__init__("monitoring:index:GrafanaAlertmanagerDataSource", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
-        self.role = aws.iam.Role(
+        self.role = grafana_cloud_role(
             f"{name}-role",
-            name=args.role_name,
-            description="Assumed by Grafana Cloud to list alerts and manage silences in the AMP Alertmanager",
-            assume_role_policy=trust_policy(args.grafana_aws_account_id, args.external_id),
-            max_session_duration=3600,
-            tags=dict(args.tags),
-            opts=child,
+            args.role_name,
+            "Assumed by Grafana Cloud to list alerts and manage silences in the AMP Alertmanager",
+            args.grafana_aws_account_id,
+            args.external_id,
+            args.tags,
+            child,
         )
         self.policy = aws.iam.RolePolicy(
             f"{name}-silence",
