@@ -34,7 +34,6 @@ from infra.components.grafana_datasource import GrafanaAmpDataSource, GrafanaAmp
 from infra.components.grafana_rules import GrafanaRuleGroup, GrafanaRuleGroupArgs, amp_health_rules
 from infra.components.grafana_service_accounts import Permission, ScopedServiceAccount, ScopedServiceAccountArgs
 from infra.components.notifications import Notifications, NotificationsArgs, SlackChannelArgs
-from infra.components.paging import PagerDutyPaging, PagerDutyPagingArgs
 from infra.components.synthetics import (
     StatusPageArgs,
     SyntheticChecks,
@@ -129,6 +128,9 @@ def declare_paging(config: StackConfig, notifications: Notifications) -> pulumi.
     token = config.secrets.pagerduty_token
     if spec is None or token is None:  # the loader refuses paging without a token
         return None
+    # Imported here: the PagerDuty SDK takes about 0.3 s to import, which stacks without paging never pay.
+    from infra.components.paging import PagerDutyPaging, PagerDutyPagingArgs
+
     paging = PagerDutyPaging(
         "paging",
         PagerDutyPagingArgs(
