@@ -92,7 +92,8 @@ def load_stack_file(
         # Optional ones stay unset: the plan shows the stack as configured.
         for setting in SECRET_SETTINGS:
             full_key = f"{NAMESPACE}:{setting.key}"
-            if setting.required and full_key not in config:
+            needed = setting.required or f"{NAMESPACE}:{setting.required_with}" in config
+            if needed and full_key not in config:
                 config[full_key] = placeholder(full_key)
                 secret_keys.append(full_key)
                 unset.append(full_key)

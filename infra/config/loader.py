@@ -27,6 +27,8 @@ class SecretSetting:
     key: str
     description: str
     required: bool = False
+    # Required only when this (non-secret) setting is present, e.g. the PagerDuty token with monitoring:paging.
+    required_with: str | None = None
 
 
 SECRET_SETTINGS: tuple[SecretSetting, ...] = (
@@ -40,7 +42,7 @@ SECRET_SETTINGS: tuple[SecretSetting, ...] = (
     SecretSetting("postgresDsn", "PostgreSQL DSN for postgres_exporter"),
     SecretSetting("redisPassword", "Redis password for redis_exporter"),
     SecretSetting("celeryBrokerUrl", "Celery broker URL (with its credentials) for celery-exporter"),
-    SecretSetting("pagerdutyToken", "PagerDuty API token (REST API key) for monitoring:paging"),
+    SecretSetting("pagerdutyToken", "PagerDuty API token (REST API key) for monitoring:paging", required_with="paging"),
 )
 _SECRET_KEYS = {setting.key for setting in SECRET_SETTINGS}
 
@@ -147,6 +149,11 @@ def load_stack_config() -> StackConfig:
                 f"{stack_file}: {full_key}: required secret is missing ({setting.description}); run "
                 f"`pulumi config set --secret {full_key} <value> --stack {stack}`"
             )
+        elif setting.required_with and not present and config.get(setting.required_with) is not None:
+            problems.append(
+                f"{stack_file}: {full_key}: {NAMESPACE}:{setting.required_with} is set but its secret is missing "
+                f"({setting.description}); run `pulumi config set --secret {full_key} <value> --stack {stack}`"
+            )
 
     region = pulumi.Config("aws").get("region")
     if not region:
@@ -160,12 +167,6 @@ def load_stack_config() -> StackConfig:
         settings = StackInput.model_validate(raw)
     except ValidationError as exc:
         problems.extend(_format_error(error, stack_file) for error in exc.errors())
-
-    if settings is not None and settings.paging is not None and config.get("pagerdutyToken") is None:
-        problems.append(
-            f"{stack_file}: {NAMESPACE}:pagerdutyToken: monitoring:paging names PagerDuty but its API token is "
-            f"missing; run `pulumi config set --secret {NAMESPACE}:pagerdutyToken <token> --stack {stack}`"
-        )
 
     if problems or settings is None or region is None:
         raise ConfigError(problems)

@@ -25,6 +25,7 @@ from infra.paging import relay
 from planner.engine import SECRET, Plan, run_stack
 from planner.stackfile import SecretValue
 from tests.alerting.test_alertmanager import alert, configs, render  # noqa: F401 (configs is a fixture)
+from tests.conftest import plan_of
 
 PAGING = {"provider": "pagerduty", "escalationPolicyId": "PABC123"}
 TOKEN = "u+pd-test-only-token"
@@ -170,8 +171,6 @@ def test_grafanas_critical_contact_point_pages_and_the_team_one_does_not(paged: 
 
 
 def test_without_paging_nothing_of_pagerduty_is_declared() -> None:
-    from tests.conftest import plan_of
-
     plan = plan_of("prod")
     assert [r for r in plan.resources if r.type.startswith("pagerduty:") or "lambda" in r.type] == []
     assert "pagerduties" not in plan.one("grafana:alerting/contactPoint:ContactPoint", "grafana-alerting-oncall").inputs
@@ -179,11 +178,20 @@ def test_without_paging_nothing_of_pagerduty_is_declared() -> None:
 
 def test_paging_without_its_token_names_the_command() -> None:
     with pytest.raises(ConfigError) as info:
-        run_stack("prod", overrides={"monitoring:paging": PAGING})
+        run_stack("prod", fill_unset_secrets=False, overrides={"monitoring:paging": PAGING})
     assert (
-        "stacks/Pulumi.prod.yaml: monitoring:pagerdutyToken: monitoring:paging names PagerDuty but its API token is "
-        "missing; run `pulumi config set --secret monitoring:pagerdutyToken <token> --stack prod`"
+        "stacks/Pulumi.prod.yaml: monitoring:pagerdutyToken: monitoring:paging is set but its secret is missing "
+        "(PagerDuty API token (REST API key) for monitoring:paging); run "
+        "`pulumi config set --secret monitoring:pagerdutyToken <value> --stack prod`"
     ) in info.value.problems
+
+
+def test_the_offline_plan_shows_paging_from_the_stack_file_with_a_placeholder_token() -> None:
+    # As for every required secret: `make plan` shows where it flows and says which command sets it.
+    plan = run_stack("prod", overrides={"monitoring:paging": PAGING})
+    assert "monitoring:pagerdutyToken" in plan.stack_file.unset_secrets
+    assert "monitoring:pagerdutyToken" not in plan_of("prod").stack_file.unset_secrets
+    assert plan.one("pagerduty:index/service:Service").inputs["escalationPolicy"] == "PABC123"
 
 
 def test_a_bad_escalation_policy_id_is_refused() -> None:
