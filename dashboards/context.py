@@ -60,7 +60,7 @@ class DashboardContext:
 
     @classmethod
     def from_settings(cls, settings: StackInput) -> DashboardContext:
-        name_prefix = f"{settings.platform}-{settings.environment}"
+        name_prefix = settings.name_prefix
         return cls(
             environment=settings.environment,
             name_prefix=name_prefix,

@@ -26,7 +26,7 @@ from infra.components.alert_rules import AlertRules, AlertRulesArgs
 from infra.components.alertmanager import Alertmanager, AlertmanagerArgs
 from infra.components.amp import AmpWorkspace, AmpWorkspaceArgs, LabelSetLimitArgs
 from infra.components.amp_usage_alarms import AmpUsageAlarms, AmpUsageAlarmsArgs
-from infra.components.collection import MetricsCollection, MetricsCollectionArgs
+from infra.components.collection import ExporterSecrets, MetricsCollection, MetricsCollectionArgs
 from infra.components.grafana_alerting import GrafanaAlerting, GrafanaAlertingArgs, PolicyTreeArgs, SnsTopicsArgs
 from infra.components.grafana_alertmanager import GrafanaAlertmanagerDataSource, GrafanaAlertmanagerDataSourceArgs
 from infra.components.grafana_dashboards import GrafanaDashboards, GrafanaDashboardsArgs
@@ -161,6 +161,7 @@ def declare_grafana(
     config: StackConfig,
     amp: AmpWorkspace,
     alert_topics: SnsTopicsArgs,
+    context: DashboardContext,
     dashboard_models: Mapping[str, dict[str, Any]],
     pagerduty_integration_key: pulumi.Output[str] | None = None,
 ) -> DeclaredGrafana:
@@ -178,7 +179,6 @@ def declare_grafana(
         # Only stack-level resources (plugin installation) need the Cloud token.
         cloud_access_policy_token=secrets.grafana_cloud_access_policy_token,
     )
-    context = DashboardContext.from_settings(config.settings)
     # Installing a plugin goes through the Cloud API: without the access-policy
     # token the install would fail at deploy time, so the plan skips it and says so.
     install_on = spec.stack_slug if secrets.grafana_cloud_access_policy_token is not None else None
@@ -367,11 +367,11 @@ def resolve_probes(config: StackConfig) -> Probes:
 
 
 def declare_synthetics(
-    config: StackConfig, declared: DeclaredGrafana, checks: tuple[CheckSpec, ...], probes: Probes
+    config: StackConfig, declared: DeclaredGrafana, documents: Documents, probes: Probes
 ) -> SyntheticChecks:
     """HTTP checks of every public endpoint from outside, their alerts and (prod) the public status page."""
     spec = config.settings.synthetics
-    context = DashboardContext.from_settings(config.settings)
+    checks = documents.checks
     synthetics = SyntheticChecks(
         "synthetics",
         SyntheticChecksArgs(
@@ -386,7 +386,7 @@ def declare_synthetics(
             rule_groups=uptime_rule_groups(checks, spec, config.name_prefix, SM_DATASOURCE_UID),
             runbook_base_url=config.settings.rules.runbook_base_url,
             status_page=StatusPageArgs(
-                dashboard_json=to_json(uptime.build_status_page(context)),
+                dashboard_json=to_json(uptime.build_status_page(documents.dashboard_context)),
                 grafana_url=config.settings.grafana.url,
                 protect=config.settings.amp.protect,
             )
@@ -425,11 +425,11 @@ def declare_collection(config: StackConfig, amp: AmpWorkspace, documents: Docume
             subnet_ids=spec.subnet_ids,
             security_group_ids=spec.security_group_ids,
             kubeconfig=secrets.kubeconfig,
-            credentials={
-                "postgres_dsn": secrets.postgres_dsn,
-                "redis_password": secrets.redis_password,
-                "celery_broker_url": secrets.celery_broker_url,
-            },
+            credentials=ExporterSecrets(
+                postgres_dsn=secrets.postgres_dsn,
+                redis_password=secrets.redis_password,
+                celery_broker_url=secrets.celery_broker_url,
+            ),
         ),
     )
     pulumi.export("collection_mode", spec.mode)
@@ -490,6 +490,7 @@ class Documents:
 
     rule_files: dict[str, str]
     scrape_config: str
+    dashboard_context: DashboardContext
     dashboards: dict[str, dict[str, Any]]
     cardinality: Cardinality
     checks: tuple[CheckSpec, ...]
@@ -501,10 +502,12 @@ def render_documents(config: StackConfig) -> Documents:
     settings = config.settings
     # As data first: the cost model reads the rules, AMP gets their YAML.
     rule_documents = rule_file_documents(settings)
-    dashboards = build_all(DashboardContext.from_settings(settings))
+    dashboard_context = DashboardContext.from_settings(settings)
+    dashboards = build_all(dashboard_context)
     return Documents(
         rule_files={name: rule_file_text(document) for name, document in rule_documents.items()},
         scrape_config=render_scrape_config(settings, settings.collection.cluster_name),
+        dashboard_context=dashboard_context,
         dashboards=dashboards,
         cardinality=cardinality(settings, rule_documents, dashboards),
         checks=plan_checks(settings, config.stack_file),
@@ -536,6 +539,7 @@ def declare(config: StackConfig) -> None:
             warning_topic_arn=notifications.topic_arns.apply(lambda arns: arns["warning"]),
             key_arn=notifications.key_arn,
         ),
+        documents.dashboard_context,
         documents.dashboards,
         pagerduty_key,
     )
@@ -543,7 +547,7 @@ def declare(config: StackConfig) -> None:
     declare_deploy_annotations(config, declared_grafana)
     declare_dashboard_previews(config, declared_grafana)
     # --- synthetic checks (issue 5) ---
-    declare_synthetics(config, declared_grafana, documents.checks, probes)
+    declare_synthetics(config, declared_grafana, documents, probes)
 
 
 def main() -> None:

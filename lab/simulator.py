@@ -24,7 +24,7 @@ import math
 import random
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
@@ -671,10 +671,3 @@ class Simulator:
 
 def _escape(value: str) -> str:
     return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
-
-
-def served_names(simulator: Simulator) -> Iterator[tuple[str, str]]:
-    """(source, series name) for every series the simulator's targets serve while healthy."""
-    for target in simulator.targets:
-        for name in healthy_series_names(target.source):
-            yield target.source, name

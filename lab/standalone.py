@@ -10,7 +10,6 @@ scale, SNS pointed at the recorder).
 from __future__ import annotations
 
 import json
-import subprocess
 import tempfile
 import urllib.request
 from collections.abc import Iterator, Mapping
@@ -22,7 +21,8 @@ from pathlib import Path
 from infra.config import StackInput
 from lab.config import lab_alertmanager_files, topic_arns
 from lab.fake_sns import FakeSns
-from lab.stack import READY_TIMEOUT_SECONDS, binary, free_port, ready, stop_process, wait_for
+from lab.processes import free_port, program, running_process, wait_for
+from lab.stack import READY_TIMEOUT_SECONDS, ready
 
 
 @dataclass(frozen=True)
@@ -55,28 +55,21 @@ class StandaloneAlertmanager:
 def standalone_alertmanager(settings: StackInput) -> Iterator[StandaloneAlertmanager]:
     sns = FakeSns(topic_arns(settings))
     sns.start()
-    with tempfile.TemporaryDirectory(prefix="screener-am-") as directory:
-        workdir = Path(directory)
-        for name, content in lab_alertmanager_files(settings, sns.url).items():
-            (workdir / name).write_text(content)
-        port = free_port()
-        log = workdir / "alertmanager.log"
-        with log.open("ab") as output:
-            process = subprocess.Popen(
-                [
-                    binary("prometheus-alertmanager", "prometheus-alertmanager"),
-                    f"--config.file={workdir / 'alertmanager.yml'}",
-                    f"--storage.path={workdir / 'data'}",
-                    f"--web.listen-address=127.0.0.1:{port}",
-                    "--cluster.listen-address=",  # no gossip: one instance, loopback only
-                ],
-                stdout=output,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        try:
-            wait_for("Alertmanager to be ready", lambda: ready(port), READY_TIMEOUT_SECONDS, (log,))
-            yield StandaloneAlertmanager(f"http://127.0.0.1:{port}", sns)
-        finally:
-            stop_process(process)
-            sns.stop()
+    try:
+        with tempfile.TemporaryDirectory(prefix="screener-am-") as directory:
+            workdir = Path(directory)
+            for name, content in lab_alertmanager_files(settings, sns.url).items():
+                (workdir / name).write_text(content)
+            port = free_port()
+            command = [
+                program("prometheus-alertmanager", "prometheus-alertmanager"),
+                f"--config.file={workdir / 'alertmanager.yml'}",
+                f"--storage.path={workdir / 'data'}",
+                f"--web.listen-address=127.0.0.1:{port}",
+                "--cluster.listen-address=",  # no gossip: one instance, loopback only
+            ]
+            with running_process("alertmanager", command, workdir) as process:
+                wait_for("Alertmanager to be ready", lambda: ready(port), READY_TIMEOUT_SECONDS, process=process)
+                yield StandaloneAlertmanager(f"http://127.0.0.1:{port}", sns)
+    finally:
+        sns.stop()

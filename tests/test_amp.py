@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-
 import pytest
 
 from planner.engine import Plan
@@ -57,11 +55,13 @@ def test_every_taggable_amp_resource_carries_the_required_tags(stack_plan: Plan)
         assert tags["owner"] == "platform-team"
 
 
-def test_outputs_are_shaped_like_real_amp_endpoints(stack_plan: Plan) -> None:
-    outputs = stack_plan.outputs
-    workspace_id = outputs["amp_workspace_id"]
-    assert re.fullmatch(r"ws-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", workspace_id)
-    base = f"https://aps-workspaces.ap-northeast-2.amazonaws.com/workspaces/{workspace_id}"
-    assert outputs["amp_workspace_arn"] == f"arn:aws:aps:ap-northeast-2:123456789012:workspace/{workspace_id}"
-    assert outputs["amp_remote_write_url"] == f"{base}/api/v1/remote_write"
-    assert outputs["amp_query_url"] == f"{base}/api/v1/query"
+def test_endpoint_outputs_are_the_amp_api_paths_under_the_workspaces_endpoint(stack_plan: Plan) -> None:
+    """remote write and query URLs: AMP's API paths under the workspace's `prometheusEndpoint`.
+
+    Contract: the AMP API reference (WorkspaceDescription.prometheusEndpoint, which ends with
+    '/') and the AMP user guide's endpoints `<endpoint>api/v1/remote_write` and `<endpoint>api/v1/query`.
+    The expected values come from the workspace's own output, not from the fakes' ID shapes.
+    """
+    endpoint = stack_plan.one(WORKSPACE).outputs["prometheusEndpoint"]
+    assert stack_plan.outputs["amp_remote_write_url"] == f"{endpoint}api/v1/remote_write"
+    assert stack_plan.outputs["amp_query_url"] == f"{endpoint}api/v1/query"

@@ -6,7 +6,7 @@ The helpers at the bottom keep PromQL literals consistent: one way to write
 a selector, a number or a histogram bucket bound. Expressions are templates:
 every window, offset and number of seconds on the alerting clock is written
 with `dur()` / `secs()` (from `time_scale.py`), which the renderer fills at
-its time scale, so that the lab can run the same rules faster.
+its time scale, so that a local Prometheus can run the same rules faster.
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ in values: exporters read them from Kubernetes Secrets by name.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from infra.collection.statsd_mapping import render_statsd_mapping
 from infra.config.model import StackInput
@@ -117,7 +117,7 @@ def statsd_exporter_values(k8s_service: str, port: int, mapping: str) -> dict[st
 class CredentialSecret:
     """A Kubernetes Secret an exporter reads; created from a config secret when that is set."""
 
-    config_secret: str  # StackSecrets attribute: postgres_dsn or redis_password
+    config_secret: Literal["postgres_dsn", "redis_password"]  # the ExporterSecrets field that fills it
     name: str
     key: str
 

@@ -47,14 +47,23 @@ class MetricsCollectionArgs:
     kubeconfig: pulumi.Input[str] | None = None
     # Config secrets that exporters' Kubernetes Secrets are created from, by StackSecrets attribute name
     # (postgres_dsn, redis_password, celery_broker_url).
-    credentials: Mapping[str, pulumi.Output[str] | None] = field(default_factory=dict)
+    credentials: ExporterSecrets = field(default_factory=lambda: ExporterSecrets())
+
+
+@dataclass(frozen=True)
+class ExporterSecrets:
+    """The secrets exporters connect with (None where the stack file sets none)."""
+
+    postgres_dsn: pulumi.Output[str] | None = None
+    redis_password: pulumi.Output[str] | None = None
+    celery_broker_url: pulumi.Output[str] | None = None
 
 
 def skip_reason(args: MetricsCollectionArgs) -> str | None:
     if args.mode == "none":
         return (
             f"mode 'none' in {args.stack_file}: no collector and no exporters are deployed; "
-            "the scrape config is rendered for the local lab only"
+            "the scrape config is rendered but not deployed"
         )
     if not args.cluster_name:
         return (
@@ -108,7 +117,7 @@ class MetricsCollection(pulumi.ComponentResource):
                 f"{name}-celery-exporter",
                 CeleryExporterArgs(
                     settings=args.celery_exporter,
-                    broker_url=args.credentials.get("celery_broker_url"),
+                    broker_url=args.credentials.celery_broker_url,
                     part_of=name,
                 ),
                 opts=in_cluster,
@@ -166,7 +175,7 @@ class MetricsCollection(pulumi.ComponentResource):
     ) -> k8s.helm.v3.Release:
         depends_on: list[pulumi.Resource] = [self.namespace]
         credentials = exporter.credentials
-        value = args.credentials.get(credentials.config_secret) if credentials else None
+        value = getattr(args.credentials, credentials.config_secret) if credentials else None
         if credentials is not None and value is not None:
             # string_data holds a secret Output: the provider stores and shows it encrypted.
             secret = k8s.core.v1.Secret(

@@ -28,6 +28,7 @@ import pulumiverse_grafana as grafana
 
 from infra.components.grafana_maintenance import mute_timing_intervals
 from infra.components.grafana_paging import pagerduty_integrations
+from infra.config import name_prefix_of
 from infra.config.maintenance import MaintenanceSpec
 
 # Grouping as in the AMP Alertmanager: one notification per alert, service and severity.
@@ -240,7 +241,7 @@ def policy_tree(tree: PolicyTreeArgs, own_environment: str) -> PolicyTree:
     """
     routes = []
     for environment in tree.environments:
-        prefix = f"{tree.platform}-{environment}"
+        prefix = name_prefix_of(tree.platform, environment)
         muted = environment in tree.maintenance_environments
         routes.append(
             grafana.alerting.NotificationPolicyPolicyArgs(
@@ -254,4 +255,4 @@ def policy_tree(tree: PolicyTreeArgs, own_environment: str) -> PolicyTree:
             )
         )
     # An alert without an `env` label is a mistake in a rule: it still reaches a person.
-    return PolicyTree(contact_point=team_contact_point(f"{tree.platform}-{own_environment}"), routes=routes)
+    return PolicyTree(contact_point=team_contact_point(name_prefix_of(tree.platform, own_environment)), routes=routes)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -189,11 +189,3 @@ def amp_health_rules(datasource_uid: str, no_data_for_minutes: int) -> GrafanaRu
             ),
         ),
     )
-
-
-def all_rule_groups(groups: Sequence[GrafanaRuleGroupSpec]) -> tuple[GrafanaRuleGroupSpec, ...]:
-    """Groups with unique names (Grafana keys a group by folder and name)."""
-    names = [group.name for group in groups]
-    if len(set(names)) != len(names):
-        raise ValueError(f"Grafana rule group names must be unique in a folder: {names}")
-    return tuple(groups)

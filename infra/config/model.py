@@ -22,6 +22,11 @@ from infra.config.synthetics import SyntheticsSpec
 _TAG_KEY = re.compile(r"^[A-Za-z0-9 _.:/=+@-]{1,128}$")
 
 
+def name_prefix_of(platform: str, environment: str) -> str:
+    """Prefix of an environment's physical names (`<platform>-<environment>`): the one place that spells it."""
+    return f"{platform}-{environment}"
+
+
 class StackInput(Section):
     """Everything under the `monitoring:` namespace of a stack file, secrets excepted."""
 
@@ -51,6 +56,11 @@ class StackInput(Section):
     cost: CostSpec | None = Field(
         default=None, description="AMP prices, budget and cardinality assumptions; no estimate or budget check without"
     )
+
+    @property
+    def name_prefix(self) -> str:
+        """Prefix of this stack's physical names."""
+        return name_prefix_of(self.platform, self.environment)
 
     @field_validator("services")
     @classmethod
@@ -162,8 +172,7 @@ class StackConfig:
 
     @property
     def name_prefix(self) -> str:
-        """Prefix of physical names: `<platform>-<environment>`."""
-        return f"{self.settings.platform}-{self.settings.environment}"
+        return self.settings.name_prefix
 
     @property
     def services(self) -> tuple[ServiceSpec, ...]:

@@ -20,7 +20,7 @@ import yaml
 from infra.alerting.rule_business import trading_hours_filter
 from infra.alerting.rule_model import SEVERITIES, Alert, le_matcher, num, sel
 from infra.alerting.rules import render_rule_files, rule_namespaces
-from infra.config import ConfigError, StackInput
+from infra.config import ConfigError
 from infra.config.alerting import TradingHours
 from infra.metrics import known_series_names
 from infra.promql import series_names
@@ -160,59 +160,6 @@ def test_paired_alerts_share_a_name_with_a_warning_and_a_critical() -> None:
         "NodeDiskFillingUp",
         "VolumeDiskFreeLow",
     }
-
-
-def test_rendering_is_deterministic() -> None:
-    settings = stack_settings("prod")
-    assert render_rule_files(settings) == render_rule_files(StackInput.model_validate(settings.model_dump()))
-
-
-# --- runbooks -------------------------------------------------------------------
-
-
-def github_anchors(markdown: str) -> set[str]:
-    """Anchors GitHub gives headings: lower-case, punctuation dropped, spaces to '-', '-N' for repeats."""
-    anchors: set[str] = set()
-    in_code = False
-    for line in markdown.splitlines():
-        if line.startswith("```"):
-            in_code = not in_code
-        if in_code or not re.match(r"#{1,6} ", line):
-            continue
-        base = re.sub(r"[^\w\- ]", "", line.lstrip("#").strip().lower()).replace(" ", "-")
-        anchor, n = base, 0
-        while anchor in anchors:
-            n += 1
-            anchor = f"{base}-{n}"
-        anchors.add(anchor)
-    return anchors
-
-
-def test_github_anchor_rules() -> None:
-    assert github_anchors("# API\n## ApiHighErrorRate\n```\n# not a heading\n```\n## Cluster resources\n# API\n") == {
-        "api",
-        "apihigherrorrate",
-        "cluster-resources",
-        "api-1",
-    }
-
-
-def test_every_runbook_url_resolves_to_a_heading_of_the_runbook_page() -> None:
-    anchors = github_anchors(RUNBOOKS.read_text())
-    for stack in STACKS:
-        for rule in rendered_rules(stack):
-            if "alert" in rule:
-                url = rule["annotations"]["runbook_url"]
-                page, _, anchor = url.partition("#")
-                assert page.endswith("/docs/runbooks.md") and anchor in anchors, url
-
-
-def test_every_runbook_section_of_an_amp_alert_names_an_alert_that_exists() -> None:
-    text = RUNBOOKS.read_text()
-    amp_part = text[: text.index("## Grafana-managed alerts")]
-    sections = {line[3:].strip() for line in amp_part.splitlines() if line.startswith("## ")}
-    alerts = {rule["alert"] for stack in STACKS for rule in rendered_rules(stack) if "alert" in rule}
-    assert sections == alerts
 
 
 # --- how settings shape the rules -------------------------------------------------

@@ -21,12 +21,10 @@ import pytest
 import yaml
 
 from infra.alerting.alertmanager import alertmanager_files, render_alertmanager_definition
-from infra.alerting.lab_scope import CALENDAR_FUNCTIONS, lab_untestable
 from infra.alerting.rule_model import Alert, RuleGroup, RuleNamespace, sel
 from infra.alerting.rules import render_namespace, render_rule_files, rule_namespaces
 from infra.alerting.time_scale import (
     dur,
-    lab_clock,
     marked_durations,
     render_expr,
     scaled_duration,
@@ -34,6 +32,8 @@ from infra.alerting.time_scale import (
     secs,
 )
 from infra.collection.scrape_config import scrape_config_document
+from lab.clock import lab_clock
+from lab.scope import CALENDAR_FUNCTIONS, lab_untestable
 from planner.stackfile import REPO_ROOT, stack_settings
 from tests.conftest import STACKS, plan_of
 

@@ -18,7 +18,7 @@ import pytest
 
 from infra.config import StackInput
 from lab.config import clock, lab_settings
-from lab.stack import wait_for
+from lab.processes import wait_for
 from lab.standalone import StandaloneAlertmanager, standalone_alertmanager
 
 pytestmark = pytest.mark.lab

@@ -16,7 +16,7 @@ import time
 import pytest
 
 from lab.config import clock, lab_settings
-from lab.stack import wait_for
+from lab.processes import wait_for
 from lab.standalone import standalone_alertmanager
 
 pytestmark = pytest.mark.lab
