@@ -30,22 +30,18 @@ GRAFANA_SILENCES_PATH = {
 }
 
 
-def workspace_of(plan: Plan) -> tuple[str, str]:
-    """(workspace ID, region) from the workspace's ARN: arn:aws:aps:<region>:<account>:workspace/<id>."""
-    arn = plan.one(WORKSPACE).outputs["arn"]
-    return arn.split("workspace/")[1], arn.split(":")[3]
+def workspace_endpoint(plan: Plan) -> str:
+    """The workspace's own endpoint output (AMP: https://aps-workspaces.<region>.amazonaws.com/workspaces/<id>/)."""
+    return str(plan.one(WORKSPACE).outputs["prometheusEndpoint"]).rstrip("/")
 
 
 def test_grafana_calls_amps_own_silences_path_for_this_workspace(stack_plan: Plan) -> None:
     source = stack_plan.one(DATA_SOURCE, "grafana-alertmanager-datasource").inputs
     json_data = json.loads(source["jsonDataEncoded"])
-    workspace_id, region = workspace_of(stack_plan)
     assert source["type"] == "alertmanager"
     called = source["url"] + GRAFANA_SILENCES_PATH[json_data["implementation"]]
-    assert (
-        called
-        == f"https://aps-workspaces.{region}.amazonaws.com/workspaces/{workspace_id}/alertmanager/api/v2/silences"
-    )
+    # AMP's ListAlertManagerSilences / PutAlertManagerSilences path under the workspace.
+    assert called == f"{workspace_endpoint(stack_plan)}/alertmanager/api/v2/silences"
 
 
 def test_the_data_source_signs_through_the_same_assumed_role_pattern(stack_plan: Plan) -> None:
@@ -88,7 +84,4 @@ def test_the_role_may_read_alerts_and_manage_silences_of_this_workspace_and_noth
 
 def test_the_tools_url_is_the_workspaces_alertmanager() -> None:
     plan = plan_of("prod")
-    workspace_id, _ = workspace_of(plan)
-    assert plan.outputs["amp_alertmanager_url"] == (
-        f"https://aps-workspaces.ap-northeast-2.amazonaws.com/workspaces/{workspace_id}/alertmanager"
-    )
+    assert plan.outputs["amp_alertmanager_url"] == f"{workspace_endpoint(plan)}/alertmanager"
