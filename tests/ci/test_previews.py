@@ -9,9 +9,8 @@ folder and dashboard APIs).
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +21,7 @@ from planner.previews import COMMENT_MARKER, Grafana, changed_dashboards, previe
 from planner.stackfile import REPO_ROOT
 from tests.ci.test_workflows import load, steps_using
 from tests.conftest import plan_of
+from tests.http_stub import answer, serving
 
 TOKEN = "glsa_previews_test_only"
 
@@ -32,6 +32,9 @@ def fake_grafana() -> Iterator[tuple[Grafana, list[tuple[str, str, Any]], set[st
     folders: set[str] = set()
 
     class Handler(BaseHTTPRequestHandler):
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
         def _record(self) -> Any:
             length = int(self.headers.get("Content-Length") or 0)
             body = json.loads(self.rfile.read(length)) if length else None
@@ -42,42 +45,26 @@ def fake_grafana() -> Iterator[tuple[Grafana, list[tuple[str, str, Any]], set[st
         def do_GET(self) -> None:
             self._record()
             uid = self.path.rsplit("/", 1)[1]
-            self._answer(200 if uid in folders else 404, {"uid": uid} if uid in folders else {"message": "not found"})
+            answer(self, {"uid": uid} if uid in folders else {"message": "not found"}, 200 if uid in folders else 404)
 
         def do_POST(self) -> None:
             body = self._record()
             if self.path == "/api/folders":
                 folders.add(body["uid"])
-                self._answer(200, {"uid": body["uid"]})
+                answer(self, {"uid": body["uid"]})
             else:
                 uid = body["dashboard"]["uid"]
-                self._answer(200, {"uid": uid, "url": f"/d/{uid}/preview", "status": "success"})
+                answer(self, {"uid": uid, "url": f"/d/{uid}/preview", "status": "success"})
 
         def do_DELETE(self) -> None:
             self._record()
             uid = self.path.rsplit("/", 1)[1]
             found = uid in folders
             folders.discard(uid)
-            self._answer(200 if found else 404, {"message": "deleted" if found else "not found"})
+            answer(self, {"message": "deleted" if found else "not found"}, 200 if found else 404)
 
-        def _answer(self, status: int, document: Any) -> None:
-            payload = json.dumps(document).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(payload)))
-            self.end_headers()
-            self.wfile.write(payload)
-
-        def log_message(self, format: str, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True).start()
-    try:
-        yield Grafana(f"http://127.0.0.1:{server.server_address[1]}", TOKEN), calls, folders
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serving(Handler) as url:
+        yield Grafana(url, TOKEN), calls, folders
 
 
 def test_only_existing_dashboard_golden_files_count_as_changed_dashboards() -> None:

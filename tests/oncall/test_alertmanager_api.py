@@ -10,16 +10,16 @@ name is `aps`). A recording server on loopback stands in for AMP.
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 import pytest
 from botocore.credentials import Credentials
 
 from oncall.alertmanager_api import AlertmanagerApi, OnCallError, alerts_table, parse_duration, parse_matchers
+from tests.http_stub import answer, serving
 
 WORKSPACE_PATH = "/workspaces/ws-12345678-abcd/alertmanager"
 NOW = datetime(2026, 11, 29, 20, 0, tzinfo=UTC)
@@ -30,34 +30,20 @@ def recorder() -> Iterator[tuple[str, list[dict[str, Any]]]]:
     seen: list[dict[str, Any]] = []
 
     class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            body = self.rfile.read(int(self.headers["Content-Length"]))
-            seen.append({"path": self.path, "headers": dict(self.headers.items()), "body": json.loads(body)})
-            self._answer({"silenceID": "0f3c-silence"})
-
-        def do_GET(self) -> None:
-            seen.append({"path": self.path, "headers": dict(self.headers.items())})
-            self._answer([])
-
-        def _answer(self, document: Any) -> None:
-            payload = json.dumps(document).encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(payload)))
-            self.end_headers()
-            self.wfile.write(payload)
-
         def log_message(self, format: str, *args: object) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}{WORKSPACE_PATH}", seen
-    finally:
-        server.shutdown()
-        server.server_close()
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            seen.append({"path": self.path, "headers": dict(self.headers.items()), "body": json.loads(body)})
+            answer(self, {"silenceID": "0f3c-silence"})
+
+        def do_GET(self) -> None:
+            seen.append({"path": self.path, "headers": dict(self.headers.items())})
+            answer(self, [])
+
+    with serving(Handler) as url:
+        yield f"{url}{WORKSPACE_PATH}", seen
 
 
 def api(url: str) -> AlertmanagerApi:
