@@ -30,6 +30,10 @@ SOURCE = "amp-alertmanager"
 _AMP_SUBJECT = re.compile(r"^\[(FIRING(?::\d+)?|RESOLVED)\] (.+)$")
 # Events API v2 caps the summary at 1024 characters.
 MAX_SUMMARY = 1024
+# The template cuts a subject at 96 characters and appends "..." (SNS refuses 100). Behind a
+# "[FIRING:9999] " prefix (14 characters, the longest) at least 82 characters of the group survive,
+# so the first 82 are the same in a long group's trigger and resolve, whatever the count.
+DEDUP_GROUP_CHARS = 82
 
 
 def event_for(subject: str | None, message: str, routing_key: str) -> dict[str, Any] | None:
@@ -38,7 +42,8 @@ def event_for(subject: str | None, message: str, routing_key: str) -> dict[str, 
     if match:
         state, group = match.groups()
         action = "resolve" if state == "RESOLVED" else "trigger"
-        return _event(routing_key, action, f"amp:{group}", group, message)
+        key = group.removesuffix("...")[:DEDUP_GROUP_CHARS]
+        return _event(routing_key, action, f"amp:{key}", group, message)
     try:
         alarm = json.loads(message)
     except ValueError:

@@ -24,7 +24,7 @@ from infra.config import ConfigError
 from infra.paging import relay
 from planner.engine import SECRET, Plan, run_stack
 from planner.stackfile import SecretValue
-from tests.alerting.test_alertmanager import alert, configs, render  # noqa: F401 (configs is a fixture)
+from tests.alerting.test_alertmanager import LONG_NAME, alert, configs, render  # noqa: F401 (configs is a fixture)
 from tests.conftest import plan_of
 
 PAGING = {"provider": "pagerduty", "escalationPolicyId": "PABC123"}
@@ -54,6 +54,18 @@ def test_a_firing_and_its_resolve_share_the_dedup_key(configs: dict[str, Path], 
         "custom_details": {"message": "body"},
     }
     assert "payload" not in resolve
+
+
+def test_a_long_groups_trigger_and_resolve_still_pair_up(configs: dict[str, Path], tmp_path: Path) -> None:  # noqa: F811
+    # The template cuts the subject at 96 characters: "[FIRING:12] " and "[RESOLVED] " leave
+    # different lengths of the group.
+    firing = render("prod", configs, "screener.subject", [alert(LONG_NAME)] * 12, tmp_path)
+    resolved = render("prod", configs, "screener.subject", [alert(LONG_NAME, "resolved")], tmp_path)
+    assert firing.endswith("...") and resolved.endswith("...") and firing[12:] != resolved[11:]
+    trigger, resolve = relay.event_for(firing, "", KEY), relay.event_for(resolved, "", KEY)
+    assert trigger is not None and resolve is not None
+    assert trigger["dedup_key"] == resolve["dedup_key"]
+    assert trigger["dedup_key"] != relay.event_for("[FIRING:1] CRITICAL Other api (prod)", "", KEY)["dedup_key"]  # type: ignore[index]
 
 
 def test_cloudwatch_alarms_on_amp_trigger_and_resolve_by_alarm_name() -> None:
