@@ -17,7 +17,7 @@ import pulumi_aws as aws
 import pulumiverse_grafana as grafana
 
 from dashboards.common import to_json
-from infra.components.grafana_datasource import trust_policy
+from infra.components.grafana_datasource import grafana_cloud_role
 
 CLOUDWATCH_DATASOURCE_TYPE = "cloudwatch"
 # Read the lines of these groups: query them (Logs Insights), list their fields, read events.
@@ -101,14 +101,14 @@ class GrafanaLogs(pulumi.ComponentResource):
     def __init__(self, name: str, args: GrafanaLogsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("monitoring:index:GrafanaLogs", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
-        self.role = aws.iam.Role(
+        self.role = grafana_cloud_role(
             f"{name}-role",
-            name=args.role_name,
-            description="Assumed by Grafana Cloud to query this stack's log groups",
-            assume_role_policy=trust_policy(args.grafana_aws_account_id, args.external_id),
-            max_session_duration=3600,
-            tags=dict(args.tags),
-            opts=child,
+            args.role_name,
+            "Assumed by Grafana Cloud to query this stack's log groups",
+            args.grafana_aws_account_id,
+            args.external_id,
+            args.tags,
+            child,
         )
         self.read_policy = aws.iam.RolePolicy(
             f"{name}-read",

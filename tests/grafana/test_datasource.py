@@ -174,4 +174,4 @@ def test_plan_writes_every_dashboards_json(tmp_path: Path) -> None:
 def test_prod_dashboards_and_data_source_name_their_environment() -> None:
     source = plan_of("prod").one(DATA_SOURCE, "grafana-amp-datasource")
     assert source.inputs["name"] == "AMP (prod)"
-    assert plan_of("prod").one(FOLDER).inputs["title"] == "Screener monitoring (prod)"
+    assert plan_of("prod").one(FOLDER, "grafana-dashboards-folder").inputs["title"] == "Screener monitoring (prod)"
