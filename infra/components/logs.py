@@ -92,7 +92,7 @@ def alarm_description(service: str, environment: str, name_prefix: str, burst: E
 
 @dataclass
 class CollectorArgs:
-    """Where the collector runs; None for a stack without a cluster (dev)."""
+    """Where the collector runs: the cluster and its Kubernetes provider (no CollectorArgs without a cluster)."""
 
     cluster_name: str
     namespace: pulumi.Input[str]
