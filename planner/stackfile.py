@@ -16,7 +16,7 @@ from typing import Any
 
 import yaml
 
-from infra.config import SECRET_SETTINGS, StackInput, stack_file_for
+from infra.config import SECRET_SETTINGS, ConfigError, StackInput, stack_file_for
 from infra.config.loader import NAMESPACE
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -46,6 +46,71 @@ class StackFile:
         return self.config.get("aws:region")
 
 
+def _yaml_kind(node: yaml.Node) -> str:
+    return {yaml.SequenceNode: "list", yaml.MappingNode: "mapping"}.get(type(node), "single value")
+
+
+def _line(node: yaml.Node) -> int:
+    return int(node.start_mark.line) + 1
+
+
+def read_config_entries(text: str, relative: str) -> dict[str, Any]:
+    """The `config:` mapping of a stack file's text, or a ConfigError naming the file, the line and the fix.
+
+    The Pulumi CLI refuses such files with its own message; offline they would
+    otherwise end in a Python traceback.
+    """
+    try:
+        loader = yaml.SafeLoader(text)
+        try:
+            root = loader.get_single_node()
+            document = loader.construct_document(root) if root is not None else None
+        finally:
+            loader.dispose()
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None) or getattr(error, "context_mark", None)
+        where = f"{relative}:{mark.line + 1}" if mark is not None else relative
+        problem = getattr(error, "problem", None) or str(error).splitlines()[0]
+        context, context_mark = getattr(error, "context", None), getattr(error, "context_mark", None)
+        if context and context_mark is not None:
+            problem += f", {context} on line {context_mark.line + 1}"
+        raise ConfigError([f"{where}: not valid YAML ({problem}); fix the syntax there"]) from None
+    if root is None:
+        return {}
+    if not isinstance(root, yaml.MappingNode):
+        raise ConfigError(
+            [
+                f"{relative}:{_line(root)}: a stack file is a mapping with one key, `config:`, holding the settings; "
+                f"this file is a {_yaml_kind(root)}"
+            ]
+        )
+    config_node = next((value for key, value in root.value if key.value == "config"), None)
+    if config_node is None or (isinstance(config_node, yaml.ScalarNode) and config_node.tag.endswith(":null")):
+        return {}
+    if not isinstance(config_node, yaml.MappingNode):
+        raise ConfigError(
+            [
+                f"{relative}:{_line(config_node)}: `config:` must be a mapping of `namespace:key: value` settings "
+                f"(e.g. `monitoring:environment: dev`); here it is a {_yaml_kind(config_node)}"
+            ]
+        )
+    problems = []
+    for key, value in config_node.value:
+        if not (isinstance(key, yaml.ScalarNode) and key.tag.endswith(":str")):
+            problems.append(
+                f"{relative}:{_line(key)}: config key {key.value!r} is not a setting name; write "
+                "`namespace:key` (e.g. `monitoring:environment`)"
+            )
+        elif isinstance(value, yaml.ScalarNode) and value.tag.endswith(":null"):
+            problems.append(
+                f"{relative}:{_line(value)}: {key.value}: the value is empty (null); set a value or remove the key"
+            )
+    if problems:
+        raise ConfigError(problems)
+    assert isinstance(document, dict)
+    return dict(document["config"])
+
+
 def _as_config_string(value: Any) -> str:
     return value if isinstance(value, str) else json.dumps(value)
 
@@ -64,8 +129,7 @@ def load_stack_file(
             p.name.removeprefix("Pulumi.").removesuffix(".yaml") for p in (root / "stacks").glob("Pulumi.*.yaml")
         )
         raise FileNotFoundError(f"no stack file {relative}; stacks here: {', '.join(available)}")
-    document = yaml.safe_load(path.read_text()) or {}
-    entries: dict[str, Any] = dict(document.get("config") or {})
+    entries = read_config_entries(path.read_text(), relative)
     for key, value in (overrides or {}).items():
         if value is None:
             entries.pop(key, None)

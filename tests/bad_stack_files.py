@@ -130,7 +130,7 @@ CASES: tuple[Case, ...] = (
     ),
     Case(
         "yaml-syntax-error",
-        "stacks/Pulumi.dev.yaml:6",
+        "stacks/Pulumi.dev.yaml:8",
         text=DEV_TEXT.replace("  monitoring:owner: platform-team", "  monitoring:owner: [platform-team", 1),
     ),
     Case("unknown-region", "aws:region", {"aws:region": "ap-northeast-9"}),
@@ -183,7 +183,7 @@ CASES: tuple[Case, ...] = (
     ),
     Case(
         "policy-tree-environment-without-stack",
-        "monitoring:grafana.notificationPolicy.environments",
+        "monitoring:grafana: notificationPolicy.environments",
         {
             "monitoring:grafana": section(
                 "prod",
@@ -403,7 +403,7 @@ CASES: tuple[Case, ...] = (
     Case(
         "names-beyond-grafana-uid-limit",
         "monitoring:platform",
-        {"monitoring:platform": "screener-analytics-platform", "monitoring:environment": "dev"},
+        {"monitoring:platform": "screener-analytics-platform1", "monitoring:environment": "dev"},
     ),
     # --- identifiers --------------------------------------------------------------------------------
     Case(
@@ -434,7 +434,7 @@ CASES: tuple[Case, ...] = (
     Case("config-is-a-string", "stacks/Pulumi.dev.yaml:1", text="config: aws:region=ap-northeast-2\n"),
     Case(
         "config-key-not-a-string",
-        "stacks/Pulumi.dev.yaml:3",
+        "stacks/Pulumi.dev.yaml:8",
         text=DEV_TEXT.replace("  monitoring:owner: platform-team", "  monitoring:owner: platform-team\n  1: one", 1),
     ),
     Case("tab-indentation", "stacks/Pulumi.dev.yaml:", text="config:\n\taws:region: ap-northeast-2\n"),

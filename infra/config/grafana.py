@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import re
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
-from infra.config.base import HttpsUrl, Section
+from infra.config.base import HttpsUrl, Section, url_host
+
+# Grafana Cloud stacks live at <slug>.grafana.net (Grafana Cloud docs: region-url-formats). The plan
+# sends the service-account token to this host.
+GRAFANA_CLOUD_HOST = re.compile(r"^[a-z0-9][a-z0-9-]*\.grafana\.net$")
+# Grafana stores folder (and dashboard) titles in a VARCHAR(189) column
+# (grafana/grafana pkg/services/sqlstore/migrations: dashboard and folder tables).
+MAX_TITLE_LENGTH = 189
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
@@ -75,7 +83,15 @@ class NotificationPolicySpec(Section):
 
 
 class GrafanaSpec(Section):
-    url: HttpsUrl = Field(description="Grafana Cloud stack URL, e.g. https://screener.grafana.net")
+    self_hosted_reason: str | None = Field(
+        default=None,
+        min_length=10,
+        description="why url is not a Grafana Cloud stack (the service-account token is sent there)",
+    )
+    url: HttpsUrl = Field(
+        description="Grafana Cloud stack URL, e.g. https://screener.grafana.net; a <slug>.grafana.net host "
+        "unless selfHostedReason is set"
+    )
     stack_slug: str | None = Field(
         default=None, pattern=r"^[a-z0-9][a-z0-9-]{1,62}$", description="enables Cloud plugin installation"
     )
@@ -87,7 +103,9 @@ class GrafanaSpec(Section):
     external_id: str = Field(
         min_length=4, max_length=1224, description="external ID Grafana Cloud shows for AWS data sources"
     )
-    folder_title: str | None = Field(default=None, description="defaults to 'Screener monitoring (<env>)'")
+    folder_title: str | None = Field(
+        default=None, min_length=1, max_length=MAX_TITLE_LENGTH, description="defaults to 'Screener monitoring (<env>)'"
+    )
     maintenance: MaintenanceWindow | None = None
     amp_plugin_version: str = Field(
         default="3.3.5",
@@ -100,3 +118,15 @@ class GrafanaSpec(Section):
     no_data_for_minutes: int = Field(
         default=10, ge=2, le=120, description="how long AMP may return no data at all before Grafana alerts"
     )
+
+    @field_validator("url")
+    @classmethod
+    def _url_is_grafana_cloud(cls, url: str, info: ValidationInfo) -> str:
+        # selfHostedReason is declared first so that it is validated (and in info.data) by now.
+        if info.data.get("self_hosted_reason") is None and not GRAFANA_CLOUD_HOST.match(url_host(url)):
+            raise ValueError(
+                f"{url} is not a Grafana Cloud stack (https://<slug>.grafana.net) and the plan sends the "
+                "Grafana token there; use the stack's URL from the Cloud portal, or set grafana.selfHostedReason "
+                "to say why this host is trusted"
+            )
+        return url

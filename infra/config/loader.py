@@ -14,6 +14,7 @@ from typing import Any
 import pulumi
 import pulumi.runtime
 from pulumi.runtime import config as runtime_config
+from pulumi_aws import Region
 from pydantic import ValidationError
 
 from infra.config.model import StackConfig, StackInput, StackSecrets
@@ -42,6 +43,8 @@ SECRET_SETTINGS: tuple[SecretSetting, ...] = (
     SecretSetting("celeryBrokerUrl", "Celery broker URL (with its credentials) for celery-exporter"),
 )
 _SECRET_KEYS = {setting.key for setting in SECRET_SETTINGS}
+# The regions of the installed AWS provider (its `Region` enum), which is what would deploy them.
+AWS_REGIONS = frozenset(region.value for region in Region)
 
 
 class ConfigError(Exception):
@@ -106,7 +109,9 @@ def _format_error(error: Any, stack_file: str) -> str:
         return f"{stack_file}: {path}: required value is missing; set it in the stack file"
     message = error["msg"].removeprefix("Value error, ")
     if error["type"] != "value_error" and not isinstance(error.get("input"), dict | list):
-        message += f" (got {error.get('input')!r})"
+        shown = repr(error.get("input"))
+        # A 5,000-character value would bury the line that names it.
+        message += f" (got {shown if len(shown) <= 80 else shown[:77] + '...'})"
     return f"{stack_file}: {path}: {message}"
 
 
@@ -152,6 +157,11 @@ def load_stack_config() -> StackConfig:
         problems.append(
             f"{stack_file}: aws:region: required value is missing; set it, e.g. "
             f"`pulumi config set aws:region ap-northeast-2 --stack {stack}`"
+        )
+    elif region not in AWS_REGIONS:
+        problems.append(
+            f"{stack_file}: aws:region: '{region}' is not an AWS region the provider knows; one of "
+            f"{', '.join(sorted(AWS_REGIONS))}"
         )
 
     settings: StackInput | None = None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from pathlib import Path
 
 import pulumi
 from pydantic import Field, ValidationInfo, field_validator
@@ -14,10 +15,16 @@ from infra.config.collection import CollectionSpec
 from infra.config.core import AmpSpec, ServiceSpec
 from infra.config.cost import CostSpec
 from infra.config.grafana import GrafanaSpec
+from infra.config.names import longest_prefix, names_too_long
 from infra.config.notifications import NotificationSpec
 from infra.config.synthetics import SyntheticsSpec
 
 _TAG_KEY = re.compile(r"^[A-Za-z0-9 _.:/=+@-]{1,128}$")
+# A stack file's `environment: null` (or true, no, ...) reaches the program as that word, and
+# every name would carry it (`screener-null-alerts-critical`).
+_YAML_LITERALS = frozenset({"null", "none", "nil", "true", "false", "yes", "no", "on", "off", "undefined"})
+# The stack files sit next to the program: <project>/stacks/Pulumi.<stack>.yaml.
+STACKS_DIR = Path(__file__).resolve().parents[2] / "stacks"
 
 
 class StackInput(Section):
@@ -65,6 +72,32 @@ class StackInput(Section):
             targets[target] = service.name
         return services
 
+    @field_validator("environment")
+    @classmethod
+    def _environment_is_a_name(cls, environment: str) -> str:
+        if environment in _YAML_LITERALS:
+            raise ValueError(
+                f"'{environment}' is a YAML literal, not an environment name (every physical name would carry it); "
+                "set the environment's name, e.g. dev, staging or prod"
+            )
+        return environment
+
+    @field_validator("platform")
+    @classmethod
+    def _names_fit_every_service_limit(cls, platform: str, info: ValidationInfo) -> str:
+        environment = info.data.get("environment")
+        if environment is None:
+            return platform
+        prefix = f"{platform}-{environment}"
+        too_long = names_too_long(prefix)
+        if too_long:
+            raise ValueError(
+                f"platform '{platform}' and environment '{environment}' make physical names too long: "
+                f"{'; '.join(too_long)}; shorten them to at most {longest_prefix()} characters together "
+                f"('<platform>-<environment>' is {len(prefix)})"
+            )
+        return platform
+
     @field_validator("grafana")
     @classmethod
     def _tree_routes_its_own_environment(cls, grafana: GrafanaSpec, info: ValidationInfo) -> GrafanaSpec:
@@ -76,6 +109,14 @@ class StackInput(Section):
                 f"notificationPolicy.environments {list(tree.environments)} must include this stack's own "
                 f"environment '{environment}'; add it"
             )
+        # The tree routes to contact points that each environment's own stack creates.
+        if tree is not None:
+            missing = [env for env in tree.environments if not (STACKS_DIR / f"Pulumi.{env}.yaml").is_file()]
+            if missing:
+                raise ValueError(
+                    f"notificationPolicy.environments {missing} have no stack file (stacks/Pulumi.<env>.yaml), so "
+                    "nothing creates the contact points the tree routes them to; remove them or add their stacks"
+                )
         return grafana
 
     @field_validator("collection")
