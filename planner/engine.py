@@ -14,6 +14,7 @@ import asyncio
 import atexit
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pulumi.runtime
@@ -226,9 +227,17 @@ def run_program(
     )
 
 
-def run_stack(stack: str, *, fill_unset_secrets: bool = True, overrides: dict[str, Any] | None = None) -> Plan:
-    """Plan one stack from its file under stacks/, optionally with config overrides (tests)."""
+def run_stack(
+    stack: str,
+    *,
+    fill_unset_secrets: bool = True,
+    overrides: dict[str, Any] | None = None,
+    stack_file_path: Path | None = None,
+) -> Plan:
+    """Plan one stack from its file under stacks/ (or `stack_file_path`), optionally with config overrides (tests)."""
     from infra.program import main
 
-    stack_file = load_stack_file(stack, fill_unset_secrets=fill_unset_secrets, overrides=overrides)
+    stack_file = load_stack_file(
+        stack, fill_unset_secrets=fill_unset_secrets, overrides=overrides, path=stack_file_path
+    )
     return run_program(stack_file, main)

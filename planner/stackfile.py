@@ -121,9 +121,11 @@ def load_stack_file(
     fill_unset_secrets: bool = True,
     overrides: dict[str, Any] | None = None,
     root: Path = REPO_ROOT,
+    path: Path | None = None,
 ) -> StackFile:
-    relative = stack_file_for(stack)
-    path = root / relative
+    """Read stacks/Pulumi.<stack>.yaml under `root`, or the stack file at `path` (a draft, for `--stack-file`)."""
+    relative = stack_file_for(stack) if path is None else str(path)
+    path = root / relative if path is None else path
     if not path.is_file():
         available = sorted(
             p.name.removeprefix("Pulumi.").removesuffix(".yaml") for p in (root / "stacks").glob("Pulumi.*.yaml")

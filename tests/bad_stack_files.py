@@ -152,7 +152,11 @@ CASES: tuple[Case, ...] = (
     Case(
         "label-set-limit-bad-label-name",
         "monitoring:amp.labelSetLimits[0].labelSet",
-        {"monitoring:amp": section("dev", "monitoring:amp", labelSetLimits=[{"labelSet": {"1-job": "x"}, "maxSeries": 100}])},
+        {
+            "monitoring:amp": section(
+                "dev", "monitoring:amp", labelSetLimits=[{"labelSet": {"1-job": "x"}, "maxSeries": 100}]
+            )
+        },
     ),
     Case(
         "junk-subnet-ids",
@@ -188,7 +192,10 @@ CASES: tuple[Case, ...] = (
             "monitoring:grafana": section(
                 "prod",
                 "monitoring:grafana",
-                notificationPolicy={"environments": ["dev", "staging", "prod", "qa"], "maintenanceEnvironments": ["prod"]},
+                notificationPolicy={
+                    "environments": ["dev", "staging", "prod", "qa"],
+                    "maintenanceEnvironments": ["prod"],
+                },
             )
         },
         stack="prod",
@@ -365,7 +372,11 @@ CASES: tuple[Case, ...] = (
     Case(
         "grafana-url-suffix-trick",
         "monitoring:grafana.url",
-        {"monitoring:grafana": section("dev", "monitoring:grafana", url="https://screener.grafana.net.attacker.example")},
+        {
+            "monitoring:grafana": section(
+                "dev", "monitoring:grafana", url="https://screener.grafana.net.attacker.example"
+            )
+        },
     ),
     Case(
         "grafana-url-userinfo-trick",
@@ -395,7 +406,11 @@ CASES: tuple[Case, ...] = (
     Case(
         "label-set-limit-reserved-label",
         "monitoring:amp.labelSetLimits[0].labelSet",
-        {"monitoring:amp": section("dev", "monitoring:amp", labelSetLimits=[{"labelSet": {"__name__": "up"}, "maxSeries": 100}])},
+        {
+            "monitoring:amp": section(
+                "dev", "monitoring:amp", labelSetLimits=[{"labelSet": {"__name__": "up"}, "maxSeries": 100}]
+            )
+        },
     ),
     # --- names ------------------------------------------------------------------------------------
     Case("environment-empty", "monitoring:environment", {"monitoring:environment": ""}),

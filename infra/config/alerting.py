@@ -40,7 +40,9 @@ class Thresholds(Section):
     db_query_error_percent: float = Field(default=1.0, gt=0, le=100, description="failed share of app queries")
     slow_queries_per_minute: float = Field(default=1, gt=0, le=100_000)
     replication_lag_seconds: int = Field(default=30, ge=1, le=86_400)
-    deadlocks_per_hour: int = Field(default=5, ge=0, le=100_000, description="alert above this many deadlocks in an hour")
+    deadlocks_per_hour: int = Field(
+        default=5, ge=0, le=100_000, description="alert above this many deadlocks in an hour"
+    )
     cache_hit_ratio_percent: float = Field(default=80, gt=0, lt=100, description="alert below this")
     redis_memory_percent: float = Field(default=90, gt=0, lt=100, description="of maxmemory")
     redis_evictions_per_second: float = Field(default=1.0, ge=0, le=1_000_000, description="evicted keys per second")

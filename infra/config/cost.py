@@ -25,7 +25,10 @@ class IngestionTier(Section):
     """One tier of the ingestion price: samples beyond the previous tier, up to `upToSamples` a month."""
 
     up_to_samples: int | None = Field(
-        default=None, ge=1, le=10**18, description="upper bound of the tier in samples per month; absent on the last tier"
+        default=None,
+        ge=1,
+        le=10**18,
+        description="upper bound of the tier in samples per month; absent on the last tier",
     )
     usd_per_10m_samples: float = Field(
         alias="usdPer10MSamples", ge=0, le=1000, description="price per 10 million samples"
@@ -78,7 +81,10 @@ class CostSpec(Section):
 
     pricing: PricingSpec
     budget_usd_per_month: float = Field(
-        alias="budgetUsdPerMonth", gt=0, le=10_000_000, description="the plan fails (policy amp-cost-within-budget) above this"
+        alias="budgetUsdPerMonth",
+        gt=0,
+        le=10_000_000,
+        description="the plan fails (policy amp-cost-within-budget) above this",
     )
     label_values: dict[str, int] = Field(
         default_factory=dict,
@@ -92,7 +98,10 @@ class CostSpec(Section):
         default=2.0, ge=1, le=100, description="AMP label-set limit per service = modelled series x this"
     )
     series_limit_floor: int = Field(
-        default=1000, ge=1, le=MAX_ACTIVE_SERIES, description="smallest label-set limit, so a small service can still grow a little"
+        default=1000,
+        ge=1,
+        le=MAX_ACTIVE_SERIES,
+        description="smallest label-set limit, so a small service can still grow a little",
     )
     usage_alarm_percent: float = Field(
         default=DEFAULT_USAGE_ALARM_PERCENT,
