@@ -47,7 +47,9 @@ class StackFile:
 
 
 def _yaml_kind(node: yaml.Node) -> str:
-    return {yaml.SequenceNode: "list", yaml.MappingNode: "mapping"}.get(type(node), "single value")
+    if isinstance(node, yaml.SequenceNode):
+        return "list"
+    return "mapping" if isinstance(node, yaml.MappingNode) else "single value"
 
 
 def _line(node: yaml.Node) -> int:
