@@ -143,6 +143,21 @@ def check_public_url(value: str) -> str:
     return value
 
 
+def check_trusted_host(
+    url: str, allowed: re.Pattern[str], override_reason: str | None, *, expected: str, token: str, override_key: str
+) -> str:
+    """`url`'s host matches `allowed` (the provider's own domains) unless the stack file says why it need not.
+
+    The plan hands `token` to this host: a typo or a hostile edit would send it elsewhere.
+    """
+    if override_reason is None and not allowed.match(url_host(url)):
+        raise ValueError(
+            f"{url} is not {expected} and the plan sends the {token} there; use the address the provider shows, "
+            f"or set {override_key} to say why this host is trusted"
+        )
+    return url
+
+
 def check_re2(pattern: str) -> str:
     """The pattern compiles with RE2, the engine of Prometheus, Grafana and Synthetic Monitoring (Go's regexp)."""
     options = re2.Options()

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
-from infra.config.base import HttpsUrl, Section, url_host
+from infra.config.base import HttpsUrl, Section, check_trusted_host
 
 # Grafana Cloud stacks live at <slug>.grafana.net (Grafana Cloud docs: region-url-formats). The plan
 # sends the service-account token to this host.
@@ -123,10 +123,11 @@ class GrafanaSpec(Section):
     @classmethod
     def _url_is_grafana_cloud(cls, url: str, info: ValidationInfo) -> str:
         # selfHostedReason is declared first so that it is validated (and in info.data) by now.
-        if info.data.get("self_hosted_reason") is None and not GRAFANA_CLOUD_HOST.match(url_host(url)):
-            raise ValueError(
-                f"{url} is not a Grafana Cloud stack (https://<slug>.grafana.net) and the plan sends the "
-                "Grafana token there; use the stack's URL from the Cloud portal, or set grafana.selfHostedReason "
-                "to say why this host is trusted"
-            )
-        return url
+        return check_trusted_host(
+            url,
+            GRAFANA_CLOUD_HOST,
+            info.data.get("self_hosted_reason"),
+            expected="a Grafana Cloud stack (https://<slug>.grafana.net, as the Cloud portal shows it)",
+            token="Grafana service-account token",
+            override_key="grafana.selfHostedReason",
+        )

@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
-from infra.config.base import HttpsUrl, PublicUrl, Re2Pattern, Section, url_host
+from infra.config.base import HttpsUrl, PublicUrl, Re2Pattern, Section, check_trusted_host
 
 # Synthetic Monitoring writes its results to the Grafana Cloud stack's own
 # Prometheus (Mimir), not to AMP. Grafana Cloud provisions that data source
@@ -108,14 +108,15 @@ class SyntheticsSpec(Section):
     @classmethod
     def _api_is_grafana_cloud(cls, api_url: str, info: ValidationInfo) -> str:
         # The reason is declared first so that it is validated (and in info.data) by now.
-        if info.data.get("api_url_outside_grafana_cloud_reason") is None and not SM_API_HOST.match(url_host(api_url)):
-            raise ValueError(
-                f"{api_url} is not a Grafana Cloud Synthetic Monitoring API host "
-                "(synthetic-monitoring-api[-<region>].grafana.net) and the plan sends the Synthetic Monitoring "
-                "token there; copy the backend address from Synthetics -> Config, or set "
-                "synthetics.apiUrlOutsideGrafanaCloudReason to say why this host is trusted"
-            )
-        return api_url
+        return check_trusted_host(
+            api_url,
+            SM_API_HOST,
+            info.data.get("api_url_outside_grafana_cloud_reason"),
+            expected="a Grafana Cloud Synthetic Monitoring API host (synthetic-monitoring-api[-<region>].grafana.net, "
+            "the backend address under Synthetics -> Config)",
+            token="Synthetic Monitoring token",
+            override_key="synthetics.apiUrlOutsideGrafanaCloudReason",
+        )
 
     @model_validator(mode="after")
     def _timeout_fits_in_the_period(self) -> SyntheticsSpec:
