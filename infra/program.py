@@ -387,7 +387,7 @@ def render_documents(config: StackConfig) -> Documents:
         scrape_config=render_scrape_config(settings, settings.collection.cluster_name),
         dashboards=dashboards,
         cardinality=cardinality(settings, rule_documents, dashboards),
-        checks=plan_checks(settings, config.stack_file),
+        checks=plan_checks(settings),
         exporters=exporter_releases(settings, redis_password_set=config.secrets.redis_password is not None),
         celery_exporter=celery_exporter_settings(settings, config.stack_file),
     )

@@ -392,6 +392,16 @@ CASES: tuple[Case, ...] = (
             )
         },
     ),
+    Case(
+        "extra-check-of-an-unknown-service",
+        "monitoring:synthetics.checks[0].service",
+        {"monitoring:synthetics": extra_check(service="docs")},
+    ),
+    Case(
+        "extra-check-named-like-the-health-check",
+        "monitoring:synthetics.checks",
+        {"monitoring:synthetics": extra_check(name="health")},
+    ),
     # --- regular expressions and label names --------------------------------------------------------
     Case(
         "body-regexp-backreference",

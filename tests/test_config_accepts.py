@@ -68,14 +68,14 @@ GRAFANA: dict[str, Any] = {"url": "https://screener.grafana.net", "externalId": 
 
 def test_a_self_hosted_grafana_needs_and_takes_a_reason() -> None:
     hosted = {**GRAFANA, "url": "https://grafana.screener.kr"}
-    with pytest.raises(ValidationError, match="grafana.selfHostedReason"):
+    with pytest.raises(ValidationError, match=r"grafana\.selfHostedReason"):
         GrafanaSpec.model_validate(hosted)
     spec = GrafanaSpec.model_validate({**hosted, "selfHostedReason": "our own Grafana 12 in the tools account"})
     assert spec.url == "https://grafana.screener.kr"
 
 
 def test_a_synthetic_monitoring_api_elsewhere_needs_and_takes_a_reason() -> None:
-    with pytest.raises(ValidationError, match="synthetics.apiUrlOutsideGrafanaCloudReason"):
+    with pytest.raises(ValidationError, match=r"synthetics\.apiUrlOutsideGrafanaCloudReason"):
         SyntheticsSpec.model_validate({"apiUrl": "https://sm.screener.kr"})
     spec = SyntheticsSpec.model_validate(
         {"apiUrl": "https://sm.screener.kr", "apiUrlOutsideGrafanaCloudReason": "a proxy that pins the SM API host"}

@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 import re2
 from pydantic import AfterValidator, BaseModel, ConfigDict
 from pydantic.alias_generators import to_camel
+from pydantic_core import PydanticCustomError
 
 _EMAIL = re.compile(r"^[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}$")
 # RFC 3986 (section 3.3 and 3.4): what a path and a query may hold besides percent-encodings.
@@ -45,6 +46,18 @@ class Section(BaseModel):
         # `.inf` in a threshold silences its alert (`x >= +Inf` is never true) and NaN compares false.
         allow_inf_nan=False,
     )
+
+
+# The error type of `error_at`: the loader reports it at `ctx["at"]` instead of where pydantic raised it.
+LOCATED_ERROR = "located"
+
+
+def error_at(loc: tuple[str | int, ...], message: str) -> PydanticCustomError:
+    """A problem that a section-level validator found in one particular key (e.g. `services[0]`).
+
+    `loc` is the key path from the top of the `monitoring:` settings, camelCase as in the stack file.
+    """
+    return PydanticCustomError(LOCATED_ERROR, "{message}", {"message": message, "at": loc})
 
 
 def _check_email(value: str) -> str:

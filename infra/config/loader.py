@@ -17,6 +17,7 @@ from pulumi.runtime import config as runtime_config
 from pulumi_aws import Region
 from pydantic import ValidationError
 
+from infra.config.base import LOCATED_ERROR
 from infra.config.model import StackConfig, StackInput, StackSecrets
 
 NAMESPACE = "monitoring"
@@ -101,7 +102,11 @@ def _section_type(annotation: Any) -> Any:
 
 def _format_error(error: Any, stack_file: str) -> str:
     loc = tuple(error["loc"])
+    if error["type"] == LOCATED_ERROR:
+        loc = tuple(error["ctx"]["at"])
     path = f"{NAMESPACE}:{loc[0]}" + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in loc[1:])
+    if error["type"] == LOCATED_ERROR:
+        return f"{stack_file}: {path}: {error['ctx']['message']}"
     if error["type"] == "extra_forbidden":
         accepted = _accepted_keys_at(loc)
         return f"{stack_file}: {path}: unknown key; accepted keys here: {', '.join(accepted)}"

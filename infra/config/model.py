@@ -10,14 +10,14 @@ import pulumi
 from pydantic import Field, ValidationInfo, field_validator
 
 from infra.config.alerting import RulesSpec, SloSpec, Thresholds
-from infra.config.base import Section
+from infra.config.base import Section, error_at
 from infra.config.collection import CollectionSpec
 from infra.config.core import AmpSpec, ServiceSpec
 from infra.config.cost import CostSpec
 from infra.config.grafana import GrafanaSpec
 from infra.config.names import longest_prefix, names_too_long
 from infra.config.notifications import NotificationSpec
-from infra.config.synthetics import SyntheticsSpec
+from infra.config.synthetics import HEALTH_CHECK, HOME_CHECK, PUBLIC_KINDS, SyntheticsSpec
 
 _TAG_KEY = re.compile(r"^[A-Za-z0-9 _.:/=+@-]{1,128}$")
 # A stack file's `environment: null` (or true, no, ...) reaches the program as that word, and
@@ -118,6 +118,42 @@ class StackInput(Section):
                     "nothing creates the contact points the tree routes them to; remove them or add their stacks"
                 )
         return grafana
+
+    @field_validator("synthetics")
+    @classmethod
+    def _checks_cover_the_public_catalog(cls, synthetics: SyntheticsSpec, info: ValidationInfo) -> SyntheticsSpec:
+        services: tuple[ServiceSpec, ...] | None = info.data.get("services")
+        if services is None:
+            return synthetics
+        catalog = {service.name: index for index, service in enumerate(services)}
+        for index, extra in enumerate(synthetics.checks):
+            if extra.service not in catalog:
+                raise error_at(
+                    ("synthetics", "checks", index, "service"),
+                    f"'{extra.service}' is not in the service catalog; one of {', '.join(catalog)}",
+                )
+        # (service, check name) of every check: the catalog's URLs first, then the extra ones.
+        named = [(s.name, HEALTH_CHECK) for s in services if s.health_url]
+        named += [(s.name, HOME_CHECK) for s in services if s.public_url]
+        named += [(extra.service, extra.name) for extra in synthetics.checks]
+        seen: set[tuple[str, str]] = set()
+        for service_name, check_name in named:
+            if (service_name, check_name) in seen:
+                raise error_at(
+                    ("synthetics", "checks"),
+                    f"service '{service_name}' has two checks named '{check_name}' ('{HEALTH_CHECK}' and "
+                    f"'{HOME_CHECK}' are taken by the catalog's URLs); rename one",
+                )
+            seen.add((service_name, check_name))
+        probed = {service_name for service_name, _ in named}
+        for service in services:
+            if service.kind in PUBLIC_KINDS and service.name not in probed:
+                raise error_at(
+                    ("services", catalog[service.name]),
+                    f"service '{service.name}' of kind '{service.kind}' is public but nothing probes it from "
+                    "outside; set its healthUrl or publicUrl (or add a monitoring:synthetics.checks entry for it)",
+                )
+        return synthetics
 
     @field_validator("collection")
     @classmethod

@@ -17,6 +17,11 @@ SM_DATASOURCE_UID = "grafanacloud-prom"
 SM_DATASOURCE_TYPE = "prometheus"
 
 _CHECK_NAME = re.compile(r"^[a-z][a-z0-9-]{0,20}$")
+# Services the public reaches: each needs at least one check from outside.
+PUBLIC_KINDS = ("api", "frontend")
+# The names of the checks the service catalog's own URLs get.
+HEALTH_CHECK = "health"  # of healthUrl
+HOME_CHECK = "home"  # of publicUrl
 
 
 class ExtraCheck(Section):
