@@ -18,7 +18,7 @@ import yaml
 
 from infra.alerting.rules import render_rule_files
 from planner.stackfile import REPO_ROOT, stack_settings
-from tests.bad_stack_files import CASES, POLICY, REFUSED, Case, never_fires, outcome
+from tests.bad_stack_files import ACCEPTED, CASES, POLICY, REFUSED, Case, broken_alerts, never_fires, outcome
 
 MIN_CASES = 60
 
@@ -36,7 +36,9 @@ POLICY_CASES = {"endpoints-over-budget"}
 def test_defective_stack_file_is_refused_with_its_key_named(case: Case) -> None:
     result = outcome(case)
     expected = POLICY if case.id in POLICY_CASES else REFUSED
-    assert result.status == expected, f"{case.id}: {result.status}\n{result.detail}"
+    # An accepted plan fails the case; say whether its alerts are broken too (promtool, never firing).
+    broken = broken_alerts(result.plan) if result.status == ACCEPTED and result.plan is not None else []
+    assert result.status == expected, f"{case.id}: {result.status}\n{result.detail}\n{broken}"
     assert case.key in result.detail, result.detail
     assert "Traceback" not in result.detail
 
