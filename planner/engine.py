@@ -19,10 +19,11 @@ from typing import Any
 
 import pulumi.runtime
 from pulumi.runtime import mocks, rpc
-from pulumi.runtime.settings import get_root_resource, set_root_resource
+from pulumi.runtime.settings import SETTINGS, _get_rpc_manager, get_root_resource, set_root_resource
 from pulumi.runtime.stack import run_in_stack
 from pulumi.runtime.sync_await import _sync_await
 
+from infra.config import ConfigError, stack_file_for
 from planner import fakes
 from planner.fakes.aws import generic_aws
 from planner.stackfile import StackFile, load_stack_file
@@ -194,6 +195,19 @@ class RecordingMonitor(mocks.MockMonitor):
         return super().RegisterResourceOutputs(request)  # type: ignore[no-untyped-call]
 
 
+def _forget_earlier_programs() -> None:
+    """Drop what an earlier, failed program left in Pulumi's process-wide runtime state.
+
+    The CLI runs one program per process; we run many. A program that fails
+    leaves its output tasks (one holding the failure) and the RPC manager's
+    recorded exception behind, and the next `run_in_stack` would await them
+    and fail with the earlier program's error.
+    """
+    _get_rpc_manager().clear()
+    with SETTINGS.lock:
+        SETTINGS.outputs.clear()
+
+
 def run_program(
     stack_file: StackFile,
     program: Callable[[], None],
@@ -209,6 +223,7 @@ def run_program(
     # creates and finishes the real one, exactly as the CLI's entry point does.
     mocks.set_mocks(cloud, project=PROJECT, stack=stack_file.stack, preview=True, monitor=monitor)
     set_root_resource(None)  # type: ignore[arg-type]
+    _forget_earlier_programs()
     try:
         _sync_await(run_in_stack(program))
     except BaseException as error:
@@ -240,4 +255,15 @@ def run_stack(
     stack_file = load_stack_file(
         stack, fill_unset_secrets=fill_unset_secrets, overrides=overrides, path=stack_file_path
     )
-    return run_program(stack_file, main)
+    try:
+        return run_program(stack_file, main)
+    except ConfigError as error:
+        if stack_file_path is None:
+            raise
+        # The program names the file the Pulumi CLI reads (stacks/Pulumi.<stack>.yaml); here that is the draft.
+        committed = stack_file_for(stack)
+        renamed = ConfigError(
+            [stack_file.path + p.removeprefix(committed) if p.startswith(committed) else p for p in error.problems]
+        )
+        renamed.declared_resources = getattr(error, "declared_resources", [])  # type: ignore[attr-defined]
+        raise renamed from None

@@ -1,19 +1,20 @@
 """A table of defective stack files, and what planning each of them does.
 
-Each case is a committed stack file with a few values changed (`overrides`, as
-`run_stack` applies them) or a whole file's text (`text`, for files that are
-not even a mapping). `outcome()` plans a case in-process through the same
-loader and engine that `python -m planner` uses and classifies it the way the
-planner's exit status does: 2 refused by the configuration, 3 stopped by a
-mandatory policy, a crash (any other exception: the CLI prints a traceback),
-or accepted (a plan was produced).
+Each case is a committed stack file with a few values changed (`overrides`) or
+a whole file's text (`text`, for files that are not even a mapping). `outcome()`
+writes it as a draft stack file and runs `python -m planner STACK --stack-file
+FILE` in-process (its `main`, with the same reader, loader, engine and policy
+pack): exit 2 is refused by the configuration, 3 stopped by a mandatory
+policy, an exception a crash (the CLI would print a traceback), 0 accepted.
 
 `python -m tests.bad_stack_files` prints the table and its totals.
 """
 
 from __future__ import annotations
 
+import contextlib
 import copy
+import io
 import math
 import subprocess
 import sys
@@ -27,12 +28,8 @@ from typing import Any
 import promql_parser
 import yaml
 
-from infra.config import ConfigError
-from infra.program import main as program_main
-from planner.artifacts import write_artifacts
-from planner.engine import Plan, run_program
-from planner.policy_check import check_plan, format_report
-from planner.stackfile import REPO_ROOT, load_stack_file
+from planner.__main__ import main as planner_main
+from planner.stackfile import REPO_ROOT
 
 REFUSED = "refused"  # exit 2, a configuration error
 POLICY = "policy"  # exit 3, a mandatory policy violation
@@ -469,42 +466,39 @@ CASES: tuple[Case, ...] = (
 @dataclass
 class Outcome:
     status: str
-    detail: str
-    plan: Plan | None = None
+    detail: str  # what the planner printed (stdout and stderr), or the traceback
+    rule_dir: Path | None = None  # the rule files an accepted plan wrote
 
 
-def _stack_file(case: Case, root: Path) -> Any:
-    if case.text is None:
-        return load_stack_file(case.stack, overrides=case.overrides)
-    (root / "stacks").mkdir(parents=True, exist_ok=True)
-    (root / f"stacks/Pulumi.{case.stack}.yaml").write_text(case.text)
-    return load_stack_file(case.stack, root=root)
+def write_stack_file(case: Case, directory: Path) -> Path:
+    """The case as a stack file: its text, or the committed file with the overrides applied."""
+    path = directory / f"Pulumi.{case.stack}.yaml"
+    if case.text is not None:
+        path.write_text(case.text)
+    else:
+        document = yaml.safe_load((REPO_ROOT / f"stacks/Pulumi.{case.stack}.yaml").read_text())
+        document["config"].update(case.overrides)
+        path.write_text(yaml.safe_dump(document, sort_keys=False))
+    return path
 
 
-def outcome(case: Case, *, policies: bool = True) -> Outcome:
-    """Plan `case` in-process and classify it as the planner's exit status would."""
-    with tempfile.TemporaryDirectory() as tmp:
-        try:
-            plan = run_program(_stack_file(case, Path(tmp)), program_main)
-        except (ConfigError, FileNotFoundError) as error:
-            return Outcome(REFUSED, str(error))
-        except Exception:
-            return Outcome(CRASH, traceback.format_exc(limit=-3))
-    if policies:
-        report = check_plan(plan)
-        if report.blocking:
-            return Outcome(POLICY, format_report(plan, report), plan)
-    return Outcome(ACCEPTED, "", plan)
+def expected_key(case: Case, stack_file: Path) -> str:
+    """The case's key as the planner names it when it plans the draft at `stack_file`."""
+    return case.key.replace(f"stacks/Pulumi.{case.stack}.yaml", str(stack_file))
 
 
-def alert_exprs(plan: Plan, out_dir: Path) -> list[tuple[str, str]]:
-    """(alert name, expression) of every AMP alert rule the plan uploads."""
-    write_artifacts(plan, out_dir)
-    alerts = []
-    for path in sorted((out_dir / "rules").glob("*.yaml")):
-        for group in yaml.safe_load(path.read_text())["groups"]:
-            alerts += [(rule["alert"], rule["expr"]) for rule in group["rules"] if "alert" in rule]
-    return alerts
+def outcome(case: Case, directory: Path) -> Outcome:
+    """Plan `case` with `python -m planner --stack-file`, in-process, and classify its exit status."""
+    stack_file = write_stack_file(case, directory)
+    printed = io.StringIO()
+    try:
+        with contextlib.redirect_stdout(printed), contextlib.redirect_stderr(printed):
+            status = planner_main([case.stack, "--quiet", "--stack-file", str(stack_file), "--out", str(directory)])
+    except Exception:
+        return Outcome(CRASH, traceback.format_exc(limit=-3))
+    if status == 0:
+        return Outcome(ACCEPTED, printed.getvalue(), directory / case.stack / "rules")
+    return Outcome({2: REFUSED, 3: POLICY}.get(status, CRASH), printed.getvalue())
 
 
 def never_fires(expr: str) -> str | None:
@@ -533,38 +527,37 @@ def never_fires(expr: str) -> str | None:
     return "; ".join(reasons) or None
 
 
-def promtool_check(rule_dir: Path) -> subprocess.CompletedProcess[str]:
-    files = sorted(str(path) for path in rule_dir.glob("*.yaml"))
-    return subprocess.run(["promtool", "check", "rules", *files], capture_output=True, text=True, check=False)
-
-
-def broken_alerts(plan: Plan) -> list[str]:
-    """Alerts of an accepted plan that promtool refuses or that can never fire."""
+def broken_alerts(rule_dir: Path) -> list[str]:
+    """Alerts of an accepted plan's rule files that promtool refuses or that can never fire."""
+    files = sorted(rule_dir.glob("*.yaml"))
     problems = []
-    with tempfile.TemporaryDirectory() as tmp:
-        out_dir = Path(tmp)
-        for name, expr in alert_exprs(plan, out_dir):
-            reason = never_fires(expr)
-            if reason:
-                problems.append(f"{name} can never fire: {reason}")
-        checked = promtool_check(out_dir / "rules")
-        if checked.returncode != 0:
-            problems.append(f"promtool check rules fails: {checked.stderr.strip()[:300]}")
+    for path in files:
+        for group in yaml.safe_load(path.read_text())["groups"]:
+            for rule in group["rules"]:
+                if "alert" in rule and (reason := never_fires(rule["expr"])):
+                    problems.append(f"{rule['alert']} can never fire: {reason}")
+    checked = subprocess.run(
+        ["promtool", "check", "rules", *map(str, files)], capture_output=True, text=True, check=False
+    )
+    if checked.returncode != 0:
+        problems.append(f"promtool check rules fails: {checked.stderr.strip()[:300]}")
     return problems
 
 
 def main() -> int:
     totals: Counter[str] = Counter()
     for case in CASES:
-        result = outcome(case)
-        totals[result.status] += 1
-        extra = ""
-        if result.status == ACCEPTED and result.plan is not None:
-            extra = "; ".join(broken_alerts(result.plan))
-        elif result.status == REFUSED:
-            extra = "key named" if case.key in result.detail else f"KEY NOT NAMED: {result.detail[:200]!r}"
-        elif result.status == CRASH:
-            extra = result.detail.strip().splitlines()[-1][:160]
+        with tempfile.TemporaryDirectory() as tmp:
+            result = outcome(case, Path(tmp))
+            totals[result.status] += 1
+            extra = ""
+            if result.status == ACCEPTED and result.rule_dir is not None:
+                extra = "; ".join(broken_alerts(result.rule_dir))
+            elif result.status in (REFUSED, POLICY):
+                named = expected_key(case, Path(tmp) / f"Pulumi.{case.stack}.yaml") in result.detail
+                extra = "key named" if named else "KEY NOT NAMED"
+            elif result.status == CRASH:
+                extra = result.detail.strip().splitlines()[-1][:160]
         print(f"{case.id:45} {result.status:9} {extra}")
     print(f"\n{len(CASES)} cases: " + ", ".join(f"{totals[s]} {s}" for s in (REFUSED, POLICY, CRASH, ACCEPTED)))
     return 0

@@ -1,10 +1,10 @@
 """Every defective stack file of the table is refused cleanly: exit 2 (configuration) or 3 (policy), key named.
 
 The cases and the classifier live in `tests/bad_stack_files.py` (`python -m
-tests.bad_stack_files` prints the table). In-process through the planner's own
-loader and engine, so the whole table costs about a second; a few
-representative cases also run as `python -m planner` to check the exit status
-and that no traceback reaches the terminal.
+tests.bad_stack_files` prints the table). Each case runs `python -m planner
+--stack-file` in-process (its `main`: exit status and what it prints), so the
+whole table costs about two seconds; two cases also run as a process, to see
+no traceback reach the terminal.
 """
 
 from __future__ import annotations
@@ -18,7 +18,18 @@ import yaml
 
 from infra.alerting.rules import render_rule_files
 from planner.stackfile import REPO_ROOT, stack_settings
-from tests.bad_stack_files import ACCEPTED, CASES, POLICY, REFUSED, Case, broken_alerts, never_fires, outcome
+from tests.bad_stack_files import (
+    ACCEPTED,
+    CASES,
+    POLICY,
+    REFUSED,
+    Case,
+    broken_alerts,
+    expected_key,
+    never_fires,
+    outcome,
+    write_stack_file,
+)
 
 MIN_CASES = 60
 
@@ -33,13 +44,13 @@ POLICY_CASES = {"endpoints-over-budget"}
 
 
 @pytest.mark.parametrize("case", CASES, ids=[case.id for case in CASES])
-def test_defective_stack_file_is_refused_with_its_key_named(case: Case) -> None:
-    result = outcome(case)
+def test_defective_stack_file_is_refused_with_its_key_named(case: Case, tmp_path: Path) -> None:
+    result = outcome(case, tmp_path)
     expected = POLICY if case.id in POLICY_CASES else REFUSED
     # An accepted plan fails the case; say whether its alerts are broken too (promtool, never firing).
-    broken = broken_alerts(result.plan) if result.status == ACCEPTED and result.plan is not None else []
+    broken = broken_alerts(result.rule_dir) if result.status == ACCEPTED and result.rule_dir is not None else []
     assert result.status == expected, f"{case.id}: {result.status}\n{result.detail}\n{broken}"
-    assert case.key in result.detail, result.detail
+    assert expected_key(case, tmp_path / f"Pulumi.{case.stack}.yaml") in result.detail, result.detail
     assert "Traceback" not in result.detail
 
 
@@ -61,42 +72,18 @@ def test_no_committed_alert_can_never_fire(stack: str) -> None:
     assert problems == []
 
 
-# One of each path: a parse error (stack file reader), a refusal (configuration loader), a policy stop.
-REPRESENTATIVE = {"yaml-syntax-error": 2, "unknown-region": 2, "endpoints-over-budget": 3}
-
-
-def _as_file(case: Case, path: Path) -> Path:
-    if case.text is not None:
-        path.write_text(case.text)
-        return path
-    document = yaml.safe_load((REPO_ROOT / f"stacks/Pulumi.{case.stack}.yaml").read_text())
-    document["config"].update(case.overrides)
-    path.write_text(yaml.safe_dump(document, sort_keys=False))
-    return path
+# The entry point as a real process (exit 3 is checked in-process above: a full plan costs too much twice).
+REPRESENTATIVE = {"yaml-syntax-error": 2, "unknown-region": 2}
 
 
 @pytest.mark.parametrize(("case_id", "status"), REPRESENTATIVE.items())
 def test_planner_exits_with_the_status_and_no_traceback(case_id: str, status: int, tmp_path: Path) -> None:
     case = next(case for case in CASES if case.id == case_id)
-    stack_file = _as_file(case, tmp_path / f"Pulumi.{case.stack}.yaml")
+    stack_file = write_stack_file(case, tmp_path)
+    command = [sys.executable, "-m", "planner", case.stack, "--quiet", "--stack-file", str(stack_file)]
     result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "planner",
-            case.stack,
-            "--quiet",
-            "--stack-file",
-            str(stack_file),
-            "--out",
-            str(tmp_path),
-        ],
-        cwd=REPO_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
+        [*command, "--out", str(tmp_path)], cwd=REPO_ROOT, capture_output=True, text=True, timeout=120
     )
     assert result.returncode == status, result.stdout + result.stderr
     assert "Traceback" not in result.stderr
-    expected_key = case.key.replace("stacks/Pulumi.dev.yaml", str(stack_file))
-    assert expected_key in result.stdout + result.stderr
+    assert expected_key(case, stack_file) in result.stdout + result.stderr
