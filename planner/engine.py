@@ -195,6 +195,23 @@ class RecordingMonitor(mocks.MockMonitor):
         return super().RegisterResourceOutputs(request)  # type: ignore[no-untyped-call]
 
 
+def _quiet_about(error: BaseException) -> None:
+    """The failed program's futures that still hold `error` are never awaited now; asyncio would log
+    each one ("Future exception was never retrieved") when it is collected, though the error is raised."""
+    loop = asyncio.get_event_loop()
+    previous = loop.get_exception_handler()
+
+    def handler(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+        if context.get("exception") is error:
+            return
+        if previous is not None:
+            previous(loop, context)
+        else:
+            loop.default_exception_handler(context)
+
+    loop.set_exception_handler(handler)
+
+
 def _forget_earlier_programs() -> None:
     """Drop what an earlier, failed program left in Pulumi's process-wide runtime state.
 
@@ -229,6 +246,7 @@ def run_program(
     except BaseException as error:
         # Lets callers (and tests) see what, if anything, was declared before the failure.
         error.declared_resources = list(monitor.recorded)  # type: ignore[attr-defined]
+        _quiet_about(error)
         raise
     finally:
         set_root_resource(None)  # type: ignore[arg-type]
