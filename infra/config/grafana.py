@@ -13,7 +13,8 @@ from infra.config.base import HttpsUrl, Section, check_trusted_host
 # sends the service-account token to this host.
 GRAFANA_CLOUD_HOST = re.compile(r"^[a-z0-9][a-z0-9-]*\.grafana\.net$")
 # Grafana stores folder (and dashboard) titles in a VARCHAR(189) column
-# (grafana/grafana pkg/services/sqlstore/migrations: dashboard and folder tables).
+# (grafana/grafana pkg/services/sqlstore/migrations/dashboard_mig.go, "Update dashboard title length";
+# folders began as dashboards and keep the limit).
 MAX_TITLE_LENGTH = 189
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
