@@ -177,7 +177,7 @@ def stack_settings(stack: str) -> StackInput:
     """
     stack_file = load_stack_file(stack, fill_unset_secrets=False)
     raw = {
-        key.removeprefix(f"{NAMESPACE}:"): json.loads(value) if value[:1] in "[{" else value
+        key.removeprefix(f"{NAMESPACE}:"): json.loads(value) if value[:1] in ("[", "{") else value
         for key, value in stack_file.config.items()
         if key.startswith(f"{NAMESPACE}:") and key not in stack_file.secret_keys
     }

@@ -97,12 +97,12 @@ class CollectionSpec(Section):
     @field_validator("subnet_ids", "security_group_ids")
     @classmethod
     def _are_ec2_ids(cls, ids: tuple[str, ...], info: ValidationInfo) -> tuple[str, ...]:
-        prefix = "subnet" if info.field_name == "subnet_ids" else "sg"
+        prefix, kind = ("subnet", "subnet") if info.field_name == "subnet_ids" else ("sg", "security group")
         pattern = re.compile(_EC2_ID.format(prefix=prefix))
         for resource_id in ids:
             if not pattern.match(resource_id):
                 raise ValueError(
-                    f"'{resource_id}' is not a {prefix} ID ({prefix}- and 8 or 17 hexadecimal digits, "
+                    f"'{resource_id}' is not a {kind} ID ({prefix}- and 8 or 17 hexadecimal digits, "
                     f"e.g. {prefix}-0a1b2c3d4e5f60001); copy it from the VPC console"
                 )
         if len(set(ids)) != len(ids):

@@ -139,7 +139,7 @@ def load_stack_config() -> StackConfig:
         if value is None:
             continue
         try:
-            raw[key] = json.loads(value) if value[:1] in "[{" else value
+            raw[key] = json.loads(value) if value[:1] in ("[", "{") else value
         except json.JSONDecodeError as exc:
             problems.append(f"{stack_file}: {NAMESPACE}:{key}: not valid structured config ({exc.msg})")
 

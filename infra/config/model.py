@@ -22,6 +22,7 @@ from infra.config.synthetics import HEALTH_CHECK, HOME_CHECK, PUBLIC_KINDS, Synt
 _TAG_KEY = re.compile(r"^[A-Za-z0-9 _.:/=+@-]{1,128}$")
 # A stack file's `environment: null` (or true, no, ...) reaches the program as that word, and
 # every name would carry it (`screener-null-alerts-critical`).
+_ENVIRONMENT = re.compile(r"^[a-z][a-z0-9-]{1,15}$")
 _YAML_LITERALS = frozenset({"null", "none", "nil", "true", "false", "yes", "no", "on", "off", "undefined"})
 # The stack files sit next to the program: <project>/stacks/Pulumi.<stack>.yaml.
 STACKS_DIR = Path(__file__).resolve().parents[2] / "stacks"
@@ -30,7 +31,7 @@ STACKS_DIR = Path(__file__).resolve().parents[2] / "stacks"
 class StackInput(Section):
     """Everything under the `monitoring:` namespace of a stack file, secrets excepted."""
 
-    environment: str = Field(pattern=r"^[a-z][a-z0-9-]{1,15}$", description="dev, staging, prod, ...")
+    environment: str = Field(description="dev, staging, prod, ...: 2-16 lower-case letters, digits and '-'")
     owner: str = Field(min_length=1, max_length=64, description="team that owns the alerts (tag `owner`)")
     platform: str = Field(
         default="screener", pattern=r"^[a-z][a-z0-9-]{1,30}$", description="prefix of every physical name"
@@ -75,6 +76,11 @@ class StackInput(Section):
     @field_validator("environment")
     @classmethod
     def _environment_is_a_name(cls, environment: str) -> str:
+        if not _ENVIRONMENT.match(environment):
+            raise ValueError(
+                f"{environment!r} is not an environment name: 2-16 lower-case letters, digits and '-', starting "
+                "with a letter (it starts every physical name); set it, e.g. dev, staging or prod"
+            )
         if environment in _YAML_LITERALS:
             raise ValueError(
                 f"'{environment}' is a YAML literal, not an environment name (every physical name would carry it); "
