@@ -78,7 +78,12 @@ def main() -> None:
     )
 
 
-_SDK_ROOTS = {"aws": "pulumi_aws", "grafana": "pulumiverse_grafana", "kubernetes": "pulumi_kubernetes"}
+_SDK_ROOTS = {
+    "aws": "pulumi_aws",
+    "grafana": "pulumiverse_grafana",
+    "kubernetes": "pulumi_kubernetes",
+    "sentry": "pulumiverse_sentry",
+}
 
 
 def _sdk_class(type_token: str) -> Any:

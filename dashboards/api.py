@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
+
+from grafana_foundation_sdk.builders.stat import Panel as Stat
+from grafana_foundation_sdk.builders.timeseries import Panel as Timeseries
 
 from dashboards.common import (
     APP,
@@ -14,6 +17,7 @@ from dashboards.common import (
     query,
     render,
     row,
+    sentry_link,
     service_variable,
     stat,
     table,
@@ -25,6 +29,13 @@ from infra.alerting.slo import error_ratio_record
 
 SLUG = "api"
 TITLE = "API performance"
+
+ErrorPanel = TypeVar("ErrorPanel", Stat, Timeseries)
+
+
+def linked_to_sentry(panel: ErrorPanel, ctx: DashboardContext) -> ErrorPanel:
+    """An error panel links to the backend's issues in Sentry: the ratio says how many, Sentry says which."""
+    return panel.links([sentry_link(ctx.sentry_backend_url)]) if ctx.sentry_backend_url else panel
 
 
 def build(ctx: DashboardContext) -> dict[str, Any]:
@@ -45,14 +56,17 @@ def build(ctx: DashboardContext) -> dict[str, Any]:
             )
         )
         .with_panel(
-            stat(
-                "5xx ratio",
-                f"Share of responses with a 5xx status over 5 minutes (recorded); warns above "
-                f"{t.error_ratio_percent:g} %, pages above {t.error_ratio_critical_percent:g} %.",
-                "percentunit",
-                query(f"max({error_ratio_5m}{{{RECORDED}}})", instant=True),
-                thresholds=above(errors_warning, errors_critical),
-                decimals=2,
+            linked_to_sentry(
+                stat(
+                    "5xx ratio",
+                    f"Share of responses with a 5xx status over 5 minutes (recorded); warns above "
+                    f"{t.error_ratio_percent:g} %, pages above {t.error_ratio_critical_percent:g} %.",
+                    "percentunit",
+                    query(f"max({error_ratio_5m}{{{RECORDED}}})", instant=True),
+                    thresholds=above(errors_warning, errors_critical),
+                    decimals=2,
+                ),
+                ctx,
             )
         )
         .with_panel(
@@ -84,14 +98,17 @@ def build(ctx: DashboardContext) -> dict[str, Any]:
             )
         )
         .with_panel(
-            timeseries(
-                "5xx ratio",
-                "5xx responses over all responses (5-minute rate, recorded); dashed lines at the warning and "
-                "paging thresholds.",
-                "percentunit",
-                query(f"{error_ratio_5m}{{{RECORDED}}}", "{{service}}"),
-                thresholds=above(errors_warning, errors_critical),
-                min_value=0,
+            linked_to_sentry(
+                timeseries(
+                    "5xx ratio",
+                    "5xx responses over all responses (5-minute rate, recorded); dashed lines at the warning and "
+                    "paging thresholds.",
+                    "percentunit",
+                    query(f"{error_ratio_5m}{{{RECORDED}}}", "{{service}}"),
+                    thresholds=above(errors_warning, errors_critical),
+                    min_value=0,
+                ),
+                ctx,
             )
         )
         .with_row(row("Latency"))

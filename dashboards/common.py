@@ -308,6 +308,17 @@ def dashboard(
     return board
 
 
+def sentry_link(project_url: str) -> DashboardLink:
+    """A panel link to the Sentry project's issues for the time range on screen (Grafana fills `__from`/`__to`)."""
+    return (
+        DashboardLink("Sentry issues of this time range")
+        .type(DashboardLinkType.LINK)
+        .url(f"{project_url}&start=${{__from:date:iso}}&end=${{__to:date:iso}}")
+        .tooltip("The backend's errors in Sentry: stack traces, affected users, releases")
+        .target_blank(True)
+    )
+
+
 def row(title: str) -> Row:
     return Row(title)
 

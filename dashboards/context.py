@@ -36,6 +36,21 @@ def amp_datasource_uid(name_prefix: str) -> str:
     return f"{name_prefix}-amp"
 
 
+def sentry_project_url(settings: StackInput, role: str) -> str | None:
+    """The Sentry page of the `role` project (backend, frontend) showing this environment's issues.
+
+    The project page by slug (sentry.io route /organizations/:orgId/projects/:projectId/, the
+    projectDetail view): the issues list wants the project's numeric ID, which only exists once
+    the project does, while dashboards are rendered from the stack file before anything is declared.
+    """
+    spec = settings.sentry
+    if spec is None:
+        return None
+    slug = spec.project_slug(settings.platform, settings.environment, role)
+    base = spec.web_url.rstrip("/")
+    return f"{base}/organizations/{spec.organization}/projects/{slug}/?environment={settings.environment}"
+
+
 def dashboard_uid(name_prefix: str, slug: str) -> str:
     """Stable dashboard UID (links and bookmarks survive every redeploy): `<platform>-<env>-<slug>`."""
     return f"{name_prefix}-{slug}"
@@ -50,6 +65,8 @@ class DashboardContext:
     slo: SloSpec
     services: tuple[ServiceSpec, ...]
     synthetics: SyntheticsSpec
+    # The backend's Sentry project page for this environment; None without error tracking.
+    sentry_backend_url: str | None = None
 
     def uid(self, slug: str) -> str:
         return dashboard_uid(self.name_prefix, slug)
@@ -60,7 +77,7 @@ class DashboardContext:
 
     @classmethod
     def from_settings(cls, settings: StackInput) -> DashboardContext:
-        name_prefix = f"{settings.platform}-{settings.environment}"
+        name_prefix = settings.name_prefix
         return cls(
             environment=settings.environment,
             name_prefix=name_prefix,
@@ -69,4 +86,5 @@ class DashboardContext:
             slo=settings.slo,
             services=settings.services,
             synthetics=settings.synthetics,
+            sentry_backend_url=sentry_project_url(settings, "backend"),
         )

@@ -147,15 +147,39 @@ NODE_EXPORTER = _metrics(
     ("node_load1", "gauge", ""),
 )
 
+# Names and labels as kube-state-metrics v2.15.0 documents them (docs/metrics/workload/*.md,
+# docs/metrics/cluster/node-metrics.md): the appVersion of the pinned chart 5.33.0.
 KUBE_STATE_METRICS = _metrics(
     "kube-state-metrics",
     ("kube_pod_container_resource_limits", "gauge", "by resource, unit"),
     ("kube_pod_container_resource_requests", "gauge", "by resource, unit"),
-    ("kube_pod_container_status_restarts_total", "counter", ""),
-    ("kube_pod_status_phase", "gauge", ""),
+    ("kube_pod_container_status_restarts_total", "counter", "by namespace, pod, container"),
+    ("kube_pod_container_status_waiting_reason", "gauge", "1 per waiting container, by reason (only while waiting)"),
+    (
+        "kube_pod_container_status_last_terminated_reason",
+        "gauge",
+        "1 per container that terminated before, by reason (stays until the next termination)",
+    ),
+    ("kube_pod_status_phase", "gauge", "by phase"),
+    ("kube_pod_status_ready", "gauge", "by condition true/false/unknown"),
     ("kube_deployment_spec_replicas", "gauge", ""),
     ("kube_deployment_status_replicas_available", "gauge", ""),
-    ("kube_node_status_condition", "gauge", ""),
+    ("kube_deployment_status_replicas_updated", "gauge", ""),
+    ("kube_deployment_status_observed_generation", "gauge", ""),
+    ("kube_deployment_metadata_generation", "gauge", ""),
+    ("kube_deployment_status_condition", "gauge", "by condition, status"),
+    ("kube_statefulset_replicas", "gauge", "desired replicas"),
+    ("kube_statefulset_status_replicas_ready", "gauge", ""),
+    ("kube_statefulset_status_replicas_updated", "gauge", ""),
+    ("kube_statefulset_status_observed_generation", "gauge", ""),
+    ("kube_statefulset_metadata_generation", "gauge", ""),
+    ("kube_job_failed", "gauge", "by condition; only once the Job has a Failed condition"),
+    ("kube_cronjob_next_schedule_time", "gauge", "unix time; not reported while the CronJob is suspended"),
+    ("kube_horizontalpodautoscaler_status_current_replicas", "gauge", ""),
+    ("kube_horizontalpodautoscaler_spec_max_replicas", "gauge", ""),
+    ("kube_horizontalpodautoscaler_spec_min_replicas", "gauge", ""),
+    ("kube_node_status_condition", "gauge", "by condition, status"),
+    ("kube_node_spec_unschedulable", "gauge", "1 while the node is cordoned (drains, scale-down)"),
 )
 
 KUBELET = _metrics(

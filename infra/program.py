@@ -12,6 +12,7 @@ from typing import Any
 
 import pulumi
 import pulumiverse_grafana as grafana
+import pulumiverse_sentry as sentry
 
 from dashboards import uptime
 from dashboards.common import to_json
@@ -19,6 +20,7 @@ from dashboards.context import DashboardContext
 from dashboards.registry import build_all
 from infra.alerting.alertmanager import render_alertmanager_definition
 from infra.alerting.rules import rule_file_documents, rule_file_text
+from infra.alerting.sentry_alerts import issue_alert_definitions
 from infra.collection.celery_exporter import CeleryExporterSettings, celery_exporter_settings
 from infra.collection.charts import ExporterRelease, exporter_releases
 from infra.collection.scrape_config import agent_config_text, render_scrape_config
@@ -26,12 +28,14 @@ from infra.components.alert_rules import AlertRules, AlertRulesArgs
 from infra.components.alertmanager import Alertmanager, AlertmanagerArgs
 from infra.components.amp import AmpWorkspace, AmpWorkspaceArgs, LabelSetLimitArgs
 from infra.components.amp_usage_alarms import AmpUsageAlarms, AmpUsageAlarmsArgs
-from infra.components.collection import MetricsCollection, MetricsCollectionArgs
-from infra.components.grafana_alerting import GrafanaAlerting, GrafanaAlertingArgs, PolicyTreeArgs, SnsTopicsArgs
+from infra.components.collection import ExporterSecrets, MetricsCollection, MetricsCollectionArgs
+from infra.components.grafana_alerting import GrafanaAlerting, GrafanaAlertingArgs, PolicyTreeArgs, Recipients
 from infra.components.grafana_dashboards import GrafanaDashboards, GrafanaDashboardsArgs
 from infra.components.grafana_datasource import GrafanaAmpDataSource, GrafanaAmpDataSourceArgs
+from infra.components.grafana_heartbeat import GrafanaHeartbeat, GrafanaHeartbeatArgs, heartbeat_rule_group
 from infra.components.grafana_rules import GrafanaRuleGroup, GrafanaRuleGroupArgs, amp_health_rules
-from infra.components.notifications import Notifications, NotificationsArgs, SlackChannelArgs
+from infra.components.notifications import CHAT, PIPELINE, Notifications, NotificationsArgs, SlackChannelArgs
+from infra.components.sentry import BackendSecretArgs, ErrorTracking, ErrorTrackingArgs, ProjectArgs
 from infra.components.synthetics import (
     StatusPageArgs,
     SyntheticChecks,
@@ -74,6 +78,7 @@ def declare_amp(config: StackConfig, model: Cardinality) -> AmpWorkspace:
             log_retention_days=config.settings.amp.log_retention_days,
             label_set_limits=series_limits(config, model),
             protect=config.settings.amp.protect,
+            managed_scraper=config.settings.collection.mode == "managed-scraper",
             tags=config.tags("amp"),
         ),
     )
@@ -117,6 +122,7 @@ def declare_notifications(config: StackConfig, amp: AmpWorkspace) -> Notificatio
     )
     pulumi.export("alert_topic_arns", notifications.topic_arns)
     pulumi.export("alert_key_arn", notifications.key_arn)
+    pulumi.export("alert_pipeline_key_arn", notifications.pipeline_key_arn)
     return notifications
 
 
@@ -131,12 +137,15 @@ class DeclaredGrafana:
 
 
 def declare_grafana(
-    config: StackConfig, amp: AmpWorkspace, alert_topics: SnsTopicsArgs, dashboard_models: Mapping[str, dict[str, Any]]
+    config: StackConfig,
+    amp: AmpWorkspace,
+    context: DashboardContext,
+    dashboard_models: Mapping[str, dict[str, Any]],
 ) -> DeclaredGrafana:
     """The AMP data source, the environment's folder and dashboards, and Grafana-managed alerting.
 
-    `alert_topics`: the critical and warning SNS topics (and their KMS key) that
-    AMP's Alertmanager uses too, so Grafana's alerts reach the same people.
+    Grafana's contact points mail the people the critical and warning SNS
+    topics deliver to (Grafana Cloud cannot publish to SNS; see grafana_alerting).
     """
     spec = config.settings.grafana
     secrets = config.secrets
@@ -147,7 +156,6 @@ def declare_grafana(
         # Only stack-level resources (plugin installation) need the Cloud token.
         cloud_access_policy_token=secrets.grafana_cloud_access_policy_token,
     )
-    context = DashboardContext.from_settings(config.settings)
     # Installing a plugin goes through the Cloud API: without the access-policy
     # token the install would fail at deploy time, so the plan skips it and says so.
     install_on = spec.stack_slug if secrets.grafana_cloud_access_policy_token is not None else None
@@ -194,10 +202,9 @@ def declare_grafana(
             name_prefix=config.name_prefix,
             environment=config.environment,
             provider=provider,
-            tags=config.tags("grafana"),
             page_on_warning=notifications.page_on_warning,
             slack_webhook_url=secrets.slack_webhook_url,
-            sns=alert_topics,
+            recipients=Recipients(emails=notifications.emails, paging_emails=notifications.paging_emails),
             maintenance=spec.maintenance,
             policy_tree=PolicyTreeArgs(
                 platform=config.settings.platform,
@@ -211,12 +218,16 @@ def declare_grafana(
             else None,
         ),
     )
-    for group in (amp_health_rules(context.datasource_uid, spec.no_data_for_minutes),):
+    # "AMP returns no data" is the normal state of a stack that collects nothing (dev): such a stack
+    # must not upload an alert that fires on the data it is configured to have.
+    collects = config.settings.collection.mode != "none"
+    for group in [amp_health_rules(context.datasource_uid, spec.no_data_for_minutes)] if collects else []:
         GrafanaRuleGroup(
             f"grafana-rules-{group.name}",
             GrafanaRuleGroupArgs(
                 folder_uid=dashboards.folder_uid,
                 group=group,
+                name_prefix=config.name_prefix,
                 environment=config.environment,
                 runbook_base_url=config.settings.rules.runbook_base_url,
                 provider=provider,
@@ -226,6 +237,39 @@ def declare_grafana(
     pulumi.export("grafana_dashboard_urls", dashboards.dashboard_urls)
     pulumi.export("grafana_contact_points", [alerting.oncall_contact_point, alerting.team_contact_point])
     return DeclaredGrafana(provider, dashboards.folder_uid, datasource.uid, alerting)
+
+
+def declare_grafana_heartbeat(
+    config: StackConfig, declared: DeclaredGrafana, notifications: Notifications, context: DashboardContext
+) -> None:
+    """Grafana's dead man's switch: its always-firing rule, the webhook it calls and the alarm on its silence."""
+    heartbeat = GrafanaHeartbeat(
+        "grafana-heartbeat",
+        GrafanaHeartbeatArgs(
+            name_prefix=config.name_prefix,
+            provider=declared.provider,
+            # Like the Watchdog alarm: the last-resort pipeline topic (its own key), and chat where there is one.
+            alarm_topic_arns=[
+                notifications.alarm_topic(PIPELINE),
+                *([notifications.alarm_topic(CHAT)] if config.settings.notifications.slack else []),
+            ],
+            tags=config.tags("grafana-heartbeat"),
+        ),
+    )
+    GrafanaRuleGroup(
+        "grafana-rules-grafana-heartbeat",
+        GrafanaRuleGroupArgs(
+            # Through the data source's uid too: Grafana refuses a rule whose data source does not exist yet.
+            folder_uid=pulumi.Output.all(declared.folder_uid, declared.datasource_uid).apply(lambda uids: uids[0]),
+            group=heartbeat_rule_group(context.datasource_uid, config.name_prefix),
+            name_prefix=config.name_prefix,
+            environment=config.environment,
+            runbook_base_url=config.settings.rules.runbook_base_url,
+            provider=declared.provider,
+        ),
+        opts=pulumi.ResourceOptions(depends_on=[heartbeat]),
+    )
+    pulumi.export("grafana_heartbeat_alarm_arn", heartbeat.alarm_arn)
 
 
 @dataclass(frozen=True)
@@ -247,11 +291,11 @@ def resolve_probes(config: StackConfig) -> Probes:
 
 
 def declare_synthetics(
-    config: StackConfig, declared: DeclaredGrafana, checks: tuple[CheckSpec, ...], probes: Probes
+    config: StackConfig, declared: DeclaredGrafana, documents: Documents, probes: Probes
 ) -> SyntheticChecks:
     """HTTP checks of every public endpoint from outside, their alerts and (prod) the public status page."""
     spec = config.settings.synthetics
-    context = DashboardContext.from_settings(config.settings)
+    checks = documents.checks
     synthetics = SyntheticChecks(
         "synthetics",
         SyntheticChecksArgs(
@@ -266,7 +310,7 @@ def declare_synthetics(
             rule_groups=uptime_rule_groups(checks, spec, config.name_prefix, SM_DATASOURCE_UID),
             runbook_base_url=config.settings.rules.runbook_base_url,
             status_page=StatusPageArgs(
-                dashboard_json=to_json(uptime.build_status_page(context)),
+                dashboard_json=to_json(uptime.build_status_page(documents.dashboard_context)),
                 grafana_url=config.settings.grafana.url,
                 protect=config.settings.amp.protect,
             )
@@ -305,11 +349,11 @@ def declare_collection(config: StackConfig, amp: AmpWorkspace, documents: Docume
             subnet_ids=spec.subnet_ids,
             security_group_ids=spec.security_group_ids,
             kubeconfig=secrets.kubeconfig,
-            credentials={
-                "postgres_dsn": secrets.postgres_dsn,
-                "redis_password": secrets.redis_password,
-                "celery_broker_url": secrets.celery_broker_url,
-            },
+            credentials=ExporterSecrets(
+                postgres_dsn=secrets.postgres_dsn,
+                redis_password=secrets.redis_password,
+                celery_broker_url=secrets.celery_broker_url,
+            ),
         ),
     )
     pulumi.export("collection_mode", spec.mode)
@@ -324,6 +368,92 @@ def declare_collection(config: StackConfig, amp: AmpWorkspace, documents: Docume
     return collection
 
 
+# Sentry's platform ids of the two applications (what the project's onboarding and grouping follow).
+SENTRY_PLATFORMS = {"backend": "python-fastapi", "frontend": "javascript-react"}
+
+
+def declare_error_tracking(config: StackConfig) -> ErrorTracking | None:
+    """Sentry projects, keys and alerts; the backend DSN as a Secret on the cluster, the frontend DSN an output."""
+    spec = config.settings.sentry
+    if spec is None:
+        pulumi.export(
+            "error_tracking",
+            f"off: no monitoring:sentry block in {config.stack_file}; no Sentry project, key or alert is declared",
+        )
+        return None
+    token = config.secrets.sentry_auth_token
+    assert token is not None  # required with the sentry block (infra/config/loader.py)
+    provider = sentry.Provider("sentry", base_url=spec.api_url, token=token)
+    cluster = config.settings.collection.cluster_name
+    backend_secret = None
+    if cluster:
+        backend_secret = BackendSecretArgs(
+            namespace=spec.backend.namespace,
+            name=spec.backend.secret_name,
+            settings={
+                "SENTRY_ENVIRONMENT": config.environment,
+                "SENTRY_TRACES_SAMPLE_RATE": f"{spec.backend.traces_sample_rate:g}",
+            },
+            cluster_name=cluster,
+            region=config.aws_region,
+            kubeconfig=config.secrets.kubeconfig,
+        )
+    projects = [
+        ProjectArgs(
+            role=role,
+            slug=spec.project_slug(config.settings.platform, config.environment, role),
+            platform=SENTRY_PLATFORMS[role],
+            rate_limit_count=project.rate_limit.count,
+            rate_limit_window_seconds=project.rate_limit.window_seconds,
+            create=spec.project_per_environment or spec.owns_shared_objects,
+        )
+        for role, project in (("backend", spec.backend), ("frontend", spec.frontend))
+    ]
+    tracking = ErrorTracking(
+        "error-tracking",
+        ErrorTrackingArgs(
+            organization=spec.organization,
+            environment=config.environment,
+            key_name=config.name_prefix,
+            team_slug=spec.team,
+            team_name=spec.team,
+            create_team=spec.owns_shared_objects,
+            projects=projects,
+            alerts=issue_alert_definitions(spec.alerts),
+            slack_workspace=spec.slack.workspace if spec.slack else None,
+            slack_channel=spec.slack.channel if spec.slack else None,
+            provider=provider,
+            backend_secret=backend_secret,
+            project_per_environment=spec.project_per_environment,
+            protect=config.settings.amp.protect,
+        ),
+    )
+    delivery = (
+        f"backend DSN in Secret {spec.backend.namespace}/{spec.backend.secret_name} on cluster {cluster}"
+        if cluster
+        else f"no Kubernetes Secret: monitoring:collection.clusterName is not set in {config.stack_file}"
+    )
+    pulumi.export(
+        "error_tracking", f"on: Sentry organisation {spec.organization}, environment {config.environment}; {delivery}"
+    )
+    pulumi.export("sentry_organization", spec.organization)
+    pulumi.export("sentry_environment", config.environment)
+    pulumi.export("sentry_projects", tracking.project_slugs)
+    pulumi.export("sentry_backend_dsn", tracking.dsns["backend"])
+    pulumi.export("sentry_frontend_dsn", tracking.dsns["frontend"])
+    pulumi.export(
+        "sentry_frontend_settings",
+        {
+            "tracesSampleRate": spec.frontend.traces_sample_rate,
+            "replaysSessionSampleRate": spec.frontend.replays_session_sample_rate,
+            "replaysOnErrorSampleRate": spec.frontend.replays_on_error_sample_rate,
+        },
+    )
+    if tracking.backend_secret_name is not None:
+        pulumi.export("sentry_backend_secret", tracking.backend_secret_name)
+    return tracking
+
+
 def declare_usage_alarms(
     config: StackConfig, amp: AmpWorkspace, notifications: Notifications, model: Cardinality
 ) -> None:
@@ -336,7 +466,7 @@ def declare_usage_alarms(
         AmpUsageAlarmsArgs(
             name_prefix=config.name_prefix,
             workspace_id=amp.workspace_id,
-            alarm_topic_arns=[notifications.topic_arns.apply(lambda arns: arns["warning"])],
+            alarm_topic_arns=[notifications.alarm_topic("warning")],
             threshold_percent=cost_spec.usage_alarm_percent if cost_spec is not None else DEFAULT_USAGE_ALARM_PERCENT,
             tags=config.tags("amp-usage"),
             cost_estimate=summary,
@@ -347,6 +477,12 @@ def declare_usage_alarms(
 
 
 def declare_alert_rules(config: StackConfig, amp: AmpWorkspace, rule_files: dict[str, str]) -> AlertRules:
+    if config.settings.collection.discovery != "kubernetes":
+        # Say where the cluster alerts went rather than leave a reader of the plan to wonder.
+        pulumi.log.info(
+            "no cluster alert rules (resources, kubernetes) for this stack: collection.discovery is "
+            f"'{config.settings.collection.discovery}', so there is no cluster to watch"
+        )
     rules = AlertRules(
         "alert-rules",
         AlertRulesArgs(
@@ -370,6 +506,7 @@ class Documents:
 
     rule_files: dict[str, str]
     scrape_config: str
+    dashboard_context: DashboardContext
     dashboards: dict[str, dict[str, Any]]
     cardinality: Cardinality
     checks: tuple[CheckSpec, ...]
@@ -381,10 +518,12 @@ def render_documents(config: StackConfig) -> Documents:
     settings = config.settings
     # As data first: the cost model reads the rules, AMP gets their YAML.
     rule_documents = rule_file_documents(settings)
-    dashboards = build_all(DashboardContext.from_settings(settings))
+    dashboard_context = DashboardContext.from_settings(settings)
+    dashboards = build_all(dashboard_context)
     return Documents(
         rule_files={name: rule_file_text(document) for name, document in rule_documents.items()},
         scrape_config=render_scrape_config(settings, settings.collection.cluster_name),
+        dashboard_context=dashboard_context,
         dashboards=dashboards,
         cardinality=cardinality(settings, rule_documents, dashboards),
         checks=plan_checks(settings),
@@ -406,19 +545,13 @@ def declare(config: StackConfig) -> None:
     declare_usage_alarms(config, amp, notifications, documents.cardinality)
     # --- collection (issue 6) ---
     declare_collection(config, amp, documents)
-    # --- Grafana (issue 4): Grafana-managed alerts reach the same topics as AMP's ---
-    declared_grafana = declare_grafana(
-        config,
-        amp,
-        SnsTopicsArgs(
-            critical_topic_arn=notifications.topic_arns.apply(lambda arns: arns["critical"]),
-            warning_topic_arn=notifications.topic_arns.apply(lambda arns: arns["warning"]),
-            key_arn=notifications.key_arn,
-        ),
-        documents.dashboards,
-    )
+    # Grafana-managed alerts reach the same people as AMP's.
+    declared_grafana = declare_grafana(config, amp, documents.dashboard_context, documents.dashboards)
+    declare_grafana_heartbeat(config, declared_grafana, notifications, documents.dashboard_context)
     # --- synthetic checks (issue 5) ---
-    declare_synthetics(config, declared_grafana, documents.checks, probes)
+    declare_synthetics(config, declared_grafana, documents, probes)
+    # --- error tracking with Sentry (issue 18) ---
+    declare_error_tracking(config)
 
 
 def main() -> None:

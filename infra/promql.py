@@ -1,7 +1,7 @@
 """What a PromQL expression reads, found with a real parser (promql_parser).
 
 One home for it: the tests that hold rules and dashboards to the metric
-catalog, the collector's keep-lists and the lab's simulator all ask the
+catalog, the collector's keep-lists and the traffic simulator all ask the
 same question. Dashboard queries carry Grafana variables, which the parser
 cannot read: `substitute_variables` gives them plain values first.
 """

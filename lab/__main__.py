@@ -23,8 +23,9 @@ import time
 from pathlib import Path
 from typing import Any
 
+from lab.processes import LabError, http_json, wait_for
 from lab.scenario import LabClient, check, run_families
-from lab.stack import Lab, LabError, http_json, wait_for
+from lab.stack import Lab
 
 DEFAULT_WORKDIR = Path("build/lab")
 UP_TIMEOUT_SECONDS = 60.0

@@ -21,9 +21,10 @@ import yaml
 
 from infra.alerting.alertmanager import alertmanager_files, render_alertmanager_definition
 from infra.alerting.rules import render_rule_files
-from infra.alerting.time_scale import LabClock, duration_seconds, lab_clock
+from infra.alerting.time_scale import duration_seconds
 from infra.collection.scrape_config import scrape_jobs
 from infra.config import StackInput
+from lab.clock import LabClock, lab_clock
 from lab.simulator import NODES, Target
 from planner.stackfile import stack_settings
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from lab.simulator import AIRFLOW_DAGS, Conditions
+from lab.simulator import AIRFLOW_DAGS, CRONJOBS, DEPLOYMENTS, JOBS, PODS, Conditions
 
 
 @dataclass(frozen=True)
@@ -261,6 +261,96 @@ FAULT_LIST += (
         "the collector fails to write 50 samples/s",
         _set(remote_write_failures_per_second=50.0),
         (E("CollectorRemoteWriteFailing", "warning", "collector"),),
+    ),
+)
+
+# Kubernetes objects. The frontend's workloads carry `service: frontend`, which no other lane
+# uses: their faults cannot inhibit, or be inhibited by, another lane's.
+_FRONTEND_PODS = tuple(pod for _, pod, container, _ in PODS if container == "frontend")
+_FRONTEND_REPLICAS = next(count for _, name, count in DEPLOYMENTS if name == "frontend")
+_AIRFLOW_JOB = next(job for namespace, job in JOBS if namespace == "airflow")
+_AIRFLOW_CRONJOB = next(cronjob for namespace, cronjob in CRONJOBS if namespace == "airflow")
+
+
+def _add(field: str, *members: object) -> Callable[[Conditions], None]:
+    return lambda conditions: getattr(conditions, field).update(members)
+
+
+def _frontend_down(conditions: Conditions) -> None:
+    # No replica left: its pods are not Ready either; that warning is held back by the page.
+    conditions.available_replicas["frontend"] = 0
+    conditions.not_ready_pods.update(_FRONTEND_PODS)
+
+
+FAULT_LIST += (
+    Fault(
+        "crash-loop",
+        "a frontend container waits in CrashLoopBackOff, restarting every 5 minutes",
+        _add("crash_looping_pods", _FRONTEND_PODS[0]),
+        (E("KubePodCrashLooping", "warning", "frontend"),),
+    ),
+    Fault(
+        "oom-kill",
+        "a frontend container is OOM-killed every 10 minutes",
+        _add("oom_killed_pods", _FRONTEND_PODS[1]),
+        (E("KubeContainerOOMKilled", "warning", "frontend"),),
+    ),
+    Fault(
+        "pod-not-ready",
+        "a frontend pod runs without getting Ready",
+        _add("not_ready_pods", _FRONTEND_PODS[1]),
+        (E("KubePodNotReady", "warning", "frontend"),),
+    ),
+    Fault(
+        "replicas-mismatch",
+        f"the frontend Deployment has {_FRONTEND_REPLICAS - 1} of its {_FRONTEND_REPLICAS} replicas, no rollout moving",
+        lambda conditions: conditions.available_replicas.update(frontend=_FRONTEND_REPLICAS - 1),
+        (E("KubeWorkloadReplicasMismatch", "warning", "frontend"),),
+    ),
+    Fault(
+        "rollout-stuck",
+        "the frontend Deployment's controller never observes its latest generation",
+        _add("stuck_rollouts", "frontend"),
+        (E("KubeWorkloadRolloutStuck", "warning", "frontend"),),
+    ),
+    Fault(
+        "hpa-maxed",
+        "the frontend's autoscaler sits at its maximum",
+        _add("maxed_hpas", "frontend"),
+        (E("KubeHpaMaxedOut", "warning", "frontend"),),
+    ),
+    Fault(
+        "workload-down",
+        "the frontend Deployment has no available replica",
+        _frontend_down,
+        (E("KubeWorkloadDown", "critical", "frontend"),),
+        held_back=(E("KubePodNotReady", "warning", "frontend"),),
+    ),
+    Fault(
+        "job-failed",
+        f"Airflow's Job {_AIRFLOW_JOB} fails (its retries spent)",
+        _add("failed_jobs", _AIRFLOW_JOB),
+        (E("KubeJobFailed", "warning", "airflow"),),
+    ),
+    Fault(
+        "cronjob-missed",
+        f"CronJob {_AIRFLOW_CRONJOB} falls due and never starts",
+        _add("late_cronjobs", _AIRFLOW_CRONJOB),
+        (E("KubeCronJobNotScheduled", "warning", "airflow"),),
+        # It can only show once the run is cronJobLateMinutes (15) late.
+        window="15m",
+    ),
+    Fault(
+        "node-not-ready",
+        "a node stops being Ready without being cordoned",
+        _add("not_ready_nodes", 1),
+        (E("KubeNodeNotReady", "warning", "cluster"),),
+    ),
+    Fault(
+        "node-pressure",
+        "a node reports MemoryPressure",
+        lambda conditions: conditions.node_pressure.update({0: "MemoryPressure"}),
+        (E("KubeNodePressure", "warning", "cluster"),),
     ),
 )
 FAULTS: dict[str, Fault] = {fault.name: fault for fault in FAULT_LIST}

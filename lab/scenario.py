@@ -29,14 +29,14 @@ from typing import Any
 
 import yaml
 
-from infra.alerting.lab_scope import Untestable, lab_untestable
 from infra.alerting.time_scale import duration_seconds, scaled_duration
 from infra.config import StackInput
 from infra.promql import series_names
 from lab.config import LAB_TIME_SCALE, Clock, lab_rule_files
 from lab.fake_sns import Published
 from lab.faults import FAULTS, Expected, Fault
-from lab.stack import LabError, http_json, wait_for
+from lab.processes import LabError, http_json, wait_for
+from lab.scope import Untestable, lab_untestable
 
 MAX_RATIO = 1.2
 # The longest a family may take in the lab; alerts that need more are left to promtool.
@@ -63,12 +63,19 @@ LANES: dict[str, tuple[tuple[str, ...], ...]] = {
     "node": (("disk", "memory", "disk-filling"),),
     "containers": (("container-memory", "cpu", "volume"),),
     "collector": (("collector-behind", "collector-failing"),),
+    # Kubernetes objects: the frontend's workloads, Airflow's batch objects, the cluster's nodes.
+    "workloads": (
+        ("crash-loop", "oom-kill", "pod-not-ready"),
+        ("replicas-mismatch", "rollout-stuck", "hpa-maxed"),
+        ("workload-down",),
+    ),
+    "batch": (("job-failed", "cronjob-missed"),),
+    "cluster": (("node-not-ready", "node-pressure"),),
 }
 RESTART_FAULT = "nginx-down"
 # Alerts no simulated fault can raise: they need Prometheus itself to fail.
 NOT_INJECTED = {
     "MetricsNotArriving": "needs every collector gone (no `up` at all); the lab's Prometheus always scrapes",
-    "RuleEvaluationFailures": "needs a rule that fails to evaluate; the rendered rules all evaluate",
     "RecordingRulesMissing": "needs recording rules that stop evaluating while raw series arrive",
     "Watchdog": "always firing: checked as the heartbeat instead",
 }
@@ -290,6 +297,28 @@ def _is(alert: dict[str, Any], e: Expected) -> bool:
     )
 
 
+def _testable(
+    fault: Fault,
+    rules: dict[tuple[str, str, str | None], dict[str, Any]],
+    untestable: set[tuple[str, str, str | None]],
+) -> tuple[Expected, ...]:
+    """What a fault must make page in this stack's rules, leaving out what the lab cannot show at its scale."""
+    return tuple(
+        e
+        for e in fault.expect
+        if _rule_for(rules, e) is not None and (e.alert, e.severity, e.service) not in untestable
+    )
+
+
+def faults_to_measure(settings: StackInput) -> dict[str, tuple[Expected, ...]]:
+    """Every fault of the lanes whose alerts this stack's rules can show paging in the lab (test parameters)."""
+    rules = _rules_by_key(settings)
+    untestable = {(u.alert, u.severity, u.service) for u in lab_untestable(settings, LAB_TIME_SCALE, LONGEST_SECONDS)}
+    names = [name for steps in LANES.values() for step in steps for name in step]
+    expected = {name: _testable(FAULTS[name], rules, untestable) for name in names}
+    return {name: found for name, found in expected.items() if found}
+
+
 class Families:
     def __init__(self, client: LabClient, settings: StackInput, stack: str, timing: Clock) -> None:
         self.client = client
@@ -310,11 +339,7 @@ class Families:
         return "critical"
 
     def testable(self, fault: Fault) -> tuple[Expected, ...]:
-        return tuple(
-            e
-            for e in fault.expect
-            if _rule_for(self.rules, e) is not None and (e.alert, e.severity, e.service) not in self.untestable
-        )
+        return _testable(fault, self.rules, self.untestable)
 
     def minimum(self, fault: Fault, e: Expected) -> tuple[float, float]:
         """for + evaluation x (1 + recording hops) + group_wait (+ the fault's window), and the `for`."""

@@ -24,7 +24,7 @@ import math
 import random
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
@@ -99,6 +99,19 @@ class Conditions:
     container_memory_share: dict[str, float] = field(default_factory=dict)
     container_throttled_share: dict[str, float] = field(default_factory=dict)
     volume_free_share: float = 0.5
+    # Kubernetes objects (kube-state-metrics): pods by name, workloads, Jobs, CronJobs, HPAs by name, nodes by index.
+    crash_looping_pods: set[str] = field(default_factory=set)
+    oom_killed_pods: set[str] = field(default_factory=set)
+    not_ready_pods: set[str] = field(default_factory=set)
+    available_replicas: dict[str, int] = field(default_factory=dict)  # deployment -> available, when not its spec
+    stuck_rollouts: set[str] = field(default_factory=set)  # deployments whose controller lags a generation
+    failed_jobs: set[str] = field(default_factory=set)
+    late_cronjobs: set[str] = field(default_factory=set)  # a run that fell due is never started
+    # When each late CronJob's missed run fell due (wall clock); the simulator keeps it across fault changes.
+    cronjob_due: dict[str, float] = field(default_factory=dict)
+    maxed_hpas: set[str] = field(default_factory=set)
+    not_ready_nodes: set[int] = field(default_factory=set)
+    node_pressure: dict[int, str] = field(default_factory=dict)  # node index -> MemoryPressure, DiskPressure, ...
     # The collector agent's remote write to AMP.
     remote_write_lag_seconds: float = 0.5
     remote_write_failures_per_second: float = 0.0
@@ -112,6 +125,17 @@ class Conditions:
             celery_queue_lengths=dict(self.celery_queue_lengths),
             container_memory_share=dict(self.container_memory_share),
             container_throttled_share=dict(self.container_throttled_share),
+            crash_looping_pods=set(self.crash_looping_pods),
+            oom_killed_pods=set(self.oom_killed_pods),
+            not_ready_pods=set(self.not_ready_pods),
+            available_replicas=dict(self.available_replicas),
+            stuck_rollouts=set(self.stuck_rollouts),
+            failed_jobs=set(self.failed_jobs),
+            late_cronjobs=set(self.late_cronjobs),
+            cronjob_due=dict(self.cronjob_due),
+            maxed_hpas=set(self.maxed_hpas),
+            not_ready_nodes=set(self.not_ready_nodes),
+            node_pressure=dict(self.node_pressure),
         )
 
 
@@ -460,13 +484,31 @@ PODS = (
     ("screener", "nginx-6b7c9d8f5-h3j5k", "nginx", 256 * 1024**2),
     ("airflow", "airflow-scheduler-0", "airflow-scheduler", 2 * GIB),
     ("monitoring", "prometheus-agent-0", "prometheus", 1 * GIB),
+    ("screener", "frontend-6c5d8f7b9-a1b2c", "frontend", 512 * 1024**2),
+    ("screener", "frontend-6c5d8f7b9-d3e4f", "frontend", 512 * 1024**2),
 )
-DEPLOYMENTS = (("screener", "api", 2), ("screener", "celery-worker", 1), ("screener", "nginx", 1))
+DEPLOYMENTS = (
+    ("screener", "api", 2),
+    ("screener", "celery-worker", 1),
+    ("screener", "nginx", 1),
+    ("screener", "frontend", 2),
+)
+STATEFULSETS = (("screener", "postgres", 1), ("screener", "redis-master", 1), ("airflow", "airflow-scheduler", 1))
 VOLUMES = (("screener", "data-postgres-0", 100 * GIB), ("screener", "redis-data-redis-master-0", 8 * GIB))
+# (namespace, Job) of the last run of each CronJob, (namespace, CronJob), (namespace, HPA, min, max).
+JOBS = (("airflow", "airflow-db-cleanup-28935120"), ("screener", "api-report-28935180"))
+CRONJOBS = (("airflow", "airflow-db-cleanup"), ("screener", "api-report"))
+HPAS = (("screener", "frontend", 1, 4), ("screener", "api", 2, 6))
+# Restarts per lab second of a crash-looping (CrashLoopBackOff backs off up to 5 minutes) and an OOM-killed container.
+CRASH_LOOP_RESTARTS_PER_SECOND = 0.2
+OOM_RESTARTS_PER_SECOND = 0.1
+GENERATION = 7
+# A healthy CronJob's next run is half an hour away (30 lab seconds at 1/60).
+NEXT_RUN_SECONDS = 30.0
+NODE_CONDITIONS = ("Ready", "MemoryPressure", "DiskPressure", "PIDPressure")
 
 
-def kube_state_metrics(c: Conditions, replicas: int) -> Series:
-    s = Series()
+def _pods(c: Conditions, s: Series) -> None:
     for namespace, pod, container, limit in PODS:
         for resource, unit, limit_value, request in (("memory", "byte", limit, limit / 2), ("cpu", "core", 1, 0.25)):
             s.gauge(
@@ -489,17 +531,86 @@ def kube_state_metrics(c: Conditions, replicas: int) -> Series:
                 unit=unit,
                 node=NODES[0],
             )
-        s.counter("kube_pod_container_status_restarts_total", 0.0, namespace=namespace, pod=pod, container=container)
+        labels = {"namespace": namespace, "pod": pod, "container": container}
+        crash_looping, oom_killed = pod in c.crash_looping_pods, pod in c.oom_killed_pods
+        restarts = CRASH_LOOP_RESTARTS_PER_SECOND if crash_looping else OOM_RESTARTS_PER_SECOND if oom_killed else 0.0
+        s.counter("kube_pod_container_status_restarts_total", restarts, **labels)
+        # kube-state-metrics reports a waiting reason only while the container waits,
+        # and a last termination only for a container that terminated before.
+        if crash_looping:
+            s.gauge("kube_pod_container_status_waiting_reason", 1, **labels, reason="CrashLoopBackOff")
+            s.gauge("kube_pod_container_status_last_terminated_reason", 1, **labels, reason="Error")
+        if oom_killed:
+            s.gauge("kube_pod_container_status_last_terminated_reason", 1, **labels, reason="OOMKilled")
         for phase in ("Pending", "Running", "Succeeded", "Failed", "Unknown"):
             s.gauge("kube_pod_status_phase", 1 if phase == "Running" else 0, namespace=namespace, pod=pod, phase=phase)
+        ready = "false" if pod in c.not_ready_pods else "true"
+        for status in ("true", "false", "unknown"):
+            s.gauge("kube_pod_status_ready", int(status == ready), namespace=namespace, pod=pod, condition=status)
+
+
+def _workloads(c: Conditions, s: Series) -> None:
     for namespace, deployment, count in DEPLOYMENTS:
-        s.gauge("kube_deployment_spec_replicas", count, namespace=namespace, deployment=deployment)
-        s.gauge("kube_deployment_status_replicas_available", count, namespace=namespace, deployment=deployment)
-    for node in NODES:
-        for condition in ("Ready", "MemoryPressure", "DiskPressure"):
+        labels = {"namespace": namespace, "deployment": deployment}
+        s.gauge("kube_deployment_spec_replicas", count, **labels)
+        s.gauge("kube_deployment_status_replicas_available", c.available_replicas.get(deployment, count), **labels)
+        s.gauge("kube_deployment_status_replicas_updated", count, **labels)
+        s.gauge("kube_deployment_metadata_generation", GENERATION, **labels)
+        observed = GENERATION - 1 if deployment in c.stuck_rollouts else GENERATION
+        s.gauge("kube_deployment_status_observed_generation", observed, **labels)
+        for condition in ("Available", "Progressing"):
             for status in ("true", "false", "unknown"):
-                value = 1 if (condition == "Ready") == (status == "true") and status != "unknown" else 0
-                s.gauge("kube_node_status_condition", value, node=node, condition=condition, status=status)
+                s.gauge(
+                    "kube_deployment_status_condition",
+                    int(status == "true"),
+                    **labels,
+                    condition=condition,
+                    status=status,
+                )
+    for namespace, statefulset, count in STATEFULSETS:
+        labels = {"namespace": namespace, "statefulset": statefulset}
+        for metric in ("replicas", "status_replicas_ready", "status_replicas_updated"):
+            s.gauge(f"kube_statefulset_{metric}", count, **labels)
+        s.gauge("kube_statefulset_metadata_generation", GENERATION, **labels)
+        s.gauge("kube_statefulset_status_observed_generation", GENERATION, **labels)
+    for namespace, hpa, minimum, maximum in HPAS:
+        labels = {"namespace": namespace, "horizontalpodautoscaler": hpa}
+        s.gauge("kube_horizontalpodautoscaler_spec_min_replicas", minimum, **labels)
+        s.gauge("kube_horizontalpodautoscaler_spec_max_replicas", maximum, **labels)
+        current = maximum if hpa in c.maxed_hpas else minimum + 1
+        s.gauge("kube_horizontalpodautoscaler_status_current_replicas", current, **labels)
+
+
+def _batch(c: Conditions, s: Series) -> None:
+    for namespace, job in JOBS:
+        # Only a Job with a Failed condition has kube_job_failed series.
+        if job in c.failed_jobs:
+            for status in ("true", "false", "unknown"):
+                s.gauge("kube_job_failed", int(status == "true"), namespace=namespace, job_name=job, condition=status)
+    now = time.time()
+    for namespace, cronjob in CRONJOBS:
+        # kube-state-metrics computes the next run from the last one: a run never started stays due.
+        next_run = c.cronjob_due.get(cronjob, now + NEXT_RUN_SECONDS)
+        s.gauge("kube_cronjob_next_schedule_time", next_run, namespace=namespace, cronjob=cronjob)
+
+
+def kube_state_metrics(c: Conditions, replicas: int) -> Series:
+    s = Series()
+    _pods(c, s)
+    _workloads(c, s)
+    _batch(c, s)
+    for index, node in enumerate(NODES):
+        for condition in NODE_CONDITIONS:
+            holds = index not in c.not_ready_nodes if condition == "Ready" else c.node_pressure.get(index) == condition
+            for status in ("true", "false", "unknown"):
+                s.gauge(
+                    "kube_node_status_condition",
+                    int((status == "true") == holds and status != "unknown"),
+                    node=node,
+                    condition=condition,
+                    status=status,
+                )
+        s.gauge("kube_node_spec_unschedulable", 0, node=node)
     return s
 
 
@@ -617,6 +728,7 @@ class Simulator:
         self._totals: dict[tuple[str, str, Labels], float] = {}
         self._last: dict[str, float] = {}
         self._random = random.Random(seed)
+        self._cronjob_due: dict[str, float] = {}
         self._lock = threading.Lock()
 
     def target(self, path: str) -> Target | None:
@@ -628,7 +740,10 @@ class Simulator:
             for target in self.targets:
                 self._advance(target, time.monotonic())
             self.faults = faults
-            self.conditions = conditions
+            # A missed run fell due when its fault began, whatever other faults change after.
+            now = time.time()
+            self._cronjob_due = {name: self._cronjob_due.get(name, now) for name in sorted(conditions.late_cronjobs)}
+            self.conditions = replace(conditions, cronjob_due=dict(self._cronjob_due))
             self.changed_at = time.monotonic()
 
     def is_down(self, target: Target) -> bool:
@@ -671,10 +786,3 @@ class Simulator:
 
 def _escape(value: str) -> str:
     return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
-
-
-def served_names(simulator: Simulator) -> Iterator[tuple[str, str]]:
-    """(source, series name) for every series the simulator's targets serve while healthy."""
-    for target in simulator.targets:
-        for name in healthy_series_names(target.source):
-            yield target.source, name

@@ -18,16 +18,12 @@ Times are `time.monotonic()` seconds: one clock for every process of the host.
 from __future__ import annotations
 
 import json
-import shutil
 import signal
-import socket
-import subprocess
 import threading
 import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Callable
 from dataclasses import asdict
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -46,35 +42,10 @@ from lab.config import (
 )
 from lab.fake_sns import FakeSns
 from lab.faults import FAULTS, NONE, apply_faults
+from lab.processes import Process, free_port, http_json, program, start_process, wait_for
 from lab.simulator import Simulator
 
 READY_TIMEOUT_SECONDS = 30.0
-STOP_TIMEOUT_SECONDS = 10.0
-
-
-class LabError(RuntimeError):
-    """The lab could not do what was asked; the message says which step and shows the logs."""
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def binary(name: str, package: str) -> str:
-    found = shutil.which(name) or (f"/usr/bin/{name}" if Path(f"/usr/bin/{name}").exists() else None)
-    if not found:
-        raise LabError(f"{name} is missing: install Debian's {package} (`make tools` installs it)")
-    return found
-
-
-def http_json(url: str, body: Any = None, method: str = "GET", timeout: float = 5.0) -> Any:
-    data = None if body is None else json.dumps(body).encode()
-    request = urllib.request.Request(url, data=data, method=method, headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(request, timeout=timeout) as response:
-        return json.load(response)
 
 
 def ready(port: int) -> bool:
@@ -83,23 +54,6 @@ def ready(port: int) -> bool:
             return bool(response.status == 200)
     except OSError:
         return False
-
-
-def wait_for(what: str, check: Callable[[], Any], timeout: float, logs: tuple[Path, ...] = ()) -> Any:
-    """Poll `check` until it returns something truthy; raise LabError (with log tails) after `timeout`."""
-    deadline = time.monotonic() + timeout
-    while True:
-        result = check()
-        if result:
-            return result
-        if time.monotonic() >= deadline:
-            tails = "\n".join(
-                f"--- {log.name}:\n" + "\n".join(log.read_text(errors="replace").splitlines()[-15:])
-                for log in logs
-                if log.exists()
-            )
-            raise LabError(f"timed out after {timeout:.0f} s waiting for {what}\n{tails}")
-        time.sleep(0.02)
 
 
 class Lab:
@@ -116,7 +70,7 @@ class Lab:
         self._scrape_targets = 0
         self.prometheus_port = free_port()
         self.alertmanager_port = free_port()
-        self.processes: dict[str, subprocess.Popen[bytes]] = {}
+        self.processes: dict[str, Process] = {}
         self._lock = threading.Lock()
         self.control = self._control_server()
         self.control_port: int = self.control.server_address[1]
@@ -149,7 +103,7 @@ class Lab:
                 "control": self.control_port,
                 "sns": self.sns.port,
             },
-            "pids": {name: process.pid for name, process in self.processes.items()},
+            "pids": {name: process.popen.pid for name, process in self.processes.items()},
             "time_scale": str(self.timing.rendered.time_scale),
             "clock": {k: v for k, v in asdict(self.timing).items() if k != "rendered"},
         }
@@ -177,7 +131,7 @@ class Lab:
             # find a long-running production Prometheus.
             wait_for("every target to be scraped once", self._all_scraped, READY_TIMEOUT_SECONDS, self.logs)
             self._write_rules()
-            self.processes["prometheus"].send_signal(signal.SIGHUP)
+            self.processes["prometheus"].popen.send_signal(signal.SIGHUP)
             wait_for("Prometheus to load the rule files", self._rules_loaded, READY_TIMEOUT_SECONDS, self.logs)
         except BaseException:
             self.stop()
@@ -255,14 +209,14 @@ class Lab:
     def _command(self, name: str) -> list[str]:
         if name == "alertmanager":
             return [
-                binary("prometheus-alertmanager", "prometheus-alertmanager"),
+                program("prometheus-alertmanager", "prometheus-alertmanager"),
                 f"--config.file={self.workdir / 'alertmanager' / 'alertmanager.yml'}",
                 f"--storage.path={self.workdir / 'am-data'}",
                 f"--web.listen-address=127.0.0.1:{self.alertmanager_port}",
                 "--cluster.listen-address=",  # no gossip: one instance, loopback only
             ]
         return [
-            binary("prometheus", "prometheus"),
+            program("prometheus", "prometheus"),
             f"--config.file={self.workdir / 'prometheus.yml'}",
             f"--storage.tsdb.path={self.workdir / 'prom-data'}",
             f"--web.listen-address=127.0.0.1:{self.prometheus_port}",
@@ -270,21 +224,12 @@ class Lab:
         ]
 
     def _start(self, name: str) -> None:
-        with (self.workdir / f"{name}.log").open("ab") as log:
-            self.processes[name] = subprocess.Popen(
-                self._command(name), stdout=log, stderr=subprocess.STDOUT, start_new_session=True
-            )
+        self.processes[name] = start_process(name, self._command(name), self.workdir / f"{name}.log")
 
     def _stop(self, name: str) -> None:
         process = self.processes.pop(name, None)
-        if process is None:
-            return
-        process.terminate()
-        try:
-            process.wait(timeout=STOP_TIMEOUT_SECONDS)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=STOP_TIMEOUT_SECONDS)
+        if process is not None:
+            process.stop()
 
     def _control_server(self) -> ThreadingHTTPServer:
         lab = self
@@ -330,7 +275,7 @@ class Lab:
                     return
                 with lab._lock:
                     down = lab.restart_prometheus()
-                self._json({"down_seconds": down, "pid": lab.processes["prometheus"].pid})
+                self._json({"down_seconds": down, "pid": lab.processes["prometheus"].popen.pid})
 
             def _json(self, document: Any, status: int = 200) -> None:
                 self._send(status, json.dumps(document), "application/json")

@@ -52,7 +52,7 @@ def render_tree(plan: Plan) -> str:
 
     def walk(parent: str, depth: int) -> None:
         for resource in plan.children_of(parent):
-            marks = " [protected]" if resource.protect else ""
+            marks = (" [protected]" if resource.protect else "") + (" [retained]" if resource.retain_on_delete else "")
             lines.append(f"{'  ' * depth}+ {resource.type}  {resource.name}{marks}  {_key_inputs(resource)}".rstrip())
             walk(resource.urn, depth + 1)
 
@@ -84,6 +84,7 @@ def plan_document(plan: Plan) -> dict[str, Any]:
                 "name": r.name,
                 "parent": r.parent,
                 "protect": r.protect,
+                "retainOnDelete": r.retain_on_delete,
                 "aliases": r.aliases,
                 "inputs": to_json(r.inputs),
                 "outputs": to_json(r.outputs),

@@ -72,7 +72,13 @@ def render_block() -> str:
             lines.extend(_lines(nested, "     "))
     lines.append("# Secrets: only through `pulumi config set --secret <key> <value> --stack <stack>`.")
     for setting in SECRET_SETTINGS:
-        need = "required" if setting.required else "optional"
+        need = (
+            "required"
+            if setting.required
+            else f"required with monitoring:{setting.required_with}"
+            if setting.required_with
+            else "optional"
+        )
         lines.append(f"# {NAMESPACE}:{setting.key} (secret, {need}): {setting.description}")
     lines.append(END)
     return "\n".join(lines) + "\n"

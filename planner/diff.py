@@ -201,6 +201,10 @@ def _resource_changes(before: Mapping[str, Any], after: Mapping[str, Any]) -> li
     changes: list[ValueChange] = []
     if bool(before.get("protect")) != bool(after.get("protect")):
         changes.append(ValueChange("protect", bool(before.get("protect")), bool(after.get("protect"))))
+    if bool(before.get("retainOnDelete")) != bool(after.get("retainOnDelete")):
+        changes.append(
+            ValueChange("retainOnDelete", bool(before.get("retainOnDelete")), bool(after.get("retainOnDelete")))
+        )
     if list(before.get("aliases", [])) != list(after.get("aliases", [])):
         changes.append(ValueChange("aliases", list(before.get("aliases", [])), list(after.get("aliases", []))))
     old_inputs, new_inputs = before.get("inputs", {}), after.get("inputs", {})

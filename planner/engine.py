@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import logging
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -73,6 +75,7 @@ class PlannedResource:
     inputs: dict[str, Any]
     outputs: dict[str, Any]
     protect: bool = False
+    retain_on_delete: bool = False
     aliases: list[str] = field(default_factory=list)
     depends_on: list[str] = field(default_factory=list)
     provider: str = ""
@@ -86,6 +89,8 @@ class Plan:
     stack_file: StackFile
     resources: list[PlannedResource]
     outputs: dict[str, Any]
+    # What the program told the engine (pulumi.log.info/warn), in order: the CLI shows these too.
+    diagnostics: tuple[str, ...] = ()
 
     def of_type(self, type_token: str) -> list[PlannedResource]:
         return [r for r in self.resources if r.type == type_token]
@@ -152,6 +157,21 @@ def _describe_alias(alias: Any) -> str:
     return str(spec.name or spec.parentUrn or "(alias)")
 
 
+def _mark_secret_outputs(response: Any, names: list[str]) -> Any:
+    """The response with the outputs named in `additional_secret_outputs` made secret.
+
+    The real engine does this for every resource that asks (the SDKs' own
+    secret fields, a program's extra ones); Pulumi's mock monitor does not, so
+    without this a plan would show in clear what a deployment keeps secret.
+    """
+    outputs = rpc.deserialize_properties(response.object, keep_unknowns=True)
+    for name in names:
+        if name in outputs and not rpc.is_rpc_secret(outputs[name]):
+            outputs[name] = rpc.wrap_rpc_secret(outputs[name])
+    marked = _sync_await(rpc.serialize_properties(outputs, {}))
+    return type(response)(urn=response.urn, id=response.id, object=marked)
+
+
 class RecordingMonitor(mocks.MockMonitor):
     """Pulumi's mock monitor, keeping what a plan needs: options, parents, stack outputs."""
 
@@ -165,6 +185,8 @@ class RecordingMonitor(mocks.MockMonitor):
         response = super().RegisterResource(request)  # type: ignore[no-untyped-call]
         if request.type == "pulumi:pulumi:Stack":
             return response
+        if request.custom and request.additionalSecretOutputs:
+            response = _mark_secret_outputs(response, list(request.additionalSecretOutputs))
         if response.urn in self._urns:
             # The real engine refuses this too; Pulumi's mock monitor would record both.
             raise ValueError(f"Duplicate resource URN '{response.urn}'; try giving it a unique name")
@@ -181,6 +203,7 @@ class RecordingMonitor(mocks.MockMonitor):
                 inputs=redact(raw_inputs),
                 outputs=redact({k: v for k, v in outputs.items() if k not in raw_inputs}),
                 protect=bool(request.protect),
+                retain_on_delete=bool(request.retainOnDelete),
                 aliases=[_describe_alias(alias) for alias in request.aliases] + list(request.aliasURNs),
                 depends_on=list(request.dependencies),
                 provider=request.provider,
@@ -225,6 +248,37 @@ def _forget_earlier_programs() -> None:
         SETTINGS.outputs.clear()
 
 
+PROGRAM_LOG = "planner.program"
+_TO_STDERR = "planner_to_stderr"
+
+
+def _program_log() -> logging.Logger:
+    """Where the program's pulumi.log.info/warn go under the mocks: stderr, as the CLI shows its diagnostics.
+
+    The mock engine logs them to Python logging, whose default drops info.
+    """
+    logger = logging.getLogger(PROGRAM_LOG)
+    logger.setLevel(logging.INFO)
+    logger.propagate = False
+    if not any(getattr(handler, _TO_STDERR, False) for handler in logger.handlers):
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(message)s"))
+        setattr(handler, _TO_STDERR, True)
+        logger.addHandler(handler)
+    return logger
+
+
+class _Diagnostics(logging.Handler):
+    """Collects one run's diagnostics for its Plan."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
 def run_program(
     stack_file: StackFile,
     program: Callable[[], None],
@@ -238,9 +292,14 @@ def run_program(
     pulumi.runtime.set_all_config(stack_file.config, stack_file.secret_keys)
     # set_mocks installs a throwaway root stack; drop it so that run_in_stack
     # creates and finishes the real one, exactly as the CLI's entry point does.
-    mocks.set_mocks(cloud, project=PROJECT, stack=stack_file.stack, preview=True, monitor=monitor)
+    mocks.set_mocks(
+        cloud, project=PROJECT, stack=stack_file.stack, preview=True, monitor=monitor, logger=_program_log()
+    )
     set_root_resource(None)  # type: ignore[arg-type]
     _forget_earlier_programs()
+    diagnostics = _Diagnostics()
+    program_log = logging.getLogger(PROGRAM_LOG)
+    program_log.addHandler(diagnostics)
     try:
         _sync_await(run_in_stack(program))
     except BaseException as error:
@@ -249,6 +308,7 @@ def run_program(
         _quiet_about(error)
         raise
     finally:
+        program_log.removeHandler(diagnostics)
         set_root_resource(None)  # type: ignore[arg-type]
     assert get_root_resource() is None
     return Plan(
@@ -257,6 +317,7 @@ def run_program(
         # Registration order depends on when Outputs resolve; sort for repeatable plans.
         resources=sorted(monitor.recorded, key=lambda resource: resource.urn),
         outputs=monitor.stack_outputs,
+        diagnostics=tuple(diagnostics.messages),
     )
 
 

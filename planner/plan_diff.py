@@ -68,6 +68,10 @@ def resolve(repo: Path, ref: str) -> str:
     return result.stdout.strip()
 
 
+# A plan takes seconds; a hung one must not hang a pull request's job.
+PLAN_TIMEOUT_SECONDS = 600
+
+
 def _start_planner(tree: Path, stack: str, out: Path | None) -> subprocess.Popen[str]:
     # The tree's own code: run from its root, with nothing of ours on the path.
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONSAFEPATH")}
@@ -78,7 +82,12 @@ def _start_planner(tree: Path, stack: str, out: Path | None) -> subprocess.Popen
 
 
 def _collect(process: subprocess.Popen[str], build_dir: Path) -> PlannedTree:
-    _, stderr = process.communicate()
+    try:
+        _, stderr = process.communicate(timeout=PLAN_TIMEOUT_SECONDS)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        _, stderr = process.communicate()
+        return PlannedTree({}, {}, 1, f"{stderr}\nthe planner did not finish within {PLAN_TIMEOUT_SECONDS} s")
     plan_file = build_dir / "plan.json"
     if process.returncode not in (0, EXIT_POLICY) or not plan_file.is_file():
         return PlannedTree({}, {}, process.returncode or 1, stderr)

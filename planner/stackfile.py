@@ -158,9 +158,10 @@ def load_stack_file(
         # Secrets are never committed; offline, a required secret that the
         # file lacks gets a placeholder so the plan can show where it flows.
         # Optional ones stay unset: the plan shows the stack as configured.
+        sections = {key.removeprefix(f"{NAMESPACE}:") for key in config}
         for setting in SECRET_SETTINGS:
             full_key = f"{NAMESPACE}:{setting.key}"
-            if setting.required and full_key not in config:
+            if setting.required_by(sections) and full_key not in config:
                 config[full_key] = placeholder(full_key)
                 secret_keys.append(full_key)
                 unset.append(full_key)

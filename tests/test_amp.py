@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import re
-
 import pytest
 
 from planner.engine import Plan
-from tests.conftest import plan_of
+from tests.conftest import STACKS, plan_of
 
 WORKSPACE = "aws:amp/workspace:Workspace"
 CONFIGURATION = "aws:amp/workspaceConfiguration:WorkspaceConfiguration"
@@ -32,6 +30,11 @@ def test_workspace_keeps_its_logical_name_and_alias(stack: str) -> None:
 def test_only_prod_protects_the_workspace_and_its_logs() -> None:
     assert plan_of("prod").one(WORKSPACE).protect
     assert plan_of("prod").one(LOG_GROUP, "amp-logs").protect
+    # The same switch retains them in AWS should they ever leave the program (issue 15).
+    assert plan_of("prod").one(WORKSPACE).retain_on_delete
+    assert plan_of("prod").one(LOG_GROUP, "amp-logs").retain_on_delete
+    for stack in ("dev", "staging"):
+        assert not plan_of(stack).one(WORKSPACE).retain_on_delete, stack
     for stack in ("dev", "staging"):
         assert not plan_of(stack).one(WORKSPACE).protect, stack
         assert not plan_of(stack).one(LOG_GROUP, "amp-logs").protect, stack
@@ -57,11 +60,25 @@ def test_every_taggable_amp_resource_carries_the_required_tags(stack_plan: Plan)
         assert tags["owner"] == "platform-team"
 
 
-def test_outputs_are_shaped_like_real_amp_endpoints(stack_plan: Plan) -> None:
-    outputs = stack_plan.outputs
-    workspace_id = outputs["amp_workspace_id"]
-    assert re.fullmatch(r"ws-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", workspace_id)
-    base = f"https://aps-workspaces.ap-northeast-2.amazonaws.com/workspaces/{workspace_id}"
-    assert outputs["amp_workspace_arn"] == f"arn:aws:aps:ap-northeast-2:123456789012:workspace/{workspace_id}"
-    assert outputs["amp_remote_write_url"] == f"{base}/api/v1/remote_write"
-    assert outputs["amp_query_url"] == f"{base}/api/v1/query"
+def test_endpoint_outputs_are_the_amp_api_paths_under_the_workspaces_endpoint(stack_plan: Plan) -> None:
+    """remote write and query URLs: AMP's API paths under the workspace's `prometheusEndpoint`.
+
+    Contract: the AMP API reference (WorkspaceDescription.prometheusEndpoint, which ends with
+    '/') and the AMP user guide's endpoints `<endpoint>api/v1/remote_write` and `<endpoint>api/v1/query`.
+    The expected values come from the workspace's own output, not from the fakes' ID shapes.
+    """
+    endpoint = stack_plan.one(WORKSPACE).outputs["prometheusEndpoint"]
+    assert stack_plan.outputs["amp_remote_write_url"] == f"{endpoint}api/v1/remote_write"
+    assert stack_plan.outputs["amp_query_url"] == f"{endpoint}api/v1/query"
+
+
+def test_the_managed_scrapers_workspace_declares_the_tag_the_scraper_adds() -> None:
+    """A managed scraper tags its destination workspace `AMPAgentlessScraper` (empty value); undeclared, the
+    daily `pulumi preview --refresh --expect-no-changes` fails and `up --refresh` strips it. Declaring it is
+    the provider's preferred fix: pulumi_aws/amp/scraper.py docstring ("Ignoring changes to Prometheus
+    Workspace destination"), from terraform-provider-aws website/docs/r/prometheus_scraper.html.markdown."""
+    for stack in STACKS:
+        tags = plan_of(stack).one(WORKSPACE).inputs["tags"]
+        scraped = plan_of(stack).of_type("aws:amp/scraper:Scraper") != []
+        assert (tags.get("AMPAgentlessScraper") == "") is scraped, stack
+    assert plan_of("prod").of_type("aws:amp/scraper:Scraper")

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+import yaml
 from pydantic import TypeAdapter, ValidationError
 
 from infra.config.base import PublicHttpsUrl, Re2Pattern, Url
@@ -16,6 +17,7 @@ from infra.config.collection import CollectionSpec
 from infra.config.core import LabelSetLimit
 from infra.config.grafana import GrafanaSpec
 from infra.config.synthetics import SyntheticsSpec
+from planner.stackfile import REPO_ROOT
 
 PUBLIC = TypeAdapter(PublicHttpsUrl)
 URL = TypeAdapter(Url)
@@ -63,7 +65,10 @@ def test_grafana_cloud_synthetic_monitoring_hosts_are_accepted(api_url: str) -> 
     assert SyntheticsSpec(api_url=api_url).api_url == api_url
 
 
-GRAFANA: dict[str, Any] = {"url": "https://screener.grafana.net", "externalId": "screener-dev-7d1c"}
+# dev's committed Grafana section, whatever its other keys require.
+GRAFANA: dict[str, Any] = yaml.safe_load((REPO_ROOT / "stacks/Pulumi.dev.yaml").read_text())["config"][
+    "monitoring:grafana"
+]
 
 
 def test_a_self_hosted_grafana_needs_and_takes_a_reason() -> None:

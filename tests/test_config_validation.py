@@ -155,6 +155,17 @@ BAD_INPUTS: list[tuple[str, dict[str, Any], str]] = [
         {"monitoring:services": with_first_service(scrape=None)},
         f"{DEV_FILE}: monitoring:services[0]: service 'api' of kind 'api' needs a 'scrape' block",
     ),
+    (
+        "workload-mapped-to-an-unknown-service",
+        {"monitoring:kubernetes": {"workloadServices": {"backend-worker": "worker"}}},
+        f"{DEV_FILE}: monitoring:kubernetes: workloadServices maps to 'worker', which monitoring:services does not "
+        "list; use one of airflow, api, celery, frontend, nginx, postgres, redis",
+    ),
+    (
+        "kubernetes-namespace-not-a-name",
+        {"monitoring:kubernetes": {"namespaces": ["Screener"]}},
+        f"{DEV_FILE}: monitoring:kubernetes.namespaces: 'Screener' is not a Kubernetes namespace name",
+    ),
 ]
 
 

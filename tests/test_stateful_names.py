@@ -2,7 +2,8 @@
 
 The names below are pinned. Renaming one is allowed only with an alias to the
 old name (`pulumi.ResourceOptions(aliases=[pulumi.Alias(name=...)])`), which
-this test accepts; prod must protect every one of them.
+this test accepts; prod must protect every one of them, and retain it in AWS
+should it ever leave the program (issue 15: `retain_on_delete`, same switch).
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ STATEFUL: tuple[tuple[str, str], ...] = (
     ("aws:sns/topic:Topic", "notifications-critical"),  # subscriptions (confirmed emails) live on topics
     ("aws:sns/topic:Topic", "notifications-warning"),
     ("aws:sns/topic:Topic", "notifications-watchdog"),
+    ("aws:kms/key:Key", "notifications-pipeline-key"),  # the last-resort topic's own key
+    ("aws:sns/topic:Topic", "notifications-pipeline"),
 )
 
 
@@ -37,7 +40,8 @@ def test_stateful_resource_keeps_its_logical_name_or_an_alias_to_it(
 
 
 @pytest.mark.parametrize(("type_token", "name"), STATEFUL, ids=[name for _, name in STATEFUL])
-def test_prod_protects_every_stateful_resource(type_token: str, name: str) -> None:
+def test_prod_protects_and_retains_every_stateful_resource(type_token: str, name: str) -> None:
     plan = plan_of("prod")
     resource = next(r for r in plan.of_type(type_token) if r.name == name or name in r.aliases)
     assert resource.protect, f"{type_token} '{resource.name}' is not protected in prod"
+    assert resource.retain_on_delete, f"{type_token} '{resource.name}' is not retained on delete in prod"

@@ -1,8 +1,8 @@
 """The AMP Alertmanager definition: routes by severity, inhibitions and SNS message templates.
 
 One renderer serves AMP (the `aws.amp.AlertManagerDefinition` upload), amtool
-(`check-config`, `config routes test`) and the local lab (the real
-Alertmanager binary). `alertmanager_files` turns the AMP definition back into
+(`check-config`, `config routes test`) and any locally run Alertmanager
+binary. `alertmanager_files` turns the AMP definition back into
 the plain files a stand-alone Alertmanager reads.
 
 Topics. Alerts go to one SNS topic per audience rather than one topic with
@@ -22,7 +22,7 @@ Separate topics keep each subscription list simple (no filter policies to
 get wrong), let the watchdog be silent for humans, and make "who gets paged"
 a property of the topic that an auditor can read.
 
-`time_scale` renders the same routes on the lab's faster clock: every
+`time_scale` renders the same routes on a faster clock: every
 group_wait, group_interval and repeat_interval (the Watchdog route's too)
 shrinks by it; production (the default) is exactly the text AMP gets.
 """
@@ -208,7 +208,7 @@ def render_alertmanager_definition(
 ) -> str:
     """AMP's definition document: `template_files` plus `alertmanager_config` as a string.
 
-    At `time_scale` 1 (production) this is what AMP gets; the lab passes its own scale (e.g. 1/60).
+    At `time_scale` 1 (production) this is what AMP gets; a local run may pass a faster scale (e.g. 1/60).
     """
     config = _dump(alertmanager_config(settings, topic_arns, time_scale))
     return _dump(

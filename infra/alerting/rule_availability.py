@@ -7,7 +7,7 @@ whose targets fail: discovery lost it, or the collector never saw it.
 
 from __future__ import annotations
 
-from infra.alerting.rule_model import Alert, Rule, RuleGroup, RuleNamespace, scraped_services, sel
+from infra.alerting.rule_model import Alert, Rule, RuleGroup, RuleNamespace, expects_series, scraped_services, sel
 from infra.config import StackInput
 
 NAMESPACE = "availability"
@@ -23,8 +23,13 @@ def monitored_service_names(settings: StackInput) -> tuple[str, ...]:
     return tuple(names)
 
 
-def _service_down(service: str) -> list[Rule]:
+def _service_down(service: str, expect_series: bool) -> list[Rule]:
     up = sel("up", service=service)
+    # "None discovered at all" is an absence: only where a collector writes here
+    # (on a stack that collects nothing it would page from the first minute).
+    nothing_up = f"sum by (service) ({up}) == 0"
+    if expect_series:
+        nothing_up += f"\nor\nabsent({up})"
     return [
         Alert(
             name="ServiceDown",
@@ -39,7 +44,7 @@ def _service_down(service: str) -> list[Rule]:
         ),
         Alert(
             name="ServiceDown",
-            expr=f"sum by (service) ({up}) == 0\nor\nabsent({up})",
+            expr=nothing_up,
             # Three scrapes at the slowest interval we run (60 s): a restart passes, an outage pages.
             for_="3m",
             severity="critical",
@@ -70,7 +75,7 @@ def _nginx_down(service: str) -> list[Rule]:
 def availability_rules(settings: StackInput) -> tuple[RuleNamespace, ...]:
     rules: list[Rule] = []
     for name in monitored_service_names(settings):
-        rules += _service_down(name)
+        rules += _service_down(name, expects_series(settings))
     for service in scraped_services(settings, "nginx"):
         rules += _nginx_down(service.name)
     if not rules:

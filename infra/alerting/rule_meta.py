@@ -3,18 +3,31 @@
 - Watchdog always fires; Alertmanager routes it to its own receiver and a
   CloudWatch alarm on that receiver's topic fires when it goes quiet (a dead
   man's switch for the rule engine, Alertmanager and SNS together).
-- MetricsNotArriving: no `up` series at all means no collector writes here.
+- MetricsNotArriving: no `up` series at all means no collector writes here
+  (only where a collector is configured to write: an empty workspace is what
+  a stack without collection expects).
 - RecordingRulesMissing: raw API series arrive but their recording does not:
-  the rule engine is failing (AMP's rule-evaluation failures are also
-  alarmed in CloudWatch, since AMP does not expose them as series).
-- RuleEvaluationFailures: the same for a self-hosted Prometheus (the lab).
+  the rule engine is failing. AMP's own rule-evaluation failures are not
+  series in the workspace (`prometheus_rule_evaluation_failures_total` never
+  exists there); AMP vends them to CloudWatch (`AWS/Prometheus`,
+  `RuleEvaluationFailures`), where the notifications component alarms on them.
 - The in-cluster collector's remote write falling behind or failing.
 """
 
 from __future__ import annotations
 
 from infra.alerting.rule_availability import COLLECTOR_SERVICE
-from infra.alerting.rule_model import Alert, Rule, RuleGroup, RuleNamespace, dur, scraped_services, secs, sel
+from infra.alerting.rule_model import (
+    Alert,
+    Rule,
+    RuleGroup,
+    RuleNamespace,
+    dur,
+    expects_series,
+    scraped_services,
+    secs,
+    sel,
+)
 from infra.alerting.slo import REQUEST_RATE_5M
 from infra.config import StackInput
 
@@ -23,8 +36,8 @@ WATCHDOG = "Watchdog"
 _PIPELINE_SERVICE = "monitoring"
 
 
-def _pipeline() -> list[Rule]:
-    return [
+def _pipeline(expect_series: bool) -> list[Rule]:
+    rules: list[Rule] = [
         Alert(
             name=WATCHDOG,
             expr="vector(1)",
@@ -36,6 +49,11 @@ def _pipeline() -> list[Rule]:
             description="The dead man's switch: it fires all the time; its absence at the Watchdog receiver "
             "means the alerting pipeline is broken.",
         ),
+    ]
+    if not expect_series:
+        return rules
+    return [
+        *rules,
         Alert(
             name="MetricsNotArriving",
             expr="absent(up)",  # no labels to describe: there is nothing at all
@@ -46,16 +64,6 @@ def _pipeline() -> list[Rule]:
             summary="No scraped series reach the workspace at all.",
             description="No `up` series has arrived for 10 minutes: every collector writing to this "
             "workspace is down or cannot write.",
-        ),
-        Alert(
-            name="RuleEvaluationFailures",
-            expr=f"sum by (rule_group) (increase(prometheus_rule_evaluation_failures_total[{dur('10m')}])) > 0",
-            for_="5m",
-            severity="warning",
-            service=_PIPELINE_SERVICE,
-            summary="Prometheus fails to evaluate some rules.",
-            description="Rule group {{ $labels.rule_group }} failed {{ $value | humanize }} evaluations "
-            "in the last 10 minutes.",
         ),
     ]
 
@@ -106,7 +114,7 @@ def _collector() -> list[Rule]:
 
 
 def meta_rules(settings: StackInput) -> tuple[RuleNamespace, ...]:
-    rules = _pipeline()
+    rules = _pipeline(expects_series(settings))
     for service in scraped_services(settings, "api"):
         rules += _recordings_missing(service.name)
     if settings.collection.mode == "in-cluster":

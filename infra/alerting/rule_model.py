@@ -6,7 +6,7 @@ The helpers at the bottom keep PromQL literals consistent: one way to write
 a selector, a number or a histogram bucket bound. Expressions are templates:
 every window, offset and number of seconds on the alerting clock is written
 with `dur()` / `secs()` (from `time_scale.py`), which the renderer fills at
-its time scale, so that the lab can run the same rules faster.
+its time scale, so that a local Prometheus can run the same rules faster.
 """
 
 from __future__ import annotations
@@ -170,6 +170,16 @@ def le_matcher(bound_ms: int) -> str:
 def one_of(values: tuple[str, ...] | list[str]) -> str:
     """Regex matcher value for a set of label values (sorted, deduplicated, each matched literally)."""
     return "~" + "|".join(regex_literal(value) for value in sorted(set(values)))
+
+
+def expects_series(settings: StackInput) -> bool:
+    """Whether anything writes series into this stack's workspace (its collection mode is not `none`).
+
+    An absence alert (`absent(...)`) fires on an empty workspace; a stack that
+    collects nothing must not upload one, or it pages from the moment it is
+    deployed (issue 14, item 5).
+    """
+    return settings.collection.mode != "none"
 
 
 def scraped_services(settings: StackInput, kind: ServiceKind) -> tuple[ServiceSpec, ...]:

@@ -1,8 +1,8 @@
-"""Time scale: the same rules and routes on the production clock or on a faster lab clock.
+"""Time scale: the same rules and routes on the production clock or on a faster one.
 
-A time scale is an exact fraction: lab seconds per production second.
+A time scale is an exact fraction: scaled seconds per production second.
 Production renders at `PRODUCTION` (1) and its text is exactly what the
-builders wrote; the lab renders at, say, 1/60 (a minute becomes a second).
+builders wrote; a local run renders at, say, 1/60 (a minute becomes a second).
 
 What scales (every value on the alerting clock):
 - alert `for`, rule-group `interval`, range windows, subquery ranges and
@@ -12,17 +12,17 @@ What scales (every value on the alerting clock):
   remote-write lag): builders write them with `secs(120)`;
 - Alertmanager's group_wait, group_interval and repeat_interval;
 - Prometheus's own clock: scrape and evaluation intervals, lookback delta,
-  alert resend delay (`lab_clock`, for whoever runs Prometheus at a scale).
+  alert resend delay (set by whoever runs Prometheus at a scale).
 
 What does not, on purpose:
-- rates stay per second and counts stay counts: the lab serves traffic at
+- rates stay per second and counts stay counts: traffic is served at
   real per-second rates, so a threshold on a rate (requests/s, slow queries
   per minute as `rate * 60`) keeps its value, and a count over a window
   (`increase(x[1h]) > N`) means N events within the scaled window;
 - request latency and other measured values that are not ages of data;
 - the wall clock: trading hours (`hour()`, `day_of_week()` on `time()` in
-  the market's time zone) cannot be compressed; such alerts are reported
-  by `infra.alerting.lab_scope.lab_untestable`;
+  the market's time zone) cannot be compressed; promtool tests such alerts
+  on made-up series instead;
 - names: recording rules keep their production window in their name
   (`..._rate1h` records a one-minute window at 1/60);
 - human text (summaries, descriptions) keeps production wording.
@@ -35,13 +35,8 @@ refused with a ValueError rather than rounded.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from infra.config import StackInput
 
 PRODUCTION = Fraction(1)
 
@@ -63,12 +58,6 @@ _DURATION = re.compile(r"^(0|[0-9]+(ms|[smhdw]))$")
 _OPEN, _CLOSE = "\u27e6", "\u27e7"
 _SECONDS_TAG = "="
 _MARKER = re.compile(f"{_OPEN}({_SECONDS_TAG}?)([^{_CLOSE}]*){_CLOSE}")
-
-# Prometheus's own time constants that the rules rely on (defaults, as AMP runs them):
-# a series without a staleness marker stays visible this long, and a firing
-# alert is re-sent to Alertmanager this often.
-PROMETHEUS_LOOKBACK_DELTA_SECONDS = 300
-PROMETHEUS_RESEND_DELAY_SECONDS = 60
 
 
 def as_time_scale(time_scale: Fraction | int) -> Fraction:
@@ -168,11 +157,6 @@ def marked_durations(expr: str) -> list[str]:
     return [value for tag, value in _MARKER.findall(expr) if not tag]
 
 
-def marked_seconds(expr: str) -> list[int]:
-    """The numbers marked with `secs()` in an expression, in order."""
-    return [int(value) for tag, value in _MARKER.findall(expr) if tag]
-
-
 def render_expr(expr: str, time_scale: Fraction | int = PRODUCTION) -> str:
     """The PromQL text of an expression template at `time_scale`."""
     scale = as_time_scale(time_scale)
@@ -187,60 +171,3 @@ def render_expr(expr: str, time_scale: Fraction | int = PRODUCTION) -> str:
     if _OPEN in text or _CLOSE in text:
         raise ValueError(f"unbalanced time marker in expression {expr!r}")
     return text
-
-
-# --- Prometheus's clock, for whoever runs it at a scale ----------------------------------
-
-
-@dataclass(frozen=True)
-class LabClock:
-    """Prometheus and Alertmanager timings of a stack at a time scale, as Prometheus duration text.
-
-    The Alertmanager ones are the root route's, as `render_alertmanager_definition` renders them.
-    """
-
-    time_scale: Fraction
-    scrape_interval: str
-    scrape_timeout: str
-    evaluation_interval: str
-    lookback_delta: str
-    resend_delay: str
-    group_wait: str
-    group_interval: str
-    repeat_interval: str
-
-    @property
-    def prometheus_global(self) -> dict[str, str]:
-        """The `global:` section of a prometheus.yml."""
-        return {
-            "scrape_interval": self.scrape_interval,
-            "scrape_timeout": self.scrape_timeout,
-            "evaluation_interval": self.evaluation_interval,
-        }
-
-    @property
-    def prometheus_flags(self) -> list[str]:
-        """Command-line flags that put Prometheus's built-in clock on the same scale."""
-        return [f"--query.lookback-delta={self.lookback_delta}", f"--rules.alert.resend-delay={self.resend_delay}"]
-
-
-def lab_clock(settings: StackInput, time_scale: Fraction | int) -> LabClock:
-    """The stack's scrape, evaluation and notification timings at `time_scale` (production values at 1)."""
-    # Imported here: the collection package renders scrape configs and has no business importing alerting.
-    from infra.collection.scrape_config import SCRAPE_TIMEOUT_SECONDS
-
-    scale = as_time_scale(time_scale)
-    scrape = settings.collection.scrape_interval_seconds
-    # A timeout is a bound, not a window: round it down to a whole millisecond rather than refuse the scale.
-    timeout_ms = max(1, int(Fraction(min(scrape, SCRAPE_TIMEOUT_SECONDS)) * scale * 1000))
-    return LabClock(
-        time_scale=scale,
-        scrape_interval=scaled_duration(f"{scrape}s", scale),
-        scrape_timeout=format_duration(Fraction(timeout_ms, 1000)),
-        evaluation_interval=scaled_duration(f"{settings.rules.evaluation_interval_seconds}s", scale),
-        lookback_delta=scaled_duration(f"{PROMETHEUS_LOOKBACK_DELTA_SECONDS}s", scale),
-        resend_delay=scaled_duration(f"{PROMETHEUS_RESEND_DELAY_SECONDS}s", scale),
-        group_wait=scaled_duration(f"{settings.notifications.group_wait_seconds}s", scale),
-        group_interval=scaled_duration(f"{settings.notifications.group_interval_minutes}m", scale),
-        repeat_interval=scaled_duration(f"{settings.notifications.repeat_interval_hours}h", scale),
-    )

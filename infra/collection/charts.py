@@ -8,7 +8,7 @@ in values: exporters read them from Kubernetes Secrets by name.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from infra.collection.statsd_mapping import render_statsd_mapping
 from infra.config.model import StackInput
@@ -24,11 +24,12 @@ class ChartPin:
 
 
 # Exact versions: an upgrade is a reviewed change, never a side effect of `pulumi up`.
+# Each is a published release (tests/test_published_pins.py records where it was verified).
 PROMETHEUS = ChartPin("prometheus", "27.19.0")  # Prometheus v3 (agent mode: --agent)
 KUBE_STATE_METRICS = ChartPin("kube-state-metrics", "5.33.0")
 NODE_EXPORTER = ChartPin("prometheus-node-exporter", "4.45.3")
 POSTGRES_EXPORTER = ChartPin("prometheus-postgres-exporter", "8.2.0")
-REDIS_EXPORTER = ChartPin("prometheus-redis-exporter", "6.30.1")
+REDIS_EXPORTER = ChartPin("prometheus-redis-exporter", "6.29.0")
 NGINX_EXPORTER = ChartPin("prometheus-nginx-exporter", "1.11.6")
 STATSD_EXPORTER = ChartPin("prometheus-statsd-exporter", "0.13.1")
 
@@ -117,7 +118,7 @@ def statsd_exporter_values(k8s_service: str, port: int, mapping: str) -> dict[st
 class CredentialSecret:
     """A Kubernetes Secret an exporter reads; created from a config secret when that is set."""
 
-    config_secret: str  # StackSecrets attribute: postgres_dsn or redis_password
+    config_secret: Literal["postgres_dsn", "redis_password"]  # the ExporterSecrets field that fills it
     name: str
     key: str
 

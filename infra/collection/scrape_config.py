@@ -1,8 +1,8 @@
 """The Prometheus scrape configuration, generated from the service catalog.
 
 One renderer serves every collector: the AMP managed scraper (prod), the
-in-cluster Prometheus agent (staging) and the static targets of the local
-lab (dev). Each job attaches the `service`, `env` and `cluster` labels that
+in-cluster Prometheus agent (staging) and static targets outside any
+cluster (dev). Each job attaches the `service`, `env` and `cluster` labels that
 every rule and dashboard groups by, and keeps only the series that the
 metric catalog (`infra.metrics`) lists for its source, so AMP never ingests
 a series that nothing reads.
@@ -25,7 +25,7 @@ SERVICE_ACCOUNT_TOKEN = "/var/run/secrets/kubernetes.io/serviceaccount/token"
 SERVICE_ACCOUNT_CA = "/var/run/secrets/kubernetes.io/serviceaccount/ca.crt"
 # The only host name the managed scraper resolves; kubelet metrics go through its node proxy.
 API_SERVER = "kubernetes.default.svc:443"
-# Label value for targets that run outside any cluster (the dev lab).
+# Label value for targets that run outside any cluster (dev, and any local Prometheus).
 NO_CLUSTER = "local"
 SCRAPE_TIMEOUT_SECONDS = 10
 

@@ -8,6 +8,14 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_aws as aws
 
+# An AMP managed scraper tags its destination workspace with this key (empty
+# value). Declaring it keeps `pulumi preview --refresh` from seeing drift and
+# `pulumi up --refresh` from stripping it; the provider documents declaring it
+# as the preferred fix (pulumi_aws/amp/scraper.py, "Ignoring changes to
+# Prometheus Workspace destination"; terraform-provider-aws
+# website/docs/r/prometheus_scraper.html.markdown).
+MANAGED_SCRAPER_TAG = "AMPAgentlessScraper"
+
 
 @dataclass
 class LabelSetLimitArgs:
@@ -23,6 +31,8 @@ class AmpWorkspaceArgs:
     tags: Mapping[str, str]
     label_set_limits: Sequence[LabelSetLimitArgs] = field(default_factory=list)
     protect: bool = False
+    # A managed scraper writes here (collection.mode managed-scraper) and tags the workspace.
+    managed_scraper: bool = False
 
 
 class AmpWorkspace(pulumi.ComponentResource):
@@ -39,8 +49,11 @@ class AmpWorkspace(pulumi.ComponentResource):
         super().__init__("monitoring:index:AmpWorkspace", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         # The workspace holds all history: prod protects it so that neither a
-        # refactor nor a `pulumi destroy` can drop it by accident.
-        stateful = pulumi.ResourceOptions(parent=self, protect=args.protect)
+        # refactor nor a `pulumi destroy` can drop it by accident, and retains
+        # it in AWS should it ever leave the program (a rename without an
+        # alias, a destroy after unprotecting): the same switch does both.
+        stateful = pulumi.ResourceOptions(parent=self, protect=args.protect, retain_on_delete=args.protect)
+        workspace_tags = {**args.tags, MANAGED_SCRAPER_TAG: ""} if args.managed_scraper else dict(args.tags)
 
         # AMP delivers logs as "vended logs"; a log group under
         # /aws/vendedlogs/ avoids the CloudWatch resource-policy size limit.
@@ -59,7 +72,7 @@ class AmpWorkspace(pulumi.ComponentResource):
                 # AMP wants the log-stream wildcard form of the ARN.
                 log_group_arn=self.log_group.arn.apply(lambda arn: f"{arn}:*"),
             ),
-            tags=dict(args.tags),
+            tags=workspace_tags,
             opts=stateful,
         )
 

@@ -18,7 +18,7 @@ import pulumi_kubernetes as k8s
 
 from infra.collection.celery_exporter import CeleryExporterSettings
 from infra.collection.charts import ExporterRelease
-from infra.collection.kubeconfig import eks_kubeconfig
+from infra.collection.kubeconfig import cluster_kubeconfig
 from infra.components.collection_agent import PrometheusAgent, PrometheusAgentArgs
 from infra.components.collection_celery import CeleryExporter, CeleryExporterArgs
 from infra.components.collection_scraper import AmpManagedScraper, AmpManagedScraperArgs
@@ -47,14 +47,23 @@ class MetricsCollectionArgs:
     kubeconfig: pulumi.Input[str] | None = None
     # Config secrets that exporters' Kubernetes Secrets are created from, by StackSecrets attribute name
     # (postgres_dsn, redis_password, celery_broker_url).
-    credentials: Mapping[str, pulumi.Output[str] | None] = field(default_factory=dict)
+    credentials: ExporterSecrets = field(default_factory=lambda: ExporterSecrets())
+
+
+@dataclass(frozen=True)
+class ExporterSecrets:
+    """The secrets exporters connect with (None where the stack file sets none)."""
+
+    postgres_dsn: pulumi.Output[str] | None = None
+    redis_password: pulumi.Output[str] | None = None
+    celery_broker_url: pulumi.Output[str] | None = None
 
 
 def skip_reason(args: MetricsCollectionArgs) -> str | None:
     if args.mode == "none":
         return (
             f"mode 'none' in {args.stack_file}: no collector and no exporters are deployed; "
-            "the scrape config is rendered for the local lab only"
+            "the scrape config is rendered but not deployed"
         )
     if not args.cluster_name:
         return (
@@ -90,9 +99,7 @@ class MetricsCollection(pulumi.ComponentResource):
             return
 
         cluster = aws.eks.get_cluster_output(name=args.cluster_name, opts=pulumi.InvokeOutputOptions(parent=self))
-        kubeconfig = args.kubeconfig or pulumi.Output.all(
-            cluster.endpoint, cluster.certificate_authorities[0].data
-        ).apply(lambda parts: eks_kubeconfig(args.cluster_name or "", parts[0], parts[1], args.region))
+        kubeconfig = cluster_kubeconfig(args.cluster_name, args.region, cluster, args.kubeconfig)
         self.provider = k8s.Provider(f"{name}-k8s", kubeconfig=kubeconfig, opts=pulumi.ResourceOptions(parent=self))
         in_cluster = pulumi.ResourceOptions(parent=self, providers={"kubernetes": self.provider})
 
@@ -108,7 +115,7 @@ class MetricsCollection(pulumi.ComponentResource):
                 f"{name}-celery-exporter",
                 CeleryExporterArgs(
                     settings=args.celery_exporter,
-                    broker_url=args.credentials.get("celery_broker_url"),
+                    broker_url=args.credentials.celery_broker_url,
                     part_of=name,
                 ),
                 opts=in_cluster,
@@ -166,7 +173,7 @@ class MetricsCollection(pulumi.ComponentResource):
     ) -> k8s.helm.v3.Release:
         depends_on: list[pulumi.Resource] = [self.namespace]
         credentials = exporter.credentials
-        value = args.credentials.get(credentials.config_secret) if credentials else None
+        value = getattr(args.credentials, credentials.config_secret) if credentials else None
         if credentials is not None and value is not None:
             # string_data holds a secret Output: the provider stores and shows it encrypted.
             secret = k8s.core.v1.Secret(

@@ -1,15 +1,16 @@
 """Where Grafana-managed alerts go: contact points, the maintenance mute timing and the policy tree.
 
 Two contact points per environment, mirroring the AMP Alertmanager's
-audiences: `<prefix>-oncall` (critical: Slack and the critical SNS topic,
-which pages) and `<prefix>-team` (warning: Slack and the warning topic, which
-never pages). Without the alerting issue's topics they fall back to email.
+audiences: `<prefix>-oncall` (critical: everyone the critical SNS topic
+reaches, i.e. `emails` and `pagingEmails`, plus Slack) and `<prefix>-team`
+(warning: `emails`, the warning topic's subscribers, plus Slack).
 
-Grafana Cloud's Alertmanager has no AWS identity of its own, so its SNS
-integration signs with an access key (Grafana documents that setup): a
-dedicated IAM user that may only publish to these two topics and use their
-KMS key. The key exists only in Pulumi state (encrypted) and in Grafana, and
-reaches Grafana as a secret.
+They use Grafana Cloud's own email and Slack integrations, not SNS: the
+provider's `sns` block is for Amazon Managed Grafana only (its docstring says
+"Requires Amazon Managed Grafana"), and Grafana Cloud answers it with
+`400 ... must specify topicArn, targetArn, or phone number`
+(grafana/terraform-provider-grafana#1672, #2266). Email needs no AWS
+identity, so no IAM user or access key exists for Grafana.
 
 The policy tree is one per Grafana organisation. Only the stack that owns it
 (`grafana.notificationPolicy`) writes it; it routes every environment by the
@@ -18,21 +19,17 @@ The policy tree is one per Grafana organisation. Only the stack that owns it
 
 from __future__ import annotations
 
-import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import pulumi
-import pulumi_aws as aws
 import pulumiverse_grafana as grafana
 
+from infra.config import name_prefix_of
 from infra.config.grafana import MaintenanceWindow
 
 # Grouping as in the AMP Alertmanager: one notification per alert, service and severity.
 GROUP_BY = ("alertname", "service", "severity")
-SNS_PUBLISH_ACTIONS = ("sns:Publish",)
-# What SNS asks of a publisher to a topic encrypted with a customer-managed key.
-KMS_PUBLISH_ACTIONS = ("kms:GenerateDataKey", "kms:Decrypt")
 
 
 def oncall_contact_point(name_prefix: str) -> str:
@@ -47,13 +44,25 @@ def maintenance_mute_timing(name_prefix: str) -> str:
     return f"{name_prefix}-maintenance"
 
 
-@dataclass
-class SnsTopicsArgs:
-    """The alerting issue's SNS topics that Grafana publishes to, and their KMS key."""
+@dataclass(frozen=True)
+class Recipients:
+    """Who hears Grafana's alerts: the people the AMP path's critical and warning topics deliver to.
 
-    critical_topic_arn: pulumi.Input[str]
-    warning_topic_arn: pulumi.Input[str]
-    key_arn: pulumi.Input[str]
+    `emails` are subscribed to both topics, `paging_emails` to the critical
+    one only (NotificationSpec), so the on-call contact point mails both lists
+    and the team contact point `emails` alone.
+    """
+
+    emails: Sequence[str]
+    paging_emails: Sequence[str] = ()
+
+    @property
+    def critical(self) -> list[str]:
+        return [*self.emails, *self.paging_emails]
+
+    @property
+    def warning(self) -> list[str]:
+        return list(self.emails)
 
 
 @dataclass
@@ -73,9 +82,8 @@ class GrafanaAlertingArgs:
     name_prefix: str
     environment: str
     provider: grafana.Provider
-    tags: Mapping[str, str]
-    # The same topics as AMP's Alertmanager, so one set of subscribers hears every alert.
-    sns: SnsTopicsArgs
+    # The same people as AMP's Alertmanager reaches through SNS.
+    recipients: Recipients
     page_on_warning: bool = False
     slack_webhook_url: pulumi.Output[str] | None = None
     maintenance: MaintenanceWindow | None = None
@@ -84,18 +92,10 @@ class GrafanaAlertingArgs:
     extra_dependencies: Sequence[pulumi.Resource] = field(default_factory=list)
 
 
-def publisher_policy(topic_arns: Sequence[str], key_arn: str) -> str:
-    statements = [
-        {"Sid": "PublishToAlertTopics", "Effect": "Allow", "Action": list(SNS_PUBLISH_ACTIONS), "Resource": topic_arns},
-        {"Sid": "EncryptForTheTopics", "Effect": "Allow", "Action": list(KMS_PUBLISH_ACTIONS), "Resource": key_arn},
-    ]
-    return json.dumps({"Version": "2012-10-17", "Statement": statements}, sort_keys=True)
-
-
 @dataclass
 class _Integrations:
     slacks: list[grafana.alerting.ContactPointSlackArgs] | None
-    sns: list[grafana.alerting.ContactPointSnArgs]
+    emails: list[grafana.alerting.ContactPointEmailArgs]
 
 
 class GrafanaAlerting(pulumi.ComponentResource):
@@ -108,9 +108,7 @@ class GrafanaAlerting(pulumi.ComponentResource):
         super().__init__("monitoring:index:GrafanaAlerting", name, None, opts)
         on_grafana = pulumi.ResourceOptions(parent=self, provider=args.provider)
 
-        publisher = self._sns_publisher(name, args)
-
-        def integrations(topic_arn: pulumi.Input[str]) -> _Integrations:
+        def integrations(addresses: list[str]) -> _Integrations:
             slacks = None
             if args.slack_webhook_url is not None:
                 slacks = [
@@ -120,34 +118,31 @@ class GrafanaAlerting(pulumi.ComponentResource):
                         text='{{ template "default.message" . }}',
                     )
                 ]
-            # The topic's subscribers (emails, pagers, Chatbot) are the recipients.
-            sns = [
-                grafana.alerting.ContactPointSnArgs(
-                    topic=topic_arn,
-                    auth_provider="keys",
-                    access_key=publisher.id,
-                    secret_key=pulumi.Output.secret(publisher.secret),
+            # One email per address (single_email off), as each SNS subscriber got its own.
+            emails = [
+                grafana.alerting.ContactPointEmailArgs(
+                    addresses=addresses,
+                    single_email=False,
                     subject='{{ template "default.title" . }}',
-                    message_format="text",
                 )
             ]
-            return _Integrations(slacks=slacks, sns=sns)
+            return _Integrations(slacks=slacks, emails=emails)
 
-        oncall = integrations(args.sns.critical_topic_arn)
+        oncall = integrations(args.recipients.critical)
         self.oncall = grafana.alerting.ContactPoint(
             f"{name}-oncall",
             name=oncall_contact_point(args.name_prefix),
             slacks=oncall.slacks,
-            sns=oncall.sns,
+            emails=oncall.emails,
             opts=on_grafana,
         )
         # page_on_warning is settled here, so the shared policy tree needs no per-environment switch.
-        team = oncall if args.page_on_warning else integrations(args.sns.warning_topic_arn)
+        team = oncall if args.page_on_warning else integrations(args.recipients.warning)
         self.team = grafana.alerting.ContactPoint(
             f"{name}-team",
             name=team_contact_point(args.name_prefix),
             slacks=team.slacks,
-            sns=team.sns,
+            emails=team.emails,
             opts=on_grafana,
         )
 
@@ -192,25 +187,6 @@ class GrafanaAlerting(pulumi.ComponentResource):
             {"oncall_contact_point": self.oncall_contact_point, "team_contact_point": self.team_contact_point}
         )
 
-    def _sns_publisher(self, name: str, args: GrafanaAlertingArgs) -> aws.iam.AccessKey:
-        child = pulumi.ResourceOptions(parent=self)
-        user = aws.iam.User(
-            f"{name}-sns-publisher",
-            name=f"{args.name_prefix}-grafana-sns-publisher",
-            tags=dict(args.tags),
-            opts=child,
-        )
-        aws.iam.UserPolicy(
-            f"{name}-sns-publish",
-            user=user.name,
-            policy=pulumi.Output.all(args.sns.critical_topic_arn, args.sns.warning_topic_arn, args.sns.key_arn).apply(
-                lambda values: publisher_policy(list(values[:2]), values[2])
-            ),
-            opts=child,
-        )
-        # Rotating: `pulumi up --replace` on this resource; Grafana gets the new key in the same run.
-        return aws.iam.AccessKey(f"{name}-sns-key", user=user.name, opts=child)
-
 
 def _severity_routes(name_prefix: str, muted: bool) -> list[grafana.alerting.NotificationPolicyPolicyPolicyArgs]:
     mute = [maintenance_mute_timing(name_prefix)] if muted else None
@@ -243,7 +219,7 @@ def policy_tree(tree: PolicyTreeArgs, own_environment: str) -> PolicyTree:
     """
     routes = []
     for environment in tree.environments:
-        prefix = f"{tree.platform}-{environment}"
+        prefix = name_prefix_of(tree.platform, environment)
         muted = environment in tree.maintenance_environments
         routes.append(
             grafana.alerting.NotificationPolicyPolicyArgs(
@@ -257,4 +233,4 @@ def policy_tree(tree: PolicyTreeArgs, own_environment: str) -> PolicyTree:
             )
         )
     # An alert without an `env` label is a mistake in a rule: it still reaches a person.
-    return PolicyTree(contact_point=team_contact_point(f"{tree.platform}-{own_environment}"), routes=routes)
+    return PolicyTree(contact_point=team_contact_point(name_prefix_of(tree.platform, own_environment)), routes=routes)

@@ -35,7 +35,16 @@ class GrafanaAmpDataSourceArgs:
 
 
 def trust_policy(grafana_aws_account_id: str, external_id: str) -> str:
-    """Only Grafana Cloud's account may assume the role, and only with this stack's external ID."""
+    """Only Grafana Cloud's account may assume the role, and only with the Grafana stack's external ID.
+
+    With Grafana Assume Role, Grafana supplies the external ID, not the user
+    (grafana/grafana docs/sources/datasources/aws-cloudwatch/aws-authentication:
+    "Grafana is responsible for supplying ... the external ID ... unique to your
+    grafana instance"); for a SigV4 data source it is the instance-wide
+    AWS_AUTH_EXTERNAL_ID (grafana/grafana-aws-sdk pkg/awsds/authSettings.go,
+    pkg/awsds/external_id.go). Every Pulumi stack on one Grafana stack therefore
+    trusts the same value.
+    """
     return json.dumps(
         {
             "Version": "2012-10-17",
@@ -81,6 +90,11 @@ def amp_json_data(role_arn: str, region: str) -> str:
             "sigV4AuthType": "grafana_assume_role",
             "sigV4AssumeRoleArn": role_arn,
             "sigV4Region": region,
+            # Stack mode, explicitly: with Grafana's per-data-source external IDs switched on, a new data
+            # source otherwise gets "<stack id>-<uid>-<16 random hex>", minted by the server after create,
+            # which no trust policy written beforehand can match (grafana/grafana pkg awsexternalid:
+            # "On create, per-DS mode is the default when the flag is omitted"; an explicit false is stack mode).
+            "sigV4UsePerDatasourceExternalId": False,
             # POST keeps long PromQL (SLO burn rates) out of URL length limits.
             "httpMethod": "POST",
             # Rules live in AMP and are managed by code; the UI must not edit them.

@@ -10,16 +10,18 @@ gets per-rule notification settings: routing is the policy tree's job.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
 import pulumi
 import pulumiverse_grafana as grafana
 
-Severity = Literal["critical", "warning"]
+# "none": the heartbeat, which no person hears (like AMP's Watchdog).
+Severity = Literal["critical", "warning", "none"]
 Comparison = Literal["gt", "lt"]
 NoDataState = Literal["NoData", "Alerting", "OK", "KeepLast"]
 ErrorState = Literal["Error", "Alerting", "OK", "KeepLast"]
@@ -28,6 +30,27 @@ ErrorState = Literal["Error", "Alerting", "OK", "KeepLast"]
 EXPRESSION_DATASOURCE = "__expr__"
 _ALERT_NAME = re.compile(r"^[A-Z][A-Za-z0-9]+$")
 _RESERVED_LABELS = {"severity", "service", "env"}
+# Grafana's limit on every UID, alert rules' included: at most 40 of [A-Za-z0-9_-]
+# (grafana/grafana pkg/util/shortid_generator.go: MaxUIDLength, validUIDPattern).
+RULE_UID_MAX_LENGTH = 40
+RULE_UID_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
+_UID_DIGEST_LENGTH = 12
+
+
+@dataclass(frozen=True)
+class DirectRoute:
+    """Rule-level routing (Grafana's simplified routing), for the one rule that must not use the policy tree.
+
+    The heartbeat goes straight to its own contact point: the tree belongs to
+    another stack, repeats every few hours and mutes during maintenance, none
+    of which a heartbeat may do. Simplified routing is GA and on by default
+    since Grafana 11 (grafana/grafana#84856).
+    """
+
+    contact_point: str
+    group_interval: str
+    repeat_interval: str
+    group_wait: str = "0s"
 
 
 @dataclass(frozen=True)
@@ -49,6 +72,7 @@ class GrafanaRule:
     # How far back the query looks; Grafana runs it as an instant query at the end.
     lookback_seconds: int = 600
     labels: Mapping[str, str] = field(default_factory=dict)
+    direct_route: DirectRoute | None = None
 
     def __post_init__(self) -> None:
         if not _ALERT_NAME.match(self.name):
@@ -64,6 +88,22 @@ class GrafanaRuleGroupSpec:
     name: str
     interval_seconds: int
     rules: tuple[GrafanaRule, ...]
+
+
+def rule_uid(name_prefix: str, rule: GrafanaRule) -> str:
+    """A stable UID from what names the rule: the environment's prefix, its service and its alert name.
+
+    Explicit rather than generated, so a rule keeps its UID (and its history
+    and silences) across updates, and renaming one service changes only that
+    service's rules. The readable head may be cut to fit Grafana's 40
+    characters; the digest of the whole identity keeps it unique in the org
+    that every environment shares.
+    """
+    identity = f"{name_prefix}/{rule.service}/{rule.name}"
+    digest = hashlib.sha256(identity.encode()).hexdigest()[:_UID_DIGEST_LENGTH]
+    # The environment is in the digest (and in the folder); the head shows what the rule is about.
+    readable = re.sub(r"[^a-z0-9]+", "-", f"{rule.name}-{rule.service}".lower()).strip("-")
+    return f"{readable[: RULE_UID_MAX_LENGTH - _UID_DIGEST_LENGTH - 1].rstrip('-')}-{digest}"
 
 
 def runbook_url(runbook_base_url: str, rule_name: str) -> str:
@@ -103,9 +143,12 @@ def threshold_model(rule: GrafanaRule) -> str:
     )
 
 
-def rule_args(rule: GrafanaRule, environment: str, runbook_base_url: str) -> grafana.alerting.RuleGroupRuleArgs:
+def rule_args(
+    rule: GrafanaRule, name_prefix: str, environment: str, runbook_base_url: str
+) -> grafana.alerting.RuleGroupRuleArgs:
     return grafana.alerting.RuleGroupRuleArgs(
         name=rule.name,
+        uid=rule_uid(name_prefix, rule),
         condition="B",
         for_=f"{rule.for_minutes}m",
         no_data_state=rule.no_data_state,
@@ -128,8 +171,22 @@ def rule_args(rule: GrafanaRule, environment: str, runbook_base_url: str) -> gra
                 model=threshold_model(rule),
             ),
         ],
-        # No notification_settings: a rule with its own contact point would
-        # bypass the policy tree, its grouping and the maintenance mute timing.
+        # Only the heartbeat routes itself: any other rule with its own contact
+        # point would bypass the policy tree, its grouping and the maintenance mute timing.
+        notification_settings=_direct_route(rule.direct_route),
+    )
+
+
+def _direct_route(route: DirectRoute | None) -> grafana.alerting.RuleGroupRuleNotificationSettingsArgs | None:
+    if route is None:
+        return None
+    return grafana.alerting.RuleGroupRuleNotificationSettingsArgs(
+        contact_point=route.contact_point,
+        # Grafana requires these two whenever a rule groups its own notifications.
+        group_bies=["alertname", "grafana_folder"],
+        group_wait=route.group_wait,
+        group_interval=route.group_interval,
+        repeat_interval=route.repeat_interval,
     )
 
 
@@ -137,6 +194,7 @@ def rule_args(rule: GrafanaRule, environment: str, runbook_base_url: str) -> gra
 class GrafanaRuleGroupArgs:
     folder_uid: pulumi.Input[str]
     group: GrafanaRuleGroupSpec
+    name_prefix: str
     environment: str
     runbook_base_url: str
     provider: grafana.Provider
@@ -155,7 +213,9 @@ class GrafanaRuleGroup(pulumi.ComponentResource):
             name=args.group.name,
             folder_uid=args.folder_uid,
             interval_seconds=args.group.interval_seconds,
-            rules=[rule_args(rule, args.environment, args.runbook_base_url) for rule in args.group.rules],
+            rules=[
+                rule_args(rule, args.name_prefix, args.environment, args.runbook_base_url) for rule in args.group.rules
+            ],
             opts=pulumi.ResourceOptions(parent=self, provider=args.provider),
         )
         self.register_outputs({"name": self.group.name})
@@ -189,11 +249,3 @@ def amp_health_rules(datasource_uid: str, no_data_for_minutes: int) -> GrafanaRu
             ),
         ),
     )
-
-
-def all_rule_groups(groups: Sequence[GrafanaRuleGroupSpec]) -> tuple[GrafanaRuleGroupSpec, ...]:
-    """Groups with unique names (Grafana keys a group by folder and name)."""
-    names = [group.name for group in groups]
-    if len(set(names)) != len(names):
-        raise ValueError(f"Grafana rule group names must be unique in a folder: {names}")
-    return tuple(groups)

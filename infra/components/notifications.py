@@ -1,9 +1,18 @@
 """Where alerts go after Alertmanager: encrypted SNS topics, their subscribers, Slack, and alarms on AMP itself.
 
 One topic per audience (critical, warning, watchdog, and chat when Slack is
-configured); `infra/alerting/alertmanager.py` explains why. Every topic is
-encrypted with one customer-managed key that AMP and CloudWatch may use, and
-only this stack's workspace (and this account's alarms) may publish.
+configured); `infra/alerting/alertmanager.py` explains why. Those topics are
+encrypted with one customer-managed key that only this stack's workspace and
+this stack's alarms may use, and only they may publish.
+
+The `pipeline` topic is the last resort: the alarms that say the alerting
+path itself is broken (Watchdog silent, notifications failing, rules failing)
+publish there, encrypted with a key of its own, so a disabled or broken
+shared key cannot silence the alarm that reports it. It needs a
+customer-managed key too: CloudWatch alarms cannot publish to a topic
+encrypted with the AWS-managed `aws/sns` key, whose policy AWS owns and does
+not grant cloudwatch.amazonaws.com (AWS re:Post knowledge center,
+"cloudwatch-configure-alarm-sns").
 """
 
 from __future__ import annotations
@@ -21,6 +30,10 @@ from infra.config.notifications import email_slug
 
 AUDIENCES = ("critical", "warning", "watchdog")
 CHAT = "chat"
+PIPELINE = "pipeline"
+# The topics CloudWatch alarms publish to (quota warnings; the pipeline's own
+# alarms and their chat copy); only their policies and keys admit CloudWatch.
+ALARM_AUDIENCES = frozenset({"warning", PIPELINE, CHAT})
 # Who may send to the key and topics: AMP's Alertmanager and CloudWatch alarms.
 AMP_PRINCIPAL = "aps.amazonaws.com"
 CLOUDWATCH_PRINCIPAL = "cloudwatch.amazonaws.com"
@@ -52,37 +65,71 @@ class NotificationsArgs:
     protect: bool = False
 
 
-def key_policy(account_id: str, partition: str) -> dict[str, Any]:
-    """The alert key's policy: the account administers it, AMP and CloudWatch encrypt with it."""
+def _account_admin(account_id: str, partition: str) -> dict[str, Any]:
+    return {
+        # Without this statement nobody, not even an administrator,
+        # could change the key again.
+        "Sid": "AccountAdministersTheKey",
+        "Effect": "Allow",
+        "Principal": {"AWS": f"arn:{partition}:iam::{account_id}:root"},
+        "Action": "kms:*",
+        "Resource": "*",
+    }
+
+
+def _service_encrypts(sid: str, principal: str, source_arn: tuple[str, str], account_id: str) -> dict[str, Any]:
+    """A service may encrypt for a topic only on behalf of `source_arn` (operator, ARN) of this account.
+
+    The confused-deputy guard on the key, as on the topic policies: without it
+    any workspace or alarm of any account could use the key through SNS.
+    """
+    operator, arn = source_arn
+    return {
+        "Sid": sid,
+        "Effect": "Allow",
+        "Principal": {"Service": principal},
+        "Action": list(KMS_PUBLISH_ACTIONS),
+        "Resource": "*",
+        "Condition": {operator: {"aws:SourceArn": arn}, "StringEquals": {"aws:SourceAccount": account_id}},
+    }
+
+
+def alarm_source_arn(partition: str, region: str, account_id: str, name_prefix: str) -> str:
+    """Every CloudWatch alarm of this stack: their names all start with the stack's name prefix."""
+    return f"arn:{partition}:cloudwatch:{region}:{account_id}:alarm:{name_prefix}-*"
+
+
+def key_policy(account_id: str, partition: str, workspace_arn: str, alarm_arn_pattern: str) -> dict[str, Any]:
+    """The shared alert key: the account administers it; this workspace and this stack's alarms encrypt with it."""
     return {
         "Version": "2012-10-17",
         "Statement": [
-            {
-                # Without this statement nobody, not even an administrator,
-                # could change the key again.
-                "Sid": "AccountAdministersTheKey",
-                "Effect": "Allow",
-                "Principal": {"AWS": f"arn:{partition}:iam::{account_id}:root"},
-                "Action": "kms:*",
-                "Resource": "*",
-            },
-            {
-                # Which workspace may publish is decided by the topic policy;
-                # the key only has to let the publishing services encrypt.
-                "Sid": "AlertPublishersEncrypt",
-                "Effect": "Allow",
-                "Principal": {"Service": [AMP_PRINCIPAL, CLOUDWATCH_PRINCIPAL]},
-                "Action": list(KMS_PUBLISH_ACTIONS),
-                "Resource": "*",
-            },
+            _account_admin(account_id, partition),
+            _service_encrypts("ThisWorkspaceEncrypts", AMP_PRINCIPAL, ("ArnEquals", workspace_arn), account_id),
+            _service_encrypts(
+                "AlarmsOfThisStackEncrypt", CLOUDWATCH_PRINCIPAL, ("ArnLike", alarm_arn_pattern), account_id
+            ),
+        ],
+    }
+
+
+def pipeline_key_policy(account_id: str, partition: str, alarm_arn_pattern: str) -> dict[str, Any]:
+    """The last-resort topic's own key: only this stack's alarms encrypt with it (AMP never publishes there)."""
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            _account_admin(account_id, partition),
+            _service_encrypts(
+                "AlarmsOfThisStackEncrypt", CLOUDWATCH_PRINCIPAL, ("ArnLike", alarm_arn_pattern), account_id
+            ),
         ],
     }
 
 
 def topic_policy(
-    topic_arn: str, account_id: str, partition: str, region: str, workspace_arn: str, alarms_publish: bool
+    topic_arn: str, account_id: str, partition: str, workspace_arn: str | None, alarm_arn_pattern: str | None
 ) -> dict[str, Any]:
-    """A topic's policy: only this workspace's Alertmanager (and this account's alarms) may publish."""
+    """A topic's policy: only this workspace's Alertmanager and (where alarms publish) this stack's alarms."""
     statements: list[dict[str, Any]] = [
         {
             # Replaces SNS's default policy, so the account keeps its own rights.
@@ -100,31 +147,37 @@ def topic_policy(
                 "sns:Publish",
             ],
             "Resource": topic_arn,
-        },
-        {
-            # The confused-deputy guard: another account's workspace, or another
-            # workspace of ours, cannot use this topic.
-            "Sid": "OnlyThisWorkspacePublishes",
-            "Effect": "Allow",
-            "Principal": {"Service": AMP_PRINCIPAL},
-            "Action": ["sns:Publish", "sns:GetTopicAttributes"],
-            "Resource": topic_arn,
-            "Condition": {
-                "ArnEquals": {"aws:SourceArn": workspace_arn},
-                "StringEquals": {"aws:SourceAccount": account_id},
-            },
-        },
+        }
     ]
-    if alarms_publish:
+    if workspace_arn is not None:
         statements.append(
             {
-                "Sid": "AlarmsOfThisAccountPublish",
+                # The confused-deputy guard: another account's workspace, or another
+                # workspace of ours, cannot use this topic.
+                "Sid": "OnlyThisWorkspacePublishes",
+                "Effect": "Allow",
+                "Principal": {"Service": AMP_PRINCIPAL},
+                "Action": ["sns:Publish", "sns:GetTopicAttributes"],
+                "Resource": topic_arn,
+                "Condition": {
+                    "ArnEquals": {"aws:SourceArn": workspace_arn},
+                    "StringEquals": {"aws:SourceAccount": account_id},
+                },
+            }
+        )
+    if alarm_arn_pattern is not None:
+        # What CloudWatch needs to publish an alarm's notification, narrowed to
+        # this stack's alarms (AWS re:Post knowledge center,
+        # "cloudwatch-receive-sns-for-alarm-trigger": ArnLike aws:SourceArn).
+        statements.append(
+            {
+                "Sid": "AlarmsOfThisStackPublish",
                 "Effect": "Allow",
                 "Principal": {"Service": CLOUDWATCH_PRINCIPAL},
                 "Action": "sns:Publish",
                 "Resource": topic_arn,
                 "Condition": {
-                    "ArnLike": {"aws:SourceArn": f"arn:{partition}:cloudwatch:{region}:{account_id}:alarm:*"},
+                    "ArnLike": {"aws:SourceArn": alarm_arn_pattern},
                     "StringEquals": {"aws:SourceAccount": account_id},
                 },
             }
@@ -157,9 +210,17 @@ def chatbot_channel_policy() -> dict[str, Any]:
     }
 
 
-def _topic_policy_json(values: list[str], region: str, alarms_publish: bool) -> str:
-    topic_arn, account_id, partition, workspace_arn = values
-    return json.dumps(topic_policy(topic_arn, account_id, partition, region, workspace_arn, alarms_publish))
+def _topic_policy_json(values: list[str], amp_publishes: bool, alarms_publish: bool) -> str:
+    topic_arn, account_id, partition, workspace_arn, alarm_arn_pattern = values
+    return json.dumps(
+        topic_policy(
+            topic_arn,
+            account_id,
+            partition,
+            workspace_arn if amp_publishes else None,
+            alarm_arn_pattern if alarms_publish else None,
+        )
+    )
 
 
 class Notifications(pulumi.ComponentResource):
@@ -167,63 +228,88 @@ class Notifications(pulumi.ComponentResource):
 
     topic_arns: pulumi.Output[dict[str, str]]
     key_arn: pulumi.Output[str]
+    pipeline_key_arn: pulumi.Output[str]
     chatbot_configuration_arn: pulumi.Output[str] | None
 
     def __init__(self, name: str, args: NotificationsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("monitoring:index:Notifications", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         # Deleting a topic drops every confirmed email subscription (people
-        # must confirm again) and deleting the key loses it for good: prod
-        # protects both.
-        stateful = pulumi.ResourceOptions(parent=self, protect=args.protect)
+        # must confirm again) and deleting a key loses it for good: prod
+        # protects both, and keeps them in AWS if they ever leave the program
+        # (a rename without an alias, a `pulumi destroy` after unprotecting).
+        stateful = pulumi.ResourceOptions(parent=self, protect=args.protect, retain_on_delete=args.protect)
         tags = dict(args.tags)
 
         identity = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=self))
         partition = aws.get_partition_output(opts=pulumi.InvokeOutputOptions(parent=self)).partition
         account_id = identity.account_id
-
-        self.key = aws.kms.Key(
-            f"{name}-key",
-            description=f"Encrypts the {args.name_prefix} alert topics",
-            enable_key_rotation=True,
-            deletion_window_in_days=30,
-            policy=pulumi.Output.all(account_id, partition).apply(lambda ap: json.dumps(key_policy(ap[0], ap[1]))),
-            tags=tags,
-            opts=stateful,
-        )
-        aws.kms.Alias(
-            f"{name}-key-alias",
-            name=f"alias/{args.name_prefix}-alerts",
-            target_key_id=self.key.key_id,
-            opts=child,
+        alarms_arn = pulumi.Output.all(partition, account_id).apply(
+            lambda pa: alarm_source_arn(pa[0], args.region, pa[1], args.name_prefix)
         )
 
-        audiences = [*AUDIENCES, CHAT] if args.slack else list(AUDIENCES)
+        def alert_key(suffix: str, alias: str, description: str, policy: pulumi.Output[str]) -> aws.kms.Key:
+            key = aws.kms.Key(
+                f"{name}-{suffix}",
+                description=description,
+                enable_key_rotation=True,
+                deletion_window_in_days=30,
+                policy=policy,
+                tags=tags,
+                opts=stateful,
+            )
+            aws.kms.Alias(f"{name}-{suffix}-alias", name=f"alias/{alias}", target_key_id=key.key_id, opts=child)
+            return key
+
+        self.key = alert_key(
+            "key",
+            f"{args.name_prefix}-alerts",
+            f"Encrypts the {args.name_prefix} alert topics",
+            pulumi.Output.all(account_id, partition, args.workspace_arn, alarms_arn).apply(
+                lambda v: json.dumps(key_policy(v[0], v[1], v[2], v[3]))
+            ),
+        )
+        # The last resort's own key: the alarm that says the shared key (or
+        # anything else on the alert path) is broken must not need it.
+        self.pipeline_key = alert_key(
+            "pipeline-key",
+            f"{args.name_prefix}-alerts-pipeline",
+            f"Encrypts the {args.name_prefix} alerting-pipeline topic (last resort, apart from the shared alert key)",
+            pulumi.Output.all(account_id, partition, alarms_arn).apply(
+                lambda v: json.dumps(pipeline_key_policy(v[0], v[1], v[2]))
+            ),
+        )
+
+        # AMP's Alertmanager publishes to every audience topic; the pipeline topic is CloudWatch's alone.
+        amp_audiences = [*AUDIENCES, CHAT] if args.slack else list(AUDIENCES)
         self.topics: dict[str, aws.sns.Topic] = {}
-        for audience in audiences:
+        for audience in [*amp_audiences, PIPELINE]:
+            key = self.pipeline_key if audience == PIPELINE else self.key
             topic = aws.sns.Topic(
                 f"{name}-{audience}",
                 name=f"{args.name_prefix}-alerts-{audience}",
                 display_name=f"{args.name_prefix} {audience} alerts",
-                kms_master_key_id=self.key.arn,
+                kms_master_key_id=key.arn,
                 tags=tags,
                 opts=stateful,
             )
-            # The watchdog and warning topics take no CloudWatch alarms: the
-            # alarms below page (critical) and show in chat.
-            alarms_publish = audience in ("critical", CHAT)
             aws.sns.TopicPolicy(
                 f"{name}-{audience}-policy",
                 arn=topic.arn,
-                policy=pulumi.Output.all(topic.arn, account_id, partition, args.workspace_arn).apply(
-                    functools.partial(_topic_policy_json, region=args.region, alarms_publish=alarms_publish)
+                policy=pulumi.Output.all(topic.arn, account_id, partition, args.workspace_arn, alarms_arn).apply(
+                    functools.partial(
+                        _topic_policy_json,
+                        amp_publishes=audience in amp_audiences,
+                        alarms_publish=audience in ALARM_AUDIENCES,
+                    )
                 ),
                 opts=child,
             )
             self.topics[audience] = topic
 
-        subscribers = [(email, ("critical", "warning")) for email in args.emails] + [
-            (email, ("critical",)) for email in args.paging_emails
+        # The pipeline topic reaches everyone the critical topic reaches.
+        subscribers = [(email, ("critical", "warning", PIPELINE)) for email in args.emails] + [
+            (email, ("critical", PIPELINE)) for email in args.paging_emails
         ]
         # The configuration refuses two addresses with one slug (NotificationSpec).
         for email, topics in subscribers:
@@ -284,8 +370,9 @@ class Notifications(pulumi.ComponentResource):
 
         # AMP does not expose prometheus_* self-metrics inside the workspace,
         # so the pipeline's own health is watched from CloudWatch, which
-        # reaches people through SNS without going through Alertmanager.
-        alarm_topics = [self.topics["critical"].arn] + ([self.topics[CHAT].arn] if args.slack else [])
+        # reaches people through the last-resort topic (its own key) without
+        # going through Alertmanager or the shared key; chat gets a copy.
+        alarm_topics = [self.alarm_topic(PIPELINE)] + ([self.alarm_topic(CHAT)] if args.slack else [])
 
         def alarm(suffix: str, **specific: Any) -> None:
             # One evaluation period: each alarm's period is already the window that matters.
@@ -355,10 +442,21 @@ class Notifications(pulumi.ComponentResource):
 
         self.topic_arns = pulumi.Output.all(**{audience: topic.arn for audience, topic in self.topics.items()})
         self.key_arn = self.key.arn
+        self.pipeline_key_arn = self.pipeline_key.arn
         self.register_outputs(
             {
                 "topic_arns": self.topic_arns,
                 "key_arn": self.key_arn,
+                "pipeline_key_arn": self.pipeline_key_arn,
                 "chatbot_configuration_arn": self.chatbot_configuration_arn,
             }
         )
+
+    def alarm_topic(self, audience: str) -> pulumi.Output[str]:
+        """The ARN of a topic that CloudWatch alarms may publish to; refuses a topic whose policy would deny them."""
+        if audience not in ALARM_AUDIENCES or audience not in self.topics:
+            raise ValueError(
+                f"CloudWatch alarms cannot publish to the '{audience}' topic: only {sorted(ALARM_AUDIENCES)} "
+                "admit cloudwatch.amazonaws.com (notifications.ALARM_AUDIENCES)"
+            )
+        return self.topics[audience].arn

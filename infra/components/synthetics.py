@@ -105,6 +105,7 @@ class SyntheticChecks(pulumi.ComponentResource):
                 GrafanaRuleGroupArgs(
                     folder_uid=args.folder_uid,
                     group=group,
+                    name_prefix=args.name_prefix,
                     environment=args.environment,
                     runbook_base_url=args.runbook_base_url,
                     provider=args.grafana_provider,

@@ -1,7 +1,7 @@
 """Stack configuration: read once by `load_stack_config`, then passed around frozen."""
 
 from infra.config.loader import SECRET_SETTINGS, ConfigError, load_stack_config, stack_file_for
-from infra.config.model import StackConfig, StackInput, StackSecrets
+from infra.config.model import StackConfig, StackInput, StackSecrets, name_prefix_of
 
 __all__ = [
     "SECRET_SETTINGS",
@@ -10,5 +10,6 @@ __all__ = [
     "StackInput",
     "StackSecrets",
     "load_stack_config",
+    "name_prefix_of",
     "stack_file_for",
 ]

@@ -170,3 +170,69 @@ class RulesSpec(Section):
         if "#" in url:
             raise ValueError(f"'{url}' must not carry an #anchor; each alert adds its own")
         return url
+
+
+_K8S_NAME = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
+
+
+class KubernetesAlertSpec(Section):
+    """Alerts on the platform's Kubernetes objects (the `monitoring:kubernetes` section).
+
+    Defaults follow kubernetes-mixin (alerts/apps_alerts.libsonnet,
+    alerts/kubelet.libsonnet): 15 minutes for a state to count, a 10-minute
+    window for "the rollout made no progress". Only stacks with Kubernetes
+    discovery get these rules.
+    """
+
+    namespaces: tuple[str, ...] = Field(
+        default=(),
+        description="namespaces whose workloads page; empty: every namespace the service catalog scrapes plus the "
+        "collection's (list kube-system here to watch it too)",
+    )
+    workload_services: dict[str, str] = Field(
+        default_factory=dict,
+        description="workload-name prefix -> catalog service, added to the defaults (each catalog service's name and "
+        "scrape.k8sService); see docs/runbooks.md 'Kubernetes workloads' for the mapping",
+    )
+    crash_loop_restarts: int = Field(
+        default=3, ge=1, description="container restarts within crashLoopWindowMinutes that count as a crash loop"
+    )
+    crash_loop_window_minutes: int = Field(default=15, ge=1, le=1440)
+    crash_loop_for_minutes: int = Field(default=15, ge=0, le=1440)
+    oom_kill_window_minutes: int = Field(
+        default=10, ge=1, le=1440, description="an OOM kill counts while a restart happened within this window"
+    )
+    pod_not_ready_for_minutes: int = Field(default=15, ge=1, le=1440, description="Pending, Unknown or not Ready")
+    replicas_mismatch_for_minutes: int = Field(default=15, ge=1, le=1440)
+    rollout_progress_window_minutes: int = Field(
+        default=10, ge=1, le=1440, description="no updated replica within this window means no rollout is moving"
+    )
+    rollout_stuck_for_minutes: int = Field(default=15, ge=1, le=1440)
+    workload_down_for_minutes: int = Field(
+        default=5, ge=1, le=1440, description="no available replica for this long pages"
+    )
+    node_not_ready_for_minutes: int = Field(default=15, ge=1, le=1440)
+    node_pressure_for_minutes: int = Field(default=10, ge=1, le=1440)
+    job_failed_for_minutes: int = Field(default=15, ge=0, le=1440)
+    cron_job_late_minutes: int = Field(
+        default=15, ge=1, le=10080, description="a CronJob this late past its next schedule time has missed a run"
+    )
+    hpa_maxed_out_for_minutes: int = Field(default=15, ge=1, le=1440)
+
+    @field_validator("namespaces")
+    @classmethod
+    def _are_namespace_names(cls, namespaces: tuple[str, ...]) -> tuple[str, ...]:
+        for namespace in namespaces:
+            if not re.match(_K8S_NAME, namespace):
+                raise ValueError(f"'{namespace}' is not a Kubernetes namespace name")
+        if len(set(namespaces)) != len(namespaces):
+            raise ValueError(f"namespaces {list(namespaces)} lists a namespace twice")
+        return namespaces
+
+    @field_validator("workload_services")
+    @classmethod
+    def _prefixes_are_workload_names(cls, mapping: dict[str, str]) -> dict[str, str]:
+        for prefix in mapping:
+            if not re.match(_K8S_NAME, prefix):
+                raise ValueError(f"workload prefix '{prefix}' is not a Kubernetes object name (a-z, 0-9, '-')")
+        return mapping

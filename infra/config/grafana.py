@@ -94,7 +94,10 @@ class GrafanaSpec(Section):
         "unless selfHostedReason is set"
     )
     stack_slug: str | None = Field(
-        default=None, pattern=r"^[a-z0-9][a-z0-9-]{1,62}$", description="enables Cloud plugin installation"
+        default=None,
+        pattern=r"^[a-z0-9][a-z0-9-]{1,62}$",
+        description="installs the AMP plugin on this Grafana Cloud stack (a stack-wide object): set it only in the "
+        "stack file that sets notificationPolicy",
     )
     aws_account_id: str = Field(
         default="008923505280",
@@ -102,14 +105,18 @@ class GrafanaSpec(Section):
         description="Grafana Cloud's AWS account that assumes the data-source role",
     )
     external_id: str = Field(
-        min_length=4, max_length=1224, description="external ID Grafana Cloud shows for AWS data sources"
+        pattern=r"^\d{1,20}$",
+        description="the external ID Grafana Cloud sends when it assumes the data-source role (Grafana Assume Role): "
+        "one per Grafana Cloud stack, its numeric ID, shown on an AWS data source's settings page; the same in "
+        "every stack file with this grafana.url",
     )
     folder_title: str | None = Field(
         default=None, min_length=1, max_length=MAX_TITLE_LENGTH, description="defaults to 'Screener monitoring (<env>)'"
     )
     maintenance: MaintenanceWindow | None = None
     amp_plugin_version: str = Field(
-        default="3.3.5",
+        # The newest release (tag v3.2.0, 2026-07-30) of github.com/grafana/grafana-amazonprometheus-datasource.
+        default="3.2.0",
         pattern=r"^\d+\.\d+\.\d+$",
         description="version of grafana-amazonprometheus-datasource; pinned so that 'latest' never shows as drift",
     )
@@ -132,3 +139,15 @@ class GrafanaSpec(Section):
             token="Grafana service-account token",
             override_key="grafana.selfHostedReason",
         )
+
+    @model_validator(mode="after")
+    def _one_owner_for_stack_wide_objects(self) -> GrafanaSpec:
+        # The plugin installation is keyed by (Grafana stack, plugin): two Pulumi stacks installing it would
+        # each own it, and destroying either would uninstall it under the other. Its owner is the stack that
+        # already owns the other stack-wide object, the policy tree.
+        if self.stack_slug is not None and self.notification_policy is None:
+            raise ValueError(
+                "stackSlug installs the AMP plugin, which the whole Grafana stack shares; only the stack file that "
+                "owns the policy tree (sets notificationPolicy) may set it. Remove stackSlug here"
+            )
+        return self

@@ -29,6 +29,11 @@ class SecretSetting:
     key: str
     description: str
     required: bool = False
+    # Required only when this section of the stack file is present (e.g. the Sentry token with `sentry`).
+    required_with: str | None = None
+
+    def required_by(self, present_sections: set[str]) -> bool:
+        return self.required or (self.required_with is not None and self.required_with in present_sections)
 
 
 SECRET_SETTINGS: tuple[SecretSetting, ...] = (
@@ -42,6 +47,7 @@ SECRET_SETTINGS: tuple[SecretSetting, ...] = (
     SecretSetting("postgresDsn", "PostgreSQL DSN for postgres_exporter"),
     SecretSetting("redisPassword", "Redis password for redis_exporter"),
     SecretSetting("celeryBrokerUrl", "Celery broker URL (with its credentials) for celery-exporter"),
+    SecretSetting("sentryAuthToken", "Sentry API token of the organisation (Sentry provider)", required_with="sentry"),
 )
 _SECRET_KEYS = {setting.key for setting in SECRET_SETTINGS}
 # The regions of the installed AWS provider (its `Region` enum), which is what would deploy them.
@@ -151,7 +157,7 @@ def load_stack_config() -> StackConfig:
                 f"{stack_file}: {full_key}: the {setting.description} is in plain text; remove it and run "
                 f"`pulumi config set --secret {full_key} <value> --stack {stack}`"
             )
-        elif setting.required and not present:
+        elif setting.required_by(set(raw)) and not present:
             problems.append(
                 f"{stack_file}: {full_key}: required secret is missing ({setting.description}); run "
                 f"`pulumi config set --secret {full_key} <value> --stack {stack}`"
@@ -198,5 +204,6 @@ def load_stack_config() -> StackConfig:
             postgres_dsn=secret("postgresDsn"),
             redis_password=secret("redisPassword"),
             celery_broker_url=secret("celeryBrokerUrl"),
+            sentry_auth_token=secret("sentryAuthToken"),
         ),
     )

@@ -9,7 +9,7 @@ from pathlib import Path
 import pulumi
 from pydantic import Field, ValidationInfo, field_validator
 
-from infra.config.alerting import RulesSpec, SloSpec, Thresholds
+from infra.config.alerting import KubernetesAlertSpec, RulesSpec, SloSpec, Thresholds
 from infra.config.base import Section, error_at
 from infra.config.collection import CollectionSpec
 from infra.config.core import AmpSpec, ServiceSpec
@@ -17,6 +17,7 @@ from infra.config.cost import CostSpec
 from infra.config.grafana import GrafanaSpec
 from infra.config.names import longest_prefix, names_too_long
 from infra.config.notifications import NotificationSpec
+from infra.config.sentry import SentrySpec
 from infra.config.synthetics import HEALTH_CHECK, HOME_CHECK, PUBLIC_KINDS, SyntheticsSpec
 
 _TAG_KEY = re.compile(r"^[A-Za-z0-9 _.:/=+@-]{1,128}$")
@@ -26,6 +27,11 @@ _ENVIRONMENT = re.compile(r"^[a-z][a-z0-9-]{1,15}$")
 _YAML_LITERALS = frozenset({"null", "none", "nil", "true", "false", "yes", "no", "on", "off", "undefined"})
 # The stack files sit next to the program: <project>/stacks/Pulumi.<stack>.yaml.
 STACKS_DIR = Path(__file__).resolve().parents[2] / "stacks"
+
+
+def name_prefix_of(platform: str, environment: str) -> str:
+    """Prefix of an environment's physical names (`<platform>-<environment>`): the one place that spells it."""
+    return f"{platform}-{environment}"
 
 
 class StackInput(Section):
@@ -42,13 +48,22 @@ class StackInput(Section):
     thresholds: Thresholds = Thresholds()
     slo: SloSpec = SloSpec()
     rules: RulesSpec = RulesSpec()
-    notifications: NotificationSpec = NotificationSpec()
+    kubernetes: KubernetesAlertSpec = KubernetesAlertSpec()
+    notifications: NotificationSpec = Field(default=NotificationSpec(), validate_default=True)
     grafana: GrafanaSpec
     synthetics: SyntheticsSpec = SyntheticsSpec()
     collection: CollectionSpec = CollectionSpec()
     cost: CostSpec | None = Field(
         default=None, description="AMP prices, budget and cardinality assumptions; no estimate or budget check without"
     )
+    sentry: SentrySpec | None = Field(
+        default=None, description="error tracking with Sentry (projects, client keys, alerts); off when absent"
+    )
+
+    @property
+    def name_prefix(self) -> str:
+        """Prefix of this stack's physical names."""
+        return name_prefix_of(self.platform, self.environment)
 
     @field_validator("services")
     @classmethod
@@ -161,6 +176,17 @@ class StackInput(Section):
                 )
         return synthetics
 
+    @field_validator("notifications")
+    @classmethod
+    def _someone_hears_warnings(cls, notifications: NotificationSpec) -> NotificationSpec:
+        # Grafana's team contact point mails `emails`, and Grafana refuses an email integration without addresses.
+        if not notifications.emails:
+            raise ValueError(
+                "emails is empty: warnings (the warning topic and Grafana's team contact point) would reach "
+                "nobody; list at least one address in monitoring:notifications, e.g. emails: [team@example.com]"
+            )
+        return notifications
+
     @field_validator("collection")
     @classmethod
     def _static_discovery_has_targets(cls, collection: CollectionSpec, info: ValidationInfo) -> CollectionSpec:
@@ -179,6 +205,21 @@ class StackInput(Section):
                 "'kubernetes'"
             )
         return collection
+
+    @field_validator("kubernetes")
+    @classmethod
+    def _workloads_map_to_catalog_services(
+        cls, kubernetes: KubernetesAlertSpec, info: ValidationInfo
+    ) -> KubernetesAlertSpec:
+        # A `service` label no catalog entry has would route, group and inhibit with nothing.
+        known = {service.name for service in info.data.get("services") or ()}
+        unknown = sorted({service for service in kubernetes.workload_services.values() if service not in known})
+        if known and unknown:
+            raise ValueError(
+                f"workloadServices maps to {', '.join(repr(name) for name in unknown)}, which monitoring:services "
+                f"does not list; use one of {', '.join(sorted(known))}"
+            )
+        return kubernetes
 
     @field_validator("tags")
     @classmethod
@@ -203,6 +244,7 @@ class StackSecrets:
     postgres_dsn: pulumi.Output[str] | None
     redis_password: pulumi.Output[str] | None
     celery_broker_url: pulumi.Output[str] | None
+    sentry_auth_token: pulumi.Output[str] | None = None
 
 
 @dataclass(frozen=True)
@@ -222,8 +264,7 @@ class StackConfig:
 
     @property
     def name_prefix(self) -> str:
-        """Prefix of physical names: `<platform>-<environment>`."""
-        return f"{self.settings.platform}-{self.settings.environment}"
+        return self.settings.name_prefix
 
     @property
     def services(self) -> tuple[ServiceSpec, ...]:

@@ -28,7 +28,10 @@ class SlackChatbot(Section):
 class NotificationSpec(Section):
     """Who hears about alerts and how often."""
 
-    emails: tuple[Email, ...] = Field(default=(), description="subscribed to the critical and warning topics")
+    emails: tuple[Email, ...] = Field(
+        default=(),
+        description="at least one; subscribed to the critical and warning topics; Grafana mails them too",
+    )
     paging_emails: tuple[Email, ...] = Field(
         default=(), description="subscribed to the critical topic only, e.g. an on-call pager's email integration"
     )

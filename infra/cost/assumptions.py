@@ -74,6 +74,18 @@ LABEL_VALUES: dict[str, LabelValues] = {
     "deployment": LabelValues(15, "assumed: Deployments in the cluster"),
     "node_condition": LabelValues(15, "kube-state-metrics: 5 conditions x status true/false/unknown per node"),
     "pvc": LabelValues(5, "assumed: PersistentVolumeClaims in the cluster"),
+    "condition_status": LabelValues(
+        3, "kube-state-metrics: one series per status true/false/unknown (kube_pod_status_ready, kube_job_failed)"
+    ),
+    "waiting_container": LabelValues(5, "assumed: containers waiting at once (series exist only while waiting)"),
+    "restarted_container": LabelValues(10, "assumed: containers with a last termination (restarted at least once)"),
+    "deployment_condition": LabelValues(
+        9, "kube-state-metrics: Available, Progressing, ReplicaFailure x status true/false/unknown"
+    ),
+    "statefulset": LabelValues(3, "assumed: StatefulSets in the cluster"),
+    "failed_job": LabelValues(3, "assumed: failed Jobs kept (failedJobsHistoryLimit); 3 condition series each"),
+    "cronjob": LabelValues(5, "assumed: CronJobs in the cluster"),
+    "hpa": LabelValues(5, "assumed: HorizontalPodAutoscalers in the cluster"),
 }
 
 
@@ -176,10 +188,28 @@ METRIC_SHAPES: dict[str, MetricShape] = {
     "kube_pod_container_resource_limits": _(("container", "resource")),
     "kube_pod_container_resource_requests": _(("container", "resource")),
     "kube_pod_container_status_restarts_total": _(("container",)),
+    "kube_pod_container_status_waiting_reason": _(("waiting_container",)),
+    "kube_pod_container_status_last_terminated_reason": _(("restarted_container",)),
     "kube_pod_status_phase": _(("pod", "pod_phase")),
+    "kube_pod_status_ready": _(("pod", "condition_status")),
     "kube_deployment_spec_replicas": _(("deployment",)),
     "kube_deployment_status_replicas_available": _(("deployment",)),
+    "kube_deployment_status_replicas_updated": _(("deployment",)),
+    "kube_deployment_status_observed_generation": _(("deployment",)),
+    "kube_deployment_metadata_generation": _(("deployment",)),
+    "kube_deployment_status_condition": _(("deployment", "deployment_condition")),
+    "kube_statefulset_replicas": _(("statefulset",)),
+    "kube_statefulset_status_replicas_ready": _(("statefulset",)),
+    "kube_statefulset_status_replicas_updated": _(("statefulset",)),
+    "kube_statefulset_status_observed_generation": _(("statefulset",)),
+    "kube_statefulset_metadata_generation": _(("statefulset",)),
+    "kube_job_failed": _(("failed_job", "condition_status")),
+    "kube_cronjob_next_schedule_time": _(("cronjob",)),
+    "kube_horizontalpodautoscaler_status_current_replicas": _(("hpa",)),
+    "kube_horizontalpodautoscaler_spec_max_replicas": _(("hpa",)),
+    "kube_horizontalpodautoscaler_spec_min_replicas": _(("hpa",)),
     "kube_node_status_condition": _(("node", "node_condition")),
+    "kube_node_spec_unschedulable": _(("node",)),
     # kubelet (one target per node)
     "kubelet_volume_stats_available_bytes": _(("pvc/node",)),
     "kubelet_volume_stats_capacity_bytes": _(("pvc/node",)),

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from pulumi.runtime import rpc
+
 from planner.fakes import FakeContext, call_fake, resource_fake
 
 
@@ -50,6 +52,13 @@ def sns_topic(ctx: FakeContext, name: str, inputs: dict[str, Any]) -> tuple[str,
 def sns_subscription(ctx: FakeContext, name: str, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     arn = f"{inputs.get('topic', 'arn:aws:sns:' + ctx.region + ':' + ctx.account_id + ':topic')}:{ctx.uuid(name)}"
     return arn, {"arn": arn}
+
+
+@resource_fake("aws:cloudwatch/metricAlarm:MetricAlarm")
+def metric_alarm(ctx: FakeContext, name: str, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    # The ARN CloudWatch puts in aws:SourceArn when an alarm publishes: ...:alarm:<alarm name>.
+    alarm = ctx.physical_name(name, inputs)
+    return alarm, {"arn": f"arn:aws:cloudwatch:{ctx.region}:{ctx.account_id}:alarm:{alarm}"}
 
 
 @resource_fake("aws:kms/key:Key")
@@ -163,3 +172,33 @@ def oidc_provider_lookup(ctx: FakeContext, args: dict[str, Any]) -> dict[str, An
 def iam_role_policy(ctx: FakeContext, name: str, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     policy = ctx.physical_name(name, inputs)
     return f"{inputs.get('role', 'role')}:{policy}", {"name": policy}
+
+
+# The Grafana heartbeat's API Gateway endpoint.
+@resource_fake("aws:apigateway/restApi:RestApi")
+def rest_api(ctx: FakeContext, name: str, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    api_id = ctx.token(name, 10)
+    return api_id, {
+        "rootResourceId": ctx.token(f"{name}/root", 10),
+        "arn": f"arn:aws:apigateway:{ctx.region}::/restapis/{api_id}",
+        "executionArn": f"arn:aws:execute-api:{ctx.region}:{ctx.account_id}:{api_id}",
+    }
+
+
+@resource_fake("aws:apigateway/stage:Stage")
+def api_stage(ctx: FakeContext, name: str, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    api_id, stage = inputs.get("restApi"), inputs.get("stageName")
+    return f"ags-{api_id}-{stage}", {
+        "invokeUrl": f"https://{api_id}.execute-api.{ctx.region}.amazonaws.com/{stage}",
+        "arn": f"arn:aws:apigateway:{ctx.region}::/restapis/{api_id}/stages/{stage}",
+    }
+
+
+@resource_fake("aws:apigateway/apiKey:ApiKey")
+def api_key(ctx: FakeContext, name: str, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    # AWS generates the value (40 characters); the SDK marks it secret (additional_secret_outputs).
+    key_id = ctx.token(name, 10)
+    return key_id, {
+        "value": rpc.wrap_rpc_secret(ctx.token(f"{name}/value", 40)),
+        "arn": f"arn:aws:apigateway:{ctx.region}::/apikeys/{key_id}",
+    }

@@ -11,8 +11,6 @@ import json
 import re
 from typing import Any
 
-from pulumi.runtime import rpc
-
 from planner.fakes import FakeContext, call_fake, resource_fake
 
 _STACK_URLS: dict[str, str] = {}
@@ -90,32 +88,6 @@ def rule_group(ctx: FakeContext, name: str, inputs: dict[str, Any]) -> tuple[str
         for rule in inputs.get("rules") or []
     ]
     return f"1:{inputs.get('folderUid')}:{inputs.get('name', name)}", {"rules": rules}
-
-
-# The IAM user whose access key Grafana's SNS integration signs with.
-@resource_fake("aws:iam/user:User")
-def iam_user(ctx: FakeContext, name: str, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
-    user = ctx.physical_name(name, inputs)
-    return user, {
-        "name": user,
-        "arn": f"arn:aws:iam::{ctx.account_id}:user{inputs.get('path', '/')}{user}",
-        "uniqueId": f"AIDA{ctx.token(name, 17).upper()}",
-    }
-
-
-@resource_fake("aws:iam/accessKey:AccessKey")
-def iam_access_key(ctx: FakeContext, name: str, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
-    # Shaped like a real key pair; like the real provider, the fake flags the secret half as secret.
-    return f"AKIA{ctx.token(name, 16).upper()}", {
-        "secret": rpc.wrap_rpc_secret(ctx.token(f"{name}/secret", 40)),
-        "status": "Active",
-    }
-
-
-@resource_fake("aws:iam/userPolicy:UserPolicy")
-def iam_user_policy(ctx: FakeContext, name: str, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
-    policy = ctx.physical_name(name, inputs)
-    return f"{inputs.get('user', 'user')}:{policy}", {"name": policy}
 
 
 # Public Synthetic Monitoring probes as the API lists them (name -> ID).

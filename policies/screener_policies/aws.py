@@ -26,6 +26,8 @@ from screener_policies.taggable_aws import TAGGABLE_AWS_TYPES
 SNS_TOPIC = "aws:sns/topic:Topic"
 SNS_TOPIC_POLICY = "aws:sns/topicPolicy:TopicPolicy"
 AMP_WORKSPACE = "aws:amp/workspace:Workspace"
+KMS_KEY = "aws:kms/key:Key"
+IAM_ROLE = "aws:iam/role:Role"
 AMP_WORKSPACE_CONFIGURATION = "aws:amp/workspaceConfiguration:WorkspaceConfiguration"
 MIN_RETENTION_DAYS = 15
 
@@ -127,13 +129,8 @@ def sns_topic_customer_managed_key(args: ResourceValidationArgs) -> Iterator[str
         )
 
 
-@validation
-def sns_topic_policy_source_restricted(args: ResourceValidationArgs) -> Iterator[str]:
-    if args.resource_type != SNS_TOPIC_POLICY:
-        return
-    found, error = _parsed("topic policy", args.props.get("policy"))
-    if error:
-        yield error
+def _unconditioned_service_grants(where: str, found: list[Mapping[str, Any]], fix: str) -> Iterator[str]:
+    """Allow statements to a service (or everyone) without aws:SourceArn and aws:SourceAccount: confused deputy."""
     for index, statement in enumerate(found):
         principals = service_principals(statement)
         if not allows(statement) or not principals:
@@ -148,10 +145,87 @@ def sns_topic_policy_source_restricted(args: ResourceValidationArgs) -> Iterator
         ]
         if missing:
             yield (
-                f"topic policy statement {statement.get('Sid') or index} lets {', '.join(principals)} "
-                f"act without a {' or '.join(missing)} condition (confused deputy). "
-                "Fix: add ArnEquals aws:SourceArn = the AMP workspace ARN and StringEquals aws:SourceAccount."
+                f"{where} statement {statement.get('Sid') or index} lets {', '.join(principals)} "
+                f"act without a {' or '.join(missing)} condition (confused deputy). Fix: {fix}"
             )
+
+
+@validation
+def sns_topic_policy_source_restricted(args: ResourceValidationArgs) -> Iterator[str]:
+    if args.resource_type != SNS_TOPIC_POLICY:
+        return
+    found, error = _parsed("topic policy", args.props.get("policy"))
+    if error:
+        yield error
+    yield from _unconditioned_service_grants(
+        "topic policy",
+        found,
+        "add ArnEquals aws:SourceArn = the AMP workspace ARN and StringEquals aws:SourceAccount.",
+    )
+
+
+@validation
+def kms_key_policy_source_restricted(args: ResourceValidationArgs) -> Iterator[str]:
+    """A key policy that lets a service use the key on anyone's behalf lets any account's workspace or alarm use it."""
+    if args.resource_type != KMS_KEY:
+        return
+    found, error = _parsed("key policy", args.props.get("policy"))
+    if error:
+        yield error
+    yield from _unconditioned_service_grants(
+        "key policy",
+        found,
+        "condition the statement on aws:SourceArn (the workspace ARN, or ArnLike the stack's alarm names) "
+        "and StringEquals aws:SourceAccount.",
+    )
+
+
+def _oidc_issuers(statement: Mapping[str, Any]) -> list[str]:
+    principal = statement.get("Principal")
+    federated = as_list(principal.get("Federated")) if is_mapping(principal) else []
+    return [str(arn).split(":oidc-provider/", 1)[1] for arn in federated if ":oidc-provider/" in str(arn)]
+
+
+def _trust_gaps(statement: Mapping[str, Any]) -> Iterator[str]:
+    """What a trust statement lacks to name who may assume the role."""
+    principal = statement.get("Principal")
+    aws_principals = [str(p) for p in as_list(principal.get("AWS"))] if is_mapping(principal) else []
+    if principal == "*" or "*" in aws_principals:
+        yield "lets anyone assume the role. Fix: name the principal."
+        return
+    if aws_principals and not condition_values(statement, "sts:ExternalId"):
+        yield (
+            f"lets {', '.join(aws_principals)} assume the role without an sts:ExternalId condition (confused "
+            "deputy). Fix: add StringEquals sts:ExternalId = the external ID the assuming service gives you."
+        )
+    for issuer in _oidc_issuers(statement):
+        missing = [claim for claim in ("sub", "aud") if not condition_values(statement, f"{issuer}:{claim}")]
+        if missing:
+            yield (
+                f"lets any identity of {issuer} assume the role: no {', '.join(f'{issuer}:{c}' for c in missing)} "
+                "condition. Fix: add StringEquals on the token's sub (the service account or workflow) and aud."
+            )
+    services = [str(p) for p in as_list(principal.get("Service"))] if is_mapping(principal) else []
+    if services and not (
+        condition_values(statement, "aws:SourceAccount") or condition_values(statement, "aws:SourceArn")
+    ):
+        yield (
+            f"lets {', '.join(services)} assume the role on anyone's behalf. Fix: add StringEquals "
+            "aws:SourceAccount (or aws:SourceArn) for this account."
+        )
+
+
+@validation
+def iam_trust_policy_conditioned(args: ResourceValidationArgs) -> Iterator[str]:
+    if args.resource_type != IAM_ROLE:
+        return
+    found, error = _parsed("trust policy", args.props.get("assumeRolePolicy"))
+    if error:
+        yield error
+    for index, statement in enumerate(found):
+        if allows(statement):
+            for gap in _trust_gaps(statement):
+                yield f"trust policy statement {statement.get('Sid') or index} {gap}"
 
 
 @validation
@@ -211,6 +285,17 @@ POLICIES = [
         name="sns-topic-policy-source-restricted",
         description="Topic policy grants to services or everyone carry aws:SourceArn and aws:SourceAccount.",
         validate=sns_topic_policy_source_restricted,
+    ),
+    ResourceValidationPolicy(
+        name="kms-key-policy-source-restricted",
+        description="KMS key-policy grants to services carry aws:SourceArn and aws:SourceAccount.",
+        validate=kms_key_policy_source_restricted,
+    ),
+    ResourceValidationPolicy(
+        name="iam-trust-policy-conditioned",
+        description="Role trust policies name who may assume: an external ID for AWS principals, sub and aud for "
+        "OIDC, the source account for services; never anyone.",
+        validate=iam_trust_policy_conditioned,
     ),
     ResourceValidationPolicy(
         name="amp-retention-at-least-15-days",

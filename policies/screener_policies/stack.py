@@ -21,6 +21,8 @@ from screener_policies.common import (
 )
 
 AMP_PRINCIPAL = "aps.amazonaws.com"
+CLOUDWATCH_PRINCIPAL = "cloudwatch.amazonaws.com"
+_ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
 _ALERT_MANAGER_DEFINITION = "aws:amp/alertManagerDefinition:AlertManagerDefinition"
 _WORKSPACE = "aws:amp/workspace:Workspace"
 _TOPIC = "aws:sns/topic:Topic"
@@ -66,6 +68,14 @@ def _grants(document: Any, principal: str, needed: Sequence[str], source_arn: st
     return granted == set(needed)
 
 
+def _topic_allows(topic_policies: Sequence[PolicyResource], arn: str, principal: str, source_arn: str | None) -> bool:
+    """Whether a topic policy of `arn` lets `principal` sns:Publish (from `source_arn`)."""
+    return any(
+        p.props.get("arn") == arn and _grants(p.props.get("policy"), principal, ["sns:Publish"], source_arn)
+        for p in topic_policies
+    )
+
+
 def _kms_key(resources: Sequence[PolicyResource], reference: str) -> PolicyResource | None:
     """The KMS key a topic's kms_master_key_id names: key ARN or ID, or an alias name or ARN."""
     keys = _of_type(resources, _KMS_KEY)
@@ -100,11 +110,7 @@ def amp_can_publish_to_alert_topics(args: StackValidationArgs, report_violation:
                     f"alert topic {arn} is FIFO; AMP publishes to standard topics only. Fix: drop fifo_topic.",
                     topic.urn,
                 )
-            if not any(
-                p.props.get("arn") == arn
-                and _grants(p.props.get("policy"), AMP_PRINCIPAL, ["sns:Publish"], workspace_arn)
-                for p in topic_policies
-            ):
+            if not _topic_allows(topic_policies, arn, AMP_PRINCIPAL, workspace_arn):
                 report_violation(
                     f"no topic policy on {arn} lets {AMP_PRINCIPAL} sns:Publish"
                     f"{' from ' + workspace_arn if workspace_arn else ''}, so every notification fails with "
@@ -131,11 +137,61 @@ def amp_can_publish_to_alert_topics(args: StackValidationArgs, report_violation:
                 )
 
 
+def alarms_can_publish_to_their_topics(args: StackValidationArgs, report_violation: ReportViolation) -> None:
+    """Every SNS topic a CloudWatch alarm notifies lets CloudWatch publish for that alarm, and its key lets it encrypt.
+
+    Contract: AWS re:Post knowledge center "cloudwatch-receive-sns-for-alarm-trigger" (topic policy,
+    aws:SourceArn = the alarm's ARN) and "cloudwatch-configure-alarm-sns" (a customer-managed key whose
+    policy grants CloudWatch kms:Decrypt and kms:GenerateDataKey*). The alarm's ARN is built from its name
+    and the topic's region and account, so the check also runs in a preview, before the alarm exists.
+    """
+    resources = args.resources
+    topics = _of_type(resources, _TOPIC)
+    topic_policies = _of_type(resources, _TOPIC_POLICY)
+    for alarm in _of_type(resources, _ALARM):
+        notified = [
+            str(arn)
+            for key in ("alarmActions", "okActions", "insufficientDataActions")
+            for arn in as_list(alarm.props.get(key))
+            if str(arn).split(":")[2:3] == ["sns"]
+        ]
+        for arn in dict.fromkeys(notified):
+            partition, _, region, account = arn.split(":")[1:5]
+            alarm_arn = f"arn:{partition}:cloudwatch:{region}:{account}:alarm:{alarm.props.get('name')}"
+            topic = next((t for t in topics if t.props.get("arn") == arn), None)
+            if topic is None:
+                continue  # a topic of another stack: its own policies are not visible here
+            if not _topic_allows(topic_policies, arn, CLOUDWATCH_PRINCIPAL, alarm_arn):
+                report_violation(
+                    f"alarm {alarm.props.get('name')} notifies {arn}, whose topic policy does not let "
+                    f"{CLOUDWATCH_PRINCIPAL} sns:Publish from {alarm_arn}: the alarm fires and nobody hears it. Fix: "
+                    "add a statement for it (ArnLike aws:SourceArn on the stack's alarm names, StringEquals "
+                    "aws:SourceAccount), or notify a topic that has one.",
+                    alarm.urn,
+                )
+            key = _kms_key(resources, str(topic.props.get("kmsMasterKeyId") or ""))
+            if key is not None and not _grants(
+                key.props.get("policy"), CLOUDWATCH_PRINCIPAL, ["kms:GenerateDataKey", "kms:Decrypt"], alarm_arn
+            ):
+                report_violation(
+                    f"the KMS key of {arn} does not let {CLOUDWATCH_PRINCIPAL} encrypt for alarm "
+                    f"{alarm.props.get('name')}, so its notifications are dropped. Fix: grant kms:GenerateDataKey* "
+                    "and kms:Decrypt to it, conditioned on the stack's alarm ARNs and account.",
+                    key.urn,
+                )
+
+
 POLICIES = [
     StackValidationPolicy(
         name="amp-can-publish-to-alert-topics",
         description="Every SNS topic the Alertmanager uses is a standard topic of this stack whose topic policy and "
         "KMS key let AMP (from this workspace) publish.",
         validate=amp_can_publish_to_alert_topics,
+    ),
+    StackValidationPolicy(
+        name="alarms-can-publish-to-their-topics",
+        description="Every SNS topic of this stack that a CloudWatch alarm notifies lets CloudWatch publish for that "
+        "alarm, and the topic's KMS key lets it encrypt.",
+        validate=alarms_can_publish_to_their_topics,
     ),
 ]

@@ -40,17 +40,41 @@ def test_key_rotates_and_is_administered_by_the_account_root(stack_plan: Plan) -
     assert (admin["Effect"], admin["Action"]) == ("Allow", "kms:*")
 
 
-def test_key_lets_amp_and_cloudwatch_encrypt_and_nothing_more(stack_plan: Plan) -> None:
+def test_key_lets_this_workspace_and_this_stacks_alarms_encrypt_and_nothing_more(stack_plan: Plan) -> None:
+    """Confused-deputy guard on the key (issue 15): each service only on behalf of this stack's sources."""
     policy = statements(stack_plan.one(KEY, "notifications-key").inputs["policy"])
-    assert set(policy) == {"AccountAdministersTheKey", "AlertPublishersEncrypt"}
-    publishers = policy["AlertPublishersEncrypt"]
-    assert publishers["Principal"] == {"Service": ["aps.amazonaws.com", "cloudwatch.amazonaws.com"]}
-    assert sorted(publishers["Action"]) == ["kms:Decrypt", "kms:GenerateDataKey*"]
+    assert set(policy) == {"AccountAdministersTheKey", "ThisWorkspaceEncrypts", "AlarmsOfThisStackEncrypt"}
+    _, workspace_arn = workspace(stack_plan)
+    amp, alarms = policy["ThisWorkspaceEncrypts"], policy["AlarmsOfThisStackEncrypt"]
+    assert amp["Principal"] == {"Service": "aps.amazonaws.com"}
+    assert amp["Condition"] == {
+        "ArnEquals": {"aws:SourceArn": workspace_arn},
+        "StringEquals": {"aws:SourceAccount": ACCOUNT},
+    }
+    assert alarms["Principal"] == {"Service": "cloudwatch.amazonaws.com"}
+    assert alarms["Condition"] == {
+        "ArnLike": {"aws:SourceArn": f"arn:aws:cloudwatch:{REGION}:{ACCOUNT}:alarm:screener-{stack_plan.stack}-*"},
+        "StringEquals": {"aws:SourceAccount": ACCOUNT},
+    }
+    for statement in (amp, alarms):
+        assert sorted(statement["Action"]) == ["kms:Decrypt", "kms:GenerateDataKey*"]
 
 
-def test_every_topic_is_standard_and_encrypted_with_the_alert_key(stack_plan: Plan) -> None:
+def test_the_pipeline_topic_has_a_key_of_its_own_that_only_alarms_use(stack_plan: Plan) -> None:
+    """The last resort must not depend on the shared key (issue 15): its own CMK, CloudWatch only."""
+    shared = stack_plan.one(KEY, "notifications-key").outputs["arn"]
+    own = stack_plan.one(KEY, "notifications-pipeline-key")
+    topic = stack_plan.one(TOPIC, "notifications-pipeline")
+    assert topic.inputs["kmsMasterKeyId"] == own.outputs["arn"] != shared
+    assert own.inputs["enableKeyRotation"] is True
+    policy = statements(own.inputs["policy"])
+    assert set(policy) == {"AccountAdministersTheKey", "AlarmsOfThisStackEncrypt"}
+    assert stack_plan.outputs["alert_pipeline_key_arn"] == own.outputs["arn"]
+
+
+def test_every_alertmanager_topic_is_standard_and_encrypted_with_the_alert_key(stack_plan: Plan) -> None:
     key_arn = stack_plan.one(KEY, "notifications-key").outputs["arn"]
-    topics = stack_plan.of_type(TOPIC)
+    topics = [t for t in stack_plan.of_type(TOPIC) if t.name != "notifications-pipeline"]
     audiences = {"critical", "warning", "watchdog"} | ({"chat"} if stack_plan.stack != "dev" else set())
     assert {topic.name for topic in topics} == {f"notifications-{audience}" for audience in audiences}
     for topic in topics:
@@ -81,7 +105,7 @@ def test_only_this_workspace_of_this_account_may_publish(stack_plan: Plan, audie
     assert workspace_arn.startswith(f"arn:aws:aps:{REGION}:{ACCOUNT}:workspace/ws-")
 
 
-@pytest.mark.parametrize("audience", ["critical", "warning", "watchdog"])
+@pytest.mark.parametrize("audience", ["critical", "warning", "watchdog", "pipeline"])
 def test_no_statement_allows_anyone_without_conditions(stack_plan: Plan, audience: str) -> None:
     _, policy = _topic_policy(stack_plan, audience)
     for sid, statement in policy.items():
@@ -91,17 +115,28 @@ def test_no_statement_allows_anyone_without_conditions(stack_plan: Plan, audienc
     assert policy["DenyPublishWithoutTls"]["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
 
 
-def test_only_the_paging_and_chat_topics_take_this_accounts_alarms(stack_plan: Plan) -> None:
+def test_exactly_the_topics_that_alarms_publish_to_take_this_stacks_alarms(stack_plan: Plan) -> None:
+    """Issue 14 item 2: the quota alarms publish to `warning`, whose policy used to refuse CloudWatch."""
     takes_alarms = {
         topic.name.removeprefix("notifications-")
         for topic in stack_plan.of_type(TOPIC)
-        if "AlarmsOfThisAccountPublish" in _topic_policy(stack_plan, topic.name.removeprefix("notifications-"))[1]
+        if "AlarmsOfThisStackPublish" in _topic_policy(stack_plan, topic.name.removeprefix("notifications-"))[1]
     }
-    expected = {"critical", "chat"} if stack_plan.stack != "dev" else {"critical"}
-    assert takes_alarms == expected
-    alarms = _topic_policy(stack_plan, "critical")[1]["AlarmsOfThisAccountPublish"]
+    arn_to_audience = {arn: audience for audience, arn in stack_plan.outputs["alert_topic_arns"].items()}
+    alarm_targets = {
+        arn_to_audience[arn]
+        for alarm in stack_plan.of_type(ALARM)
+        for arn in alarm.inputs["alarmActions"] + alarm.inputs["okActions"]
+    }
+    assert takes_alarms == alarm_targets
+    assert alarm_targets == ({"warning", "pipeline", "chat"} if stack_plan.stack != "dev" else {"warning", "pipeline"})
+    alarms = _topic_policy(stack_plan, "warning")[1]["AlarmsOfThisStackPublish"]
     assert alarms["Principal"] == {"Service": "cloudwatch.amazonaws.com"}
-    assert alarms["Condition"]["ArnLike"] == {"aws:SourceArn": f"arn:aws:cloudwatch:{REGION}:{ACCOUNT}:alarm:*"}
+    assert alarms["Condition"]["ArnLike"] == {
+        "aws:SourceArn": f"arn:aws:cloudwatch:{REGION}:{ACCOUNT}:alarm:screener-{stack_plan.stack}-*"
+    }
+    for alarm in stack_plan.of_type(ALARM):
+        assert alarm.inputs["name"].startswith(f"screener-{stack_plan.stack}-"), alarm.name
 
 
 def subscriptions(plan: Plan) -> set[tuple[str, str, str]]:
@@ -119,9 +154,11 @@ def subscriptions(plan: Plan) -> set[tuple[str, str, str]]:
         ("prod", ["screener-oncall@example.com", "platform-team@example.com"]),
     ],
 )
-def test_configured_emails_hear_critical_and_warning_but_never_the_watchdog(stack: str, emails: list[str]) -> None:
+def test_configured_emails_hear_critical_warning_and_the_pipeline_but_never_the_watchdog(
+    stack: str, emails: list[str]
+) -> None:
     assert subscriptions(plan_of(stack)) == {
-        (topic, "email", email) for email in emails for topic in ("critical", "warning")
+        (topic, "email", email) for email in emails for topic in ("critical", "warning", "pipeline")
     }
 
 
@@ -133,7 +170,9 @@ def test_paging_emails_subscribe_to_the_critical_topic_only(plan_with: Callable[
     assert subscriptions(plan) == {
         ("critical", "email", "team@example.com"),
         ("warning", "email", "team@example.com"),
+        ("pipeline", "email", "team@example.com"),
         ("critical", "email", "pager@example.com"),
+        ("pipeline", "email", "pager@example.com"),
     }
     names = {s.name for s in plan.of_type(SUBSCRIPTION)}
     assert "notifications-critical-email-pager-example-com" in names
@@ -233,21 +272,22 @@ def test_watchdog_silence_pages_through_cloudwatch(stack_plan: Plan) -> None:
     assert alarm.inputs["treatMissingData"] == "breaching"
 
 
-def test_alarms_reach_the_paging_topic_and_chat(stack_plan: Plan) -> None:
+def test_pipeline_alarms_reach_the_last_resort_topic_and_chat(stack_plan: Plan) -> None:
     topics = stack_plan.outputs["alert_topic_arns"]
-    expected = [topics["critical"]] + ([topics["chat"]] if "chat" in topics else [])
+    expected = [topics["pipeline"]] + ([topics["chat"]] if "chat" in topics else [])
     for alarm in stack_plan.of_type(ALARM):
         if alarm.name.startswith("notifications-"):
             assert alarm.inputs["alarmActions"] == expected, alarm.name
             assert alarm.inputs["okActions"] == expected, alarm.name
 
 
-def test_only_prod_protects_the_key_and_topics() -> None:
+def test_only_prod_protects_and_retains_the_keys_and_topics() -> None:
     for stack in STACKS:
         plan = plan_of(stack)
         protected = {r.name for r in plan.of_type(KEY) + plan.of_type(TOPIC) if r.protect}
+        retained = {r.name for r in plan.of_type(KEY) + plan.of_type(TOPIC) if r.retain_on_delete}
         everything = {r.name for r in plan.of_type(KEY) + plan.of_type(TOPIC)}
-        assert protected == (everything if stack == "prod" else set()), stack
+        assert protected == retained == (everything if stack == "prod" else set()), stack
 
 
 def test_taggable_resources_carry_the_required_tags(stack_plan: Plan) -> None:
@@ -262,7 +302,7 @@ def test_taggable_resources_carry_the_required_tags(stack_plan: Plan) -> None:
 
 def test_topic_arns_are_exported_by_audience(stack_plan: Plan) -> None:
     topics = stack_plan.outputs["alert_topic_arns"]
-    expected = {"critical", "warning", "watchdog"} | ({"chat"} if stack_plan.stack != "dev" else set())
+    expected = {"critical", "warning", "watchdog", "pipeline"} | ({"chat"} if stack_plan.stack != "dev" else set())
     assert set(topics) == expected
     for audience, arn in topics.items():
         assert arn == f"arn:aws:sns:{REGION}:{ACCOUNT}:screener-{stack_plan.stack}-alerts-{audience}"

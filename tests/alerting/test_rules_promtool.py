@@ -3,7 +3,9 @@
 For each committed stack the rule files are rendered exactly as AMP gets them
 (`render_rule_files`) into a temp dir, next to copies of the test files that
 apply to that stack: `<topic>.yaml` applies to every stack, `<topic>.<stack>.yaml`
-to one (SLO objectives differ per stack). A test file whose rule files the stack
+to one, `<topic>.<stack>+<stack>.yaml` to those named (absence alerts exist only where
+a collector writes to the workspace). The SLO burn-rate tests depend on each stack's
+objectives and are generated from them (`slo_promtool_cases`). A test file whose rule files the stack
 does not render (e.g. cluster resources on a stack without Kubernetes) is left
 out for that stack; the coverage tests below make sure nothing goes untested.
 A test file whose rule files render byte-identical for two stacks runs once:
@@ -26,6 +28,7 @@ from infra.alerting.rule_model import Alert, Recording
 from infra.alerting.rules import render_rule_files, rule_namespaces
 from infra.promql import series_names
 from planner.stackfile import REPO_ROOT, stack_settings
+from tests.alerting.slo_promtool_cases import slo_test_document
 from tests.conftest import STACKS
 
 PROMTOOL_TESTS = REPO_ROOT / "tests" / "promtool"
@@ -37,7 +40,7 @@ ALWAYS_FIRING = {"Watchdog"}
 
 def applies_to(test_file: Path, stack: str) -> bool:
     parts = test_file.name.split(".")
-    return len(parts) == 2 or parts[1] == stack
+    return len(parts) == 2 or stack in parts[1].split("+")
 
 
 def promtool_test_files() -> list[Path]:
@@ -74,6 +77,11 @@ def _prepare(stack: str, directory: Path, already_run: set[tuple[str, ...]]) -> 
             already_run.add(key)
             shutil.copy(test_file, directory / test_file.name)
             run.runs_here.append(test_file)
+    if (directory / "rules" / "slo.yaml").is_file():
+        generated = directory / f"slo.{stack}.yaml"
+        generated.write_text(yaml.safe_dump(slo_test_document(stack_settings(stack)), sort_keys=False))
+        run.test_files.append(generated)
+        run.runs_here.append(generated)
     return run
 
 
@@ -185,4 +193,5 @@ def test_every_test_file_runs_for_some_stack(promtool_runs: dict[str, StackRun])
     assert sorted(f.name for f in set(promtool_test_files()) - used) == []
     for test_file in promtool_test_files():
         parts = test_file.name.split(".")
-        assert len(parts) == 2 or (len(parts) == 3 and parts[1] in STACKS), f"{test_file.name}: unknown stack"
+        named = parts[1].split("+") if len(parts) == 3 else []
+        assert len(parts) == 2 or (named and set(named) <= set(STACKS)), f"{test_file.name}: unknown stack"

@@ -21,12 +21,10 @@ import pytest
 import yaml
 
 from infra.alerting.alertmanager import alertmanager_files, render_alertmanager_definition
-from infra.alerting.lab_scope import CALENDAR_FUNCTIONS, lab_untestable
 from infra.alerting.rule_model import Alert, RuleGroup, RuleNamespace, sel
 from infra.alerting.rules import render_namespace, render_rule_files, rule_namespaces
 from infra.alerting.time_scale import (
     dur,
-    lab_clock,
     marked_durations,
     render_expr,
     scaled_duration,
@@ -34,6 +32,8 @@ from infra.alerting.time_scale import (
     secs,
 )
 from infra.collection.scrape_config import scrape_config_document
+from lab.clock import lab_clock
+from lab.scope import CALENDAR_FUNCTIONS, lab_untestable
 from planner.stackfile import REPO_ROOT, stack_settings
 from tests.conftest import STACKS, plan_of
 
@@ -196,9 +196,11 @@ def test_at_one_sixtieth_every_for_range_offset_and_interval_is_one_sixtieth(sta
     assert sum(walk.durations for walk in walks) == marked > 40
     assert suspicious_kept_numbers(walks) == []
     scaled = {(walk.where.split("/")[1], number) for walk in walks for number in walk.scaled_numbers}
-    # The only numbers on the alerting clock: the disk-fill horizon, the remote-write lag, the replication lag.
+    # The only numbers on the alerting clock: the disk-fill horizon, the remote-write lag, the replication lag,
+    # how late a CronJob may be.
     expected = {
         ("NodeDiskFillingUp", 3600.0),
+        ("KubeCronJobNotScheduled", float(settings.kubernetes.cron_job_late_minutes * 60)),
         ("CollectorRemoteWriteBehind", 120.0),
         ("PostgresReplicationLag", float(settings.thresholds.replication_lag_seconds)),
     }

@@ -20,18 +20,15 @@ import signal
 import socket
 import subprocess
 import tempfile
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-LOOPBACK = "127.0.0.1"
+from lab.processes import LOOPBACK, LabError, Process, free_port, http_get, running_process, wait_for
+
 READY_TIMEOUT_SECONDS = 20.0
 POLL_SECONDS = 0.1
-STOP_TIMEOUT_SECONDS = 5.0
 REDIS_MAXMEMORY_BYTES = 64 * 1024 * 1024
 # The port staging's node-exporter job keeps (`__address__` =~ `.+:9100`).
 NODE_EXPORTER_PORT = 9100
@@ -49,10 +46,6 @@ PACKAGES = {
     "prometheus-node-exporter": "prometheus-node-exporter",
     "prometheus": "prometheus",
 }
-
-
-class LabError(RuntimeError):
-    """A lab process did not start or answer in time; the message carries its log."""
 
 
 @dataclass(frozen=True)
@@ -86,17 +79,6 @@ def _require(name: str) -> str:
     return path
 
 
-def free_port(host: str = LOOPBACK) -> int:
-    with socket.socket() as sock:
-        sock.bind((host, 0))
-        return int(sock.getsockname()[1])
-
-
-def http_get(url: str, timeout: float = 2.0) -> str:
-    with urllib.request.urlopen(url, timeout=timeout) as response:  # loopback URLs the lab built
-        return str(response.read().decode())
-
-
 # One sample line of the text exposition format: name, optional {labels}, value, optional timestamp.
 _SAMPLE = re.compile(r"([a-zA-Z_:][a-zA-Z0-9_:]*)(\{.*\})?\s+(\S+)(\s+-?\d+)?")
 
@@ -121,67 +103,11 @@ def series_names(exposition: str) -> frozenset[str]:
     return frozenset(names)
 
 
-def _log_tail(log: Path, lines: int = 25) -> str:
-    try:
-        return "\n".join(log.read_text(errors="replace").splitlines()[-lines:])
-    except OSError:
-        return "(no log)"
-
-
-@dataclass
-class _Process:
-    name: str
-    popen: subprocess.Popen[bytes]
-    log: Path
-
-    def wait_until(self, ready: Callable[[], bool], what: str, timeout: float = READY_TIMEOUT_SECONDS) -> None:
-        """Poll `ready` until it holds; fail early when the process died, and after `timeout` anyway."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.popen.poll() is not None:
-                raise LabError(f"{self.name} exited ({self.popen.returncode}) before {what}:\n{_log_tail(self.log)}")
-            try:
-                if ready():
-                    return
-            except (OSError, urllib.error.URLError, ValueError):
-                pass  # not listening or not answering yet
-            time.sleep(POLL_SECONDS)
-        raise LabError(f"{self.name}: no {what} after {timeout:.0f} s:\n{_log_tail(self.log)}")
-
-
-@contextmanager
-def _process(
-    name: str,
-    command: list[str],
-    workdir: Path,
-    *,
-    stop_signal: int = signal.SIGTERM,
-    env: dict[str, str] | None = None,
-    user: str | None = None,
-) -> Iterator[_Process]:
-    log = workdir / f"{name}.log"
-    with log.open("wb") as out:
-        popen = subprocess.Popen(
-            command,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            cwd=workdir,
-            env={**os.environ, **(env or {})},
-            user=user,
-            # Its own process group: Ctrl-C on pytest reaches us, and we stop it in order.
-            start_new_session=True,
-        )
-    try:
-        yield _Process(name, popen, log)
-    finally:
-        if popen.poll() is None:
-            popen.send_signal(stop_signal)
-            try:
-                popen.wait(STOP_TIMEOUT_SECONDS)
-            except subprocess.TimeoutExpired:
-                popen.kill()
-                popen.wait()
+def _wait_until(process: Process, ready: Callable[[], bool], what: str) -> None:
+    """Poll `ready` (a server not listening yet counts as not ready); fail early if the process died."""
+    wait_for(
+        what, ready, READY_TIMEOUT_SECONDS, process=process, not_yet=(OSError, ValueError), poll_seconds=POLL_SECONDS
+    )
 
 
 def _version(command: list[str]) -> str:
@@ -234,7 +160,7 @@ def _start_postgres(stack: ExitStack, workdir: Path) -> RunningExporter:
     )
     port = free_port()
     server = stack.enter_context(
-        _process(
+        running_process(
             "postgres",
             [
                 str(bindir / "postgres"),
@@ -255,11 +181,11 @@ def _start_postgres(stack: ExitStack, workdir: Path) -> RunningExporter:
             user=user,
         )
     )
-    server.wait_until(lambda: _accepts(port), "listening port")
+    _wait_until(server, lambda: _accepts(port), "listening port")
     exporter_port = free_port()
     address = f"{LOOPBACK}:{exporter_port}"
     exporter = stack.enter_context(
-        _process(
+        running_process(
             "postgres_exporter",
             [_require("prometheus-postgres-exporter"), f"--web.listen-address={address}"],
             workdir,
@@ -267,7 +193,7 @@ def _start_postgres(stack: ExitStack, workdir: Path) -> RunningExporter:
             env={"DATA_SOURCE_NAME": f"postgresql://postgres@{LOOPBACK}:{port}/postgres?sslmode=disable"},
         )
     )
-    exporter.wait_until(_serves_metrics(f"http://{address}/metrics", "\npg_up 1"), "pg_up 1")
+    _wait_until(exporter, _serves_metrics(f"http://{address}/metrics", "\npg_up 1"), "pg_up 1")
     version = _version([_require("prometheus-postgres-exporter"), "--version"])
     return RunningExporter("postgres_exporter", address, version)
 
@@ -275,7 +201,7 @@ def _start_postgres(stack: ExitStack, workdir: Path) -> RunningExporter:
 def _start_redis(stack: ExitStack, workdir: Path) -> RunningExporter:
     port = free_port()
     server = stack.enter_context(
-        _process(
+        running_process(
             "redis",
             [
                 _require("redis-server"),
@@ -297,14 +223,14 @@ def _start_redis(stack: ExitStack, workdir: Path) -> RunningExporter:
             workdir,
         )
     )
-    server.wait_until(lambda: _redis_command(port, "PING").startswith(b"+PONG"), "PONG")
+    _wait_until(server, lambda: _redis_command(port, "PING").startswith(b"+PONG"), "PONG")
     # A key with a TTL, one hit and one miss: the keyspace the app would give it.
     _redis_command(port, "SET", "lab:key", "1", "EX", "3600")
     _redis_command(port, "GET", "lab:key")
     _redis_command(port, "GET", "lab:absent")
     address = f"{LOOPBACK}:{free_port()}"
     exporter = stack.enter_context(
-        _process(
+        running_process(
             "redis_exporter",
             [
                 _require("prometheus-redis-exporter"),
@@ -314,7 +240,7 @@ def _start_redis(stack: ExitStack, workdir: Path) -> RunningExporter:
             workdir,
         )
     )
-    exporter.wait_until(_serves_metrics(f"http://{address}/metrics", "\nredis_up 1"), "redis_up 1")
+    _wait_until(exporter, _serves_metrics(f"http://{address}/metrics", "\nredis_up 1"), "redis_up 1")
     return RunningExporter("redis_exporter", address, _version([_require("prometheus-redis-exporter"), "-version"]))
 
 
@@ -342,12 +268,12 @@ def _start_nginx(stack: ExitStack, workdir: Path) -> RunningExporter:
     )
     status_url = f"http://{LOOPBACK}:{port}/stub_status"
     server = stack.enter_context(
-        _process("nginx", [_require("nginx"), "-p", str(prefix), "-c", str(config), "-e", "stderr"], workdir)
+        running_process("nginx", [_require("nginx"), "-p", str(prefix), "-c", str(config), "-e", "stderr"], workdir)
     )
-    server.wait_until(lambda: "Active connections" in http_get(status_url), "stub_status page")
+    _wait_until(server, lambda: "Active connections" in http_get(status_url), "stub_status page")
     address = f"{LOOPBACK}:{free_port()}"
     exporter = stack.enter_context(
-        _process(
+        running_process(
             "nginx_exporter",
             [
                 _require("prometheus-nginx-exporter"),
@@ -357,7 +283,7 @@ def _start_nginx(stack: ExitStack, workdir: Path) -> RunningExporter:
             workdir,
         )
     )
-    exporter.wait_until(_serves_metrics(f"http://{address}/metrics", "\nnginx_up 1"), "nginx_up 1")
+    _wait_until(exporter, _serves_metrics(f"http://{address}/metrics", "\nnginx_up 1"), "nginx_up 1")
     return RunningExporter(
         "nginx-prometheus-exporter", address, _version([_require("prometheus-nginx-exporter"), "-version"])
     )
@@ -378,9 +304,11 @@ def _start_node_exporter(stack: ExitStack, workdir: Path) -> RunningExporter:
         ) from error
     address = f"{host}:{NODE_EXPORTER_PORT}"
     exporter = stack.enter_context(
-        _process("node_exporter", [_require("prometheus-node-exporter"), f"--web.listen-address={address}"], workdir)
+        running_process(
+            "node_exporter", [_require("prometheus-node-exporter"), f"--web.listen-address={address}"], workdir
+        )
     )
-    exporter.wait_until(_serves_metrics(f"http://{address}/metrics", "\nnode_load1 "), "node_load1")
+    _wait_until(exporter, _serves_metrics(f"http://{address}/metrics", "\nnode_load1 "), "node_load1")
     return RunningExporter("node_exporter", address, _version([_require("prometheus-node-exporter"), "--version"]))
 
 
@@ -417,7 +345,7 @@ def running_prometheus(
             f"--web.listen-address={address}",
             *flags,
         ]
-        with _process(f"prometheus-{address}", command, workdir) as prometheus:
+        with running_process(f"prometheus-{address}", command, workdir) as prometheus:
             base = f"http://{address}"
-            prometheus.wait_until(lambda: "Ready" in http_get(f"{base}/-/ready"), "/-/ready")
+            _wait_until(prometheus, lambda: "Ready" in http_get(f"{base}/-/ready"), "/-/ready")
             yield base

@@ -34,11 +34,9 @@ from typing import Any
 import pytest
 
 from infra.metrics import SCRAPED_BY_SOURCE, scraped_series_names
+from lab.processes import LOOPBACK, free_port, http_get
 from tests.exporters.lab import (
-    LOOPBACK,
     RunningExporter,
-    free_port,
-    http_get,
     missing_programs,
     running_exporters,
     running_prometheus,

@@ -6,7 +6,7 @@ import json
 
 from dashboards.common import to_json
 from dashboards.uptime import build_status_page
-from infra.components.grafana_rules import rule_labels
+from infra.components.grafana_rules import rule_labels, rule_uid
 from infra.components.synthetics_checks import plan_checks
 from infra.components.synthetics_rules import uptime_rule_groups
 from infra.config.synthetics import SM_DATASOURCE_UID
@@ -25,6 +25,7 @@ def _rule_groups(stack: str) -> str:
             "rules": [
                 {
                     "name": rule.name,
+                    "uid": rule_uid(name_prefix, rule),
                     "for": f"{rule.for_minutes}m",
                     "expr": rule.expr,
                     "comparison": rule.comparison,

@@ -3,8 +3,20 @@
 from __future__ import annotations
 
 from dashboards.context import DashboardContext
-from planner.stackfile import stack_settings
+from planner.engine import Plan, run_stack
+from planner.stackfile import SecretValue, stack_settings
+
+TOKEN_KEY = "monitoring:grafanaCloudAccessPolicyToken"
+TOKEN = SecretValue("glc_test-token")
+_TOKEN_PLANS: dict[str, Plan] = {}
 
 
 def context_of(stack: str) -> DashboardContext:
     return DashboardContext.from_settings(stack_settings(stack))
+
+
+def plan_with_cloud_token(stack: str) -> Plan:
+    """A committed stack planned as if its Cloud access-policy token were set (shared across tests)."""
+    if stack not in _TOKEN_PLANS:
+        _TOKEN_PLANS[stack] = run_stack(stack, overrides={TOKEN_KEY: TOKEN})
+    return _TOKEN_PLANS[stack]

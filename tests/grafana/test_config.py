@@ -73,3 +73,18 @@ def test_a_night_window_can_end_at_midnight() -> None:
     )
     (interval,) = plan.one("grafana:alerting/muteTiming:MuteTiming").inputs["intervals"]
     assert interval["times"] == [{"start": "22:00", "end": "24:00"}]
+
+
+def test_a_second_stack_installing_the_amp_plugin_is_refused() -> None:
+    without_tree = prod_grafana()
+    del without_tree["notificationPolicy"]
+    assert (
+        f"{PROD_FILE}: monitoring:grafana: stackSlug installs the AMP plugin, which the whole Grafana stack shares; "
+        "only the stack file that owns the policy tree (sets notificationPolicy) may set it. Remove stackSlug here"
+        in refused(without_tree)
+    )
+
+
+@pytest.mark.parametrize("external_id", ["screener-prod-a41e", "", "12 34"])
+def test_an_external_id_that_is_not_a_grafana_stack_id_is_refused(external_id: str) -> None:
+    assert f"{PROD_FILE}: monitoring:grafana.externalId:" in refused(prod_grafana(externalId=external_id))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import shutil
 import subprocess
 from collections.abc import Iterator
@@ -127,11 +126,6 @@ def test_uids_and_titles_are_unique_within_a_stack(stack: str) -> None:
     titles = [model["title"] for model in models]
     assert len(set(uids)) == len(uids) == len(DASHBOARDS)
     assert len(set(titles)) == len(titles)
-
-
-def test_building_twice_gives_the_same_json() -> None:
-    first = json.dumps(build_all(context_of("prod")), sort_keys=True)
-    assert json.dumps(build_all(context_of("prod")), sort_keys=True) == first
 
 
 def test_panel_ids_are_unique_and_numbered_in_reading_order() -> None:

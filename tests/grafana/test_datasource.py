@@ -6,7 +6,6 @@ import json
 from pathlib import Path
 from typing import Any
 
-import pytest
 from pulumi.runtime import rpc
 
 from dashboards.common import to_json
@@ -14,9 +13,9 @@ from dashboards.registry import DASHBOARDS, build_all
 from infra.components.grafana_datasource import AMP_PLUGIN, AMP_QUERY_ACTIONS
 from planner.artifacts import write_artifacts
 from planner.engine import SECRET, Plan
-from planner.stackfile import SecretValue, stack_settings
+from planner.stackfile import stack_settings
 from tests.conftest import plan_of
-from tests.grafana.stacks import context_of
+from tests.grafana.stacks import context_of, plan_with_cloud_token
 
 PROVIDER = "pulumi:providers:grafana"
 ROLE = "aws:iam/role:Role"
@@ -56,7 +55,6 @@ def test_role_may_only_query_this_stacks_workspace(stack_plan: Plan) -> None:
             "Resource": workspace_arn,
         }
     ]
-    assert workspace_arn.startswith("arn:aws:aps:") and ":workspace/ws-" in workspace_arn
     assert not any("*" in action for action in AMP_QUERY_ACTIONS)
 
 
@@ -79,6 +77,7 @@ def test_data_source_signs_with_grafanas_assume_role_against_the_workspace_endpo
         "sigV4AuthType": "grafana_assume_role",
         "sigV4AssumeRoleArn": role.outputs["arn"],
         "sigV4Region": stack_plan.stack_file.region,
+        "sigV4UsePerDatasourceExternalId": False,
         "httpMethod": "POST",
         "manageAlerts": False,
         "timeInterval": "30s",
@@ -105,31 +104,23 @@ def test_every_grafana_resource_uses_the_explicit_provider(stack_plan: Plan) -> 
         assert resource.provider.startswith(expected.urn + "::"), resource.name
 
 
-@pytest.fixture(scope="module")
-def plan_with_cloud_token() -> Plan:
-    from planner.engine import run_stack
-
-    return run_stack("dev", overrides={TOKEN_KEY: SecretValue("glc_test-token")})
-
-
-def test_plugin_is_installed_on_the_stack_only_with_a_cloud_token(plan_with_cloud_token: Plan) -> None:
-    assert plan_of("dev").of_type(PLUGIN) == []
-    plugin = plan_with_cloud_token.one(PLUGIN, "grafana-amp-plugin")
-    assert plugin.inputs == {
-        "stackSlug": "screener",
-        "slug": AMP_PLUGIN,
-        "version": stack_settings("dev").grafana.amp_plugin_version,
-    }
-    source = plan_with_cloud_token.one(DATA_SOURCE)
+def test_plugin_is_installed_only_by_the_stack_owning_stack_wide_objects_and_only_with_a_cloud_token() -> None:
+    assert plan_of("prod").of_type(PLUGIN) == []
+    plugin = plan_with_cloud_token("prod").one(PLUGIN, "grafana-amp-plugin")
+    assert plugin.inputs == {"stackSlug": "screener", "slug": AMP_PLUGIN, "version": "3.2.0"}
+    source = plan_with_cloud_token("prod").one(DATA_SOURCE)
     assert plugin.urn in source.depends_on
+    # dev shares the Grafana stack but does not own it: a token changes nothing there.
+    assert plan_with_cloud_token("dev").of_type(PLUGIN) == []
 
 
-def test_cloud_token_reaches_the_provider_only_as_a_secret(plan_with_cloud_token: Plan) -> None:
-    provider = plan_with_cloud_token.one(PROVIDER, "grafana")
+def test_cloud_token_reaches_the_provider_only_as_a_secret() -> None:
+    plan = plan_with_cloud_token("dev")
+    provider = plan.one(PROVIDER, "grafana")
     assert provider.inputs["cloudAccessPolicyToken"] == SECRET
     assert rpc.is_rpc_secret(provider.raw_inputs["cloudAccessPolicyToken"])
-    recorded = [(r.inputs, r.outputs) for r in plan_with_cloud_token.resources]
-    assert "glc_test-token" not in json.dumps(_to_jsonable([recorded, plan_with_cloud_token.outputs]))
+    recorded = [(r.inputs, r.outputs) for r in plan.resources]
+    assert "glc_test-token" not in json.dumps(_to_jsonable([recorded, plan.outputs]))
 
 
 def _to_jsonable(value: Any) -> Any:

@@ -12,7 +12,6 @@ import yaml
 from dashboards.context import DashboardContext
 from dashboards.registry import build_all
 from infra.alerting.alertmanager import alertmanager_files, render_alertmanager_definition
-from infra.alerting.lab_scope import lab_untestable
 from infra.collection.scrape_config import scrape_jobs
 from infra.metrics import RULE_ENGINE, SCRAPE, SCRAPED_BY_SOURCE, SYNTHETIC_MONITORING
 from infra.promql import series_names
@@ -29,6 +28,7 @@ from lab.config import (
 from lab.fake_sns import FakeSns
 from lab.faults import FAULTS, apply_faults
 from lab.scenario import LANES, LONGEST_SECONDS, NOT_INJECTED
+from lab.scope import lab_untestable
 from lab.simulator import SOURCES, Conditions, Simulator, catalog_names
 from tests.collection.test_survival import _dashboard_exprs
 from tests.conftest import STACKS

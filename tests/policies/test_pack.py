@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import select
 import subprocess
 import sys
 
@@ -14,6 +15,7 @@ from planner.stackfile import REPO_ROOT
 
 PACK = REPO_ROOT / "policies"
 ALLOWED_IMPORTS = {"pulumi_policy", "yaml", "screener_policies"}
+STARTUP_TIMEOUT_SECONDS = 30
 
 
 def test_pack_modules_import_only_the_standard_library_pulumi_policy_and_yaml() -> None:
@@ -40,13 +42,16 @@ def test_pack_boots_through_the_clis_entry_module_and_lists_its_policies() -> No
     )
     try:
         assert server.stdout is not None
+        # The first line is the port; a server that never prints one fails here instead of hanging the suite.
+        ready, _, _ = select.select([server.stdout], [], [], STARTUP_TIMEOUT_SECONDS)
+        assert ready, f"the policy pack printed no port within {STARTUP_TIMEOUT_SECONDS} s"
         port = server.stdout.readline().strip()
         assert port.isdigit(), server.stderr.read() if server.stderr else port
         with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
             info = analyzer_pb2_grpc.AnalyzerStub(channel).GetAnalyzerInfo(empty_pb2.Empty(), timeout=10)
         assert info.name == "screener-monitoring-conventions"
         assert {"amp-can-publish-to-alert-topics", "amp-cost-within-budget"} <= {p.name for p in info.policies}
-        assert len(info.policies) == 23
+        assert len(info.policies) == 28
     finally:
         server.kill()
         server.wait(timeout=10)

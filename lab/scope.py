@@ -1,7 +1,6 @@
 """Which alerts a lab run at a time scale can show firing, and why the others cannot.
 
-Used by the lab (not by the Pulumi program): it needs promql_parser, a
-development dependency. Two reasons make an alert untestable in a lab:
+Two reasons make an alert untestable in a lab:
 
 - it reads the wall clock through calendar functions (`hour()`,
   `day_of_week()`, ...: the business alert's trading hours): no time scale

@@ -1,0 +1,368 @@
+"""Kubernetes objects of the platform: crash loops, OOM kills, pods that never get ready,
+rollouts that stop, workloads with no replica left, nodes, Jobs, CronJobs and HPAs.
+
+The series come from kube-state-metrics (names and labels as v2.15.0, the
+pinned chart's appVersion, documents them); the rules follow
+kubernetes-mixin's (alerts/apps_alerts.libsonnet, alerts/kubelet.libsonnet)
+with its default windows, which `monitoring:kubernetes` can change. Only
+stacks with Kubernetes discovery get them (dev has no cluster).
+
+Scope: objects in the platform's namespaces (`kubernetes.namespaces`, by
+default the catalog's and the collector's), so kube-system's churn pages
+nobody unless the stack lists it. Nodes are the cluster's.
+
+The `service` label: one mapping, `workload_service_prefixes` (documented in
+docs/runbooks.md, "Kubernetes workloads"). A workload, or a pod named after
+it, belongs to the service of the longest prefix its name equals or starts
+with followed by "-"; with no such prefix its namespace is its service.
+Node alerts are about the cluster: `service: cluster`. So a crash-looping
+backend pod and the backend Deployment with no replica left carry the same
+`service` as the API's other alerts, and the critical `KubeWorkloadDown`
+holds back that service's per-pod warnings (Alertmanager's `...Down` rule).
+"""
+
+from __future__ import annotations
+
+from infra.alerting.rule_availability import COLLECTOR_SERVICE
+from infra.alerting.rule_model import Alert, Rule, RuleGroup, RuleNamespace, Severity, dur, one_of, secs, sel
+from infra.collection.charts import AGENT_RELEASE
+from infra.config import StackInput
+
+NAMESPACE = "kubernetes"
+CLUSTER_SERVICE = "cluster"
+# kubernetes-mixin's KubePodCrashLooping: a container that waited in CrashLoopBackOff
+# at any scrape of the last 5 minutes (it alternates between waiting and running).
+_CRASH_LOOP_LOOKBACK = "5m"
+_BY_CONTAINER = "namespace, pod, container"
+
+
+def workload_service_prefixes(settings: StackInput) -> dict[str, str]:
+    """Workload-name prefix -> `service`: the one mapping every Kubernetes alert's `service` comes from.
+
+    Each catalog service's name and its scrape.k8sService; the collector's
+    Helm release when the collector runs in the cluster; then the stack's
+    `kubernetes.workloadServices`, which win. A prefix that a shorter one of
+    the same service already covers is left out (it would change nothing).
+    """
+    mapping: dict[str, str] = {}
+    for service in settings.services:
+        mapping[service.name] = service.name
+        if service.scrape is not None and service.scrape.k8s_service:
+            mapping.setdefault(service.scrape.k8s_service, service.name)
+    if settings.collection.mode == "in-cluster":
+        mapping.setdefault(AGENT_RELEASE, COLLECTOR_SERVICE)
+    mapping.update(settings.kubernetes.workload_services)
+    return {prefix: service for prefix, service in mapping.items() if _covering(prefix, mapping) != service}
+
+
+def _covering(prefix: str, mapping: dict[str, str]) -> str | None:
+    """The service the longest shorter prefix gives `prefix`, if any."""
+    shorter = [other for other in mapping if prefix.startswith(f"{other}-")]
+    return mapping[max(shorter, key=len)] if shorter else None
+
+
+def watched_namespaces(settings: StackInput) -> tuple[str, ...]:
+    """The stack's `kubernetes.namespaces`, or the catalog's scrape namespaces and the collection's."""
+    if settings.kubernetes.namespaces:
+        return tuple(sorted(settings.kubernetes.namespaces))
+    names = {service.scrape.k8s_namespace for service in settings.services if service.scrape}
+    return tuple(sorted({*names, settings.collection.namespace}))
+
+
+def with_service(expr: str, name_label: str, settings: StackInput) -> str:
+    """`expr` with its `service` label set from the object name in `name_label` (see the module docstring).
+
+    The namespace first; then the prefixes, layer by layer: a prefix comes
+    after every prefix of another service that it extends, since
+    label_replace leaves the label alone where its regex does not match and
+    the last write wins. Within a layer no prefix extends another service's,
+    so one label_replace serves every prefix that is its service's own name
+    (`$1`), and one more each service reached by another name.
+    """
+    text = f'label_replace(\n{expr},\n"service", "$1", "namespace", "(.*)")'
+    for layer in _layers(workload_service_prefixes(settings)):
+        for service, prefixes in sorted(layer.items()):
+            # Longest first: RE2 takes the first alternative that lets the whole name match.
+            names = "|".join(sorted(prefixes, key=lambda prefix: (-len(prefix), prefix)))
+            text = f'label_replace(\n{text},\n"service", "{service}", "{name_label}", "({names})(-.*)?")'
+    return text
+
+
+_OWN_NAME = "$1"
+
+
+def _layers(mapping: dict[str, str]) -> list[dict[str, list[str]]]:
+    """The prefixes in the order they must be applied: per layer, replacement -> prefixes."""
+    depths: dict[str, int] = {}
+
+    def depth(prefix: str) -> int:
+        if prefix not in depths:
+            outer = [other for other in mapping if prefix.startswith(f"{other}-") and mapping[other] != mapping[prefix]]
+            depths[prefix] = 1 + max(depth(other) for other in outer) if outer else 0
+        return depths[prefix]
+
+    layers: list[dict[str, list[str]]] = []
+    for prefix, service in mapping.items():
+        while len(layers) <= depth(prefix):
+            layers.append({})
+        replacement = _OWN_NAME if prefix == service else service
+        layers[depth(prefix)].setdefault(replacement, []).append(prefix)
+    return layers
+
+
+def _mapped(
+    settings: StackInput,
+    name: str,
+    expr: str,
+    name_label: str,
+    *,
+    for_: str,
+    summary: str,
+    description: str,
+    severity: Severity = "warning",
+) -> Alert:
+    """An alert whose `service` the mapping derives from the object name in `name_label`."""
+    return Alert(
+        name=name,
+        expr=with_service(expr, name_label, settings),
+        for_=for_,
+        severity=severity,
+        service=None,
+        summary=summary,
+        description=description,
+    )
+
+
+def _as_workload(expr: str, label: str) -> str:
+    """Copy the object's name (`deployment`, `statefulset`, `job_name`, ...) into `workload`."""
+    return f'label_replace(\n{expr},\n"workload", "$1", "{label}", "(.+)")'
+
+
+def _minutes(value: int) -> str:
+    return f"{value}m" if value else "0"
+
+
+def _containers(settings: StackInput, scope: dict[str, str]) -> list[Rule]:
+    k8s = settings.kubernetes
+    restarts = sel("kube_pod_container_status_restarts_total", **scope)
+    waiting = sel("kube_pod_container_status_waiting_reason", **scope, reason="CrashLoopBackOff")
+    oom = sel("kube_pod_container_status_last_terminated_reason", **scope, reason="OOMKilled")
+    crash_loop = (
+        f"max by ({_BY_CONTAINER}) (max_over_time({waiting}[{dur(_CRASH_LOOP_LOOKBACK)}])) >= 1\n"
+        f"or\nmax by ({_BY_CONTAINER}) (increase({restarts}[{dur(f'{k8s.crash_loop_window_minutes}m')}]))\n"
+        f">= {k8s.crash_loop_restarts}"
+    )
+    # The last termination's reason stays OOMKilled until the container ends
+    # another way (kube-state-metrics reports LastTerminationState), so only a
+    # restart within the window makes it news.
+    oom_killed = (
+        f"max by ({_BY_CONTAINER}) (increase({restarts}[{dur(f'{k8s.oom_kill_window_minutes}m')}])) > 0\n"
+        f"and on ({_BY_CONTAINER})\nmax by ({_BY_CONTAINER}) ({oom}) == 1"
+    )
+    phase = "kube_pod_status_phase"
+    not_ready = (
+        f"max by (namespace, pod) (\n  {sel(phase, **scope, phase='~Pending|Unknown')} == 1\n  or\n"
+        f"  ({sel(phase, **scope, phase='Running')} == 1\n"
+        f"  and on (namespace, pod) {sel('kube_pod_status_ready', **scope, condition='true')} == 0)\n)"
+    )
+    return [
+        # One replica restarting is a warning: its siblings still serve. KubeWorkloadDown pages.
+        _mapped(
+            settings,
+            "KubePodCrashLooping",
+            crash_loop,
+            "pod",
+            for_=_minutes(k8s.crash_loop_for_minutes),
+            summary="A container is crash-looping.",
+            description="Container {{ $labels.container }} of pod {{ $labels.namespace }}/{{ $labels.pod }} "
+            "keeps restarting (waiting in CrashLoopBackOff, or at least "
+            f"{k8s.crash_loop_restarts} restarts in {k8s.crash_loop_window_minutes} minutes).",
+        ),
+        _mapped(
+            settings,
+            "KubeContainerOOMKilled",
+            oom_killed,
+            "pod",
+            # A kill is a fact, not a trend: tell at once; the window keeps it open.
+            for_="0",
+            summary="A container was killed for using too much memory.",
+            description="Container {{ $labels.container }} of pod {{ $labels.namespace }}/{{ $labels.pod }} "
+            f"was OOM-killed and restarted in the last {k8s.oom_kill_window_minutes} minutes.",
+        ),
+        _mapped(
+            settings,
+            "KubePodNotReady",
+            not_ready,
+            "pod",
+            for_=_minutes(k8s.pod_not_ready_for_minutes),
+            summary="A pod has not been ready for a long time.",
+            description="Pod {{ $labels.namespace }}/{{ $labels.pod }} has been Pending, Unknown or not Ready for "
+            f"{k8s.pod_not_ready_for_minutes} minutes.",
+        ),
+    ]
+
+
+def _workloads(settings: StackInput, scope: dict[str, str]) -> list[Rule]:
+    k8s = settings.kubernetes
+    window = dur(f"{k8s.rollout_progress_window_minutes}m")
+
+    def deploy(metric: str, **matchers: str) -> str:
+        return sel(f"kube_deployment_{metric}", **scope, **matchers)
+
+    def sts(metric: str) -> str:
+        return sel(f"kube_statefulset_{metric}", **scope)
+
+    def both(deployments: str, statefulsets: str) -> str:
+        return f"{_as_workload(deployments, 'deployment')}\nor\n{_as_workload(statefulsets, 'statefulset')}"
+
+    # A rollout in progress changes the updated-replica count; only a shortfall
+    # with no such change for the window is stuck (kubernetes-mixin's guard).
+    missing = both(
+        f"({deploy('spec_replicas')} - {deploy('status_replicas_available')}) > 0\n"
+        f"and changes({deploy('status_replicas_updated')}[{window}]) == 0",
+        f"({sts('replicas')} - {sts('status_replicas_ready')}) > 0\n"
+        f"and changes({sts('status_replicas_updated')}[{window}]) == 0",
+    )
+    stuck = both(
+        f"max by (namespace, deployment) (\n  {deploy('status_observed_generation')}\n"
+        f"  != {deploy('metadata_generation')}\n"
+        f"  or {deploy('status_condition', condition='Progressing', status='false')} == 1\n)",
+        f"{sts('status_observed_generation')}\n!= {sts('metadata_generation')}",
+    )
+    down = both(
+        f"{deploy('status_replicas_available')} == 0\nand {deploy('spec_replicas')} > 0",
+        f"{sts('status_replicas_ready')} == 0\nand {sts('replicas')} > 0",
+    )
+    return [
+        _mapped(
+            settings,
+            "KubeWorkloadReplicasMismatch",
+            missing,
+            "workload",
+            for_=_minutes(k8s.replicas_mismatch_for_minutes),
+            summary="A Deployment or StatefulSet has fewer ready replicas than it wants.",
+            description="{{ $labels.namespace }}/{{ $labels.workload }} has had {{ $value }} replica(s) fewer than "
+            f"it wants for {k8s.replicas_mismatch_for_minutes} minutes, and no rollout has moved in "
+            f"{k8s.rollout_progress_window_minutes} minutes.",
+        ),
+        _mapped(
+            settings,
+            "KubeWorkloadRolloutStuck",
+            stuck,
+            "workload",
+            for_=_minutes(k8s.rollout_stuck_for_minutes),
+            summary="A Deployment or StatefulSet rollout has stopped progressing.",
+            description="The rollout of {{ $labels.namespace }}/{{ $labels.workload }} has not progressed for "
+            f"{k8s.rollout_stuck_for_minutes} minutes (its controller has not observed the latest generation, or the "
+            "Deployment passed its progress deadline).",
+        ),
+        _mapped(
+            settings,
+            "KubeWorkloadDown",
+            down,
+            "workload",
+            # Longer than a Recreate rollout takes; shorter than anyone should wait for a dead service.
+            for_=_minutes(k8s.workload_down_for_minutes),
+            severity="critical",
+            summary="A Deployment or StatefulSet has no ready replica at all.",
+            description="{{ $labels.namespace }}/{{ $labels.workload }} ({{ $labels.service }}) has had no "
+            f"available replica for {k8s.workload_down_for_minutes} minutes.",
+        ),
+    ]
+
+
+def _batch(settings: StackInput, scope: dict[str, str]) -> list[Rule]:
+    k8s = settings.kubernetes
+    # kube_job_failed exists only once the Job has a Failed condition (its
+    # backoffLimit or deadline spent): a pod that failed and was retried
+    # into success never raises it.
+    failed = _as_workload(
+        f"max by (namespace, job_name) ({sel('kube_job_failed', **scope, condition='true')}) == 1", "job_name"
+    )
+    # kube-state-metrics computes the next run from lastScheduleTime and does
+    # not report it for a suspended CronJob: a next run this far in the past was missed.
+    late = _as_workload(
+        f"time() - max by (namespace, cronjob) ({sel('kube_cronjob_next_schedule_time', **scope)})\n"
+        f"> {secs(k8s.cron_job_late_minutes * 60)}",
+        "cronjob",
+    )
+    current = sel("kube_horizontalpodautoscaler_status_current_replicas", **scope)
+    maximum = sel("kube_horizontalpodautoscaler_spec_max_replicas", **scope)
+    minimum = sel("kube_horizontalpodautoscaler_spec_min_replicas", **scope)
+    maxed = _as_workload(f"{current}\n>= {maximum}\nand {maximum}\n> {minimum}", "horizontalpodautoscaler")
+    return [
+        _mapped(
+            settings,
+            "KubeJobFailed",
+            failed,
+            "workload",
+            for_=_minutes(k8s.job_failed_for_minutes),
+            summary="A Kubernetes Job failed.",
+            description="Job {{ $labels.namespace }}/{{ $labels.job_name }} failed: it used up its retries or "
+            "its deadline. Deleting the Job after investigation clears the alert.",
+        ),
+        _mapped(
+            settings,
+            "KubeCronJobNotScheduled",
+            late,
+            "workload",
+            # The lateness is the wait already.
+            for_="0",
+            summary="A CronJob missed its schedule.",
+            description="CronJob {{ $labels.namespace }}/{{ $labels.cronjob }} was due "
+            "{{ $value | humanizeDuration }} ago and has not run.",
+        ),
+        _mapped(
+            settings,
+            "KubeHpaMaxedOut",
+            maxed,
+            "workload",
+            for_=_minutes(k8s.hpa_maxed_out_for_minutes),
+            summary="An autoscaler has been at its maximum replicas for a long time.",
+            description="HPA {{ $labels.namespace }}/{{ $labels.horizontalpodautoscaler }} has run at its maximum "
+            f"of {{{{ $value }}}} replicas for {k8s.hpa_maxed_out_for_minutes} minutes; load beyond it is not served.",
+        ),
+    ]
+
+
+def _nodes(settings: StackInput) -> list[Rule]:
+    k8s = settings.kubernetes
+    condition = "kube_node_status_condition"
+    # A cordoned node is being drained on purpose (an upgrade, a scale-down): not news.
+    schedulable = "and on (node)\nkube_node_spec_unschedulable == 0"
+    return [
+        Alert(
+            name="KubeNodeNotReady",
+            expr=f"{sel(condition, condition='Ready', status='true')} == 0\n{schedulable}",
+            for_=_minutes(k8s.node_not_ready_for_minutes),
+            severity="warning",
+            service=CLUSTER_SERVICE,
+            summary="A node is not ready.",
+            description="Node {{ $labels.node }} has not been Ready for "
+            f"{k8s.node_not_ready_for_minutes} minutes and is not cordoned.",
+        ),
+        Alert(
+            name="KubeNodePressure",
+            expr=f"{sel(condition, condition='~MemoryPressure|DiskPressure|PIDPressure', status='true')} == 1\n"
+            f"{schedulable}",
+            for_=_minutes(k8s.node_pressure_for_minutes),
+            severity="warning",
+            service=CLUSTER_SERVICE,
+            summary="A node is under memory, disk or PID pressure.",
+            description="Node {{ $labels.node }} has had {{ $labels.condition }} for "
+            f"{k8s.node_pressure_for_minutes} minutes: the kubelet evicts pods and admits no new ones.",
+        ),
+    ]
+
+
+def kubernetes_rules(settings: StackInput) -> tuple[RuleNamespace, ...]:
+    if settings.collection.discovery != "kubernetes":
+        return ()
+    scope = {"namespace": one_of(watched_namespaces(settings))}
+    rules = [
+        *_containers(settings, scope),
+        *_workloads(settings, scope),
+        *_batch(settings, scope),
+        *_nodes(settings),
+    ]
+    return (RuleNamespace(NAMESPACE, (RuleGroup(NAMESPACE, tuple(rules)),)),)
