@@ -263,6 +263,11 @@ CASES: tuple[Case, ...] = (
             )
         },
     ),
+    Case(
+        "crash-loop-restarts-a-million",
+        "monitoring:kubernetes.crashLoopRestarts",
+        {"monitoring:kubernetes": {"crashLoopRestarts": 1_000_000}},
+    ),
     # --- template and selector injection ------------------------------------------------------------
     Case(
         "health-url-quote",

@@ -195,7 +195,10 @@ class KubernetesAlertSpec(Section):
         "scrape.k8sService); see docs/runbooks.md 'Kubernetes workloads' for the mapping",
     )
     crash_loop_restarts: int = Field(
-        default=3, ge=1, description="container restarts within crashLoopWindowMinutes that count as a crash loop"
+        default=3,
+        ge=1,
+        le=10_000,
+        description="container restarts within crashLoopWindowMinutes that count as a crash loop",
     )
     crash_loop_window_minutes: int = Field(default=15, ge=1, le=1440)
     crash_loop_for_minutes: int = Field(default=15, ge=0, le=1440)
