@@ -7,24 +7,37 @@ VENV := .venv
 PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 
-.PHONY: help plan plan-all cost test lint typecheck unit tools bench golden policy-types preview up lab lab-fault lab-down clean plan-diff node-tools install
+.PHONY: help plan plan-all cost test lint typecheck unit tools bench golden policy-types preview up lab lab-fault lab-down clean plan-diff node-tools install lock config-docs
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
-$(INSTALLED): requirements.txt requirements-dev.txt policies/requirements.txt
+# Every install reads a hash-pinned lock, never the ranges in requirements*.txt: a pull request's
+# preview and the later `pulumi up` run the same SDKs and providers. `make lock` writes the locks.
+PIP_INSTALL_LOCKED := -m pip install --quiet --disable-pip-version-check --require-hashes -r
+
+$(INSTALLED): requirements-dev.lock
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	$(PY) $(PIP_INSTALL_LOCKED) requirements-dev.lock
 	@touch $@
 
 # The policy pack's own virtualenv (PulumiPolicy.yaml: virtualenv venv), which the Pulumi CLI runs.
 POLICY_VENV := policies/venv/.installed
-$(POLICY_VENV): policies/requirements.txt
+$(POLICY_VENV): policies/requirements.lock
 	@test -x policies/venv/bin/python || $(PYTHON) -m venv policies/venv
-	policies/venv/bin/python -m pip install --quiet --disable-pip-version-check -r policies/requirements.txt
+	policies/venv/bin/python $(PIP_INSTALL_LOCKED) policies/requirements.lock
 	@touch $@
 
-install: $(INSTALLED) $(POLICY_VENV) ## the program's and the policy pack's virtualenvs (what `pulumi preview`/`up` run)
+install: $(INSTALLED) $(POLICY_VENV) ## the program's and the policy pack's virtualenvs, from the locks (what `pulumi preview`/`up` run)
+
+# One resolution (the dev lock, a superset) constrains the other two, so a package has one version everywhere.
+# uv keeps every version already in a lock; UPGRADE=1 (or UPGRADE=<package>) lets them move.
+LOCK_COMPILE = $(VENV)/bin/uv pip compile --quiet --generate-hashes --universal --python-version 3.11 \
+	--custom-compile-command 'make lock' $(if $(filter 1,$(UPGRADE)),--upgrade,$(if $(UPGRADE),--upgrade-package $(UPGRADE)))
+lock: $(INSTALLED) ## after editing requirements*.txt: regenerate the hash-pinned locks (UPGRADE=1 or UPGRADE=<package> to update)
+	$(LOCK_COMPILE) requirements-dev.txt -o requirements-dev.lock
+	$(LOCK_COMPILE) requirements.txt -c requirements-dev.lock -o requirements.lock
+	$(LOCK_COMPILE) policies/requirements.txt -c requirements-dev.lock -o policies/requirements.lock
 
 plan: $(INSTALLED) ## offline plan of STACK (default dev): tree, outputs, build/$(STACK)/
 	$(PY) -m planner $(STACK)
@@ -87,11 +100,13 @@ golden: $(INSTALLED) ## regenerate golden files (review the diff before committi
 policy-types: $(INSTALLED) ## regenerate the policy pack's list of taggable AWS types (after a pulumi-aws upgrade)
 	$(PY) policies/generate_taggable.py
 
-preview: ## real `pulumi preview` of STACK (needs the Pulumi CLI and credentials)
+# Both depend on `install`: with the virtualenvs missing, the Pulumi CLI would create them itself
+# from the unpinned requirements.txt (its pip toolchain runs `pip install -r requirements.txt`).
+preview: install ## real `pulumi preview` of STACK (needs the Pulumi CLI and credentials)
 	@command -v pulumi >/dev/null || { echo "pulumi CLI not found: install it (https://www.pulumi.com/docs/install/) or use 'make plan STACK=$(STACK)' offline"; exit 127; }
 	pulumi preview --stack $(STACK) --diff --policy-pack policies
 
-up: ## real `pulumi up` of STACK
+up: install ## real `pulumi up` of STACK
 	@command -v pulumi >/dev/null || { echo "pulumi CLI not found: install it (https://www.pulumi.com/docs/install/) or use 'make plan STACK=$(STACK)' offline"; exit 127; }
 	pulumi up --stack $(STACK) --policy-pack policies
 

@@ -29,6 +29,7 @@ from infra.components.alertmanager import Alertmanager, AlertmanagerArgs
 from infra.components.amp import AmpWorkspace, AmpWorkspaceArgs, LabelSetLimitArgs
 from infra.components.amp_usage_alarms import AmpUsageAlarms, AmpUsageAlarmsArgs
 from infra.components.collection import ExporterSecrets, MetricsCollection, MetricsCollectionArgs
+from infra.components.cost_estimate import CostEstimate
 from infra.components.grafana_alerting import GrafanaAlerting, GrafanaAlertingArgs, PolicyTreeArgs, Recipients
 from infra.components.grafana_dashboards import GrafanaDashboards, GrafanaDashboardsArgs
 from infra.components.grafana_datasource import GrafanaAmpDataSource, GrafanaAmpDataSourceArgs
@@ -50,7 +51,7 @@ from infra.config.cost import DEFAULT_USAGE_ALARM_PERCENT
 from infra.config.synthetics import SM_DATASOURCE_UID
 from infra.cost.limits import label_set_limits
 from infra.cost.model import Cardinality, cardinality
-from infra.cost.pricing import estimate
+from infra.cost.pricing import estimate, pricing_warning
 from infra.gc_policy import apply_gc_policy
 
 
@@ -159,12 +160,6 @@ def declare_grafana(
     # Installing a plugin goes through the Cloud API: without the access-policy
     # token the install would fail at deploy time, so the plan skips it and says so.
     install_on = spec.stack_slug if secrets.grafana_cloud_access_policy_token is not None else None
-    if spec.stack_slug and install_on is None:
-        pulumi.log.warn(
-            f"grafana.stackSlug is set but monitoring:grafanaCloudAccessPolicyToken is not: the AMP plugin is not "
-            f"installed from code; install it once in Grafana Cloud or set the token with "
-            f"`pulumi config set --secret monitoring:grafanaCloudAccessPolicyToken <token> --stack {config.stack}`"
-        )
     datasource = GrafanaAmpDataSource(
         "grafana-amp",
         GrafanaAmpDataSourceArgs(
@@ -182,6 +177,13 @@ def declare_grafana(
             install_plugin_on_stack=install_on,
         ),
     )
+    if spec.stack_slug and install_on is None:
+        pulumi.log.warn(
+            f"AMP plugin: monitoring:grafana.stackSlug is set but monitoring:grafanaCloudAccessPolicyToken is not, "
+            f"so the plugin is not installed from code; install it once in Grafana Cloud or set the token with "
+            f"`pulumi config set --secret monitoring:grafanaCloudAccessPolicyToken <token> --stack {config.stack}`",
+            resource=datasource,
+        )
     dashboards = GrafanaDashboards(
         "grafana-dashboards",
         GrafanaDashboardsArgs(
@@ -458,8 +460,6 @@ def declare_usage_alarms(
     config: StackConfig, amp: AmpWorkspace, notifications: Notifications, model: Cardinality
 ) -> None:
     """Alarms on AMP's quotas to the warning topic, and the cost estimate the budget policy checks."""
-    cost = estimate(config.settings, model)
-    summary = cost.summary() if cost is not None else None
     cost_spec = config.settings.cost
     AmpUsageAlarms(
         "amp-usage",
@@ -469,10 +469,15 @@ def declare_usage_alarms(
             alarm_topic_arns=[notifications.alarm_topic("warning")],
             threshold_percent=cost_spec.usage_alarm_percent if cost_spec is not None else DEFAULT_USAGE_ALARM_PERCENT,
             tags=config.tags("amp-usage"),
-            cost_estimate=summary,
         ),
     )
-    if summary is not None:
+    cost = estimate(config.settings, model, config.aws_region)
+    if cost is not None:
+        summary = cost.summary()
+        cost_component = CostEstimate("cost-estimate", summary)
+        unpriced_region = pricing_warning(cost.pricing, config.aws_region)
+        if unpriced_region is not None:
+            pulumi.log.warn(unpriced_region, resource=cost_component)
         pulumi.export("cost_estimate", summary)
 
 

@@ -17,8 +17,10 @@ from typing import Any
 
 from infra.config import ConfigError
 from planner.artifacts import write_artifacts
-from planner.engine import Plan, PlannedResource, Secret, run_stack
+from planner.engine import Diagnostic, Plan, PlannedResource, Secret, run_stack
+from planner.fakes import FAKE_ACCOUNT_ID
 from planner.policy_check import check_plan, format_report
+from planner.simulated import SIMULATED_NOTE, SimulatedMarker, simulated_tokens
 from planner.stackfile import REPO_ROOT
 
 _SKIPPED_INPUTS = {"tags", "tagsAll", "__defaults"}
@@ -35,31 +37,50 @@ def _short(value: Any) -> str | None:
     return None
 
 
-def _key_inputs(resource: PlannedResource, limit: int = 4) -> str:
+SIMULATED_MARK = "(simulated)"
+
+
+def _key_inputs(resource: PlannedResource, simulated: SimulatedMarker, limit: int = 4) -> str:
     parts = []
     for key, value in sorted(resource.inputs.items()):
         shown = _short(value)
         if key in _SKIPPED_INPUTS or shown is None:
             continue
-        parts.append(f"{key}={shown}")
+        parts.append(f"{key}={shown}{SIMULATED_MARK if simulated(value) else ''}")
         if len(parts) == limit:
             break
     return " ".join(parts)
 
 
-def render_tree(plan: Plan) -> str:
+def render_tree(plan: Plan, simulated: SimulatedMarker | None = None) -> str:
+    marker = simulated or SimulatedMarker(simulated_tokens(plan))
     lines: list[str] = []
 
     def walk(parent: str, depth: int) -> None:
         for resource in plan.children_of(parent):
             marks = (" [protected]" if resource.protect else "") + (" [retained]" if resource.retain_on_delete else "")
-            lines.append(f"{'  ' * depth}+ {resource.type}  {resource.name}{marks}  {_key_inputs(resource)}".rstrip())
+            lines.append(
+                f"{'  ' * depth}+ {resource.type}  {resource.name}{marks}  {_key_inputs(resource, marker)}".rstrip()
+            )
             walk(resource.urn, depth + 1)
 
     stack_urn = f"urn:pulumi:{plan.stack}::monitoring::pulumi:pulumi:Stack::monitoring-{plan.stack}"
-    lines.append(f"pulumi:pulumi:Stack  monitoring-{plan.stack}")
+    lines.append(f"pulumi:pulumi:Stack  monitoring-{plan.stack}  (a value marked {SIMULATED_MARK} is invented offline)")
     walk(stack_urn, 1)
     return "\n".join(lines)
+
+
+def about(plan: Plan, diagnostic: Diagnostic) -> str:
+    """What a logged message is about: the resource it names, or the stack."""
+    resource = next((r for r in plan.resources if r.urn == diagnostic.urn), None)
+    return f"{resource.name} ({resource.type})" if resource is not None else f"stack {plan.stack}"
+
+
+def counted(plan: Plan) -> str:
+    """The one resource count of a plan: everything the program registers (the stack itself aside)."""
+    components = sum(1 for r in plan.resources if not r.custom)
+    providers = sum(1 for r in plan.resources if r.type.startswith("pulumi:providers:"))
+    return f"{len(plan.resources)} resources ({components} components, {providers} providers)"
 
 
 def to_json(value: Any) -> Any:
@@ -72,11 +93,23 @@ def to_json(value: Any) -> Any:
     return value
 
 
-def plan_document(plan: Plan) -> dict[str, Any]:
+def plan_document(plan: Plan, simulated: SimulatedMarker | None = None) -> dict[str, Any]:
+    marker = simulated or SimulatedMarker(simulated_tokens(plan))
     return {
         "stack": plan.stack,
         "stackFile": plan.stack_file.path,
         "unsetSecrets": plan.stack_file.unset_secrets,
+        "fromEnvironment": plan.stack_file.from_environment,
+        "metadata": {
+            "offline": True,
+            "resourceCount": len(plan.resources),
+            "simulated": SIMULATED_NOTE,
+            "simulatedAccountId": FAKE_ACCOUNT_ID,
+            "simulatedOutputs": sorted(key for key, value in plan.outputs.items() if marker(to_json(value))),
+            "diagnostics": [
+                {"severity": d.severity, "about": about(plan, d), "message": d.message} for d in plan.diagnostics
+            ],
+        },
         "resources": [
             {
                 "urn": r.urn,
@@ -88,6 +121,8 @@ def plan_document(plan: Plan) -> dict[str, Any]:
                 "aliases": r.aliases,
                 "inputs": to_json(r.inputs),
                 "outputs": to_json(r.outputs),
+                **({"simulatedId": r.simulated_id} if r.custom else {}),
+                "simulatedInputs": sorted(k for k, v in r.inputs.items() if marker(to_json(v))),
             }
             for r in plan.resources
         ],
@@ -116,23 +151,38 @@ def main(argv: list[str] | None = None) -> int:
 
     out_dir = Path(args.out) / args.stack
     out_dir.mkdir(parents=True, exist_ok=True)
-    (out_dir / "plan.json").write_text(json.dumps(plan_document(plan), indent=2, sort_keys=True) + "\n")
+    simulated = SimulatedMarker(simulated_tokens(plan))
+    document = plan_document(plan, simulated)
+    (out_dir / "plan.json").write_text(json.dumps(document, indent=2, sort_keys=True) + "\n")
     artifacts = write_artifacts(plan, out_dir)
 
     if not args.quiet:
-        print(render_tree(plan))
-        print("\nOutputs:")
+        print(render_tree(plan, simulated))
+        print(f"\nOutputs (a value marked {SIMULATED_MARK} is invented offline; `pulumi up` reports the real one):")
         for key, value in sorted(plan.outputs.items()):
-            print(f"  {key}: {json.dumps(to_json(value))}")
+            shown = to_json(value)
+            print(f"  {key}: {json.dumps(shown)}{'  ' + SIMULATED_MARK if simulated(shown) else ''}")
+    print()
+    for diagnostic in plan.diagnostics:
+        print(f"{diagnostic.severity}: {about(plan, diagnostic)}: {diagnostic.message}")
+    for key, environment in sorted(plan.stack_file.from_environment.items()):
+        print(
+            f"note: secret {key}: from the ESC environment {environment} (esc/{environment.rsplit('/', 1)[-1]}.yaml), "
+            "present but unknown offline, so the plan used a placeholder; `pulumi up` reads it from the environment"
+        )
+    for environment in plan.stack_file.unknown_environments:
+        print(
+            f"warning: stack {args.stack}: imports the ESC environment {environment}, which has no definition under "
+            "esc/; the keys it provides are unknown offline (add the definition, without values)"
+        )
     for key in plan.stack_file.unset_secrets:
         print(
-            f"\nnote: {key} is not set in {plan.stack_file.path}; the plan used a placeholder. "
-            f"Before `pulumi up`: pulumi config set --secret {key} <value> --stack {args.stack}"
+            f"note: secret {key}: not set in {plan.stack_file.path}, so the plan used a placeholder; "
+            f"before `pulumi up`: pulumi config set --secret {key} <value> --stack {args.stack}"
         )
-    custom = sum(1 for r in plan.resources if r.custom)
     print(
-        f"\n{args.stack}: {custom} resources in {len(plan.resources) - custom} components; "
-        f"wrote {out_dir / 'plan.json'} and {len(artifacts)} artifact(s)"
+        f"\n{args.stack}: {counted(plan)}; wrote {out_dir / 'plan.json'} and {len(artifacts)} artifact(s); "
+        f"{len(document['metadata']['simulatedOutputs'])} of {len(plan.outputs)} outputs are simulated"
     )
 
     estimate = plan.outputs.get("cost_estimate")

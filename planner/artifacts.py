@@ -17,7 +17,7 @@ from planner.engine import SECRET, Plan, PlannedResource
 @dataclass(frozen=True)
 class ArtifactSpec:
     resource_type: str
-    input_key: str
+    input_key: str | None  # None: the resource's inputs, all of them, are the document
     directory: str
     extension: str
     name_key: str | None = None  # input naming the file; the logical name otherwise
@@ -29,7 +29,7 @@ ARTIFACTS: tuple[ArtifactSpec, ...] = (
     ArtifactSpec("grafana:index/dashboard:Dashboard", "configJson", "dashboards", "json"),
     ArtifactSpec("grafana:oss/dashboard:Dashboard", "configJson", "dashboards", "json"),
     ArtifactSpec("monitoring:index:MetricsCollection", "scrapeConfig", "collection", "yaml"),
-    ArtifactSpec("monitoring:index:SyntheticChecks", "checks", "synthetics", "json"),
+    ArtifactSpec("grafana:syntheticMonitoring/check:Check", None, "synthetics", "json", "job"),
 )
 
 
@@ -43,7 +43,7 @@ def write_artifacts(plan: Plan, out_dir: Path) -> list[Path]:
     written: list[Path] = []
     for spec in ARTIFACTS:
         for resource in plan.of_type(spec.resource_type):
-            content = resource.inputs.get(spec.input_key)
+            content = resource.inputs.get(spec.input_key) if spec.input_key else resource.inputs
             if content is None or content == SECRET:
                 continue
             target = out_dir / spec.directory / _file_name(resource, spec)

@@ -12,8 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import atexit
-import logging
-import sys
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,7 +20,8 @@ from typing import Any
 
 import pulumi.runtime
 from pulumi.runtime import mocks, rpc
-from pulumi.runtime.settings import SETTINGS, _get_rpc_manager, get_root_resource, set_root_resource
+from pulumi.runtime.proto import engine_pb2
+from pulumi.runtime.settings import SETTINGS, get_root_resource, set_root_resource
 from pulumi.runtime.stack import run_in_stack
 from pulumi.runtime.sync_await import _sync_await
 
@@ -79,8 +79,19 @@ class PlannedResource:
     aliases: list[str] = field(default_factory=list)
     depends_on: list[str] = field(default_factory=list)
     provider: str = ""
+    # The physical ID the fakes invented (a real one comes from the provider at `pulumi up`).
+    simulated_id: str = ""
     # Inputs with secrets still wrapped, for tests that check secrecy paths.
     raw_inputs: dict[str, Any] = field(default_factory=dict, repr=False)
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    """A message the program logged (`pulumi.log.warn(..., resource=...)`), with the resource it is about."""
+
+    severity: str  # info, warning or error
+    urn: str  # empty: about the stack as a whole
+    message: str
 
 
 @dataclass
@@ -89,8 +100,7 @@ class Plan:
     stack_file: StackFile
     resources: list[PlannedResource]
     outputs: dict[str, Any]
-    # What the program told the engine (pulumi.log.info/warn), in order: the CLI shows these too.
-    diagnostics: tuple[str, ...] = ()
+    diagnostics: list[Diagnostic] = field(default_factory=list)
 
     def of_type(self, type_token: str) -> list[PlannedResource]:
         return [r for r in self.resources if r.type == type_token]
@@ -122,11 +132,32 @@ def _close_call_loops() -> None:
             loop.close()
 
 
+DISABLE_DEFAULT_PROVIDERS_KEY = "pulumi:disable-default-providers"
+
+
+def disabled_default_providers(config: dict[str, str]) -> frozenset[str]:
+    """The packages whose default provider the stack file disables (`*` for all), as the engine reads the key."""
+    value = config.get(DISABLE_DEFAULT_PROVIDERS_KEY, "")
+    return frozenset(str(package).strip() for package in json.loads(value)) if value else frozenset()
+
+
+def check_explicit_provider(disabled: frozenset[str], token: str, provider: str, what: str) -> None:
+    """Refuse what the real engine refuses: a resource or call of a package whose default provider is disabled,
+    without `provider=` (pulumi/pulumi pkg/resource/deploy/default_providers.go, shouldDenyRequest)."""
+    package = token.split(":", 1)[0]
+    if not provider and package != "pulumi" and ("*" in disabled or package in disabled):
+        raise ValueError(
+            f"Default provider for '{package}' disabled. '{what}' must use an explicit provider "
+            f"(pass provider= in its ResourceOptions / InvokeOptions)."
+        )
+
+
 class FakeCloud(mocks.Mocks):
     """Answers resource registrations and provider calls with realistic values."""
 
-    def __init__(self, context: fakes.FakeContext) -> None:
+    def __init__(self, context: fakes.FakeContext, disabled_defaults: frozenset[str] = frozenset()) -> None:
         self.context = context
+        self.disabled_defaults = disabled_defaults
 
     def new_resource(self, args: mocks.MockResourceArgs) -> tuple[str | None, dict[Any, Any]]:
         fake = fakes.RESOURCE_FAKES.get(args.typ)
@@ -140,6 +171,7 @@ class FakeCloud(mocks.Mocks):
         return resource_id, {**args.inputs, **computed}
 
     def call(self, args: mocks.MockCallArgs) -> tuple[dict[Any, Any], list[tuple[str, str]] | None]:
+        check_explicit_provider(self.disabled_defaults, args.token, args.provider, args.token)
         fake = fakes.CALL_FAKES.get(args.token)
         if fake is None:
             raise NotImplementedError(
@@ -148,6 +180,22 @@ class FakeCloud(mocks.Mocks):
         _CALL_LOOPS.add(asyncio.get_event_loop())
         # An empty failure list: this Pulumi version iterates it unconditionally.
         return fake(self.context, args.args), []
+
+
+_SEVERITIES = {engine_pb2.INFO: "info", engine_pb2.WARNING: "warning", engine_pb2.ERROR: "error"}
+
+
+class RecordingEngine(mocks.MockEngine):
+    """Pulumi's mock engine, keeping each log message with the resource it names instead of printing it."""
+
+    def __init__(self) -> None:
+        super().__init__(logger=None)
+        self.diagnostics: list[Diagnostic] = []
+
+    def Log(self, request: Any) -> None:  # noqa: N802 (gRPC method name)
+        severity = _SEVERITIES.get(request.severity)
+        if severity is not None:
+            self.diagnostics.append(Diagnostic(severity, request.urn, request.message))
 
 
 def _describe_alias(alias: Any) -> str:
@@ -177,6 +225,7 @@ class RecordingMonitor(mocks.MockMonitor):
 
     def __init__(self, cloud: FakeCloud) -> None:
         super().__init__(cloud)
+        self.cloud = cloud
         self.recorded: list[PlannedResource] = []
         self.stack_outputs: dict[str, Any] = {}
         self._urns: set[str] = set()
@@ -187,6 +236,8 @@ class RecordingMonitor(mocks.MockMonitor):
             return response
         if request.custom and request.additionalSecretOutputs:
             response = _mark_secret_outputs(response, list(request.additionalSecretOutputs))
+        if request.custom and not request.type.startswith("pulumi:providers:"):
+            check_explicit_provider(self.cloud.disabled_defaults, request.type, request.provider, request.name)
         if response.urn in self._urns:
             # The real engine refuses this too; Pulumi's mock monitor would record both.
             raise ValueError(f"Duplicate resource URN '{response.urn}'; try giving it a unique name")
@@ -207,6 +258,7 @@ class RecordingMonitor(mocks.MockMonitor):
                 aliases=[_describe_alias(alias) for alias in request.aliases] + list(request.aliasURNs),
                 depends_on=list(request.dependencies),
                 provider=request.provider,
+                simulated_id=response.id if request.custom else "",
                 raw_inputs=raw_inputs,
             )
         )
@@ -235,50 +287,6 @@ def _quiet_about(error: BaseException) -> None:
     loop.set_exception_handler(handler)
 
 
-def _forget_earlier_programs() -> None:
-    """Drop what an earlier, failed program left in Pulumi's process-wide runtime state.
-
-    The CLI runs one program per process; we run many. A program that fails
-    leaves its output tasks (one holding the failure) and the RPC manager's
-    recorded exception behind, and the next `run_in_stack` would await them
-    and fail with the earlier program's error.
-    """
-    _get_rpc_manager().clear()
-    with SETTINGS.lock:
-        SETTINGS.outputs.clear()
-
-
-PROGRAM_LOG = "planner.program"
-_TO_STDERR = "planner_to_stderr"
-
-
-def _program_log() -> logging.Logger:
-    """Where the program's pulumi.log.info/warn go under the mocks: stderr, as the CLI shows its diagnostics.
-
-    The mock engine logs them to Python logging, whose default drops info.
-    """
-    logger = logging.getLogger(PROGRAM_LOG)
-    logger.setLevel(logging.INFO)
-    logger.propagate = False
-    if not any(getattr(handler, _TO_STDERR, False) for handler in logger.handlers):
-        handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(logging.Formatter("%(message)s"))
-        setattr(handler, _TO_STDERR, True)
-        logger.addHandler(handler)
-    return logger
-
-
-class _Diagnostics(logging.Handler):
-    """Collects one run's diagnostics for its Plan."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.messages: list[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.messages.append(record.getMessage())
-
-
 def run_program(
     stack_file: StackFile,
     program: Callable[[], None],
@@ -286,20 +294,25 @@ def run_program(
     """Run `program` as the Pulumi entry point would, under the recording mock engine."""
     fakes.load_all()
     cloud = FakeCloud(
-        fakes.FakeContext(region=stack_file.region or "us-east-1", stack=stack_file.stack, project=PROJECT)
+        fakes.FakeContext(region=stack_file.region or "us-east-1", stack=stack_file.stack, project=PROJECT),
+        disabled_default_providers(stack_file.config),
     )
     monitor = RecordingMonitor(cloud)
     pulumi.runtime.set_all_config(stack_file.config, stack_file.secret_keys)
     # set_mocks installs a throwaway root stack; drop it so that run_in_stack
     # creates and finishes the real one, exactly as the CLI's entry point does.
-    mocks.set_mocks(
-        cloud, project=PROJECT, stack=stack_file.stack, preview=True, monitor=monitor, logger=_program_log()
-    )
+    mocks.set_mocks(cloud, project=PROJECT, stack=stack_file.stack, preview=True, monitor=monitor)
+    # Messages go into the plan, each with the resource it is about, for the planner to print labelled.
+    engine = RecordingEngine()
+    SETTINGS.engine = engine
     set_root_resource(None)  # type: ignore[arg-type]
-    _forget_earlier_programs()
-    diagnostics = _Diagnostics()
-    program_log = logging.getLogger(PROGRAM_LOG)
-    program_log.addHandler(diagnostics)
+    # The SDK keeps every Output's task in one process-wide set and awaits them all at the end of a run;
+    # tasks a failed plan left behind would fail the next plan in the same process (a test session).
+    with SETTINGS.lock:
+        for task in SETTINGS.outputs:
+            if task.done() and not task.cancelled():
+                task.exception()  # retrieved: the failed plan reported it already
+        SETTINGS.outputs.clear()
     try:
         _sync_await(run_in_stack(program))
     except BaseException as error:
@@ -308,7 +321,6 @@ def run_program(
         _quiet_about(error)
         raise
     finally:
-        program_log.removeHandler(diagnostics)
         set_root_resource(None)  # type: ignore[arg-type]
     assert get_root_resource() is None
     return Plan(
@@ -317,7 +329,8 @@ def run_program(
         # Registration order depends on when Outputs resolve; sort for repeatable plans.
         resources=sorted(monitor.recorded, key=lambda resource: resource.urn),
         outputs=monitor.stack_outputs,
-        diagnostics=tuple(diagnostics.messages),
+        # Messages of resources logged once their URN resolves, in no fixed order.
+        diagnostics=sorted(engine.diagnostics, key=lambda d: (d.urn, d.message)),
     )
 
 

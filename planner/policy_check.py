@@ -222,7 +222,7 @@ def _describe(plan: Plan, urn: str) -> str:
 
 def format_report(plan: Plan, report: PolicyReport) -> str:
     """The policy section of `make plan`: each violation with its resource, policy and fix."""
-    lines = [f"Policies: {report.pack}, {report.policies} policies over {report.resources} resources"]
+    lines = [f"Policies: {report.pack}, {report.policies} policies over the {report.resources} resources"]
     for violation in sorted(report.violations, key=lambda v: (not v.blocking, v.policy, v.urn)):
         lines.append(f"  [{violation.enforcement}] {violation.policy}: {_describe(plan, violation.urn)}")
         lines.append(f"      {violation.message}")

@@ -40,6 +40,10 @@ class StackFile:
     config: dict[str, str]
     secret_keys: list[str]
     unset_secrets: list[str] = field(default_factory=list)
+    # Keys an imported Pulumi ESC environment provides (key -> environment): present, value unknown offline.
+    from_environment: dict[str, str] = field(default_factory=dict)
+    # Imported environments without a definition under esc/: what they provide is unknown offline.
+    unknown_environments: list[str] = field(default_factory=list)
 
     @property
     def region(self) -> str | None:
@@ -56,8 +60,9 @@ def _line(node: yaml.Node) -> int:
     return int(node.start_mark.line) + 1
 
 
-def read_config_entries(text: str, relative: str) -> dict[str, Any]:
-    """The `config:` mapping of a stack file's text, or a ConfigError naming the file, the line and the fix.
+def read_stack_document(text: str, relative: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A stack file's text as (the whole document, its `config:` mapping), or a ConfigError naming the file,
+    the line and the fix.
 
     The Pulumi CLI refuses such files with its own message; offline they would
     otherwise end in a Python traceback.
@@ -78,7 +83,7 @@ def read_config_entries(text: str, relative: str) -> dict[str, Any]:
             problem += f", {context} on line {context_mark.line + 1}"
         raise ConfigError([f"{where}: not valid YAML ({problem}); fix the syntax there"]) from None
     if root is None:
-        return {}
+        return {}, {}
     if not isinstance(root, yaml.MappingNode):
         raise ConfigError(
             [
@@ -86,9 +91,18 @@ def read_config_entries(text: str, relative: str) -> dict[str, Any]:
                 f"this file is a {_yaml_kind(root)}"
             ]
         )
+    assert isinstance(document, dict)
+    environment_node = next((value for key, value in root.value if key.value == "environment"), None)
+    if isinstance(environment_node, yaml.ScalarNode) and not environment_node.tag.endswith(":null"):
+        raise ConfigError(
+            [
+                f"{relative}:{_line(environment_node)}: `environment:` imports ESC environments: a list of their "
+                "names (or `imports:` with that list); here it is a single value"
+            ]
+        )
     config_node = next((value for key, value in root.value if key.value == "config"), None)
     if config_node is None or (isinstance(config_node, yaml.ScalarNode) and config_node.tag.endswith(":null")):
-        return {}
+        return document, {}
     if not isinstance(config_node, yaml.MappingNode):
         raise ConfigError(
             [
@@ -109,12 +123,42 @@ def read_config_entries(text: str, relative: str) -> dict[str, Any]:
             )
     if problems:
         raise ConfigError(problems)
-    assert isinstance(document, dict)
-    return dict(document["config"])
+    return document, dict(document["config"])
 
 
 def _as_config_string(value: Any) -> str:
     return value if isinstance(value, str) else json.dumps(value)
+
+
+ESC_DIR = "esc"
+
+
+def imported_environments(document: dict[str, Any]) -> list[str]:
+    """The ESC environments a stack file imports (`environment: [a, b]` or `environment: {imports: [...]}`)."""
+    section = document.get("environment") or []
+    names = section.get("imports", []) if isinstance(section, dict) else section
+    return [str(name) for name in names]
+
+
+def environment_config_keys(name: str, root: Path = REPO_ROOT) -> dict[str, bool] | None:
+    """Keys (-> secret?) the committed definition esc/<name>.yaml exposes as `pulumiConfig`; None without one.
+
+    A reference is by `[<org>/][<project>/]<env>`; the definition is named after the environment.
+    """
+    path = root / ESC_DIR / f"{name.rsplit('/', 1)[-1]}.yaml"
+    if not path.is_file():
+        return None
+    values = (yaml.safe_load(path.read_text()) or {}).get("values") or {}
+    exposed = values.get("pulumiConfig") or {}
+    return {key: isinstance(value, dict) and "fn::secret" in value for key, value in exposed.items()}
+
+
+@cache
+def project_config_defaults(root: Path = REPO_ROOT) -> dict[str, Any]:
+    """The `default` of every key Pulumi.yaml declares: the CLI merges them into a stack's config when the
+    stack file lacks the key (pulumi/pulumi pkg/workspace/config.go, mergeConfig), so the plan does too."""
+    declared = (yaml.safe_load((root / "Pulumi.yaml").read_text()) or {}).get("config") or {}
+    return {key: spec["default"] for key, spec in declared.items() if isinstance(spec, dict) and "default" in spec}
 
 
 def load_stack_file(
@@ -125,7 +169,10 @@ def load_stack_file(
     root: Path = REPO_ROOT,
     path: Path | None = None,
 ) -> StackFile:
-    """Read stacks/Pulumi.<stack>.yaml under `root`, or the stack file at `path` (a draft, for `--stack-file`)."""
+    """The stack's configuration as the CLI hands it to the program, read from stacks/Pulumi.<stack>.yaml under
+    `root` or from the draft at `path` (`--stack-file`); with `fill_unset_secrets` (the plan), placeholders
+    stand in for the secrets an imported ESC environment provides and for required ones nobody set; without,
+    the plan sees only what the stack file itself holds."""
     relative = stack_file_for(stack) if path is None else str(path)
     path = root / relative if path is None else path
     if not path.is_file():
@@ -133,7 +180,7 @@ def load_stack_file(
             p.name.removeprefix("Pulumi.").removesuffix(".yaml") for p in (root / "stacks").glob("Pulumi.*.yaml")
         )
         raise FileNotFoundError(f"no stack file {relative}; stacks here: {', '.join(available)}")
-    entries = read_config_entries(path.read_text(), relative)
+    document, entries = read_stack_document(path.read_text(), relative)
     for key, value in (overrides or {}).items():
         if value is None:
             entries.pop(key, None)
@@ -153,6 +200,28 @@ def load_stack_file(
         else:
             config[full_key] = _as_config_string(value)
 
+    # ESC first, then the project's defaults: the CLI merges the imported environments' pulumiConfig under
+    # the stack file's own keys, then applies Pulumi.yaml's defaults (pkg/workspace/config.go, mergeConfig).
+    from_environment: dict[str, str] = {}
+    unknown_environments: list[str] = []
+    # `fill_unset_secrets=False` is the stack file alone: nothing invented, not even what an environment provides.
+    for environment in imported_environments(document) if fill_unset_secrets else []:
+        exposed = environment_config_keys(environment, root)
+        if exposed is None:
+            unknown_environments.append(environment)
+            continue
+        for key, secret in exposed.items():
+            full_key = key if ":" in key else f"{NAMESPACE}:{key}"
+            if full_key in config:
+                continue
+            config[full_key] = placeholder(full_key)
+            from_environment[full_key] = environment
+            if secret:
+                secret_keys.append(full_key)
+
+    for key, default in project_config_defaults(root).items():
+        config.setdefault(key, _as_config_string(default))
+
     unset: list[str] = []
     if fill_unset_secrets:
         # Secrets are never committed; offline, a required secret that the
@@ -165,7 +234,15 @@ def load_stack_file(
                 config[full_key] = placeholder(full_key)
                 secret_keys.append(full_key)
                 unset.append(full_key)
-    return StackFile(stack=stack, path=relative, config=config, secret_keys=secret_keys, unset_secrets=unset)
+    return StackFile(
+        stack=stack,
+        path=relative,
+        config=config,
+        secret_keys=secret_keys,
+        unset_secrets=unset,
+        from_environment=from_environment,
+        unknown_environments=unknown_environments,
+    )
 
 
 @cache

@@ -68,10 +68,24 @@ def extra_check(**changes: Any) -> dict[str, Any]:
     return section("dev", "monitoring:synthetics", checks=[check])
 
 
+# A stack file's own price table (the cost section may set one instead of the built-in table).
+PRICING: dict[str, Any] = {
+    "source": "https://aws.amazon.com/prometheus/pricing/",
+    "asOf": "2026-11-26",
+    "region": "us-east-1",
+    "ingestionTiers": [
+        {"upToSamples": 2_000_000_000, "usdPer10MSamples": 0.90},
+        {"upToSamples": 252_000_000_000, "usdPer10MSamples": 0.35},
+        {"usdPer10MSamples": 0.16},
+    ],
+    "storageUsdPerGbMonth": 0.03,
+    "queryUsdPerBillionSamples": 0.10,
+}
+
+
 def cost(**pricing_changes: Any) -> dict[str, Any]:
-    value = committed("dev", "monitoring:cost")
-    value["pricing"].update(pricing_changes)
-    return dict(value)
+    """dev's cost section with its own price table, some of whose keys changed."""
+    return {**committed("dev", "monitoring:cost"), "pricing": {**PRICING, **pricing_changes}}
 
 
 @dataclass(frozen=True)
@@ -86,6 +100,9 @@ class Case:
 
 
 DEV_TEXT = (REPO_ROOT / "stacks/Pulumi.dev.yaml").read_text()
+OWNER = "  monitoring:owner: platform-team"
+# The line after dev's owner line: where the YAML error is noticed, where the inserted key sits.
+AFTER_OWNER_LINE = DEV_TEXT.splitlines().index(OWNER) + 2
 HOSTILE_HEALTH = 'https://api.dev.screener.kr/health",endpoint="none'
 LONG_PLATFORM = "screener-monitoring-platform-x"  # 30 characters, the pattern's maximum is 31
 LONG_ENVIRONMENT = "production-east1"  # 16 characters, the pattern's maximum
@@ -127,8 +144,8 @@ CASES: tuple[Case, ...] = (
     ),
     Case(
         "yaml-syntax-error",
-        "stacks/Pulumi.dev.yaml:8",
-        text=DEV_TEXT.replace("  monitoring:owner: platform-team", "  monitoring:owner: [platform-team", 1),
+        f"stacks/Pulumi.dev.yaml:{AFTER_OWNER_LINE}",
+        text=DEV_TEXT.replace(OWNER, "  monitoring:owner: [platform-team", 1),
     ),
     Case("unknown-region", "aws:region", {"aws:region": "ap-northeast-9"}),
     Case(
@@ -461,8 +478,8 @@ CASES: tuple[Case, ...] = (
     Case("config-is-a-string", "stacks/Pulumi.dev.yaml:1", text="config: aws:region=ap-northeast-2\n"),
     Case(
         "config-key-not-a-string",
-        "stacks/Pulumi.dev.yaml:8",
-        text=DEV_TEXT.replace("  monitoring:owner: platform-team", "  monitoring:owner: platform-team\n  1: one", 1),
+        f"stacks/Pulumi.dev.yaml:{AFTER_OWNER_LINE}",
+        text=DEV_TEXT.replace(OWNER, OWNER + "\n  1: one", 1),
     ),
     Case("tab-indentation", "stacks/Pulumi.dev.yaml:", text="config:\n\taws:region: ap-northeast-2\n"),
 )

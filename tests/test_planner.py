@@ -35,8 +35,13 @@ def test_secrets_appear_only_as_placeholders(tmp_path: Path, capsys: pytest.Capt
     assert main(["dev", "--out", str(tmp_path)]) == 0
     printed = capsys.readouterr().out
     plan_text = (tmp_path / "dev" / "plan.json").read_text()
-    assert json.loads(plan_text)["unsetSecrets"] == ["monitoring:grafanaAuth", "monitoring:syntheticMonitoringToken"]
-    assert "pulumi config set --secret monitoring:grafanaAuth <value> --stack dev" in printed
+    # dev imports them from the ESC environment screener-shared: present, value unknown offline.
+    assert json.loads(plan_text)["fromEnvironment"] == {
+        "monitoring:grafanaAuth": "screener-shared",
+        "monitoring:syntheticMonitoringToken": "screener-shared",
+        "monitoring:sentryAuthToken": "screener-shared",
+    }
+    assert "note: secret monitoring:grafanaAuth: from the ESC environment screener-shared" in printed
     # The placeholder value itself must never leak into a resource input or the printed tree.
     for key in ("monitoring:grafanaAuth", "monitoring:syntheticMonitoringToken"):
         assert placeholder(key) not in plan_text

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import pulumi
 import pulumi_aws as aws
@@ -38,18 +37,15 @@ class AmpUsageAlarmsArgs:
     alarm_topic_arns: Sequence[pulumi.Input[str]]
     threshold_percent: float
     tags: Mapping[str, str]
-    # `CostEstimate.summary()`, or None when the stack file has no cost section.
-    cost_estimate: Mapping[str, Any] | None = None
 
 
 class AmpUsageAlarms(pulumi.ComponentResource):
-    """Quota alarms on AMP's active series and ingestion rate; holds the stack's cost estimate."""
+    """Quota alarms on AMP's active series and ingestion rate."""
 
     alarm_names: list[pulumi.Output[str]]
 
     def __init__(self, name: str, args: AmpUsageAlarmsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        estimate = dict(args.cost_estimate) if args.cost_estimate is not None else None
-        super().__init__("monitoring:index:AmpUsageAlarms", name, {"costEstimate": estimate}, opts)
+        super().__init__("monitoring:index:AmpUsageAlarms", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         topics = list(args.alarm_topic_arns)
         self.alarm_names = []
@@ -96,4 +92,4 @@ class AmpUsageAlarms(pulumi.ComponentResource):
                 opts=child,
             )
             self.alarm_names.append(alarm.name)
-        self.register_outputs({"costEstimate": estimate, "alarm_names": self.alarm_names})
+        self.register_outputs({"alarm_names": self.alarm_names})

@@ -15,6 +15,7 @@ from typing import Literal
 import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
+from pydantic.alias_generators import to_camel
 
 from infra.collection.celery_exporter import CeleryExporterSettings
 from infra.collection.charts import ExporterRelease
@@ -186,7 +187,8 @@ class MetricsCollection(pulumi.ComponentResource):
             depends_on.append(secret)
         elif credentials is not None:
             pulumi.log.info(
-                f"{exporter.release}: the config secret {credentials.config_secret} is not set; the exporter reads "
+                f"{exporter.release}: the config secret monitoring:{to_camel(credentials.config_secret)} is not set; "
+                f"the exporter reads "
                 f"the existing Kubernetes Secret {exporter.namespace}/{credentials.name} (key {credentials.key})",
                 resource=self,
             )

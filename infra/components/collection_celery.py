@@ -51,8 +51,8 @@ class CeleryExporter(pulumi.ComponentResource):
             depends_on.append(self.secret)
         else:
             pulumi.log.info(
-                f"celery-exporter: the config secret celeryBrokerUrl is not set; the exporter reads the existing "
-                f"Kubernetes Secret {s.namespace}/{s.broker_secret_name} (key {s.broker_secret_key})",
+                f"celery-exporter: the config secret monitoring:celeryBrokerUrl is not set; the exporter reads "
+                f"the existing Kubernetes Secret {s.namespace}/{s.broker_secret_name} (key {s.broker_secret_key})",
                 resource=self,
             )
 

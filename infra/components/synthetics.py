@@ -13,7 +13,6 @@ provider of their own that can do nothing else (`synthetics_provider`).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -86,12 +85,7 @@ class SyntheticChecks(pulumi.ComponentResource):
             )
             for check in args.checks
         }
-        # Recorded as the component's inputs: `make plan` writes them to build/<stack>/synthetics/.
-        document = {
-            "probes": dict(zip(spec.probes, args.probe_ids, strict=True)),
-            "checks": {arg["job"]: arg for arg in arguments.values()},
-        }
-        super().__init__("monitoring:index:SyntheticChecks", name, {"checks": json.dumps(document)}, opts)
+        super().__init__("monitoring:index:SyntheticChecks", name, None, opts)
 
         on_sm = pulumi.ResourceOptions(parent=self, provider=args.synthetics_provider)
         self.checks = {

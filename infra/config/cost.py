@@ -1,8 +1,9 @@
-"""Cost section: AMP's price table, the stack's budget and the cardinality model's deployment facts.
+"""Cost section: the stack's budget, the cardinality model's deployment facts and, optionally, its own prices.
 
-Prices live here, in the stack file, never in code: they change, differ by
-region, and whoever reviews a budget must see which table it was checked
-against (`source`, `asOf`).
+Prices are data, never code: they change, differ by region, and whoever
+reviews a budget must see which table it was checked against (`source`,
+`asOf`). Every stack shares the tables in infra/cost/amp_prices.yaml (the one
+for its `aws:region`); a stack file may set its own `pricing` instead.
 """
 
 from __future__ import annotations
@@ -76,10 +77,31 @@ class PricingSpec(Section):
         return tiers
 
 
+class PriceTables(Section):
+    """infra/cost/amp_prices.yaml: AMP's prices per region, shared by every stack."""
+
+    fallback_region: str = Field(description="whose table prices a stack whose region has none (with a warning)")
+    tables: tuple[PricingSpec, ...] = Field(min_length=1)
+
+    @field_validator("tables")
+    @classmethod
+    def _one_table_per_region(cls, tables: tuple[PricingSpec, ...]) -> tuple[PricingSpec, ...]:
+        regions = [table.region for table in tables]
+        if len(set(regions)) != len(regions):
+            raise ValueError(f"one table per region, got {regions}")
+        return tables
+
+    def for_region(self, region: str) -> PricingSpec | None:
+        return next((table for table in self.tables if table.region == region), None)
+
+
 class CostSpec(Section):
     """Cost and cardinality: what the monitoring will cost before it runs, and the guard rails."""
 
-    pricing: PricingSpec
+    pricing: PricingSpec | None = Field(
+        default=None,
+        description="this stack's own AMP price table; default: the table for aws:region in infra/cost/amp_prices.yaml",
+    )
     budget_usd_per_month: float = Field(
         alias="budgetUsdPerMonth",
         gt=0,

@@ -43,16 +43,22 @@ class StackInput(Section):
         default="screener", pattern=r"^[a-z][a-z0-9-]{1,30}$", description="prefix of every physical name"
     )
     tags: dict[str, str] = Field(default_factory=dict, description="extra tags on every taggable AWS resource")
-    services: tuple[ServiceSpec, ...] = Field(min_length=1)
+    services: tuple[ServiceSpec, ...] = Field(
+        min_length=1, description="the service catalog: what is scraped, probed and alerted on"
+    )
     amp: AmpSpec = AmpSpec()
     thresholds: Thresholds = Thresholds()
     slo: SloSpec = SloSpec()
     rules: RulesSpec = RulesSpec()
     kubernetes: KubernetesAlertSpec = KubernetesAlertSpec()
     notifications: NotificationSpec = Field(default=NotificationSpec(), validate_default=True)
-    grafana: GrafanaSpec
-    synthetics: SyntheticsSpec = SyntheticsSpec()
-    collection: CollectionSpec = CollectionSpec()
+    grafana: GrafanaSpec = Field(description="the Grafana Cloud stack: data source, dashboards, alerting")
+    synthetics: SyntheticsSpec = Field(
+        default=SyntheticsSpec(), description="Synthetic Monitoring checks of every public endpoint"
+    )
+    collection: CollectionSpec = Field(
+        default=CollectionSpec(), description="how metrics reach AMP: managed scraper, in-cluster agent or none"
+    )
     cost: CostSpec | None = Field(
         default=None, description="AMP prices, budget and cardinality assumptions; no estimate or budget check without"
     )

@@ -13,9 +13,9 @@ from infra.alerting.rules import rule_file_documents
 from infra.cost.assumptions import HOURS_PER_MONTH
 from infra.cost.limits import label_set_limits
 from infra.cost.model import Cardinality
-from infra.cost.pricing import CostEstimate, estimate
+from infra.cost.pricing import CostEstimate, estimate, pricing_warning
 from infra.cost.stack import stack_cardinality
-from planner.stackfile import stack_settings
+from planner.stackfile import load_stack_file, stack_settings
 
 
 def _share(part: float, whole: float) -> str:
@@ -60,8 +60,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--top", type=int, default=15, help="how many metrics to list (default 15)")
     args = parser.parse_args(argv)
     settings = stack_settings(args.stack)
+    region = load_stack_file(args.stack, fill_unset_secrets=False).region or ""
     model = stack_cardinality(settings, rule_file_documents(settings))
-    cost = estimate(settings, model)
+    cost = estimate(settings, model, region)
+    unpriced_region = pricing_warning(cost.pricing, region) if cost is not None else None
+    if unpriced_region is not None:
+        print(f"warning: {unpriced_region}\n")
     limits = (
         label_set_limits(model, settings.cost.series_limit_headroom, settings.cost.series_limit_floor)
         if settings.cost is not None

@@ -1,12 +1,16 @@
-"""AMP's bill for a modelled stack, from the price table in the stack file."""
+"""AMP's bill for a modelled stack, from the price table of the stack's region."""
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
 from typing import Any
 
-from infra.config.cost import PricingSpec
+import yaml
+
+from infra.config.cost import PriceTables, PricingSpec
 from infra.config.model import StackInput
 from infra.cost.assumptions import HOURS_PER_MONTH
 from infra.cost.model import Cardinality
@@ -81,11 +85,44 @@ class CostEstimate:
         }
 
 
-def estimate(settings: StackInput, model: Cardinality) -> CostEstimate | None:
-    """The stack's estimate, or None when its stack file has no `cost` section (no prices, no budget)."""
-    cost = settings.cost
-    if cost is None:
+PRICE_TABLES_FILE = Path(__file__).with_name("amp_prices.yaml")
+
+
+@cache
+def price_tables(path: Path = PRICE_TABLES_FILE) -> PriceTables:
+    """The shared AMP price tables (read once)."""
+    return PriceTables.model_validate(yaml.safe_load(path.read_text()))
+
+
+def pricing_for(settings: StackInput, region: str) -> PricingSpec | None:
+    """The prices a stack is billed with: its own table, else its region's, else the fallback region's."""
+    if settings.cost is None:
+        return None
+    if settings.cost.pricing is not None:
+        return settings.cost.pricing
+    tables = price_tables()
+    chosen = tables.for_region(region) or tables.for_region(tables.fallback_region)
+    if chosen is None:
+        raise ValueError(f"{PRICE_TABLES_FILE.name}: fallbackRegion {tables.fallback_region} has no table")
+    return chosen
+
+
+def pricing_warning(pricing: PricingSpec, region: str) -> str | None:
+    """What the plan says when a stack in `region` is priced with another region's table."""
+    if pricing.region == region:
+        return None
+    return (
+        f"AMP cost estimate: there is no AMP price table for {region} (this stack's aws:region), so the estimate "
+        f"and the budget check use {pricing.region}'s prices, which may differ; add {region}'s table to "
+        f"infra/cost/{PRICE_TABLES_FILE.name} from {pricing.source}"
+    )
+
+
+def estimate(settings: StackInput, model: Cardinality, region: str) -> CostEstimate | None:
+    """The stack's estimate in `region`, or None when its stack file has no `cost` section (no budget)."""
+    pricing = pricing_for(settings, region)
+    if settings.cost is None or pricing is None:
         return None
     return CostEstimate(
-        model, bill(model, cost.pricing, settings.amp.retention_days), cost.budget_usd_per_month, cost.pricing
+        model, bill(model, pricing, settings.amp.retention_days), settings.cost.budget_usd_per_month, pricing
     )

@@ -1,9 +1,9 @@
 """The stack's modelled AMP cost stays within the budget its stack file sets.
 
 The program computes the estimate (infra/cost: cardinality model x the stack
-file's price table) and hands it to the `AmpUsageAlarms` component as its
-`costEstimate` input and output; this policy only compares, so the pack keeps
-to the standard library and pulumi_policy.
+file's price table) and declares it as the `CostEstimate` component, whose
+inputs are the estimate; this policy only compares, so the pack keeps to the
+standard library and pulumi_policy.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from pulumi_policy import ReportViolation, StackValidationArgs, StackValidationP
 
 from screener_policies.common import is_mapping, stack_of
 
-USAGE_COMPONENT = "monitoring:index:AmpUsageAlarms"
+ESTIMATE_COMPONENT = "monitoring:index:CostEstimate"
 
 
 def _number(value: object) -> float | None:
@@ -21,17 +21,15 @@ def _number(value: object) -> float | None:
 
 def amp_cost_within_budget(args: StackValidationArgs, report_violation: ReportViolation) -> None:
     for resource in args.resources:
-        if resource.resource_type != USAGE_COMPONENT:
-            continue
-        estimate = resource.props.get("costEstimate")
-        if estimate is None:
-            continue  # no cost section in the stack file: no prices, no budget to hold
+        if resource.resource_type != ESTIMATE_COMPONENT:
+            continue  # a stack file with no cost section declares none: no prices, no budget to hold
+        estimate = resource.props
         usd = _number(estimate.get("usdPerMonth")) if is_mapping(estimate) else None
         budget = _number(estimate.get("budgetUsdPerMonth")) if is_mapping(estimate) else None
         if usd is None or budget is None:
             report_violation(
                 f"the cost estimate {estimate!r} has no numeric usdPerMonth and budgetUsdPerMonth, so the budget "
-                "cannot be checked. Fix: pass CostEstimate.summary() to AmpUsageAlarms.",
+                "cannot be checked. Fix: declare the CostEstimate component with infra.cost's CostEstimate.summary().",
                 resource.urn,
             )
             continue

@@ -120,8 +120,8 @@ def test_dev_uploads_no_cluster_rules_and_its_plan_says_so() -> None:
     plan = plan_of("dev")
     uploaded = {r.inputs["name"] for r in plan.of_type("aws:amp/ruleGroupNamespace:RuleGroupNamespace")}
     assert uploaded and not uploaded & {"kubernetes", "resources"}
-    assert any(m.startswith("no cluster alert rules (resources, kubernetes)") for m in plan.diagnostics)
-    assert not any(m.startswith("no cluster alert rules") for m in plan_of("staging").diagnostics)
+    assert any(d.message.startswith("no cluster alert rules (resources, kubernetes)") for d in plan.diagnostics)
+    assert not any(d.message.startswith("no cluster alert rules") for d in plan_of("staging").diagnostics)
 
 
 # --- the contract: kube-state-metrics v2.15.0 ------------------------------------

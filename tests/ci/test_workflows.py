@@ -226,10 +226,16 @@ def test_prepare_action_installs_like_the_makefile_and_assumes_the_role_through_
     steps = action["runs"]["steps"]
     assert [s.get("run") or s["uses"].split("@")[0] for s in steps] == [
         "actions/setup-python",
+        'echo "version=$(tr -d \'[:space:]\' < .pulumi-version)" >> "$GITHUB_OUTPUT"',
+        "pulumi/esc-action",  # the pinned CLI, and the optional shared ESC environment
         "make install",
         "aws-actions/configure-aws-credentials",
     ]
-    assert "aws-access-key-id" not in steps[2]["with"]  # OIDC only, no stored keys
+    assert steps[2]["with"] == {
+        "version": "${{ steps.cli.outputs.version }}",
+        "environment": "${{ inputs.esc-environment }}",
+    }
+    assert "aws-access-key-id" not in steps[4]["with"]  # OIDC only, no stored keys
 
 
 DEPLOY_ENVIRONMENTS = set(PROMOTION_ORDER)

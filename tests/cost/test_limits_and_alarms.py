@@ -62,9 +62,9 @@ def test_quota_alarms_watch_amp_usage_against_service_quota_and_warn(stack_plan:
     }
 
 
-def test_the_estimate_is_a_stack_output_and_the_usage_components_input(stack_plan: Plan) -> None:
+def test_the_estimate_is_a_stack_output_and_the_cost_estimate_components_input(stack_plan: Plan) -> None:
     estimate = stack_plan.outputs["cost_estimate"]
-    component = stack_plan.one("monitoring:index:AmpUsageAlarms", "amp-usage")
-    assert component.inputs["costEstimate"] == estimate
+    component = stack_plan.one("monitoring:index:CostEstimate", "cost-estimate")
+    assert component.inputs == estimate
     assert estimate["usdPerMonth"] <= estimate["budgetUsdPerMonth"]
     assert estimate["activeSeries"] > 1000 and estimate["samplesPerMonth"] > 0

@@ -33,7 +33,7 @@ def test_storage_holds_the_retention_window_at_the_bytes_per_sample() -> None:
 
 def test_small_catalog_bill_adds_ingestion_storage_and_query() -> None:
     settings = small_catalog()
-    cost = estimate(settings, cardinality(settings, {}, {}))
+    cost = estimate(settings, cardinality(settings, {}, {}), "us-east-1")
     assert cost is not None
     samples = 322 * 730 * 3600 / 30  # 28,207,200: all in the first tier
     assert cost.bill.ingestion_usd == pytest.approx(samples / 1e7 * 0.90)
@@ -45,7 +45,7 @@ def test_small_catalog_bill_adds_ingestion_storage_and_query() -> None:
 
 def test_stack_without_a_cost_section_has_no_estimate() -> None:
     settings = small_catalog().model_copy(update={"cost": None})
-    assert estimate(settings, cardinality(settings, {}, {})) is None
+    assert estimate(settings, cardinality(settings, {}, {}), "us-east-1") is None
 
 
 def test_an_open_tier_before_the_last_is_refused() -> None:

@@ -23,8 +23,9 @@ ESTIMATE = {
 
 
 def reported(estimate: Any) -> list[tuple[str, str]]:
+    # None: a stack file with no cost section, which declares no CostEstimate.
     args = StackValidationArgs(
-        [stack_resource("monitoring:index:AmpUsageAlarms", "amp-usage", {"costEstimate": estimate})]
+        [] if estimate is None else [stack_resource("monitoring:index:CostEstimate", "cost-estimate", estimate)]
     )
     found: list[tuple[str, str]] = []
 
@@ -48,7 +49,7 @@ def test_estimate_over_budget_is_refused_with_the_numbers_and_the_fix() -> None:
     assert message.startswith("the modelled AMP cost is $157.50/month, over this stack's budget of $100.00/month")
     assert "13,687 active series, 1,198,017,600 samples ingested" in message
     assert "`make cost STACK=dev`" in message and "monitoring:cost.budgetUsdPerMonth" in message
-    assert urn.endswith("monitoring:index:AmpUsageAlarms::amp-usage")
+    assert urn.endswith("monitoring:index:CostEstimate::cost-estimate")
 
 
 def test_estimate_without_numbers_is_refused() -> None:

@@ -83,9 +83,6 @@ def test_token_is_required_with_the_block_and_only_then() -> None:
         f"{DEV_FILE}: monitoring:sentryAuthToken: required secret is missing (Sentry API token of the organisation "
         "(Sentry provider)); run `pulumi config set --secret monitoring:sentryAuthToken <value> --stack dev`"
     ]
-    # Without the block the token is not needed: the offline plan fills no placeholder for dev, and does for prod.
-    assert plan_of("dev").stack_file.unset_secrets == [
-        "monitoring:grafanaAuth",
-        "monitoring:syntheticMonitoringToken",
-    ]
-    assert "monitoring:sentryAuthToken" in plan_of("prod").stack_file.unset_secrets
+    # The committed stacks take the organisation's token from the shared ESC environment, like Grafana's.
+    assert plan_of("prod").stack_file.from_environment["monitoring:sentryAuthToken"] == "screener-shared"
+    assert plan_of("prod").stack_file.unset_secrets == []

@@ -36,5 +36,9 @@ def test_prod_plan_output_files_and_logs_hold_no_dsn_nor_key(
     for where, text in texts.items():
         assert not DSN.search(text), f"a DSN in plain text in {where}"
         for key in keys:
-            assert key not in text, f"client key {key} in plain text in {where}"
+            # A client key's resource ID is its public half (Sentry's API: a ProjectKey's `id` is `public`;
+            # the provider imports by org/project/<key id>), which every Pulumi state holds in plain text and
+            # the browser SDK publishes anyway. Anywhere else, the key is a leak.
+            text_without_ids = text.replace(f'"simulatedId": "{key}"', "")
+            assert key not in text_without_ids, f"client key {key} in plain text in {where}"
     assert '"sentry_backend_dsn": "[secret]"' in written[tmp_path / "prod" / "plan.json"]

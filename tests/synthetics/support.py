@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from planner.engine import Plan, PlannedResource
@@ -29,7 +28,3 @@ def http(check: PlannedResource) -> dict[str, Any]:
 
 def synthetic_rule_groups(plan: Plan) -> dict[str, PlannedResource]:
     return {group.inputs["name"]: group for group in plan.of_type(RULE_GROUP) if group.name.startswith("synthetics-")}
-
-
-def recorded_document(plan: Plan) -> dict[str, Any]:
-    return dict(json.loads(plan.one(COMPONENT, "synthetics").inputs["checks"]))
