@@ -7,7 +7,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 
-.PHONY: help plan plan-all cost test lint typecheck unit tools bench golden policy-types preview up lab lab-fault lab-down clean plan-diff node-tools install lock config-docs
+.PHONY: help plan plan-all cost test lint typecheck unit tools bench golden policy-types preview up lab lab-fault lab-down clean plan-diff node-tools install lock config-docs alerts silence
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -90,6 +90,13 @@ lab-fault: ## inject FAULT=<name> into the running lab (FAULT=none clears; no FA
 
 lab-down: ## stop the lab and check that nothing keeps listening
 	$(PY) -m lab down
+
+alerts: $(INSTALLED) ## what STACK's AMP Alertmanager holds: firing, silenced, inhibited (your AWS credentials; URL=... for another)
+	$(PY) -m oncall alerts --stack $(STACK) $(if $(URL),--url '$(URL)')
+
+silence: $(INSTALLED) ## silence MATCH='service="api"' FOR=2h in STACK's AMP Alertmanager (COMMENT='...' optional)
+	@test -n '$(MATCH)' -a -n '$(FOR)' || { echo "usage: make silence STACK=prod MATCH='service=\"api\"' FOR=2h"; exit 2; }
+	$(PY) -m oncall silence --stack $(STACK) --match '$(MATCH)' --for '$(FOR)' $(if $(COMMENT),--comment '$(COMMENT)') $(if $(URL),--url '$(URL)')
 
 config-docs: $(INSTALLED) ## rewrite Pulumi.yaml's documentation of every config key from infra/config
 	$(PY) -m planner.config_docs

@@ -18,6 +18,8 @@ from grafana_foundation_sdk.builders.common import (
     VizLegendOptions,
 )
 from grafana_foundation_sdk.builders.dashboard import (
+    AnnotationQuery,
+    AnnotationTarget,
     Dashboard,
     DashboardLink,
     DatasourceVariable,
@@ -65,6 +67,10 @@ RECORDED = 'service=~"$service"'
 RATE = "$__rate_interval"
 
 GREEN, YELLOW, RED = "green", "yellow", "red"
+# Deploys are Grafana annotations tagged `deploy` and the environment (deploy.yml posts them,
+# and so can the application's own pipelines); Grafana's built-in annotation store holds them.
+DEPLOY_TAG = "deploy"
+GRAFANA_ANNOTATIONS = DataSourceRef(type_val="grafana", uid="-- Grafana --")
 
 
 # --- thresholds -----------------------------------------------------------------
@@ -293,6 +299,7 @@ def dashboard(
         .timezone("browser")
         .tooltip(DashboardCursorSync.CROSSHAIR)
         .readonly()
+        .annotation(deploy_annotations(ctx.environment))
         .link(
             DashboardLink("Screener dashboards")
             .type(DashboardLinkType.DASHBOARDS)
@@ -316,6 +323,19 @@ def sentry_link(project_url: str) -> DashboardLink:
         .url(f"{project_url}&start=${{__from:date:iso}}&end=${{__to:date:iso}}")
         .tooltip("The backend's errors in Sentry: stack traces, affected users, releases")
         .target_blank(True)
+    )
+
+
+def deploy_annotations(environment: str) -> AnnotationQuery:
+    """Every deploy to this environment, as a marker on every time-series panel."""
+    return (
+        AnnotationQuery()
+        .name("Deploys")
+        .datasource(GRAFANA_ANNOTATIONS)
+        .enable(True)
+        .icon_color("rgba(0, 211, 255, 1)")
+        # All tags must match (matchAny false): one Grafana serves every environment.
+        .target(AnnotationTarget().type("tags").tags([DEPLOY_TAG, environment]).match_any(False).limit(100))
     )
 
 

@@ -31,10 +31,12 @@ from infra.components.amp_usage_alarms import AmpUsageAlarms, AmpUsageAlarmsArgs
 from infra.components.collection import ExporterSecrets, MetricsCollection, MetricsCollectionArgs
 from infra.components.cost_estimate import CostEstimate
 from infra.components.grafana_alerting import GrafanaAlerting, GrafanaAlertingArgs, PolicyTreeArgs, Recipients
+from infra.components.grafana_alertmanager import GrafanaAlertmanagerDataSource, GrafanaAlertmanagerDataSourceArgs
 from infra.components.grafana_dashboards import GrafanaDashboards, GrafanaDashboardsArgs
 from infra.components.grafana_datasource import GrafanaAmpDataSource, GrafanaAmpDataSourceArgs
 from infra.components.grafana_heartbeat import GrafanaHeartbeat, GrafanaHeartbeatArgs, heartbeat_rule_group
 from infra.components.grafana_rules import GrafanaRuleGroup, GrafanaRuleGroupArgs, amp_health_rules
+from infra.components.grafana_service_accounts import Permission, ScopedServiceAccount, ScopedServiceAccountArgs
 from infra.components.notifications import CHAT, PIPELINE, Notifications, NotificationsArgs, SlackChannelArgs
 from infra.components.sentry import BackendSecretArgs, ErrorTracking, ErrorTrackingArgs, ProjectArgs
 from infra.components.synthetics import (
@@ -127,6 +129,31 @@ def declare_notifications(config: StackConfig, amp: AmpWorkspace) -> Notificatio
     return notifications
 
 
+def declare_paging(config: StackConfig, notifications: Notifications) -> pulumi.Output[str] | None:
+    """PagerDuty for the critical path when monitoring:paging is set; its Events API v2 key (secret) or None."""
+    spec = config.settings.paging
+    token = config.secrets.pagerduty_token
+    if spec is None or token is None:  # the loader refuses paging without a token
+        return None
+    # Imported here: the PagerDuty SDK takes about 0.3 s to import, which stacks without paging never pay.
+    from infra.components.paging import PagerDutyPaging, PagerDutyPagingArgs
+
+    paging = PagerDutyPaging(
+        "paging",
+        PagerDutyPagingArgs(
+            name_prefix=config.name_prefix,
+            service_name=spec.service_name or f"{config.name_prefix} monitoring",
+            escalation_policy_id=spec.escalation_policy_id,
+            token=token,
+            critical_topic_arn=notifications.topic_arns.apply(lambda arns: arns["critical"]),
+            log_retention_days=config.settings.amp.log_retention_days,
+            tags=config.tags("paging"),
+        ),
+    )
+    pulumi.export("paging_service_url", paging.service_url)
+    return paging.integration_key
+
+
 @dataclass(frozen=True)
 class DeclaredGrafana:
     """What later Grafana pieces (synthetic checks) build on: the provider, the folder, the routing."""
@@ -142,6 +169,7 @@ def declare_grafana(
     amp: AmpWorkspace,
     context: DashboardContext,
     dashboard_models: Mapping[str, dict[str, Any]],
+    pagerduty_integration_key: pulumi.Output[str] | None = None,
 ) -> DeclaredGrafana:
     """The AMP data source, the environment's folder and dashboards, and Grafana-managed alerting.
 
@@ -207,7 +235,8 @@ def declare_grafana(
             page_on_warning=notifications.page_on_warning,
             slack_webhook_url=secrets.slack_webhook_url,
             recipients=Recipients(emails=notifications.emails, paging_emails=notifications.paging_emails),
-            maintenance=spec.maintenance,
+            pagerduty_integration_key=pagerduty_integration_key,
+            maintenance=config.settings.maintenance,
             policy_tree=PolicyTreeArgs(
                 platform=config.settings.platform,
                 environments=tree.environments,
@@ -272,6 +301,94 @@ def declare_grafana_heartbeat(
         opts=pulumi.ResourceOptions(depends_on=[heartbeat]),
     )
     pulumi.export("grafana_heartbeat_alarm_arn", heartbeat.alarm_arn)
+
+
+def declare_alert_console(config: StackConfig, amp: AmpWorkspace, declared: DeclaredGrafana) -> None:
+    """AMP's Alertmanager as a Grafana data source: see what fires and silence it (issue 20)."""
+    spec = config.settings.grafana
+    console = GrafanaAlertmanagerDataSource(
+        "grafana-alertmanager",
+        GrafanaAlertmanagerDataSourceArgs(
+            name=f"AMP Alertmanager ({config.environment})",
+            uid=f"{config.name_prefix}-alertmanager",
+            workspace_arn=amp.arn,
+            prometheus_endpoint=amp.prometheus_endpoint,
+            region=config.aws_region,
+            grafana_aws_account_id=spec.aws_account_id,
+            external_id=spec.external_id,
+            role_name=f"{config.name_prefix}-grafana-amp-alertmanager",
+            provider=declared.provider,
+            tags=config.tags("grafana"),
+        ),
+    )
+    pulumi.export("grafana_alertmanager_datasource_uid", console.uid)
+    # What `make alerts` and `make silence` sign their requests for.
+    pulumi.export("amp_alertmanager_url", console.url.apply(lambda url: f"{url}/alertmanager"))
+
+
+# Grafana RBAC (grafana/grafana pkg/api/api.go, pkg/services/accesscontrol/models.go): posting an
+# annotation that belongs to no dashboard needs annotations:create on annotations:type:organization.
+ANNOTATION_POSTER = (Permission("annotations:create", "annotations:type:organization"),)
+
+
+def declare_deploy_annotations(config: StackConfig, declared: DeclaredGrafana) -> None:
+    """A service account that may only post annotations: deploy.yml and the application's pipelines mark deploys."""
+    poster = ScopedServiceAccount(
+        "grafana-deploy-annotations",
+        ScopedServiceAccountArgs(
+            account_name=f"{config.name_prefix}-deploy-annotations",
+            role_uid=f"{config.name_prefix}-deploy-annotations",
+            description=f"Posts deploy annotations (tags: deploy, {config.environment}); nothing else",
+            permissions=ANNOTATION_POSTER,
+            provider=declared.provider,
+        ),
+    )
+    pulumi.export("grafana_url", config.settings.grafana.url)
+    pulumi.export("grafana_deploy_annotation_token", poster.token)
+
+
+def preview_permissions(previews_folder_uid: str) -> tuple[Permission, ...]:
+    """Folders and dashboards under the previews folder only (Grafana's nested folders inherit a folder's scope)."""
+    scope = f"folders:uid:{previews_folder_uid}"
+    return tuple(
+        Permission(action, scope)
+        for action in (
+            "folders:read",
+            "folders:create",
+            "folders:write",
+            "folders:delete",
+            "dashboards:read",
+            "dashboards:create",
+            "dashboards:write",
+            "dashboards:delete",
+        )
+    )
+
+
+def declare_dashboard_previews(config: StackConfig, declared: DeclaredGrafana) -> None:
+    """The previews folder and the account pr.yml uploads with (one stack per Grafana instance owns them)."""
+    if not config.settings.grafana.dashboard_previews:
+        return
+    uid = f"{config.settings.platform}-previews"
+    folder = grafana.oss.Folder(
+        "grafana-previews-folder",
+        uid=uid,
+        title="Dashboard previews (pull requests)",
+        opts=pulumi.ResourceOptions(provider=declared.provider),
+    )
+    uploader = ScopedServiceAccount(
+        "grafana-previews",
+        ScopedServiceAccountArgs(
+            account_name=f"{config.settings.platform}-dashboard-previews",
+            role_uid=f"{config.settings.platform}-dashboard-previews",
+            description=f"Uploads pull-request dashboard previews under the folder {uid}; nothing else",
+            permissions=preview_permissions(uid),
+            provider=declared.provider,
+        ),
+        opts=pulumi.ResourceOptions(depends_on=[folder]),
+    )
+    pulumi.export("grafana_previews_folder_uid", folder.uid)
+    pulumi.export("grafana_previews_token", uploader.token)
 
 
 @dataclass(frozen=True)
@@ -548,11 +665,15 @@ def declare(config: StackConfig) -> None:
     notifications = declare_notifications(config, amp)
     # --- cost and cardinality (issue 9): quota alarms, the estimate the budget policy reads ---
     declare_usage_alarms(config, amp, notifications, documents.cardinality)
+    pagerduty_key = declare_paging(config, notifications)
     # --- collection (issue 6) ---
     declare_collection(config, amp, documents)
     # Grafana-managed alerts reach the same people as AMP's.
-    declared_grafana = declare_grafana(config, amp, documents.dashboard_context, documents.dashboards)
+    declared_grafana = declare_grafana(config, amp, documents.dashboard_context, documents.dashboards, pagerduty_key)
     declare_grafana_heartbeat(config, declared_grafana, notifications, documents.dashboard_context)
+    declare_alert_console(config, amp, declared_grafana)
+    declare_deploy_annotations(config, declared_grafana)
+    declare_dashboard_previews(config, declared_grafana)
     # --- synthetic checks (issue 5) ---
     declare_synthetics(config, declared_grafana, documents, probes)
     # --- error tracking with Sentry (issue 18) ---

@@ -23,6 +23,7 @@ PROD_SIMULATED_OUTPUTS = {
     "alert_key_arn",
     "alert_pipeline_key_arn",
     "alert_topic_arns",
+    "amp_alertmanager_url",
     "amp_log_group_arn",
     "amp_query_url",
     "amp_remote_write_url",

@@ -36,6 +36,7 @@ from typing import Any
 
 import yaml
 
+from infra.alerting.maintenance import MUTE_INTERVAL_NAME, alertmanager_mute_time_intervals
 from infra.alerting.time_scale import PRODUCTION, scaled_duration
 from infra.config import StackInput
 from infra.yaml_text import dump_yaml
@@ -144,7 +145,12 @@ def alertmanager_config(
     def timing(duration: str) -> str:
         return scaled_duration(duration, time_scale)
 
-    return {
+    # Maintenance mutes the people's routes; the Watchdog keeps its heartbeat
+    # (its silence would page through the dead man's switch). Mute intervals
+    # are wall-clock times: the lab's time scale does not touch them.
+    maintenance = settings.maintenance
+    muted: dict[str, Any] = {"mute_time_intervals": [MUTE_INTERVAL_NAME]} if maintenance is not None else {}
+    config: dict[str, Any] = {
         "templates": [TEMPLATE_FILE],
         "route": {
             # An alert without a known severity is a mistake in a rule; it
@@ -163,8 +169,8 @@ def alertmanager_config(
                     "group_interval": timing(WATCHDOG_GROUP_INTERVAL),
                     "repeat_interval": timing(WATCHDOG_REPEAT_INTERVAL),
                 },
-                {"receiver": RECEIVER_CRITICAL, "matchers": ['severity="critical"']},
-                {"receiver": warning_receiver, "matchers": ['severity="warning"']},
+                {"receiver": RECEIVER_CRITICAL, "matchers": ['severity="critical"'], **muted},
+                {"receiver": warning_receiver, "matchers": ['severity="warning"'], **muted},
                 {"receiver": RECEIVER_NULL, "matchers": ['severity=~"info|none"']},
             ],
         },
@@ -197,6 +203,9 @@ def alertmanager_config(
             },
         ],
     }
+    if maintenance is not None:
+        config["mute_time_intervals"] = alertmanager_mute_time_intervals(maintenance)
+    return config
 
 
 def _dump(data: Any) -> str:

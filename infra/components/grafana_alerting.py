@@ -25,8 +25,10 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumiverse_grafana as grafana
 
+from infra.components.grafana_maintenance import mute_timing_intervals
+from infra.components.grafana_paging import pagerduty_integrations
 from infra.config import name_prefix_of
-from infra.config.grafana import MaintenanceWindow
+from infra.config.maintenance import MaintenanceSpec
 
 # Grouping as in the AMP Alertmanager: one notification per alert, service and severity.
 GROUP_BY = ("alertname", "service", "severity")
@@ -86,8 +88,10 @@ class GrafanaAlertingArgs:
     recipients: Recipients
     page_on_warning: bool = False
     slack_webhook_url: pulumi.Output[str] | None = None
-    maintenance: MaintenanceWindow | None = None
+    maintenance: MaintenanceSpec | None = None
     policy_tree: PolicyTreeArgs | None = None
+    # monitoring:paging: the on-call contact point also pages through PagerDuty (Events API v2).
+    pagerduty_integration_key: pulumi.Output[str] | None = None
     # Resources the policy tree must wait for (other contact points, e.g. issue 5's).
     extra_dependencies: Sequence[pulumi.Resource] = field(default_factory=list)
 
@@ -134,6 +138,7 @@ class GrafanaAlerting(pulumi.ComponentResource):
             name=oncall_contact_point(args.name_prefix),
             slacks=oncall.slacks,
             emails=oncall.emails,
+            pagerduties=pagerduty_integrations(args.pagerduty_integration_key),
             opts=on_grafana,
         )
         # page_on_warning is settled here, so the shared policy tree needs no per-environment switch.
@@ -143,24 +148,16 @@ class GrafanaAlerting(pulumi.ComponentResource):
             name=team_contact_point(args.name_prefix),
             slacks=team.slacks,
             emails=team.emails,
+            pagerduties=pagerduty_integrations(args.pagerduty_integration_key) if args.page_on_warning else None,
             opts=on_grafana,
         )
 
         self.mute_timing: grafana.alerting.MuteTiming | None = None
         if args.maintenance is not None:
-            window = args.maintenance
             self.mute_timing = grafana.alerting.MuteTiming(
                 f"{name}-maintenance",
                 name=maintenance_mute_timing(args.name_prefix),
-                intervals=[
-                    grafana.alerting.MuteTimingIntervalArgs(
-                        weekdays=list(window.weekdays),
-                        times=[
-                            grafana.alerting.MuteTimingIntervalTimeArgs(start=window.start_time, end=window.end_time)
-                        ],
-                        location=window.location,
-                    )
-                ],
+                intervals=mute_timing_intervals(args.maintenance),
                 opts=on_grafana,
             )
 

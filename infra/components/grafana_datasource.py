@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import pulumi
@@ -64,20 +64,40 @@ def trust_policy(grafana_aws_account_id: str, external_id: str) -> str:
     )
 
 
-def query_policy(workspace_arn: str) -> str:
+def workspace_policy(sid: str, actions: Sequence[str], workspace_arn: str) -> str:
+    """An inline policy allowing `actions` on one AMP workspace and nothing else."""
     return json.dumps(
         {
             "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Sid": "QueryThisWorkspaceOnly",
-                    "Effect": "Allow",
-                    "Action": list(AMP_QUERY_ACTIONS),
-                    "Resource": workspace_arn,
-                }
-            ],
+            "Statement": [{"Sid": sid, "Effect": "Allow", "Action": list(actions), "Resource": workspace_arn}],
         },
         sort_keys=True,
+    )
+
+
+def query_policy(workspace_arn: str) -> str:
+    return workspace_policy("QueryThisWorkspaceOnly", AMP_QUERY_ACTIONS, workspace_arn)
+
+
+def grafana_cloud_role(
+    name: str,
+    role_name: str,
+    description: str,
+    grafana_aws_account_id: str,
+    external_id: str,
+    tags: Mapping[str, str],
+    opts: pulumi.ResourceOptions,
+) -> aws.iam.Role:
+    """A role only Grafana Cloud's account may assume, with this stack's external ID."""
+    return aws.iam.Role(
+        name,
+        name=role_name,
+        description=description,
+        assume_role_policy=trust_policy(grafana_aws_account_id, external_id),
+        # Grafana assumes for one query burst; an hour is the shortest AWS allows.
+        max_session_duration=3600,
+        tags=dict(tags),
+        opts=opts,
     )
 
 
@@ -115,15 +135,14 @@ class GrafanaAmpDataSource(pulumi.ComponentResource):
         super().__init__("monitoring:index:GrafanaAmpDataSource", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
 
-        self.role = aws.iam.Role(
+        self.role = grafana_cloud_role(
             f"{name}-role",
-            name=args.role_name,
-            description="Assumed by Grafana Cloud to query the AMP workspace",
-            assume_role_policy=trust_policy(args.grafana_aws_account_id, args.external_id),
-            # Grafana assumes for one query burst; an hour is the shortest AWS allows.
-            max_session_duration=3600,
-            tags=dict(args.tags),
-            opts=child,
+            args.role_name,
+            "Assumed by Grafana Cloud to query the AMP workspace",
+            args.grafana_aws_account_id,
+            args.external_id,
+            args.tags,
+            child,
         )
         self.query_policy = aws.iam.RolePolicy(
             f"{name}-query",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from typing import Any
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
@@ -16,43 +16,6 @@ GRAFANA_CLOUD_HOST = re.compile(r"^[a-z0-9][a-z0-9-]*\.grafana\.net$")
 # (grafana/grafana pkg/services/sqlstore/migrations/dashboard_mig.go, "Update dashboard title length";
 # folders began as dashboards and keep the limit).
 MAX_TITLE_LENGTH = 189
-
-WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-
-
-class MaintenanceWindow(Section):
-    """A recurring window in which Grafana notifications are muted."""
-
-    weekdays: tuple[str, ...] = Field(default=("saturday",), min_length=1)
-    start_time: str = Field(default="02:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
-    end_time: str = Field(default="04:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$|^24:00$")
-    location: str = Field(default="UTC", description="IANA time zone of start and end, e.g. Asia/Seoul")
-
-    @field_validator("weekdays")
-    @classmethod
-    def _weekdays_are_names(cls, weekdays: tuple[str, ...]) -> tuple[str, ...]:
-        for day in weekdays:
-            if day not in WEEKDAYS:
-                raise ValueError(f"'{day}' is not a weekday; use lower-case names: {', '.join(WEEKDAYS)}")
-        return weekdays
-
-    @field_validator("location")
-    @classmethod
-    def _location_is_a_time_zone(cls, location: str) -> str:
-        try:
-            ZoneInfo(location)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"'{location}' is not an IANA time zone (e.g. UTC, Asia/Seoul)") from None
-        return location
-
-    @model_validator(mode="after")
-    def _window_is_not_empty(self) -> MaintenanceWindow:
-        # Grafana's time intervals do not wrap past midnight; a night window is two entries.
-        if self.start_time >= self.end_time:
-            raise ValueError(
-                f"startTime {self.start_time} must be before endTime {self.end_time} (windows cannot cross midnight)"
-            )
-        return self
 
 
 class NotificationPolicySpec(Section):
@@ -70,7 +33,7 @@ class NotificationPolicySpec(Section):
         min_length=1, description="environments routed by the tree; must include this stack's own"
     )
     maintenance_environments: tuple[str, ...] = Field(
-        default=(), description="environments whose stacks set grafana.maintenance (their mute timing exists)"
+        default=(), description="environments whose stacks set monitoring:maintenance (their mute timing exists)"
     )
 
     @model_validator(mode="after")
@@ -84,6 +47,18 @@ class NotificationPolicySpec(Section):
 
 
 class GrafanaSpec(Section):
+    @model_validator(mode="before")
+    @classmethod
+    def _maintenance_moved(cls, data: Any) -> Any:
+        # The window now mutes AMP's Alertmanager too, so it left the Grafana section.
+        if isinstance(data, dict) and "maintenance" in data:
+            raise ValueError(
+                "maintenance moved to monitoring:maintenance (it mutes AMP's Alertmanager too): write "
+                "`monitoring:maintenance: {timeZone: <location>, weekly: [{weekdays: [...], startTime: ..., "
+                "endTime: ...}]}` and remove grafana.maintenance"
+            )
+        return data
+
     self_hosted_reason: str | None = Field(
         default=None,
         min_length=10,
@@ -113,7 +88,6 @@ class GrafanaSpec(Section):
     folder_title: str | None = Field(
         default=None, min_length=1, max_length=MAX_TITLE_LENGTH, description="defaults to 'Screener monitoring (<env>)'"
     )
-    maintenance: MaintenanceWindow | None = None
     amp_plugin_version: str = Field(
         # The newest release (tag v3.2.0, 2026-07-30) of github.com/grafana/grafana-amazonprometheus-datasource.
         default="3.2.0",
@@ -122,6 +96,11 @@ class GrafanaSpec(Section):
     )
     notification_policy: NotificationPolicySpec | None = Field(
         default=None, description="set on exactly one stack per Grafana instance: that stack owns the policy tree"
+    )
+    dashboard_previews: bool = Field(
+        default=False,
+        description="this stack owns the Grafana instance's pull-request previews folder and its upload account "
+        "(one stack per instance)",
     )
     no_data_for_minutes: int = Field(
         default=10, ge=2, le=120, description="how long AMP may return no data at all before Grafana alerts"

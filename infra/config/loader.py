@@ -48,6 +48,7 @@ SECRET_SETTINGS: tuple[SecretSetting, ...] = (
     SecretSetting("redisPassword", "Redis password for redis_exporter"),
     SecretSetting("celeryBrokerUrl", "Celery broker URL (with its credentials) for celery-exporter"),
     SecretSetting("sentryAuthToken", "Sentry API token of the organisation (Sentry provider)", required_with="sentry"),
+    SecretSetting("pagerdutyToken", "PagerDuty API token (REST API key) for monitoring:paging", required_with="paging"),
 )
 _SECRET_KEYS = {setting.key for setting in SECRET_SETTINGS}
 # The regions of the installed AWS provider (its `Region` enum), which is what would deploy them.
@@ -158,8 +159,13 @@ def load_stack_config() -> StackConfig:
                 f"`pulumi config set --secret {full_key} <value> --stack {stack}`"
             )
         elif setting.required_by(set(raw)) and not present:
+            why = (
+                "required secret is missing"
+                if setting.required
+                else f"{NAMESPACE}:{setting.required_with} is set but its secret is missing"
+            )
             problems.append(
-                f"{stack_file}: {full_key}: required secret is missing ({setting.description}); run "
+                f"{stack_file}: {full_key}: {why} ({setting.description}); run "
                 f"`pulumi config set --secret {full_key} <value> --stack {stack}`"
             )
 
@@ -205,5 +211,6 @@ def load_stack_config() -> StackConfig:
             redis_password=secret("redisPassword"),
             celery_broker_url=secret("celeryBrokerUrl"),
             sentry_auth_token=secret("sentryAuthToken"),
+            pagerduty_token=secret("pagerdutyToken"),
         ),
     )

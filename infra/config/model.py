@@ -15,8 +15,10 @@ from infra.config.collection import CollectionSpec
 from infra.config.core import AmpSpec, ServiceSpec
 from infra.config.cost import CostSpec
 from infra.config.grafana import GrafanaSpec
+from infra.config.maintenance import MaintenanceSpec
 from infra.config.names import longest_prefix, names_too_long
 from infra.config.notifications import NotificationSpec
+from infra.config.paging import PagingSpec
 from infra.config.sentry import SentrySpec
 from infra.config.synthetics import HEALTH_CHECK, HOME_CHECK, PUBLIC_KINDS, SyntheticsSpec
 
@@ -52,6 +54,14 @@ class StackInput(Section):
     rules: RulesSpec = RulesSpec()
     kubernetes: KubernetesAlertSpec = KubernetesAlertSpec()
     notifications: NotificationSpec = Field(default=NotificationSpec(), validate_default=True)
+    paging: PagingSpec | None = Field(
+        default=None,
+        description="a paging service for the critical path (PagerDuty); without it the paging emails stay",
+    )
+    # Before `grafana`: its validator checks the policy tree against it.
+    maintenance: MaintenanceSpec | None = Field(
+        default=None, description="windows in which neither AMP's Alertmanager nor Grafana notifies anyone"
+    )
     grafana: GrafanaSpec = Field(description="the Grafana Cloud stack: data source, dashboards, alerting")
     synthetics: SyntheticsSpec = Field(
         default=SyntheticsSpec(), description="Synthetic Monitoring checks of every public endpoint"
@@ -144,6 +154,18 @@ class StackInput(Section):
                     f"notificationPolicy.environments {missing} have no stack file (stacks/Pulumi.<env>.yaml), so "
                     "nothing creates the contact points the tree routes them to; remove them or add their stacks"
                 )
+        # The tree names this stack's mute timing exactly when this stack creates it
+        # (a maintenance setting that failed validation is absent from info.data: its own error says enough).
+        if tree is None or environment is None or "maintenance" not in info.data:
+            return grafana
+        muted = info.data["maintenance"] is not None
+        if muted != (environment in tree.maintenance_environments):
+            fix = "add it there" if muted else "remove it there, or set monitoring:maintenance"
+            raise ValueError(
+                f"monitoring:maintenance is {'set' if muted else 'not set'} but notificationPolicy."
+                f"maintenanceEnvironments {list(tree.maintenance_environments)} "
+                f"{'lacks' if muted else 'lists'} this stack's environment '{environment}'; {fix}"
+            )
         return grafana
 
     @field_validator("synthetics")
@@ -251,6 +273,7 @@ class StackSecrets:
     redis_password: pulumi.Output[str] | None
     celery_broker_url: pulumi.Output[str] | None
     sentry_auth_token: pulumi.Output[str] | None = None
+    pagerduty_token: pulumi.Output[str] | None = None
 
 
 @dataclass(frozen=True)

@@ -202,3 +202,10 @@ def api_key(ctx: FakeContext, name: str, inputs: dict[str, Any]) -> tuple[str, d
         "value": rpc.wrap_rpc_secret(ctx.token(f"{name}/value", 40)),
         "arn": f"arn:aws:apigateway:{ctx.region}::/apikeys/{key_id}",
     }
+
+
+@resource_fake("aws:lambda/function:Function")
+def lambda_function(ctx: FakeContext, name: str, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    function = ctx.physical_name(name, inputs)
+    arn = f"arn:aws:lambda:{ctx.region}:{ctx.account_id}:function:{function}"
+    return function, {"name": function, "arn": arn, "invokeArn": arn}

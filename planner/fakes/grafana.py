@@ -11,6 +11,8 @@ import json
 import re
 from typing import Any
 
+from pulumi.runtime import rpc
+
 from planner.fakes import FakeContext, call_fake, resource_fake
 
 _STACK_URLS: dict[str, str] = {}
@@ -133,3 +135,29 @@ def dashboard_public(ctx: FakeContext, name: str, inputs: dict[str, Any]) -> tup
     uid = inputs.get("uid") or ctx.token(f"{name}/uid", 14)
     access_token = inputs.get("accessToken") or ctx.token(f"{name}/token", 32)
     return f"1:{uid}", {"uid": uid, "accessToken": access_token, "orgId": "1"}
+
+
+@resource_fake("grafana:oss/serviceAccount:ServiceAccount")
+def service_account(ctx: FakeContext, name: str, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    # Grafana numbers service accounts per instance; the provider's ID is "<org>:<id>".
+    return f"1:{int(ctx.token(name, 4), 16)}", {"isDisabled": False}
+
+
+@resource_fake("grafana:oss/serviceAccountToken:ServiceAccountToken")
+def service_account_token(ctx: FakeContext, name: str, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    # Shaped like a real token (glsa_ prefix); like the real provider, flagged secret.
+    return str(int(ctx.token(name, 4), 16)), {
+        "key": rpc.wrap_rpc_secret(f"glsa_{ctx.token(f'{name}/key', 32)}_{ctx.token(f'{name}/crc', 8)}"),
+        "hasExpired": False,
+    }
+
+
+@resource_fake("grafana:enterprise/role:Role")
+def rbac_role(ctx: FakeContext, name: str, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    uid = inputs.get("uid") or ctx.token(name, 14)
+    return f"1:{uid}", {"uid": uid, "version": inputs.get("version") or 1}
+
+
+@resource_fake("grafana:enterprise/roleAssignmentItem:RoleAssignmentItem")
+def rbac_role_assignment(ctx: FakeContext, name: str, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    return f"1:{inputs.get('roleUid')}:service_account:{inputs.get('serviceAccountId')}", {}

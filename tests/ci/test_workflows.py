@@ -74,8 +74,14 @@ def actionlint_findings(tmp_path_factory: pytest.TempPathFactory) -> dict[str, l
 
 
 def test_the_workflows_exist():
-    assert [p.name for p in WORKFLOW_FILES] == ["deploy.yml", "drift.yml", "pr-comment.yml", "pr.yml"]
-    assert [p.parent.name for p in ACTION_FILES] == ["pulumi-prepare"]
+    assert [p.name for p in WORKFLOW_FILES] == [
+        "deploy.yml",
+        "drift.yml",
+        "pr-comment.yml",
+        "pr-previews-cleanup.yml",
+        "pr.yml",
+    ]
+    assert [p.parent.name for p in ACTION_FILES] == ["grafana-deploy-annotation", "pulumi-prepare"]
 
 
 def test_every_workflow_passes_actionlint(actionlint_findings):
@@ -124,7 +130,14 @@ def test_every_action_is_pinned_to_a_full_commit_sha_with_its_version():
 
 # What each job may write; every other scope is read or none.
 EXPECTED_WRITES = {
-    "pr.yml": {"test": set(), "credentials": set(), "preview": {"id-token", "pull-requests"}, "offline-diff": set()},
+    "pr.yml": {
+        "test": set(),
+        "credentials": set(),
+        "preview": {"id-token", "pull-requests"},
+        "offline-diff": set(),
+        "dashboard-previews": {"pull-requests"},
+    },
+    "pr-previews-cleanup.yml": {"delete": set()},
     "pr-comment.yml": {"comment": {"pull-requests"}},
     "deploy.yml": {"dev": {"id-token"}, "staging": {"id-token"}, "prod": {"id-token"}},
     "drift.yml": {"drift": {"id-token"}, "report": {"issues"}},
@@ -222,7 +235,7 @@ def test_the_fork_comment_is_posted_without_running_the_pull_requests_code():
 
 
 def test_prepare_action_installs_like_the_makefile_and_assumes_the_role_through_oidc():
-    action = yaml.safe_load(ACTION_FILES[0].read_text())
+    action = yaml.safe_load((GITHUB / "actions" / "pulumi-prepare" / "action.yml").read_text())
     steps = action["runs"]["steps"]
     assert [s.get("run") or s["uses"].split("@")[0] for s in steps] == [
         "actions/setup-python",

@@ -206,17 +206,20 @@ def test_grafana_needs_no_aws_identity_for_notifications(stack: str) -> None:
 
 def test_only_prod_has_a_maintenance_mute_timing_and_it_follows_the_stack_file() -> None:
     assert plan_of("dev").of_type(MUTE_TIMING) == [] and plan_of("staging").of_type(MUTE_TIMING) == []
-    window = stack_settings("prod").grafana.maintenance
-    assert window is not None
+    # Pulumi.prod.yaml: Asia/Seoul, every Sunday 18:00-19:00 and once 2026-12-13 02:00-04:00. Grafana applies
+    # `location`, so the times stay as written.
     mute = plan_of("prod").one(MUTE_TIMING)
     assert mute.inputs == {
         "name": "screener-prod-maintenance",
         "intervals": [
+            {"weekdays": ["sunday"], "times": [{"start": "18:00", "end": "19:00"}], "location": "Asia/Seoul"},
             {
-                "weekdays": list(window.weekdays),
-                "times": [{"start": window.start_time, "end": window.end_time}],
-                "location": window.location,
-            }
+                "daysOfMonths": ["13"],
+                "months": ["december"],
+                "years": ["2026"],
+                "times": [{"start": "02:00", "end": "04:00"}],
+                "location": "Asia/Seoul",
+            },
         ],
     }
 
@@ -260,7 +263,7 @@ def test_exactly_one_stack_per_grafana_instance_owns_a_tree_that_matches_the_oth
         tree = stack_settings(owners[0]).grafana.notification_policy
         assert tree is not None
         assert set(tree.environments) == {stack_settings(s).environment for s in stacks}
-        muted = {stack_settings(s).environment for s in stacks if stack_settings(s).grafana.maintenance is not None}
+        muted = {stack_settings(s).environment for s in stacks if stack_settings(s).maintenance is not None}
         assert set(tree.maintenance_environments) == muted
     assert plan_of("dev").of_type(POLICY) == [] and plan_of("staging").of_type(POLICY) == []
 

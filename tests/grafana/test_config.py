@@ -29,21 +29,10 @@ def refused(grafana: dict[str, Any]) -> str:
     return "\n".join(info.value.problems)
 
 
-@pytest.mark.parametrize(
-    ("maintenance", "expected"),
-    [
-        ({"weekdays": ["sundy"]}, "monitoring:grafana.maintenance.weekdays: 'sundy' is not a weekday"),
-        ({"location": "Seoul"}, "monitoring:grafana.maintenance.location: 'Seoul' is not an IANA time zone"),
-        (
-            {"startTime": "23:00", "endTime": "01:00"},
-            "monitoring:grafana.maintenance: startTime 23:00 must be before endTime 01:00",
-        ),
-        ({"startTime": "25:00"}, "monitoring:grafana.maintenance.startTime:"),
-    ],
-)
-def test_a_bad_maintenance_window_is_refused(maintenance: dict[str, Any], expected: str) -> None:
-    problems = refused(prod_grafana(maintenance=maintenance))
-    assert f"{PROD_FILE}: {expected}" in problems
+def test_the_old_grafana_maintenance_key_names_its_new_home() -> None:
+    old = {"weekdays": ["sunday"], "startTime": "18:00", "endTime": "19:00", "location": "Asia/Seoul"}
+    problems = refused(prod_grafana(maintenance=old))
+    assert f"{PROD_FILE}: monitoring:grafana: maintenance moved to monitoring:maintenance" in problems
 
 
 def test_a_muted_environment_must_be_routed() -> None:
@@ -65,14 +54,6 @@ def test_the_owning_stack_must_route_its_own_environment() -> None:
         f"{PROD_FILE}: monitoring:grafana: notificationPolicy.environments ['dev', 'staging'] must include this "
         "stack's own environment 'prod'; add it" in refused(prod_grafana(notificationPolicy=tree)).splitlines()
     )
-
-
-def test_a_night_window_can_end_at_midnight() -> None:
-    plan = run_stack(
-        "prod", overrides={"monitoring:grafana": prod_grafana(maintenance={"startTime": "22:00", "endTime": "24:00"})}
-    )
-    (interval,) = plan.one("grafana:alerting/muteTiming:MuteTiming").inputs["intervals"]
-    assert interval["times"] == [{"start": "22:00", "end": "24:00"}]
 
 
 def test_a_second_stack_installing_the_amp_plugin_is_refused() -> None:

@@ -108,7 +108,7 @@ def test_plugin_is_installed_only_by_the_stack_owning_stack_wide_objects_and_onl
     assert plan_of("prod").of_type(PLUGIN) == []
     plugin = plan_with_cloud_token("prod").one(PLUGIN, "grafana-amp-plugin")
     assert plugin.inputs == {"stackSlug": "screener", "slug": AMP_PLUGIN, "version": "3.2.0"}
-    source = plan_with_cloud_token("prod").one(DATA_SOURCE)
+    source = plan_with_cloud_token("prod").one(DATA_SOURCE, "grafana-amp-datasource")
     assert plugin.urn in source.depends_on
     # dev shares the Grafana stack but does not own it: a token changes nothing there.
     assert plan_with_cloud_token("dev").of_type(PLUGIN) == []
@@ -168,6 +168,6 @@ def test_plan_writes_every_dashboards_json(tmp_path: Path) -> None:
 
 
 def test_prod_dashboards_and_data_source_name_their_environment() -> None:
-    source = plan_of("prod").one(DATA_SOURCE)
+    source = plan_of("prod").one(DATA_SOURCE, "grafana-amp-datasource")
     assert source.inputs["name"] == "AMP (prod)"
-    assert plan_of("prod").one(FOLDER).inputs["title"] == "Screener monitoring (prod)"
+    assert plan_of("prod").one(FOLDER, "grafana-dashboards-folder").inputs["title"] == "Screener monitoring (prod)"

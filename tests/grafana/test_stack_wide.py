@@ -50,6 +50,12 @@ IDENTITIES: Mapping[str, Callable[[PlannedResource], Sequence[Identity]]] = {
     "grafana:oss/dashboard:Dashboard": lambda r: [("dashboard", _dashboard_uid(r))],
     "grafana:oss/dashboardPublic:DashboardPublic": lambda r: [("public dashboard of", r.inputs["dashboardUid"])],
     "grafana:syntheticMonitoring/check:Check": lambda r: [("synthetic check", r.inputs["job"], r.inputs["target"])],
+    # Service accounts and custom roles are unique by name and by uid in an organisation (Grafana's
+    # access-control API: roles by uid; `pulumi import` of a service account by its id, names unique).
+    "grafana:oss/serviceAccount:ServiceAccount": lambda r: [("service account", r.inputs["name"])],
+    "grafana:oss/serviceAccountToken:ServiceAccountToken": lambda r: [("service account token", r.inputs["name"])],
+    "grafana:enterprise/role:Role": lambda r: [("role uid", r.inputs["uid"]), ("role name", r.inputs["name"])],
+    "grafana:enterprise/roleAssignmentItem:RoleAssignmentItem": lambda r: [("role assignment", r.inputs["roleUid"])],
 }
 PLUGIN = "grafana:cloud/pluginInstallation:PluginInstallation"
 POLICY_TREE = "grafana:alerting/notificationPolicy:NotificationPolicy"

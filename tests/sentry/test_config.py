@@ -80,7 +80,8 @@ def test_token_is_required_with_the_block_and_only_then() -> None:
     }
     problems = refused({**secrets, "monitoring:sentry": sentry_block()}, fill_unset_secrets=False)
     assert problems == [
-        f"{DEV_FILE}: monitoring:sentryAuthToken: required secret is missing (Sentry API token of the organisation "
+        f"{DEV_FILE}: monitoring:sentryAuthToken: monitoring:sentry is set but its secret is missing (Sentry API token "
+        "of the organisation "
         "(Sentry provider)); run `pulumi config set --secret monitoring:sentryAuthToken <value> --stack dev`"
     ]
     # The committed stacks take the organisation's token from the shared ESC environment, like Grafana's.

@@ -1,0 +1,18 @@
+"""`monitoring:paging`: a paging service for the critical path (optional; without it the paging emails stay)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from infra.config.base import Section
+
+
+class PagingSpec(Section):
+    provider: Literal["pagerduty"] = Field(description="the paging service; only pagerduty for now")
+    escalation_policy_id: str = Field(
+        pattern=r"^P[A-Z0-9]{6}$",
+        description="PagerDuty escalation policy (e.g. PABC123) the service pages; it holds the on-call schedule",
+    )
+    service_name: str | None = Field(default=None, description="defaults to '<platform>-<environment> monitoring'")

@@ -1,0 +1,1 @@
+"""The SNS-to-PagerDuty relay (Lambda code) and what it sends."""

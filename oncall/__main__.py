@@ -1,0 +1,81 @@
+"""`make alerts STACK=...` and `make silence STACK=... MATCH='service="api"' FOR=2h`.
+
+The stack's AMP Alertmanager URL is its `amp_alertmanager_url` output
+(`pulumi stack output`), unless `--url` names one (a local Alertmanager).
+Requests are signed with your AWS credentials (the usual chain: environment,
+profile, SSO) for the stack file's region; the identity needs the
+aps:*AlertManager* actions of the workspace (the Grafana role's list).
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import socket
+import subprocess
+import sys
+from datetime import UTC, datetime
+
+import botocore.session
+from botocore.credentials import Credentials
+
+from oncall.alertmanager_api import AlertmanagerApi, OnCallError, alerts_table, parse_duration, parse_matchers
+from planner.stackfile import load_stack_file
+
+
+def stack_url(stack: str) -> str:
+    try:
+        result = subprocess.run(
+            ["pulumi", "stack", "output", "amp_alertmanager_url", "--stack", stack],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+    except FileNotFoundError:
+        raise OnCallError("the pulumi CLI is not installed: install it, or pass URL=<alertmanager url>") from None
+    if result.returncode != 0 or not result.stdout.strip():
+        raise OnCallError(
+            f"no amp_alertmanager_url output for stack {stack} (deployed yet? `pulumi login` done?): "
+            f"{result.stderr.strip()}"
+        )
+    return result.stdout.strip()
+
+
+def credentials() -> Credentials:
+    found = botocore.session.Session().get_credentials()
+    if found is None:
+        raise OnCallError("no AWS credentials: `aws sso login`, set AWS_PROFILE, or export AWS_ACCESS_KEY_ID/...")
+    return found
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m oncall", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    for name in ("alerts", "silence"):
+        command = commands.add_parser(name)
+        command.add_argument("--stack", required=True)
+        command.add_argument("--url", default="", help="an Alertmanager URL instead of the stack's output")
+        if name == "silence":
+            command.add_argument("--match", required=True, help='e.g. service="api",severity="critical"')
+            command.add_argument("--for", dest="duration", required=True, help="e.g. 30m, 2h, 1d (at most 7d)")
+            command.add_argument("--comment", default="silenced from the command line")
+            command.add_argument("--by", default=f"{getpass.getuser()}@{socket.gethostname()}")
+    args = parser.parse_args(argv)
+    try:
+        region = load_stack_file(args.stack, fill_unset_secrets=False).region or "us-east-1"
+        api = AlertmanagerApi(args.url or stack_url(args.stack), region, credentials())
+        if args.command == "alerts":
+            print("\n".join(alerts_table(api.alerts())))
+        else:
+            matchers, duration = parse_matchers(args.match), parse_duration(args.duration)
+            now = datetime.now(UTC)
+            silence_id = api.silence(matchers, duration, args.by, args.comment, now)
+            print(f"silence {silence_id}: {args.match} until {(now + duration).isoformat(timespec='minutes')}")
+    except (OnCallError, FileNotFoundError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
