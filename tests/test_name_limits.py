@@ -71,4 +71,4 @@ def test_one_character_more_is_refused_naming_the_service_limit() -> None:
         run_stack("dev", overrides={"monitoring:platform": _platform_for(longest_prefix() + 1, "dev")})
     (problem,) = info.value.problems
     assert problem.startswith("stacks/Pulumi.dev.yaml: monitoring:platform: platform 'sxx")
-    assert "Grafana dashboard UID" in problem and "(limit 40)" in problem
+    assert "Grafana data source UID" in problem and "-alertmanager' would be" in problem and "(limit 40)" in problem

@@ -29,10 +29,12 @@ class NameLimit:
 # AWS Chatbot CreateSlackChannelConfiguration (ConfigurationName: 128);
 # AMP CreateWorkspace / CreateScraper (alias: 100); Grafana UIDs: 40 (folders, dashboards, data sources).
 NAME_LIMITS: tuple[NameLimit, ...] = (
+    NameLimit("Grafana data source UID", "{prefix}-alertmanager", 40),
     NameLimit("Grafana dashboard UID", "{prefix}-database", 40),
     NameLimit("Grafana data source UID", "{prefix}-amp", 40),
     NameLimit("Grafana folder UID", "{prefix}", 40),
     NameLimit("IAM user name", "{prefix}-grafana-sns-publisher", 64),
+    NameLimit("IAM role name", "{prefix}-grafana-amp-alertmanager", 64),
     NameLimit("IAM role name", "{prefix}-grafana-amp-query", 64),
     NameLimit("IAM role name", "{prefix}-collector", 64),
     NameLimit("SNS topic display name", "{prefix} watchdog alerts", 100),
