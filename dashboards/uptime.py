@@ -17,6 +17,7 @@ from grafana_foundation_sdk.models.dashboard import VariableOption
 
 from dashboards.common import above, below, dashboard, query, render, row, stat, timeseries
 from dashboards.context import DashboardContext
+from infra.alerting.rule_model import matchers, regex_literal
 from infra.components.synthetics_rules import cert_days_left_expr, failing_share_expr, result_window_seconds
 from infra.config.synthetics import SM_DATASOURCE_TYPE, SM_DATASOURCE_UID
 
@@ -32,7 +33,7 @@ AVAILABILITY_WINDOWS = (("24 h", "24h"), ("7 d", "7d"), ("30 d", "30d"))
 
 def checks_selector(ctx: DashboardContext) -> str:
     """Every synthetic check of this environment: their jobs are `<platform>-<env>-<service>-<name>`."""
-    return f'job=~"{ctx.name_prefix}-.+"'
+    return matchers(job=f"~{regex_literal(ctx.name_prefix)}-.+")
 
 
 def sm_datasource_variable() -> DatasourceVariable:

@@ -724,7 +724,7 @@ def render_documents(config: StackConfig) -> Documents:
         dashboard_context=dashboard_context,
         dashboards=dashboards,
         cardinality=cardinality(settings, rule_documents, dashboards),
-        checks=plan_checks(settings, config.stack_file),
+        checks=plan_checks(settings),
         exporters=exporter_releases(settings, redis_password_set=config.secrets.redis_password is not None),
         celery_exporter=celery_exporter_settings(settings, config.stack_file),
     )

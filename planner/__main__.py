@@ -135,10 +135,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("stack", nargs="?", default="dev")
     parser.add_argument("--out", default=str(REPO_ROOT / "build"), help="output directory (default: build/)")
     parser.add_argument("--quiet", action="store_true", help="print only the summary")
+    parser.add_argument(
+        "--stack-file", type=Path, help="plan this file as the stack's configuration (a draft) instead of stacks/"
+    )
     args = parser.parse_args(argv)
 
     try:
-        plan = run_stack(args.stack)
+        plan = run_stack(args.stack, stack_file_path=args.stack_file)
     except ConfigError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

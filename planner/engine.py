@@ -15,6 +15,7 @@ import atexit
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pulumi.runtime
@@ -24,6 +25,7 @@ from pulumi.runtime.settings import SETTINGS, get_root_resource, set_root_resour
 from pulumi.runtime.stack import run_in_stack
 from pulumi.runtime.sync_await import _sync_await
 
+from infra.config import ConfigError, stack_file_for
 from planner import fakes
 from planner.fakes.aws import generic_aws
 from planner.stackfile import StackFile, load_stack_file
@@ -268,6 +270,23 @@ class RecordingMonitor(mocks.MockMonitor):
         return super().RegisterResourceOutputs(request)  # type: ignore[no-untyped-call]
 
 
+def _quiet_about(error: BaseException) -> None:
+    """The failed program's futures that still hold `error` are never awaited now; asyncio would log
+    each one ("Future exception was never retrieved") when it is collected, though the error is raised."""
+    loop = asyncio.get_event_loop()
+    previous = loop.get_exception_handler()
+
+    def handler(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+        if context.get("exception") is error:
+            return
+        if previous is not None:
+            previous(loop, context)
+        else:
+            loop.default_exception_handler(context)
+
+    loop.set_exception_handler(handler)
+
+
 def run_program(
     stack_file: StackFile,
     program: Callable[[], None],
@@ -299,6 +318,7 @@ def run_program(
     except BaseException as error:
         # Lets callers (and tests) see what, if anything, was declared before the failure.
         error.declared_resources = list(monitor.recorded)  # type: ignore[attr-defined]
+        _quiet_about(error)
         raise
     finally:
         set_root_resource(None)  # type: ignore[arg-type]
@@ -314,9 +334,28 @@ def run_program(
     )
 
 
-def run_stack(stack: str, *, fill_unset_secrets: bool = True, overrides: dict[str, Any] | None = None) -> Plan:
-    """Plan one stack from its file under stacks/, optionally with config overrides (tests)."""
+def run_stack(
+    stack: str,
+    *,
+    fill_unset_secrets: bool = True,
+    overrides: dict[str, Any] | None = None,
+    stack_file_path: Path | None = None,
+) -> Plan:
+    """Plan one stack from its file under stacks/ (or `stack_file_path`), optionally with config overrides (tests)."""
     from infra.program import main
 
-    stack_file = load_stack_file(stack, fill_unset_secrets=fill_unset_secrets, overrides=overrides)
-    return run_program(stack_file, main)
+    stack_file = load_stack_file(
+        stack, fill_unset_secrets=fill_unset_secrets, overrides=overrides, path=stack_file_path
+    )
+    try:
+        return run_program(stack_file, main)
+    except ConfigError as error:
+        if stack_file_path is None:
+            raise
+        # The program names the file the Pulumi CLI reads (stacks/Pulumi.<stack>.yaml); here that is the draft.
+        committed = stack_file_for(stack)
+        renamed = ConfigError(
+            [stack_file.path + p.removeprefix(committed) if p.startswith(committed) else p for p in error.problems]
+        )
+        renamed.declared_resources = getattr(error, "declared_resources", [])  # type: ignore[attr-defined]
+        raise renamed from None

@@ -16,7 +16,7 @@ from typing import Any
 
 import yaml
 
-from infra.config import SECRET_SETTINGS, StackInput, stack_file_for
+from infra.config import SECRET_SETTINGS, ConfigError, StackInput, stack_file_for
 from infra.config.loader import NAMESPACE
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -48,6 +48,82 @@ class StackFile:
     @property
     def region(self) -> str | None:
         return self.config.get("aws:region")
+
+
+def _yaml_kind(node: yaml.Node) -> str:
+    if isinstance(node, yaml.SequenceNode):
+        return "list"
+    return "mapping" if isinstance(node, yaml.MappingNode) else "single value"
+
+
+def _line(node: yaml.Node) -> int:
+    return int(node.start_mark.line) + 1
+
+
+def read_stack_document(text: str, relative: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A stack file's text as (the whole document, its `config:` mapping), or a ConfigError naming the file,
+    the line and the fix.
+
+    The Pulumi CLI refuses such files with its own message; offline they would
+    otherwise end in a Python traceback.
+    """
+    try:
+        loader = yaml.SafeLoader(text)
+        try:
+            root = loader.get_single_node()
+            document = loader.construct_document(root) if root is not None else None
+        finally:
+            loader.dispose()
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None) or getattr(error, "context_mark", None)
+        where = f"{relative}:{mark.line + 1}" if mark is not None else relative
+        problem = getattr(error, "problem", None) or str(error).splitlines()[0]
+        context, context_mark = getattr(error, "context", None), getattr(error, "context_mark", None)
+        if context and context_mark is not None:
+            problem += f", {context} on line {context_mark.line + 1}"
+        raise ConfigError([f"{where}: not valid YAML ({problem}); fix the syntax there"]) from None
+    if root is None:
+        return {}, {}
+    if not isinstance(root, yaml.MappingNode):
+        raise ConfigError(
+            [
+                f"{relative}:{_line(root)}: a stack file is a mapping with one key, `config:`, holding the settings; "
+                f"this file is a {_yaml_kind(root)}"
+            ]
+        )
+    assert isinstance(document, dict)
+    environment_node = next((value for key, value in root.value if key.value == "environment"), None)
+    if isinstance(environment_node, yaml.ScalarNode) and not environment_node.tag.endswith(":null"):
+        raise ConfigError(
+            [
+                f"{relative}:{_line(environment_node)}: `environment:` imports ESC environments: a list of their "
+                "names (or `imports:` with that list); here it is a single value"
+            ]
+        )
+    config_node = next((value for key, value in root.value if key.value == "config"), None)
+    if config_node is None or (isinstance(config_node, yaml.ScalarNode) and config_node.tag.endswith(":null")):
+        return document, {}
+    if not isinstance(config_node, yaml.MappingNode):
+        raise ConfigError(
+            [
+                f"{relative}:{_line(config_node)}: `config:` must be a mapping of `namespace:key: value` settings "
+                f"(e.g. `monitoring:environment: dev`); here it is a {_yaml_kind(config_node)}"
+            ]
+        )
+    problems = []
+    for key, value in config_node.value:
+        if not (isinstance(key, yaml.ScalarNode) and key.tag.endswith(":str")):
+            problems.append(
+                f"{relative}:{_line(key)}: config key {key.value!r} is not a setting name; write "
+                "`namespace:key` (e.g. `monitoring:environment`)"
+            )
+        elif isinstance(value, yaml.ScalarNode) and value.tag.endswith(":null"):
+            problems.append(
+                f"{relative}:{_line(value)}: {key.value}: the value is empty (null); set a value or remove the key"
+            )
+    if problems:
+        raise ConfigError(problems)
+    return document, dict(document["config"])
 
 
 def _as_config_string(value: Any) -> str:
@@ -91,19 +167,20 @@ def load_stack_file(
     fill_unset_secrets: bool = True,
     overrides: dict[str, Any] | None = None,
     root: Path = REPO_ROOT,
+    path: Path | None = None,
 ) -> StackFile:
-    """The stack's configuration as the CLI hands it to the program; with `fill_unset_secrets` (the plan),
-    placeholders stand in for the secrets an imported ESC environment provides and for required ones
-    nobody set; without, the plan sees only what the stack file itself holds."""
-    relative = stack_file_for(stack)
-    path = root / relative
+    """The stack's configuration as the CLI hands it to the program, read from stacks/Pulumi.<stack>.yaml under
+    `root` or from the draft at `path` (`--stack-file`); with `fill_unset_secrets` (the plan), placeholders
+    stand in for the secrets an imported ESC environment provides and for required ones nobody set; without,
+    the plan sees only what the stack file itself holds."""
+    relative = stack_file_for(stack) if path is None else str(path)
+    path = root / relative if path is None else path
     if not path.is_file():
         available = sorted(
             p.name.removeprefix("Pulumi.").removesuffix(".yaml") for p in (root / "stacks").glob("Pulumi.*.yaml")
         )
         raise FileNotFoundError(f"no stack file {relative}; stacks here: {', '.join(available)}")
-    document = yaml.safe_load(path.read_text()) or {}
-    entries: dict[str, Any] = dict(document.get("config") or {})
+    document, entries = read_stack_document(path.read_text(), relative)
     for key, value in (overrides or {}).items():
         if value is None:
             entries.pop(key, None)
@@ -178,7 +255,7 @@ def stack_settings(stack: str) -> StackInput:
     """
     stack_file = load_stack_file(stack, fill_unset_secrets=False)
     raw = {
-        key.removeprefix(f"{NAMESPACE}:"): json.loads(value) if value[:1] in "[{" else value
+        key.removeprefix(f"{NAMESPACE}:"): json.loads(value) if value[:1] in ("[", "{") else value
         for key, value in stack_file.config.items()
         if key.startswith(f"{NAMESPACE}:") and key not in stack_file.secret_keys
     }

@@ -45,7 +45,8 @@ def prod_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, dict[str, A
     printed = io.StringIO()
     # The session's prod plan: the same engine run `main` would do, without a second one.
     with pytest.MonkeyPatch.context() as patch, contextlib.redirect_stdout(printed):
-        patch.setattr("planner.__main__.run_stack", plan_of)
+        # (`main` passes its --stack-file, None here, as stack_file_path.)
+        patch.setattr("planner.__main__.run_stack", lambda stack, stack_file_path=None: plan_of(stack))
         assert main(["prod", "--out", str(out)]) == 0
     return printed.getvalue(), json.loads((out / "prod" / "plan.json").read_text())
 

@@ -86,3 +86,19 @@ def test_a_logical_name_declared_twice_fails_as_the_real_engine_does() -> None:
 
     with pytest.raises(ValueError, match=r"Duplicate resource URN '.*aws:sns/topic:Topic::alerts'"):
         run_program(load_stack_file("dev"), program)
+
+
+def test_a_plan_after_a_failed_program_does_not_inherit_its_error() -> None:
+    """Pulumi keeps a failed program's output tasks and RPC error process-wide; the engine forgets them."""
+
+    def failing() -> None:
+        aws.sns.Topic("alerts")
+        aws.sns.Topic("alerts")
+
+    def succeeding() -> None:
+        aws.sns.Topic("other")
+
+    with pytest.raises(ValueError, match="Duplicate resource URN"):
+        run_program(load_stack_file("dev"), failing)
+    plan = run_program(load_stack_file("dev"), succeeding)
+    assert [resource.name for resource in plan.resources] == ["other"]

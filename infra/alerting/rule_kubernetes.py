@@ -24,7 +24,19 @@ holds back that service's per-pod warnings (Alertmanager's `...Down` rule).
 from __future__ import annotations
 
 from infra.alerting.rule_availability import COLLECTOR_SERVICE
-from infra.alerting.rule_model import Alert, Rule, RuleGroup, RuleNamespace, Severity, dur, one_of, secs, sel
+from infra.alerting.rule_model import (
+    Alert,
+    Rule,
+    RuleGroup,
+    RuleNamespace,
+    Severity,
+    dur,
+    one_of,
+    promql_string,
+    regex_literal,
+    secs,
+    sel,
+)
 from infra.collection.charts import AGENT_RELEASE
 from infra.config import StackInput
 
@@ -83,8 +95,10 @@ def with_service(expr: str, name_label: str, settings: StackInput) -> str:
     for layer in _layers(workload_service_prefixes(settings)):
         for service, prefixes in sorted(layer.items()):
             # Longest first: RE2 takes the first alternative that lets the whole name match.
-            names = "|".join(sorted(prefixes, key=lambda prefix: (-len(prefix), prefix)))
-            text = f'label_replace(\n{text},\n"service", "{service}", "{name_label}", "({names})(-.*)?")'
+            names = "|".join(regex_literal(p) for p in sorted(prefixes, key=lambda prefix: (-len(prefix), prefix)))
+            # Every string literal through promql_string, as `sel()` writes matcher values.
+            replacement, source, regex = (promql_string(s) for s in (service, name_label, f"({names})(-.*)?"))
+            text = f'label_replace(\n{text},\n"service", {replacement}, {source}, {regex})'
     return text
 
 

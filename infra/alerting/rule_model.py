@@ -111,21 +111,47 @@ def num(value: float) -> str:
     return text or "0"
 
 
-def sel(metric: str, **matchers: str) -> str:
-    """A vector selector. Values starting with `~` or `!~` or `!` are regex / negative matchers."""
-    if not matchers:
-        return metric
+# What a PromQL string literal must escape (Go's string syntax): a quote would end the
+# literal and open another matcher, a newline would end the expression.
+_PROMQL_STRING_ESCAPES = str.maketrans({"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t"})
+# RE2's metacharacters; '-' only matters inside [...], which an escaped value never opens.
+_REGEX_META = re.compile(r"([\\.+*?()|\[\]{}^$])")
+
+
+def promql_string(value: str) -> str:
+    """`value` as a double-quoted PromQL string literal that holds exactly `value`."""
+    return '"' + value.translate(_PROMQL_STRING_ESCAPES) + '"'
+
+
+def regex_literal(value: str) -> str:
+    """A regular expression matching exactly `value` (its metacharacters escaped)."""
+    return _REGEX_META.sub(r"\\\1", value)
+
+
+def matchers(**values: str) -> str:
+    """The inside of a selector's braces: `name="value"`, comma-separated, every value escaped.
+
+    A value starting with `~`, `!~` or `!` makes a regex, negative regex or negative
+    matcher; the rest is the value (for regex matchers, the regular expression).
+    """
     parts = []
-    for name, value in matchers.items():
+    for name, value in values.items():
         if not _LABEL_NAME.match(name):
             raise ValueError(f"'{name}' is not a label name")
         for prefix, op in (("!~", "!~"), ("~", "=~"), ("!", "!=")):
             if value.startswith(prefix):
-                parts.append(f'{name}{op}"{value[len(prefix) :]}"')
+                parts.append(f"{name}{op}{promql_string(value[len(prefix) :])}")
                 break
         else:
-            parts.append(f'{name}="{value}"')
-    return f"{metric}{{{','.join(parts)}}}"
+            parts.append(f"{name}={promql_string(value)}")
+    return ",".join(parts)
+
+
+def sel(metric: str, **values: str) -> str:
+    """A vector selector, the one way rules write one (see `matchers` for the value syntax)."""
+    if not values:
+        return metric
+    return f"{metric}{{{matchers(**values)}}}"
 
 
 def le_matcher(bound_ms: int) -> str:
@@ -137,13 +163,13 @@ def le_matcher(bound_ms: int) -> str:
     """
     seconds = bound_ms / 1000
     if seconds == int(seconds):
-        return f"~{int(seconds)}(\\\\.0)?"
+        return f"~{int(seconds)}(\\.0)?"
     return num(seconds)
 
 
 def one_of(values: tuple[str, ...] | list[str]) -> str:
-    """Regex matcher value for a set of label values (sorted, deduplicated)."""
-    return "~" + "|".join(sorted(set(values)))
+    """Regex matcher value for a set of label values (sorted, deduplicated, each matched literally)."""
+    return "~" + "|".join(regex_literal(value) for value in sorted(set(values)))
 
 
 def expects_series(settings: StackInput) -> bool:

@@ -14,9 +14,8 @@ from typing import Any
 
 from infra.config import ConfigError
 from infra.config.model import StackInput
+from infra.config.synthetics import HEALTH_CHECK, HOME_CHECK
 
-# Services the public reaches: each needs at least one check from outside.
-PUBLIC_KINDS = ("api", "frontend")
 # A random value per request under this name defeats CDN and browser caches,
 # so the probe sees the origin answering rather than a cached copy.
 CACHE_BUSTING_PARAM = "sm-cache-bust"
@@ -31,7 +30,7 @@ class CheckSpec:
     """One HTTP check of one endpoint."""
 
     service: str
-    name: str  # 'health', 'home' or the extra check's name
+    name: str  # HEALTH_CHECK, HOME_CHECK or the extra check's name
     target: str
     body_regexp: str | None = None
     cache_busting: bool = False
@@ -46,55 +45,31 @@ class CheckSpec:
         return f"{self.service}-{self.name}"
 
 
-def plan_checks(settings: StackInput, stack_file: str) -> tuple[CheckSpec, ...]:
-    """Every check of the stack, or a ConfigError listing each problem (setting, file and fix)."""
+def plan_checks(settings: StackInput) -> tuple[CheckSpec, ...]:
+    """Every check of the stack: one per public URL of the catalog, then `synthetics.checks`.
+
+    The configuration model has checked that every extra check names a catalog
+    service, that no service has two checks of one name, and that every public
+    service is probed.
+    """
     spec = settings.synthetics
-    problems: list[str] = []
     checks: list[CheckSpec] = []
     for service in settings.services:
         if service.health_url:
             body = spec.health_body_regexp if service.kind == "api" else None
-            checks.append(CheckSpec(service.name, "health", service.health_url, body_regexp=body))
+            checks.append(CheckSpec(service.name, HEALTH_CHECK, service.health_url, body_regexp=body))
         if service.public_url:
-            checks.append(CheckSpec(service.name, "home", service.public_url, cache_busting=True))
-
-    catalog = {service.name: index for index, service in enumerate(settings.services)}
-    for index, extra in enumerate(spec.checks):
-        if extra.service not in catalog:
-            problems.append(
-                f"{stack_file}: monitoring:synthetics.checks[{index}].service: '{extra.service}' is not in the "
-                f"service catalog; one of {', '.join(catalog)}"
-            )
-            continue
-        checks.append(
-            CheckSpec(
-                extra.service,
-                extra.name,
-                extra.url,
-                body_regexp=extra.body_regexp,
-                allow_http_reason=extra.allow_http_reason,
-            )
+            checks.append(CheckSpec(service.name, HOME_CHECK, service.public_url, cache_busting=True))
+    checks += [
+        CheckSpec(
+            extra.service,
+            extra.name,
+            extra.url,
+            body_regexp=extra.body_regexp,
+            allow_http_reason=extra.allow_http_reason,
         )
-
-    seen: set[str] = set()
-    for check in checks:
-        if check.logical_name in seen:
-            problems.append(
-                f"{stack_file}: monitoring:synthetics.checks: service '{check.service}' has two checks named "
-                f"'{check.name}' ('health' and 'home' are taken by the catalog's URLs); rename one"
-            )
-        seen.add(check.logical_name)
-
-    probed = {check.service for check in checks}
-    for service in settings.services:
-        if service.kind in PUBLIC_KINDS and service.name not in probed:
-            problems.append(
-                f"{stack_file}: monitoring:services[{catalog[service.name]}]: service '{service.name}' of kind "
-                f"'{service.kind}' is public but nothing probes it from outside; set its healthUrl or publicUrl "
-                "(or add a monitoring:synthetics.checks entry for it)"
-            )
-    if problems:
-        raise ConfigError(problems)
+        for extra in spec.checks
+    ]
     return tuple(checks)
 
 

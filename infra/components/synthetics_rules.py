@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from infra.alerting.rule_model import matchers, one_of
 from infra.components.grafana_rules import GrafanaRule, GrafanaRuleGroupSpec
 from infra.components.synthetics_checks import CheckSpec
 from infra.config.synthetics import SyntheticsSpec
@@ -22,8 +23,8 @@ SECONDS_PER_DAY = 86400
 
 
 def job_selector(checks: Sequence[CheckSpec], name_prefix: str) -> str:
-    """Matcher of exactly these checks' series (job names are [a-z0-9-], nothing to escape)."""
-    return f'job=~"{"|".join(sorted(check.job(name_prefix) for check in checks))}"'
+    """Matcher of exactly these checks' series, built (and escaped) like every rule's selector."""
+    return matchers(job=one_of([check.job(name_prefix) for check in checks]))
 
 
 def result_window_seconds(frequency_seconds: int) -> int:

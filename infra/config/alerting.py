@@ -38,18 +38,20 @@ class Thresholds(Section):
         default=95, gt=0, le=100, description="share of max_connections that pages"
     )
     db_query_error_percent: float = Field(default=1.0, gt=0, le=100, description="failed share of app queries")
-    slow_queries_per_minute: float = Field(default=1, gt=0)
-    replication_lag_seconds: int = Field(default=30, ge=1)
-    deadlocks_per_hour: int = Field(default=5, ge=0, description="alert above this many deadlocks in an hour")
+    slow_queries_per_minute: float = Field(default=1, gt=0, le=100_000)
+    replication_lag_seconds: int = Field(default=30, ge=1, le=86_400)
+    deadlocks_per_hour: int = Field(
+        default=5, ge=0, le=100_000, description="alert above this many deadlocks in an hour"
+    )
     cache_hit_ratio_percent: float = Field(default=80, gt=0, lt=100, description="alert below this")
     redis_memory_percent: float = Field(default=90, gt=0, lt=100, description="of maxmemory")
-    redis_evictions_per_second: float = Field(default=1.0, ge=0, description="evicted keys per second")
-    celery_queue_backlog: int = Field(default=100, ge=1, description="tasks waiting")
+    redis_evictions_per_second: float = Field(default=1.0, ge=0, le=1_000_000, description="evicted keys per second")
+    celery_queue_backlog: int = Field(default=100, ge=1, le=10_000_000, description="tasks waiting")
     celery_failure_ratio_percent: float = Field(default=5, gt=0, le=100)
     cpu_throttling_percent: float = Field(default=25, gt=0, le=100)
     degradation_factor: float = Field(default=2.0, gt=1, le=10, description="p95 vs same time last week")
     degradation_floor_ms: int = Field(
-        default=100, ge=0, description="latency below this is never called degraded, however it compares"
+        default=100, ge=0, le=60_000, description="latency below this is never called degraded, however it compares"
     )
     health_check_failure_percent: float = Field(
         default=10, gt=0, le=100, description="share of /health requests answered with a non-2xx status"
@@ -96,7 +98,7 @@ class SloSpec(Section):
         default=500, description="must be a histogram bucket bound of http_request_duration_seconds"
     )
     min_requests_per_second: float = Field(
-        default=0.1, ge=0, description="below this traffic burn-rate alerts stay quiet"
+        default=0.1, ge=0, le=100_000, description="below this traffic burn-rate alerts stay quiet"
     )
 
     @model_validator(mode="after")
@@ -193,7 +195,10 @@ class KubernetesAlertSpec(Section):
         "scrape.k8sService); see docs/runbooks.md 'Kubernetes workloads' for the mapping",
     )
     crash_loop_restarts: int = Field(
-        default=3, ge=1, description="container restarts within crashLoopWindowMinutes that count as a crash loop"
+        default=3,
+        ge=1,
+        le=10_000,
+        description="container restarts within crashLoopWindowMinutes that count as a crash loop",
     )
     crash_loop_window_minutes: int = Field(default=15, ge=1, le=1440)
     crash_loop_for_minutes: int = Field(default=15, ge=0, le=1440)

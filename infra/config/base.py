@@ -2,25 +2,43 @@
 
 Every section of the stack configuration is a frozen pydantic model whose
 Python fields are snake_case and whose stack-file keys are camelCase, with
-unknown keys refused. Section modules import `Section` and the validated
-scalar types from here so that every error reads the same way.
+unknown keys refused and numbers finite. Section modules import `Section`
+and the validated scalar types from here so that every error reads the same
+way.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import re
+from datetime import date
 from typing import Annotated
+from urllib.parse import urlsplit
 
+import re2
 from pydantic import AfterValidator, BaseModel, ConfigDict
 from pydantic.alias_generators import to_camel
+from pydantic_core import PydanticCustomError
 
 _EMAIL = re.compile(r"^[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}$")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _URL = re.compile(r"^(https?)://[A-Za-z0-9.-]+(:\d{1,5})?(/[^\s]*)?$")
+# RFC 3986 (section 3.3 and 3.4): what a path and a query may hold besides percent-encodings.
+# Quotes, backslashes, spaces, braces and angle brackets are not among them, so a URL that
+# passes can sit inside a PromQL string, a YAML scalar or an alert template unchanged.
+_URI_PATH_QUERY = re.compile(r"^(?:[A-Za-z0-9\-._~!$&'()*+,;=:@/?]|%[0-9A-Fa-f]{2})*$")
+# RFC 1123 host name: dot-separated labels of letters, digits and inner hyphens.
+_HOST_LABEL = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$")
+# Host names that only resolve inside a machine or a private network (RFC 6761, RFC 8375,
+# Kubernetes' cluster domain, mDNS): an external probe can never reach them.
+_LOCAL_SUFFIXES = (".localhost", ".local", ".internal", ".home.arpa", ".lan", ".intranet", ".corp", ".svc")
+_TEMPLATE_BRACES = ("{{", "}}")
+# Prometheus data model: label names match this; names starting with __ are reserved.
+_LABEL_NAME = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
 
 
 class Section(BaseModel):
-    """Base of every configuration section: frozen, camelCase keys, no unknown keys."""
+    """Base of every configuration section: frozen, camelCase keys, no unknown keys, finite numbers."""
 
     model_config = ConfigDict(
         alias_generator=to_camel,
@@ -28,7 +46,21 @@ class Section(BaseModel):
         extra="forbid",
         frozen=True,
         str_strip_whitespace=True,
+        # `.inf` in a threshold silences its alert (`x >= +Inf` is never true) and NaN compares false.
+        allow_inf_nan=False,
     )
+
+
+# The error type of `error_at`: the loader reports it at `ctx["at"]` instead of where pydantic raised it.
+LOCATED_ERROR = "located"
+
+
+def error_at(loc: tuple[str | int, ...], message: str) -> PydanticCustomError:
+    """A problem that a section-level validator found in one particular key (e.g. `services[0]`).
+
+    `loc` is the key path from the top of the `monitoring:` settings, camelCase as in the stack file.
+    """
+    return PydanticCustomError(LOCATED_ERROR, "{message}", {"message": message, "at": loc})
 
 
 def _check_email(value: str) -> str:
@@ -37,9 +69,48 @@ def _check_email(value: str) -> str:
     return value
 
 
+def refuse_template_braces(value: str) -> str:
+    """Values that end up inside an alert or notification template must not open a template action."""
+    if any(braces in value for braces in _TEMPLATE_BRACES):
+        raise ValueError(
+            f"'{value}' contains template braces ('{{{{' or '}}}}'), which alert and notification templates would "
+            "try to execute; remove them (percent-encode as %7B/%7D if the URL really has braces)"
+        )
+    return value
+
+
+def url_host(value: str) -> str:
+    """The host of an already validated URL, lower-case, without brackets."""
+    return (urlsplit(value).hostname or "").lower()
+
+
 def _check_url(value: str) -> str:
-    if not _URL.match(value):
+    refuse_template_braces(value)
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc or value.split("://", 1)[0] != parts.scheme:
         raise ValueError(f"'{value}' is not an http(s) URL (expected https://host/path)")
+    if "@" in parts.netloc:
+        raise ValueError(f"'{value}' carries user information before '@'; give the host only (https://host/path)")
+    try:
+        port = parts.port
+    except ValueError:
+        raise ValueError(f"'{value}' has a port outside 1-65535") from None
+    if port == 0:
+        raise ValueError(f"'{value}' has a port outside 1-65535")
+    host = parts.hostname or ""
+    if parts.netloc.startswith("["):
+        try:
+            ipaddress.IPv6Address(host)
+        except ValueError:
+            raise ValueError(f"'{value}' has an invalid IPv6 address") from None
+    elif len(host) > 253 or not all(_HOST_LABEL.match(label) for label in host.split(".")):
+        raise ValueError(f"'{value}' has an invalid host name '{host}' (letters, digits, '-' and '.')")
+    path_query, _, fragment = value.split("://", 1)[1][len(parts.netloc) :].partition("#")
+    if not (_URI_PATH_QUERY.match(path_query) and _URI_PATH_QUERY.match(fragment)):
+        raise ValueError(
+            f"'{value}' has characters a URL may not hold (RFC 3986: letters, digits, -._~!$&'()*+,;=:@/? "
+            "and %XX); percent-encode the others"
+        )
     return value
 
 
@@ -51,9 +122,89 @@ def _check_https_url(value: str) -> str:
 
 
 def _check_date(value: str) -> str:
-    if not _DATE.match(value):
-        raise ValueError(f"'{value}' is not a date (YYYY-MM-DD)")
+    try:
+        valid = bool(_DATE.match(value)) and date.fromisoformat(value) is not None
+    except ValueError:
+        valid = False
+    if not valid:
+        raise ValueError(f"'{value}' is not a date (YYYY-MM-DD, a day that exists)")
     return value
+
+
+def _is_ip_literal(host: str) -> bool:
+    # Besides dotted quads, resolvers take '2130706433', '0x7f.1' or '127.1' as IPv4 addresses;
+    # a public DNS name always ends in a label with a letter (top-level domains are alphabetic).
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return not any(char.isalpha() for char in host.rsplit(".", 1)[-1]) or host.startswith("0x")
+    return True
+
+
+def check_public_url(value: str) -> str:
+    """A URL an external probe can reach: no private, loopback or link-local address, no local name.
+
+    Offline there is no DNS, so a name is judged by its form: IP literals must be
+    globally routable, and names must have a public-looking top-level domain.
+    """
+    host = url_host(value)
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        address = None
+    if address is not None and not address.is_global:
+        raise ValueError(
+            f"'{value}' points at {host}, a private, loopback, link-local or reserved address that no external "
+            "probe can reach; use the endpoint's public DNS name"
+        )
+    if address is None and _is_ip_literal(host):
+        raise ValueError(f"'{value}' writes an IP address in a numeric short form; use the public DNS name")
+    if address is None and (
+        host == "localhost" or "." not in host or any(host.endswith(suffix) for suffix in _LOCAL_SUFFIXES)
+    ):
+        raise ValueError(
+            f"'{value}' names '{host}', which resolves only inside a machine or a private network; "
+            "use the endpoint's public DNS name"
+        )
+    return value
+
+
+def check_trusted_host(
+    url: str, allowed: re.Pattern[str], override_reason: str | None, *, expected: str, token: str, override_key: str
+) -> str:
+    """`url`'s host matches `allowed` (the provider's own domains) unless the stack file says why it need not.
+
+    The plan hands `token` to this host: a typo or a hostile edit would send it elsewhere.
+    """
+    if override_reason is None and not allowed.match(url_host(url)):
+        raise ValueError(
+            f"{url} is not {expected} and the plan sends the {token} there; use the address the provider shows, "
+            f"or set {override_key} to say why this host is trusted"
+        )
+    return url
+
+
+def check_re2(pattern: str) -> str:
+    """The pattern compiles with RE2, the engine of Prometheus, Grafana and Synthetic Monitoring (Go's regexp)."""
+    options = re2.Options()
+    options.log_errors = False  # the ValueError below says it; RE2 would also print to stderr
+    try:
+        re2.compile(pattern, options)
+    except re2.error as error:
+        reason = error.args[0].decode() if error.args and isinstance(error.args[0], bytes) else str(error)
+        raise ValueError(
+            f"'{pattern}' is not an RE2 regular expression ({reason}); RE2 has no lookaround and no backreferences"
+        ) from None
+    return pattern
+
+
+def check_label_name(name: str) -> str:
+    if not _LABEL_NAME.match(name) or name.startswith("__"):
+        raise ValueError(
+            f"'{name}' is not a Prometheus label name (letters, digits and '_', not starting with a digit; "
+            "names starting with '__' are reserved)"
+        )
+    return name
 
 
 Email = Annotated[str, AfterValidator(_check_email)]
@@ -61,3 +212,7 @@ Email = Annotated[str, AfterValidator(_check_email)]
 IsoDate = Annotated[str, AfterValidator(_check_date)]
 Url = Annotated[str, AfterValidator(_check_url)]
 HttpsUrl = Annotated[str, AfterValidator(_check_https_url)]
+# Probed from the internet by Synthetic Monitoring.
+PublicUrl = Annotated[str, AfterValidator(_check_url), AfterValidator(check_public_url)]
+PublicHttpsUrl = Annotated[str, AfterValidator(_check_https_url), AfterValidator(check_public_url)]
+Re2Pattern = Annotated[str, AfterValidator(check_re2)]

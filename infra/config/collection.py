@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from typing import Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from infra.config.base import Section, Url
 
@@ -13,6 +14,8 @@ MANAGED_SCRAPER_MIN_INTERVAL_SECONDS = 30
 
 
 _K8S_NAME = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
+# EC2 resource IDs: the prefix and 8 (older) or 17 hexadecimal digits.
+_EC2_ID = r"^{prefix}-([0-9a-f]{{8}}|[0-9a-f]{{17}})$"
 
 
 class CeleryExporterSpec(Section):
@@ -90,6 +93,21 @@ class CollectionSpec(Section):
     exporters: ExportersSpec | None = Field(
         default=None, description="exporters to install in the cluster; none when absent (the cluster runs its own)"
     )
+
+    @field_validator("subnet_ids", "security_group_ids")
+    @classmethod
+    def _are_ec2_ids(cls, ids: tuple[str, ...], info: ValidationInfo) -> tuple[str, ...]:
+        prefix, kind = ("subnet", "subnet") if info.field_name == "subnet_ids" else ("sg", "security group")
+        pattern = re.compile(_EC2_ID.format(prefix=prefix))
+        for resource_id in ids:
+            if not pattern.match(resource_id):
+                raise ValueError(
+                    f"'{resource_id}' is not a {kind} ID ({prefix}- and 8 or 17 hexadecimal digits, "
+                    f"e.g. {prefix}-0a1b2c3d4e5f60001); copy it from the VPC console"
+                )
+        if len(set(ids)) != len(ids):
+            raise ValueError(f"{list(ids)} lists an ID twice")
+        return ids
 
     @model_validator(mode="after")
     def _mode_has_what_it_needs(self) -> CollectionSpec:

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field, field_validator, model_validator
 
-from infra.config.base import HttpsUrl, Section
+from infra.config.base import PublicHttpsUrl, Section, check_label_name
 
 ServiceKind = Literal["api", "frontend", "postgres", "redis", "nginx", "celery", "airflow"]
 
@@ -96,8 +96,8 @@ class ServiceSpec(Section):
     name: str = Field(description="the `service` label attached at scrape time")
     kind: ServiceKind
     scrape: ScrapeSpec | None = Field(default=None, description="absent for services with no metrics")
-    health_url: HttpsUrl | None = Field(default=None, description="public health endpoint probed from outside")
-    public_url: HttpsUrl | None = Field(default=None, description="public page probed from outside")
+    health_url: PublicHttpsUrl | None = Field(default=None, description="public health endpoint probed from outside")
+    public_url: PublicHttpsUrl | None = Field(default=None, description="public page probed from outside")
     replicas: int = Field(
         default=1,
         ge=1,
@@ -127,9 +127,20 @@ class ServiceSpec(Section):
         return tuple(url for url in (self.health_url, self.public_url) if url)
 
 
+# AMP's active-series quota per workspace can be raised to 1 billion (Service Quotas); a label set cannot exceed it.
+MAX_ACTIVE_SERIES = 1_000_000_000
+
+
 class LabelSetLimit(Section):
     label_set: dict[str, str] = Field(min_length=1)
-    max_series: int = Field(ge=1)
+    max_series: int = Field(ge=1, le=MAX_ACTIVE_SERIES)
+
+    @field_validator("label_set")
+    @classmethod
+    def _keys_are_label_names(cls, label_set: dict[str, str]) -> dict[str, str]:
+        for name in label_set:
+            check_label_name(name)
+        return label_set
 
 
 class AmpSpec(Section):

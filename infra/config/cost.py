@@ -11,6 +11,7 @@ from __future__ import annotations
 from pydantic import Field, field_validator
 
 from infra.config.base import HttpsUrl, IsoDate, Section
+from infra.config.core import MAX_ACTIVE_SERIES
 from infra.cost.assumptions import LABEL_VALUES
 
 # The quota alarms exist with or without a cost section; this is their threshold when none sets it.
@@ -21,9 +22,14 @@ class IngestionTier(Section):
     """One tier of the ingestion price: samples beyond the previous tier, up to `upToSamples` a month."""
 
     up_to_samples: int | None = Field(
-        default=None, ge=1, description="upper bound of the tier in samples per month; absent on the last tier"
+        default=None,
+        ge=1,
+        le=10**18,
+        description="upper bound of the tier in samples per month; absent on the last tier",
     )
-    usd_per_10m_samples: float = Field(alias="usdPer10MSamples", ge=0, description="price per 10 million samples")
+    usd_per_10m_samples: float = Field(
+        alias="usdPer10MSamples", ge=0, le=1000, description="price per 10 million samples"
+    )
 
 
 class PricingSpec(Section):
@@ -35,8 +41,8 @@ class PricingSpec(Section):
         pattern=r"^[a-z]{2}(-[a-z]+)+-\d$", description="AWS region the prices are for (AMP prices differ by region)"
     )
     ingestion_tiers: tuple[IngestionTier, ...] = Field(min_length=1, description="ingestion price tiers, cheapest last")
-    storage_usd_per_gb_month: float = Field(alias="storageUsdPerGbMonth", ge=0)
-    query_usd_per_billion_samples: float = Field(alias="queryUsdPerBillionSamples", ge=0)
+    storage_usd_per_gb_month: float = Field(alias="storageUsdPerGbMonth", ge=0, le=1000)
+    query_usd_per_billion_samples: float = Field(alias="queryUsdPerBillionSamples", ge=0, le=1000)
     bytes_per_sample: float = Field(
         default=2.0,
         gt=0,
@@ -82,7 +88,10 @@ class CostSpec(Section):
         description="this stack's own AMP price table; default: the table for aws:region in infra/cost/amp_prices.yaml",
     )
     budget_usd_per_month: float = Field(
-        alias="budgetUsdPerMonth", gt=0, description="the plan fails (policy amp-cost-within-budget) above this"
+        alias="budgetUsdPerMonth",
+        gt=0,
+        le=10_000_000,
+        description="the plan fails (policy amp-cost-within-budget) above this",
     )
     label_values: dict[str, int] = Field(
         default_factory=dict,
@@ -96,7 +105,10 @@ class CostSpec(Section):
         default=2.0, ge=1, le=100, description="AMP label-set limit per service = modelled series x this"
     )
     series_limit_floor: int = Field(
-        default=1000, ge=1, description="smallest label-set limit, so a small service can still grow a little"
+        default=1000,
+        ge=1,
+        le=MAX_ACTIVE_SERIES,
+        description="smallest label-set limit, so a small service can still grow a little",
     )
     usage_alarm_percent: float = Field(
         default=DEFAULT_USAGE_ALARM_PERCENT,
@@ -114,4 +126,8 @@ class CostSpec(Section):
         negative = sorted(name for name, count in values.items() if count < 1)
         if negative:
             raise ValueError(f"label-value counts must be at least 1 ({negative})")
+        # One label with more values than a workspace can hold series is a typo, not a model.
+        huge = sorted(name for name, count in values.items() if count > MAX_ACTIVE_SERIES)
+        if huge:
+            raise ValueError(f"label-value counts must be at most {MAX_ACTIVE_SERIES:,} ({huge})")
         return values

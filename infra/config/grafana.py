@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
-from pydantic import Field, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
-from infra.config.base import HttpsUrl, Section
+from infra.config.base import HttpsUrl, Section, check_trusted_host
+
+# Grafana Cloud stacks live at <slug>.grafana.net (Grafana Cloud docs: region-url-formats). The plan
+# sends the service-account token to this host.
+GRAFANA_CLOUD_HOST = re.compile(r"^[a-z0-9][a-z0-9-]*\.grafana\.net$")
+# Grafana stores folder (and dashboard) titles in a VARCHAR(189) column
+# (grafana/grafana pkg/services/sqlstore/migrations/dashboard_mig.go, "Update dashboard title length";
+# folders began as dashboards and keep the limit).
+MAX_TITLE_LENGTH = 189
 
 
 class NotificationPolicySpec(Section):
@@ -50,7 +59,15 @@ class GrafanaSpec(Section):
             )
         return data
 
-    url: HttpsUrl = Field(description="Grafana Cloud stack URL, e.g. https://screener.grafana.net")
+    self_hosted_reason: str | None = Field(
+        default=None,
+        min_length=10,
+        description="why url is not a Grafana Cloud stack (the service-account token is sent there)",
+    )
+    url: HttpsUrl = Field(
+        description="Grafana Cloud stack URL, e.g. https://screener.grafana.net; a <slug>.grafana.net host "
+        "unless selfHostedReason is set"
+    )
     stack_slug: str | None = Field(
         default=None,
         pattern=r"^[a-z0-9][a-z0-9-]{1,62}$",
@@ -68,7 +85,9 @@ class GrafanaSpec(Section):
         "one per Grafana Cloud stack, its numeric ID, shown on an AWS data source's settings page; the same in "
         "every stack file with this grafana.url",
     )
-    folder_title: str | None = Field(default=None, description="defaults to 'Screener monitoring (<env>)'")
+    folder_title: str | None = Field(
+        default=None, min_length=1, max_length=MAX_TITLE_LENGTH, description="defaults to 'Screener monitoring (<env>)'"
+    )
     amp_plugin_version: str = Field(
         # The newest release (tag v3.2.0, 2026-07-30) of github.com/grafana/grafana-amazonprometheus-datasource.
         default="3.2.0",
@@ -86,6 +105,19 @@ class GrafanaSpec(Section):
     no_data_for_minutes: int = Field(
         default=10, ge=2, le=120, description="how long AMP may return no data at all before Grafana alerts"
     )
+
+    @field_validator("url")
+    @classmethod
+    def _url_is_grafana_cloud(cls, url: str, info: ValidationInfo) -> str:
+        # selfHostedReason is declared first so that it is validated (and in info.data) by now.
+        return check_trusted_host(
+            url,
+            GRAFANA_CLOUD_HOST,
+            info.data.get("self_hosted_reason"),
+            expected="a Grafana Cloud stack (https://<slug>.grafana.net, as the Cloud portal shows it)",
+            token="Grafana service-account token",
+            override_key="grafana.selfHostedReason",
+        )
 
     @model_validator(mode="after")
     def _one_owner_for_stack_wide_objects(self) -> GrafanaSpec:

@@ -14,8 +14,10 @@ from typing import Any
 import pulumi
 import pulumi.runtime
 from pulumi.runtime import config as runtime_config
+from pulumi_aws import Region
 from pydantic import ValidationError
 
+from infra.config.base import LOCATED_ERROR
 from infra.config.model import StackConfig, StackInput, StackSecrets
 
 NAMESPACE = "monitoring"
@@ -49,6 +51,8 @@ SECRET_SETTINGS: tuple[SecretSetting, ...] = (
     SecretSetting("pagerdutyToken", "PagerDuty API token (REST API key) for monitoring:paging", required_with="paging"),
 )
 _SECRET_KEYS = {setting.key for setting in SECRET_SETTINGS}
+# The regions of the installed AWS provider (its `Region` enum), which is what would deploy them.
+AWS_REGIONS = frozenset(region.value for region in Region)
 
 
 class ConfigError(Exception):
@@ -105,7 +109,11 @@ def _section_type(annotation: Any) -> Any:
 
 def _format_error(error: Any, stack_file: str) -> str:
     loc = tuple(error["loc"])
+    if error["type"] == LOCATED_ERROR:
+        loc = tuple(error["ctx"]["at"])
     path = f"{NAMESPACE}:{loc[0]}" + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in loc[1:])
+    if error["type"] == LOCATED_ERROR:
+        return f"{stack_file}: {path}: {error['ctx']['message']}"
     if error["type"] == "extra_forbidden":
         accepted = _accepted_keys_at(loc)
         return f"{stack_file}: {path}: unknown key; accepted keys here: {', '.join(accepted)}"
@@ -113,7 +121,9 @@ def _format_error(error: Any, stack_file: str) -> str:
         return f"{stack_file}: {path}: required value is missing; set it in the stack file"
     message = error["msg"].removeprefix("Value error, ")
     if error["type"] != "value_error" and not isinstance(error.get("input"), dict | list):
-        message += f" (got {error.get('input')!r})"
+        shown = repr(error.get("input"))
+        # A 5,000-character value would bury the line that names it.
+        message += f" (got {shown if len(shown) <= 80 else shown[:77] + '...'})"
     return f"{stack_file}: {path}: {message}"
 
 
@@ -136,7 +146,7 @@ def load_stack_config() -> StackConfig:
         if value is None:
             continue
         try:
-            raw[key] = json.loads(value) if value[:1] in "[{" else value
+            raw[key] = json.loads(value) if value[:1] in ("[", "{") else value
         except json.JSONDecodeError as exc:
             problems.append(f"{stack_file}: {NAMESPACE}:{key}: not valid structured config ({exc.msg})")
 
@@ -164,6 +174,11 @@ def load_stack_config() -> StackConfig:
         problems.append(
             f"{stack_file}: aws:region: required value is missing; set it, e.g. "
             f"`pulumi config set aws:region ap-northeast-2 --stack {stack}`"
+        )
+    elif region not in AWS_REGIONS:
+        problems.append(
+            f"{stack_file}: aws:region: '{region}' is not an AWS region the provider knows; one of "
+            f"{', '.join(sorted(AWS_REGIONS))}"
         )
 
     settings: StackInput | None = None

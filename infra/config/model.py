@@ -4,24 +4,32 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from pathlib import Path
 
 import pulumi
 from pydantic import Field, ValidationInfo, field_validator
 
 from infra.config.alerting import KubernetesAlertSpec, RulesSpec, SloSpec, Thresholds
-from infra.config.base import Section
+from infra.config.base import Section, error_at
 from infra.config.collection import CollectionSpec
 from infra.config.core import AmpSpec, ServiceSpec
 from infra.config.cost import CostSpec
 from infra.config.grafana import GrafanaSpec
 from infra.config.logs import LogsSpec
 from infra.config.maintenance import MaintenanceSpec
+from infra.config.names import longest_prefix, names_too_long
 from infra.config.notifications import NotificationSpec
 from infra.config.paging import PagingSpec
 from infra.config.sentry import SentrySpec
-from infra.config.synthetics import SyntheticsSpec
+from infra.config.synthetics import HEALTH_CHECK, HOME_CHECK, PUBLIC_KINDS, SyntheticsSpec
 
 _TAG_KEY = re.compile(r"^[A-Za-z0-9 _.:/=+@-]{1,128}$")
+# A stack file's `environment: null` (or true, no, ...) reaches the program as that word, and
+# every name would carry it (`screener-null-alerts-critical`).
+_ENVIRONMENT = re.compile(r"^[a-z][a-z0-9-]{1,15}$")
+_YAML_LITERALS = frozenset({"null", "none", "nil", "true", "false", "yes", "no", "on", "off", "undefined"})
+# The stack files sit next to the program: <project>/stacks/Pulumi.<stack>.yaml.
+STACKS_DIR = Path(__file__).resolve().parents[2] / "stacks"
 
 
 def name_prefix_of(platform: str, environment: str) -> str:
@@ -32,7 +40,7 @@ def name_prefix_of(platform: str, environment: str) -> str:
 class StackInput(Section):
     """Everything under the `monitoring:` namespace of a stack file, secrets excepted."""
 
-    environment: str = Field(pattern=r"^[a-z][a-z0-9-]{1,15}$", description="dev, staging, prod, ...")
+    environment: str = Field(description="dev, staging, prod, ...: 2-16 lower-case letters, digits and '-'")
     owner: str = Field(min_length=1, max_length=64, description="team that owns the alerts (tag `owner`)")
     platform: str = Field(
         default="screener", pattern=r"^[a-z][a-z0-9-]{1,30}$", description="prefix of every physical name"
@@ -101,6 +109,37 @@ class StackInput(Section):
             targets[target] = service.name
         return services
 
+    @field_validator("environment")
+    @classmethod
+    def _environment_is_a_name(cls, environment: str) -> str:
+        if not _ENVIRONMENT.match(environment):
+            raise ValueError(
+                f"{environment!r} is not an environment name: 2-16 lower-case letters, digits and '-', starting "
+                "with a letter (it starts every physical name); set it, e.g. dev, staging or prod"
+            )
+        if environment in _YAML_LITERALS:
+            raise ValueError(
+                f"'{environment}' is a YAML literal, not an environment name (every physical name would carry it); "
+                "set the environment's name, e.g. dev, staging or prod"
+            )
+        return environment
+
+    @field_validator("platform")
+    @classmethod
+    def _names_fit_every_service_limit(cls, platform: str, info: ValidationInfo) -> str:
+        environment = info.data.get("environment")
+        if environment is None:
+            return platform
+        prefix = f"{platform}-{environment}"
+        too_long = names_too_long(prefix)
+        if too_long:
+            raise ValueError(
+                f"platform '{platform}' and environment '{environment}' make physical names too long: "
+                f"{'; '.join(too_long)}; shorten them to at most {longest_prefix()} characters together "
+                f"('<platform>-<environment>' is {len(prefix)})"
+            )
+        return platform
+
     @field_validator("grafana")
     @classmethod
     def _tree_routes_its_own_environment(cls, grafana: GrafanaSpec, info: ValidationInfo) -> GrafanaSpec:
@@ -112,6 +151,14 @@ class StackInput(Section):
                 f"notificationPolicy.environments {list(tree.environments)} must include this stack's own "
                 f"environment '{environment}'; add it"
             )
+        # The tree routes to contact points that each environment's own stack creates.
+        if tree is not None:
+            missing = [env for env in tree.environments if not (STACKS_DIR / f"Pulumi.{env}.yaml").is_file()]
+            if missing:
+                raise ValueError(
+                    f"notificationPolicy.environments {missing} have no stack file (stacks/Pulumi.<env>.yaml), so "
+                    "nothing creates the contact points the tree routes them to; remove them or add their stacks"
+                )
         # The tree names this stack's mute timing exactly when this stack creates it
         # (a maintenance setting that failed validation is absent from info.data: its own error says enough).
         if tree is None or environment is None or "maintenance" not in info.data:
@@ -125,6 +172,42 @@ class StackInput(Section):
                 f"{'lacks' if muted else 'lists'} this stack's environment '{environment}'; {fix}"
             )
         return grafana
+
+    @field_validator("synthetics")
+    @classmethod
+    def _checks_cover_the_public_catalog(cls, synthetics: SyntheticsSpec, info: ValidationInfo) -> SyntheticsSpec:
+        services: tuple[ServiceSpec, ...] | None = info.data.get("services")
+        if services is None:
+            return synthetics
+        catalog = {service.name: index for index, service in enumerate(services)}
+        for index, extra in enumerate(synthetics.checks):
+            if extra.service not in catalog:
+                raise error_at(
+                    ("synthetics", "checks", index, "service"),
+                    f"'{extra.service}' is not in the service catalog; one of {', '.join(catalog)}",
+                )
+        # (service, check name) of every check: the catalog's URLs first, then the extra ones.
+        named = [(s.name, HEALTH_CHECK) for s in services if s.health_url]
+        named += [(s.name, HOME_CHECK) for s in services if s.public_url]
+        named += [(extra.service, extra.name) for extra in synthetics.checks]
+        seen: set[tuple[str, str]] = set()
+        for service_name, check_name in named:
+            if (service_name, check_name) in seen:
+                raise error_at(
+                    ("synthetics", "checks"),
+                    f"service '{service_name}' has two checks named '{check_name}' ('{HEALTH_CHECK}' and "
+                    f"'{HOME_CHECK}' are taken by the catalog's URLs); rename one",
+                )
+            seen.add((service_name, check_name))
+        probed = {service_name for service_name, _ in named}
+        for service in services:
+            if service.kind in PUBLIC_KINDS and service.name not in probed:
+                raise error_at(
+                    ("services", catalog[service.name]),
+                    f"service '{service.name}' of kind '{service.kind}' is public but nothing probes it from "
+                    "outside; set its healthUrl or publicUrl (or add a monitoring:synthetics.checks entry for it)",
+                )
+        return synthetics
 
     @field_validator("notifications")
     @classmethod

@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 from typing import Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
-from infra.config.base import HttpsUrl, Section, Url
+from infra.config.base import HttpsUrl, PublicUrl, Re2Pattern, Section, check_trusted_host
 
 # Synthetic Monitoring writes its results to the Grafana Cloud stack's own
 # Prometheus (Mimir), not to AMP. Grafana Cloud provisions that data source
@@ -17,6 +17,11 @@ SM_DATASOURCE_UID = "grafanacloud-prom"
 SM_DATASOURCE_TYPE = "prometheus"
 
 _CHECK_NAME = re.compile(r"^[a-z][a-z0-9-]{0,20}$")
+# Services the public reaches: each needs at least one check from outside.
+PUBLIC_KINDS = ("api", "frontend")
+# The names of the checks the service catalog's own URLs get.
+HEALTH_CHECK = "health"  # of healthUrl
+HOME_CHECK = "home"  # of publicUrl
 
 
 class ExtraCheck(Section):
@@ -24,8 +29,10 @@ class ExtraCheck(Section):
 
     name: str = Field(description="short kebab-case name; the check's job is <platform>-<env>-<service>-<name>")
     service: str = Field(description="catalog service the check belongs to (its `service` label)")
-    url: Url
-    body_regexp: str | None = Field(default=None, description="the check fails unless the body matches this regexp")
+    url: PublicUrl
+    body_regexp: Re2Pattern | None = Field(
+        default=None, description="the check fails unless the body matches this regexp (RE2 syntax)"
+    )
     allow_http_reason: str | None = Field(
         default=None, min_length=10, description="why this check may probe plain http:// (https is required otherwise)"
     )
@@ -39,11 +46,6 @@ class ExtraCheck(Section):
             )
         return name
 
-    @field_validator("body_regexp")
-    @classmethod
-    def _regexp_compiles(cls, pattern: str | None) -> str | None:
-        return _compiles(pattern) if pattern is not None else None
-
     @model_validator(mode="after")
     def _https_unless_explained(self) -> ExtraCheck:
         if self.url.startswith("http://") and self.allow_http_reason is None:
@@ -54,12 +56,12 @@ class ExtraCheck(Section):
         return self
 
 
-def _compiles(pattern: str) -> str:
-    try:
-        re.compile(pattern)
-    except re.error as error:
-        raise ValueError(f"'{pattern}' is not a valid regular expression ({error})") from None
-    return pattern
+# Synthetic Monitoring's API hosts, one per Grafana Cloud region: `synthetic-monitoring-api.grafana.net`,
+# `synthetic-monitoring-api-<region>.grafana.net` (e.g. -us-east-0, -eu-west-2) and, for regions created
+# since 2026-01-15, `<service-host>.<csp>-<csp-region>-<counter>.grafana.net` (Grafana Cloud docs:
+# testing/synthetic-monitoring/api-reference, security-and-account-management/region-url-formats).
+# The plan sends the Synthetic Monitoring token to this host.
+SM_API_HOST = re.compile(r"^synthetic-monitoring-api(-[a-z0-9-]+)?(\.[a-z0-9-]+)?\.grafana\.net$")
 
 
 class SyntheticsSpec(Section):
@@ -74,11 +76,17 @@ class SyntheticsSpec(Section):
         default="medium", description="Synthetic Monitoring's own alert level of each check"
     )
     publish_status_page: bool = Field(default=False, description="publish the uptime status page publicly")
+    api_url_outside_grafana_cloud_reason: str | None = Field(
+        default=None,
+        min_length=10,
+        description="why apiUrl is not a Grafana Cloud Synthetic Monitoring host (the SM token is sent there)",
+    )
     api_url: HttpsUrl = Field(
         default="https://synthetic-monitoring-api.grafana.net",
-        description="Synthetic Monitoring API of the Grafana Cloud stack's region (provider sm_url)",
+        description="Synthetic Monitoring API of the Grafana Cloud stack's region (provider sm_url); "
+        "a synthetic-monitoring-api*.grafana.net host unless apiUrlOutsideGrafanaCloudReason is set",
     )
-    health_body_regexp: str = Field(
+    health_body_regexp: Re2Pattern = Field(
         default=r'"status"\s*:\s*"(ok|healthy|pass)"',
         description="the API health check fails unless its JSON body's status field matches",
     )
@@ -101,10 +109,19 @@ class SyntheticsSpec(Section):
             raise ValueError(f"probes {list(probes)} lists a probe twice")
         return probes
 
-    @field_validator("health_body_regexp")
+    @field_validator("api_url")
     @classmethod
-    def _health_regexp_compiles(cls, pattern: str) -> str:
-        return _compiles(pattern)
+    def _api_is_grafana_cloud(cls, api_url: str, info: ValidationInfo) -> str:
+        # The reason is declared first so that it is validated (and in info.data) by now.
+        return check_trusted_host(
+            api_url,
+            SM_API_HOST,
+            info.data.get("api_url_outside_grafana_cloud_reason"),
+            expected="a Grafana Cloud Synthetic Monitoring API host (synthetic-monitoring-api[-<region>].grafana.net, "
+            "the backend address under Synthetics -> Config)",
+            token="Synthetic Monitoring token",
+            override_key="synthetics.apiUrlOutsideGrafanaCloudReason",
+        )
 
     @model_validator(mode="after")
     def _timeout_fits_in_the_period(self) -> SyntheticsSpec:

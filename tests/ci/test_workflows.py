@@ -249,3 +249,27 @@ def test_prepare_action_installs_like_the_makefile_and_assumes_the_role_through_
         "environment": "${{ inputs.esc-environment }}",
     }
     assert "aws-access-key-id" not in steps[4]["with"]  # OIDC only, no stored keys
+
+
+DEPLOY_ENVIRONMENTS = set(PROMOTION_ORDER)
+
+
+def test_only_deploy_jobs_in_their_environments_see_the_deploy_token():
+    """The deploy token (Stack Write) is an environment secret of dev, staging and prod, read by deploy jobs only."""
+    readers = []
+    for path in WORKFLOW_FILES:
+        for job_id, job in load(path.name)["jobs"].items():
+            if "secrets.PULUMI_ACCESS_TOKEN" in yaml.safe_dump(job):
+                readers.append((path.name, job_id, job.get("environment")))
+    assert readers and all(name == "deploy.yml" and env in DEPLOY_ENVIRONMENTS for name, _, env in readers), readers
+
+
+@pytest.mark.parametrize(("name", "job_id"), [("pr.yml", "preview"), ("pr.yml", "credentials"), ("drift.yml", "drift")])
+def test_previews_use_the_preview_token_of_the_preview_environment(name, job_id):
+    job = load(name)["jobs"][job_id]
+    assert job["environment"] == "preview"
+    text = yaml.safe_dump(job)
+    assert "secrets.PULUMI_PREVIEW_TOKEN" in text and "secrets.PULUMI_ACCESS_TOKEN" not in text
+    for step in steps_using(job, "pulumi/actions@"):
+        assert step["with"]["command"] == "preview"  # never up, refresh or destroy with this token
+        assert step["env"]["PULUMI_ACCESS_TOKEN"] == "${{ secrets.PULUMI_PREVIEW_TOKEN }}"

@@ -35,6 +35,12 @@ def small_catalog(**cost: Any) -> StackInput:
         {"name": "redis", "kind": "redis", "scrape": {"port": 9121, "staticTargets": ["redis:9121"]}},
     ]
     raw["collection"] = {"mode": "none", "discovery": "static", "scrapeIntervalSeconds": 30}
+    # A public API must be probed from outside (the model refuses it otherwise); an extra synthetic
+    # check does it without adding AMP rules (its results live in Grafana Cloud), so the counts stay.
+    raw["synthetics"] = {
+        **raw["synthetics"],
+        "checks": [{"name": "home", "service": "api", "url": "https://api.example.com/"}],
+    }
     label_values = {name: 1 for name in LABEL_VALUES} | {"method": 2, "endpoint": 3, "status_code": 2}
     raw["cost"] = {
         "pricing": PRICING,

@@ -9,7 +9,6 @@ from dashboards.uptime import build_status_page
 from infra.components.grafana_rules import rule_labels, rule_uid
 from infra.components.synthetics_checks import plan_checks
 from infra.components.synthetics_rules import uptime_rule_groups
-from infra.config.loader import stack_file_for
 from infra.config.synthetics import SM_DATASOURCE_UID
 from planner.stackfile import stack_settings
 from tests.conftest import STACKS
@@ -19,7 +18,7 @@ from tests.grafana.stacks import context_of
 def _rule_groups(stack: str) -> str:
     settings = stack_settings(stack)
     name_prefix = f"{settings.platform}-{settings.environment}"
-    checks = plan_checks(settings, stack_file_for(stack))
+    checks = plan_checks(settings)
     groups = {
         group.name: {
             "intervalSeconds": group.interval_seconds,

@@ -311,13 +311,12 @@ def _uptime_uids(services: dict[str, str]) -> dict[tuple[str, str], str]:
     from infra.components.grafana_rules import rule_args
     from infra.components.synthetics_checks import plan_checks
     from infra.components.synthetics_rules import uptime_rule_groups
-    from infra.config.loader import stack_file_for
     from infra.config.synthetics import SM_DATASOURCE_UID
 
     settings = stack_settings("prod")
     renamed = tuple(s.model_copy(update={"name": services.get(s.name, s.name)}) for s in settings.services)
     settings = settings.model_copy(update={"services": renamed})
-    checks = plan_checks(settings, stack_file_for("prod"))
+    checks = plan_checks(settings)
     uids: dict[tuple[str, str], str] = {}
     for group in uptime_rule_groups(checks, settings.synthetics, "screener-prod", SM_DATASOURCE_UID):
         for rule in group.rules:

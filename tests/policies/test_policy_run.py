@@ -33,7 +33,9 @@ def test_every_committed_stack_passes_every_mandatory_policy(stack_plan: Plan) -
 def test_make_plan_exits_3_naming_the_resource_the_policy_and_the_fix(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
-    monkeypatch.setattr(plan_command, "run_stack", lambda stack: run_stack(stack, overrides=LOW_RETENTION))
+    monkeypatch.setattr(
+        plan_command, "run_stack", lambda stack, **options: run_stack(stack, overrides=LOW_RETENTION, **options)
+    )
     assert plan_command.main(["dev", "--quiet", "--out", str(tmp_path)]) == 3
     out, err = capsys.readouterr()
     assert (

@@ -86,7 +86,7 @@ API = {"job": "screener-prod-api-health", "instance": "https://api.screener.kr/h
 def _prometheus_rules(stack: str) -> list[dict[str, Any]]:
     """The Grafana rules as Prometheus alerting rules: Grafana's threshold is `expr <op> threshold`."""
     settings = stack_settings(stack)
-    checks = plan_checks(settings, f"stacks/Pulumi.{stack}.yaml")
+    checks = plan_checks(settings)
     groups = uptime_rule_groups(checks, settings.synthetics, f"screener-{stack}", SM_DATASOURCE_UID)
 
     def alert(rule: GrafanaRule) -> dict[str, Any]:

@@ -1,0 +1,589 @@
+"""A table of defective stack files, and what planning each of them does.
+
+Each case is a committed stack file with a few values changed (`overrides`) or
+a whole file's text (`text`, for files that are not even a mapping). `outcome()`
+writes it as a draft stack file and runs `python -m planner STACK --stack-file
+FILE` in-process (its `main`, with the same reader, loader, engine and policy
+pack): exit 2 is refused by the configuration, 3 stopped by a mandatory
+policy, an exception a crash (the CLI would print a traceback), 0 accepted.
+
+`python -m tests.bad_stack_files` prints the table and its totals.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import io
+import math
+import subprocess
+import sys
+import tempfile
+import traceback
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import promql_parser
+import yaml
+
+from planner.__main__ import main as planner_main
+from planner.stackfile import REPO_ROOT
+
+REFUSED = "refused"  # exit 2, a configuration error
+POLICY = "policy"  # exit 3, a mandatory policy violation
+CRASH = "crash"  # a Python traceback
+ACCEPTED = "accepted"  # a plan
+
+
+def committed(stack: str, key: str) -> Any:
+    document = yaml.safe_load((REPO_ROOT / f"stacks/Pulumi.{stack}.yaml").read_text())
+    return copy.deepcopy(document["config"][key])
+
+
+def section(stack: str, key: str, **changes: Any) -> dict[str, Any]:
+    """A committed section (a mapping) with some of its keys changed."""
+    value = committed(stack, key)
+    value.update(changes)
+    return dict(value)
+
+
+def api_service(stack: str = "dev", **changes: Any) -> list[dict[str, Any]]:
+    """The stack's service catalog with its first service (the API) changed."""
+    services = committed(stack, "monitoring:services")
+    services[0].update(changes)
+    return list(services)
+
+
+def frontend_service(stack: str = "dev", **changes: Any) -> list[dict[str, Any]]:
+    services = committed(stack, "monitoring:services")
+    services[1].update(changes)
+    return list(services)
+
+
+def extra_check(**changes: Any) -> dict[str, Any]:
+    check = {"name": "search", "service": "api", "url": "https://api.dev.screener.kr/v1/search"}
+    check.update(changes)
+    return section("dev", "monitoring:synthetics", checks=[check])
+
+
+# A stack file's own price table (the cost section may set one instead of the built-in table).
+PRICING: dict[str, Any] = {
+    "source": "https://aws.amazon.com/prometheus/pricing/",
+    "asOf": "2026-11-26",
+    "region": "us-east-1",
+    "ingestionTiers": [
+        {"upToSamples": 2_000_000_000, "usdPer10MSamples": 0.90},
+        {"upToSamples": 252_000_000_000, "usdPer10MSamples": 0.35},
+        {"usdPer10MSamples": 0.16},
+    ],
+    "storageUsdPerGbMonth": 0.03,
+    "queryUsdPerBillionSamples": 0.10,
+}
+
+
+def cost(**pricing_changes: Any) -> dict[str, Any]:
+    """dev's cost section with its own price table, some of whose keys changed."""
+    return {**committed("dev", "monitoring:cost"), "pricing": {**PRICING, **pricing_changes}}
+
+
+@dataclass(frozen=True)
+class Case:
+    id: str
+    # The setting (or stack file and line) a refusal must name.
+    key: str
+    overrides: dict[str, Any] = field(default_factory=dict)
+    text: str | None = None
+    stack: str = "dev"
+    note: str = ""
+
+
+DEV_TEXT = (REPO_ROOT / "stacks/Pulumi.dev.yaml").read_text()
+OWNER = "  monitoring:owner: platform-team"
+# The line after dev's owner line: where the YAML error is noticed, where the inserted key sits.
+AFTER_OWNER_LINE = DEV_TEXT.splitlines().index(OWNER) + 2
+HOSTILE_HEALTH = 'https://api.dev.screener.kr/health",endpoint="none'
+LONG_PLATFORM = "screener-monitoring-platform-x"  # 30 characters, the pattern's maximum is 31
+LONG_ENVIRONMENT = "production-east1"  # 16 characters, the pattern's maximum
+
+CASES: tuple[Case, ...] = (
+    # --- from the issue ---------------------------------------------------------------------------
+    Case(
+        "health-url-closes-the-matcher",
+        "monitoring:services[0].healthUrl",
+        {"monitoring:services": api_service(healthUrl=HOSTILE_HEALTH)},
+        note="ApiHealthCheckFailing could never fire",
+    ),
+    Case(
+        "health-url-template-braces",
+        "monitoring:services[0].healthUrl",
+        {"monitoring:services": api_service(healthUrl="https://api.dev.screener.kr/health{{x}}")},
+    ),
+    Case(
+        "runbook-url-template-braces",
+        "monitoring:rules.runbookBaseUrl",
+        {"monitoring:rules": {"runbookBaseUrl": "https://wiki.example.com/{{ .Labels.x }}/runbooks"}},
+    ),
+    Case(
+        "min-requests-infinite",
+        "monitoring:slo.minRequestsPerSecond",
+        {"monitoring:slo": section("dev", "monitoring:slo", minRequestsPerSecond=math.inf)},
+        note="eleven traffic-gated alerts compare >= +Inf",
+    ),
+    Case(
+        "celery-backlog-1e18",
+        "monitoring:thresholds.celeryQueueBacklog",
+        {"monitoring:thresholds": {"celeryQueueBacklog": 1e18}},
+    ),
+    Case("stack-file-is-a-list", "stacks/Pulumi.dev.yaml:1", text="- config: {}\n- other\n"),
+    Case(
+        "config-is-a-list",
+        "stacks/Pulumi.dev.yaml:2",
+        text="config:\n  - aws:region: ap-northeast-2\n  - monitoring:environment: dev\n",
+    ),
+    Case(
+        "yaml-syntax-error",
+        f"stacks/Pulumi.dev.yaml:{AFTER_OWNER_LINE}",
+        text=DEV_TEXT.replace(OWNER, "  monitoring:owner: [platform-team", 1),
+    ),
+    Case("unknown-region", "aws:region", {"aws:region": "ap-northeast-9"}),
+    Case(
+        "environment-null",
+        "monitoring:environment",
+        text=DEV_TEXT.replace("monitoring:environment: dev", "monitoring:environment: null", 1),
+    ),
+    Case(
+        "names-beyond-iam-limit",
+        "monitoring:platform",
+        {"monitoring:platform": LONG_PLATFORM, "monitoring:environment": LONG_ENVIRONMENT},
+    ),
+    Case(
+        "body-regexp-not-re2",
+        "monitoring:synthetics.checks[0].bodyRegexp",
+        {"monitoring:synthetics": extra_check(bodyRegexp="(?<=status: )ok")},
+    ),
+    Case(
+        "label-set-limit-bad-label-name",
+        "monitoring:amp.labelSetLimits[0].labelSet",
+        {
+            "monitoring:amp": section(
+                "dev", "monitoring:amp", labelSetLimits=[{"labelSet": {"1-job": "x"}, "maxSeries": 100}]
+            )
+        },
+    ),
+    Case(
+        "junk-subnet-ids",
+        "monitoring:collection.subnetIds",
+        {"monitoring:collection": section("prod", "monitoring:collection", subnetIds=["subnet-zz", "my-subnet"])},
+        stack="prod",
+    ),
+    Case(
+        "health-url-private-ip",
+        "monitoring:services[0].healthUrl",
+        {"monitoring:services": api_service(healthUrl="https://10.0.0.1/health")},
+    ),
+    Case(
+        "health-url-localhost",
+        "monitoring:services[0].healthUrl",
+        {"monitoring:services": api_service(healthUrl="https://localhost/health")},
+    ),
+    Case(
+        "grafana-url-any-host",
+        "monitoring:grafana.url",
+        {"monitoring:grafana": section("dev", "monitoring:grafana", url="https://grafana.attacker.example")},
+    ),
+    Case(
+        "synthetics-api-any-host",
+        "monitoring:synthetics.apiUrl",
+        {"monitoring:synthetics": section("dev", "monitoring:synthetics", apiUrl="https://sm.attacker.example")},
+        note="the plan would send the SM token there",
+    ),
+    Case(
+        "policy-tree-environment-without-stack",
+        "monitoring:grafana: notificationPolicy.environments",
+        {
+            "monitoring:grafana": section(
+                "prod",
+                "monitoring:grafana",
+                notificationPolicy={
+                    "environments": ["dev", "staging", "prod", "qa"],
+                    "maintenanceEnvironments": ["prod"],
+                },
+            )
+        },
+        stack="prod",
+    ),
+    Case("as-of-not-a-date", "monitoring:cost.pricing.asOf", {"monitoring:cost": cost(asOf="2026-02-30")}),
+    Case(
+        "folder-title-5000-characters",
+        "monitoring:grafana.folderTitle",
+        {"monitoring:grafana": section("dev", "monitoring:grafana", folderTitle="x" * 5000)},
+    ),
+    # --- numbers: finite, with sane upper bounds -------------------------------------------------
+    Case(
+        "slow-queries-infinite",
+        "monitoring:thresholds.slowQueriesPerMinute",
+        {"monitoring:thresholds": {"slowQueriesPerMinute": math.inf}},
+    ),
+    Case(
+        "redis-evictions-nan",
+        "monitoring:thresholds.redisEvictionsPerSecond",
+        {"monitoring:thresholds": {"redisEvictionsPerSecond": math.nan}},
+    ),
+    Case(
+        "replication-lag-a-trillion-seconds",
+        "monitoring:thresholds.replicationLagSeconds",
+        {"monitoring:thresholds": {"replicationLagSeconds": 10**12}},
+    ),
+    Case(
+        "deadlocks-a-billion-an-hour",
+        "monitoring:thresholds.deadlocksPerHour",
+        {"monitoring:thresholds": {"deadlocksPerHour": 10**9}},
+    ),
+    Case(
+        "degradation-floor-a-trillion-ms",
+        "monitoring:thresholds.degradationFloorMs",
+        {"monitoring:thresholds": {"degradationFloorMs": 10**12}},
+    ),
+    Case(
+        "min-requests-a-trillion",
+        "monitoring:slo.minRequestsPerSecond",
+        {"monitoring:slo": section("dev", "monitoring:slo", minRequestsPerSecond=1e12)},
+    ),
+    Case(
+        "budget-infinite",
+        "monitoring:cost.budgetUsdPerMonth",
+        {"monitoring:cost": {**committed("dev", "monitoring:cost"), "budgetUsdPerMonth": math.inf}},
+    ),
+    Case(
+        "storage-price-nan",
+        "monitoring:cost.pricing.storageUsdPerGbMonth",
+        {"monitoring:cost": cost(storageUsdPerGbMonth=math.nan)},
+    ),
+    Case(
+        "series-limit-floor-huge",
+        "monitoring:cost.seriesLimitFloor",
+        {"monitoring:cost": {**committed("dev", "monitoring:cost"), "seriesLimitFloor": 10**15}},
+    ),
+    Case(
+        "label-values-huge",
+        "monitoring:cost.labelValues",
+        {"monitoring:cost": {**committed("dev", "monitoring:cost"), "labelValues": {"endpoint": 10**12}}},
+    ),
+    Case(
+        "label-set-limit-huge",
+        "monitoring:amp.labelSetLimits[0].maxSeries",
+        {
+            "monitoring:amp": section(
+                "dev", "monitoring:amp", labelSetLimits=[{"labelSet": {"service": "api"}, "maxSeries": 10**13}]
+            )
+        },
+    ),
+    Case(
+        "crash-loop-restarts-a-million",
+        "monitoring:kubernetes.crashLoopRestarts",
+        {"monitoring:kubernetes": {"crashLoopRestarts": 1_000_000}},
+    ),
+    # --- template and selector injection ------------------------------------------------------------
+    Case(
+        "health-url-quote",
+        "monitoring:services[0].healthUrl",
+        {"monitoring:services": api_service(healthUrl='https://api.dev.screener.kr/he"alth')},
+    ),
+    Case(
+        "health-url-backslash",
+        "monitoring:services[0].healthUrl",
+        {"monitoring:services": api_service(healthUrl="https://api.dev.screener.kr/health\\")},
+    ),
+    Case(
+        "health-url-closing-braces",
+        "monitoring:services[0].healthUrl",
+        {"monitoring:services": api_service(healthUrl="https://api.dev.screener.kr/health}}")},
+    ),
+    Case(
+        "health-url-angle-brackets",
+        "monitoring:services[0].healthUrl",
+        {"monitoring:services": api_service(healthUrl="https://api.dev.screener.kr/<script>")},
+    ),
+    Case(
+        "runbook-url-closing-braces",
+        "monitoring:rules.runbookBaseUrl",
+        {"monitoring:rules": {"runbookBaseUrl": "https://wiki.example.com/runbooks}}"}},
+    ),
+    Case(
+        "runbook-url-quote",
+        "monitoring:rules.runbookBaseUrl",
+        {"monitoring:rules": {"runbookBaseUrl": 'https://wiki.example.com/run"books'}},
+    ),
+    Case(
+        "public-url-template-braces",
+        "monitoring:services[1].publicUrl",
+        {"monitoring:services": frontend_service(publicUrl="https://dev.screener.kr/{{ $labels.x }}")},
+    ),
+    Case(
+        "extra-check-url-template-braces",
+        "monitoring:synthetics.checks[0].url",
+        {"monitoring:synthetics": extra_check(url="https://api.dev.screener.kr/{{x}}")},
+    ),
+    # --- public URLs must be public ---------------------------------------------------------------
+    Case(
+        "health-url-loopback",
+        "monitoring:services[0].healthUrl",
+        {"monitoring:services": api_service(healthUrl="https://127.0.0.1/health")},
+    ),
+    Case(
+        "health-url-metadata-service",
+        "monitoring:services[0].healthUrl",
+        {"monitoring:services": api_service(healthUrl="https://169.254.169.254/latest/meta-data")},
+    ),
+    Case(
+        "health-url-unspecified-address",
+        "monitoring:services[0].healthUrl",
+        {"monitoring:services": api_service(healthUrl="https://0.0.0.0/health")},
+    ),
+    Case(
+        "health-url-carrier-grade-nat",
+        "monitoring:services[0].healthUrl",
+        {"monitoring:services": api_service(healthUrl="https://100.64.0.1/health")},
+    ),
+    Case(
+        "health-url-decimal-ip",
+        "monitoring:services[0].healthUrl",
+        {"monitoring:services": api_service(healthUrl="https://2130706433/health")},
+    ),
+    Case(
+        "health-url-ipv6-loopback",
+        "monitoring:services[0].healthUrl",
+        {"monitoring:services": api_service(healthUrl="https://[::1]/health")},
+    ),
+    Case(
+        "health-url-port-out-of-range",
+        "monitoring:services[0].healthUrl",
+        {"monitoring:services": api_service(healthUrl="https://api.dev.screener.kr:99999/health")},
+    ),
+    Case(
+        "health-url-single-label-host",
+        "monitoring:services[0].healthUrl",
+        {"monitoring:services": api_service(healthUrl="https://backend/health")},
+    ),
+    Case(
+        "health-url-cluster-local-host",
+        "monitoring:services[0].healthUrl",
+        {"monitoring:services": api_service(healthUrl="https://backend.screener.svc.cluster.local/health")},
+    ),
+    Case(
+        "public-url-private-ip",
+        "monitoring:services[1].publicUrl",
+        {"monitoring:services": frontend_service(publicUrl="https://192.168.1.10/")},
+    ),
+    Case(
+        "public-url-localhost-subdomain",
+        "monitoring:services[1].publicUrl",
+        {"monitoring:services": frontend_service(publicUrl="https://app.localhost/")},
+    ),
+    Case(
+        "extra-check-private-ip",
+        "monitoring:synthetics.checks[0].url",
+        {"monitoring:synthetics": extra_check(url="https://10.1.2.3/v1/search")},
+    ),
+    # --- Grafana Cloud hosts ------------------------------------------------------------------------
+    Case(
+        "grafana-url-suffix-trick",
+        "monitoring:grafana.url",
+        {
+            "monitoring:grafana": section(
+                "dev", "monitoring:grafana", url="https://screener.grafana.net.attacker.example"
+            )
+        },
+    ),
+    Case(
+        "grafana-url-userinfo-trick",
+        "monitoring:grafana.url",
+        {"monitoring:grafana": section("dev", "monitoring:grafana", url="https://grafana.net@attacker.example")},
+    ),
+    Case(
+        "synthetics-api-lookalike",
+        "monitoring:synthetics.apiUrl",
+        {
+            "monitoring:synthetics": section(
+                "dev", "monitoring:synthetics", apiUrl="https://synthetic-monitoring-api.grafana.net.attacker.example"
+            )
+        },
+    ),
+    Case(
+        "extra-check-of-an-unknown-service",
+        "monitoring:synthetics.checks[0].service",
+        {"monitoring:synthetics": extra_check(service="docs")},
+    ),
+    Case(
+        "extra-check-named-like-the-health-check",
+        "monitoring:synthetics.checks",
+        {"monitoring:synthetics": extra_check(name="health")},
+    ),
+    # --- regular expressions and label names --------------------------------------------------------
+    Case(
+        "body-regexp-backreference",
+        "monitoring:synthetics.checks[0].bodyRegexp",
+        {"monitoring:synthetics": extra_check(bodyRegexp=r"(ok)\1")},
+    ),
+    Case(
+        "health-body-regexp-lookahead",
+        "monitoring:synthetics.healthBodyRegexp",
+        {"monitoring:synthetics": section("dev", "monitoring:synthetics", healthBodyRegexp='"status"(?=: "ok")')},
+    ),
+    Case(
+        "label-set-limit-reserved-label",
+        "monitoring:amp.labelSetLimits[0].labelSet",
+        {
+            "monitoring:amp": section(
+                "dev", "monitoring:amp", labelSetLimits=[{"labelSet": {"__name__": "up"}, "maxSeries": 100}]
+            )
+        },
+    ),
+    # --- names ------------------------------------------------------------------------------------
+    Case("environment-empty", "monitoring:environment", {"monitoring:environment": ""}),
+    Case("environment-true", "monitoring:environment", {"monitoring:environment": True}),
+    Case(
+        "names-beyond-grafana-uid-limit",
+        "monitoring:platform",
+        {"monitoring:platform": "screener-analytics-platform1", "monitoring:environment": "dev"},
+    ),
+    # --- identifiers --------------------------------------------------------------------------------
+    Case(
+        "junk-security-group-id",
+        "monitoring:collection.securityGroupIds",
+        {"monitoring:collection": section("prod", "monitoring:collection", securityGroupIds=["sg-0a1b2c3d!"])},
+        stack="prod",
+    ),
+    Case(
+        "subnet-id-listed-twice",
+        "monitoring:collection.subnetIds",
+        {
+            "monitoring:collection": section(
+                "prod", "monitoring:collection", subnetIds=["subnet-0a1b2c3d4e5f60001", "subnet-0a1b2c3d4e5f60001"]
+            )
+        },
+        stack="prod",
+    ),
+    Case("as-of-month-13", "monitoring:cost.pricing.asOf", {"monitoring:cost": cost(asOf="2026-13-01")}),
+    # --- within every bound, but over the stack's budget: the cost policy stops it (exit 3) -------------------
+    Case(
+        "endpoints-over-budget",
+        "monitoring:cost.budgetUsdPerMonth",
+        {"monitoring:cost": {**committed("dev", "monitoring:cost"), "labelValues": {"endpoint": 100000}}},
+    ),
+    # --- stack files that are not a mapping of settings -------------------------------------------
+    Case("stack-file-is-a-scalar", "stacks/Pulumi.dev.yaml:1", text="just some text\n"),
+    Case("config-is-a-string", "stacks/Pulumi.dev.yaml:1", text="config: aws:region=ap-northeast-2\n"),
+    Case(
+        "config-key-not-a-string",
+        f"stacks/Pulumi.dev.yaml:{AFTER_OWNER_LINE}",
+        text=DEV_TEXT.replace(OWNER, OWNER + "\n  1: one", 1),
+    ),
+    Case("tab-indentation", "stacks/Pulumi.dev.yaml:", text="config:\n\taws:region: ap-northeast-2\n"),
+)
+
+
+@dataclass
+class Outcome:
+    status: str
+    detail: str  # what the planner printed (stdout and stderr), or the traceback
+    rule_dir: Path | None = None  # the rule files an accepted plan wrote
+
+
+def write_stack_file(case: Case, directory: Path) -> Path:
+    """The case as a stack file: its text, or the committed file with the overrides applied."""
+    path = directory / f"Pulumi.{case.stack}.yaml"
+    if case.text is not None:
+        path.write_text(case.text)
+    else:
+        document = yaml.safe_load((REPO_ROOT / f"stacks/Pulumi.{case.stack}.yaml").read_text())
+        document["config"].update(case.overrides)
+        path.write_text(yaml.safe_dump(document, sort_keys=False))
+    return path
+
+
+def expected_key(case: Case, stack_file: Path) -> str:
+    """The case's key as the planner names it when it plans the draft at `stack_file`."""
+    return case.key.replace(f"stacks/Pulumi.{case.stack}.yaml", str(stack_file))
+
+
+def outcome(case: Case, directory: Path) -> Outcome:
+    """Plan `case` with `python -m planner --stack-file`, in-process, and classify its exit status."""
+    stack_file = write_stack_file(case, directory)
+    printed = io.StringIO()
+    try:
+        with contextlib.redirect_stdout(printed), contextlib.redirect_stderr(printed):
+            status = planner_main([case.stack, "--quiet", "--stack-file", str(stack_file), "--out", str(directory)])
+    except Exception:
+        return Outcome(CRASH, traceback.format_exc(limit=-3))
+    if status == 0:
+        return Outcome(ACCEPTED, printed.getvalue(), directory / case.stack / "rules")
+    return Outcome({2: REFUSED, 3: POLICY}.get(status, CRASH), printed.getvalue())
+
+
+def never_fires(expr: str) -> str | None:
+    """Why an alert expression can never be true, or None.
+
+    Two structural reasons, both from a parsed expression: a comparison with
+    +Inf/NaN on the far side, and a selector with two different equality
+    matchers on one label (no series has both values).
+    """
+    reasons: list[str] = []
+
+    def visit(node: Any) -> bool:
+        if isinstance(node, promql_parser.BinaryExpr) and str(node.op) in (">", ">=", "<", "<=", "==", "!="):
+            for side in (node.lhs, node.rhs):
+                if isinstance(side, promql_parser.NumberLiteral) and (math.isinf(side.val) or math.isnan(side.val)):
+                    reasons.append(f"compares with {side.val}")
+        if isinstance(node, promql_parser.VectorSelector):
+            equal: dict[str, set[str]] = {}
+            for matcher in node.matchers.matchers:
+                if str(matcher.op) == "MatchOp.Equal" or matcher.op == promql_parser.MatchOp.Equal:
+                    equal.setdefault(matcher.name, set()).add(matcher.value)
+            reasons.extend(f"label {name} must equal {sorted(v)}" for name, v in equal.items() if len(v) > 1)
+        return True
+
+    promql_parser.walk(promql_parser.parse(expr), visit, None)
+    return "; ".join(reasons) or None
+
+
+def broken_alerts(rule_dir: Path) -> list[str]:
+    """Alerts of an accepted plan's rule files that promtool refuses or that can never fire."""
+    files = sorted(rule_dir.glob("*.yaml"))
+    problems = []
+    for path in files:
+        for group in yaml.safe_load(path.read_text())["groups"]:
+            for rule in group["rules"]:
+                if "alert" in rule and (reason := never_fires(rule["expr"])):
+                    problems.append(f"{rule['alert']} can never fire: {reason}")
+    checked = subprocess.run(
+        ["promtool", "check", "rules", *map(str, files)], capture_output=True, text=True, check=False
+    )
+    if checked.returncode != 0:
+        problems.append(f"promtool check rules fails: {checked.stderr.strip()[:300]}")
+    return problems
+
+
+def main() -> int:
+    totals: Counter[str] = Counter()
+    for case in CASES:
+        with tempfile.TemporaryDirectory() as tmp:
+            result = outcome(case, Path(tmp))
+            totals[result.status] += 1
+            extra = ""
+            if result.status == ACCEPTED and result.rule_dir is not None:
+                extra = "; ".join(broken_alerts(result.rule_dir))
+            elif result.status in (REFUSED, POLICY):
+                named = expected_key(case, Path(tmp) / f"Pulumi.{case.stack}.yaml") in result.detail
+                extra = "key named" if named else "KEY NOT NAMED"
+            elif result.status == CRASH:
+                extra = result.detail.strip().splitlines()[-1][:160]
+        print(f"{case.id:45} {result.status:9} {extra}")
+    print(f"\n{len(CASES)} cases: " + ", ".join(f"{totals[s]} {s}" for s in (REFUSED, POLICY, CRASH, ACCEPTED)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
