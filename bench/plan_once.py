@@ -51,7 +51,7 @@ def generated_catalog(stack: str, size: int) -> list[dict[str, Any]]:
     """
     import yaml
 
-    from planner.stackfile import REPO_ROOT
+    from infra.config.stackfile import REPO_ROOT
 
     document = yaml.safe_load((REPO_ROOT / f"stacks/Pulumi.{stack}.yaml").read_text())
     templates = [s for s in document["config"]["monitoring:services"] if s.get("scrape") and s["kind"] != "celery"]

@@ -24,9 +24,9 @@ from infra.alerting.rules import render_rule_files
 from infra.alerting.time_scale import duration_seconds
 from infra.collection.scrape_config import scrape_jobs
 from infra.config import StackInput
+from infra.config.stackfile import stack_settings
 from lab.clock import LabClock, lab_clock
 from lab.simulator import NODES, Target
-from planner.stackfile import stack_settings
 
 # One lab second stands for one production minute.
 LAB_TIME_SCALE = Fraction(1, 60)

@@ -19,8 +19,8 @@ from datetime import UTC, datetime
 import botocore.session
 from botocore.credentials import Credentials
 
+from infra.config.stackfile import load_stack_file
 from oncall.alertmanager_api import AlertmanagerApi, OnCallError, alerts_table, parse_duration, parse_matchers
-from planner.stackfile import load_stack_file
 
 
 def stack_url(stack: str) -> str:

@@ -16,12 +16,12 @@ from pathlib import Path
 from typing import Any
 
 from infra.config import ConfigError
+from infra.config.stackfile import REPO_ROOT
 from planner.artifacts import write_artifacts
 from planner.engine import Diagnostic, Plan, PlannedResource, Secret, run_stack
 from planner.fakes import FAKE_ACCOUNT_ID
 from planner.policy_check import check_plan, format_report
 from planner.simulated import SIMULATED_NOTE, SimulatedMarker, simulated_tokens
-from planner.stackfile import REPO_ROOT
 
 _SKIPPED_INPUTS = {"tags", "tagsAll", "__defaults"}
 

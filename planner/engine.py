@@ -26,9 +26,9 @@ from pulumi.runtime.stack import run_in_stack
 from pulumi.runtime.sync_await import _sync_await
 
 from infra.config import ConfigError, stack_file_for
+from infra.config.stackfile import StackFile, load_stack_file
 from planner import fakes
 from planner.fakes.aws import generic_aws
-from planner.stackfile import StackFile, load_stack_file
 
 PROJECT = "monitoring"
 

@@ -24,8 +24,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from infra.config.stackfile import REPO_ROOT
 from planner.diff import MARKDOWN_LIMIT, PlanDiff, diff_plans, read_documents, render_markdown, render_text
-from planner.stackfile import REPO_ROOT
 
 EXIT_CONFIG = 2
 EXIT_POLICY = 3

@@ -38,8 +38,8 @@ from pulumi_policy.deserialize import deserialize_properties, serialize_properti
 from pulumi_policy.policy import _NotApplicableError
 from pulumi_policy.proxy import UnknownValueError, unknown_checking_proxy
 
+from infra.config.stackfile import REPO_ROOT
 from planner.engine import PROJECT, Plan, PlannedResource, Secret
-from planner.stackfile import REPO_ROOT
 
 POLICY_PACK_DIR = REPO_ROOT / "policies"
 # The pack imports its policies as the top-level package `screener_policies`,

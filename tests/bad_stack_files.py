@@ -28,8 +28,8 @@ from typing import Any
 import promql_parser
 import yaml
 
+from infra.config.stackfile import REPO_ROOT
 from planner.__main__ import main as planner_main
-from planner.stackfile import REPO_ROOT
 
 REFUSED = "refused"  # exit 2, a configuration error
 POLICY = "policy"  # exit 3, a mandatory policy violation

@@ -17,7 +17,7 @@ import pytest
 import yaml
 
 from infra.alerting.rules import render_rule_files
-from planner.stackfile import REPO_ROOT, stack_settings
+from infra.config.stackfile import REPO_ROOT, stack_settings
 from tests.bad_stack_files import (
     ACCEPTED,
     CASES,

@@ -16,8 +16,8 @@ from infra.config.base import PublicHttpsUrl, Re2Pattern, Url
 from infra.config.collection import CollectionSpec
 from infra.config.core import LabelSetLimit
 from infra.config.grafana import GrafanaSpec
+from infra.config.stackfile import REPO_ROOT
 from infra.config.synthetics import SyntheticsSpec
-from planner.stackfile import REPO_ROOT
 
 PUBLIC = TypeAdapter(PublicHttpsUrl)
 URL = TypeAdapter(Url)

@@ -16,6 +16,7 @@ import yaml
 from pydantic import TypeAdapter
 
 from infra.config import SECRET_SETTINGS, StackInput
+from infra.config.stackfile import REPO_ROOT
 from planner.config_docs import (
     BEGIN,
     PROJECT_FILE,
@@ -25,7 +26,6 @@ from planner.config_docs import (
     undeclared_keys,
     updated_project_file,
 )
-from planner.stackfile import REPO_ROOT
 from tests.conftest import STACKS
 
 PULUMI_TYPES: dict[str, type] = {"string": str, "integer": int, "boolean": bool, "array": list, "object": dict}

@@ -9,8 +9,8 @@ import pytest
 import yaml
 
 from infra.config import ConfigError
+from infra.config.stackfile import REPO_ROOT, SecretValue
 from planner.engine import SECRET, run_stack
-from planner.stackfile import REPO_ROOT, SecretValue
 
 DEV_FILE = "stacks/Pulumi.dev.yaml"
 

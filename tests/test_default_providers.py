@@ -16,8 +16,8 @@ import pulumi
 import pulumi_kubernetes as k8s
 import pytest
 
+from infra.config.stackfile import load_stack_file
 from planner.engine import DISABLE_DEFAULT_PROVIDERS_KEY, disabled_default_providers, run_program
-from planner.stackfile import load_stack_file
 from tests.conftest import STACKS, plan_of
 
 # Packages that keep their default provider, and why.

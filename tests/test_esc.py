@@ -17,8 +17,8 @@ import pytest
 import yaml
 
 from infra.config import SECRET_SETTINGS
+from infra.config.stackfile import REPO_ROOT, environment_config_keys, load_stack_file, placeholder
 from planner.engine import SECRET, run_program
-from planner.stackfile import REPO_ROOT, environment_config_keys, load_stack_file, placeholder
 from tests.conftest import STACKS, plan_of
 
 SHARED = {"monitoring:grafanaAuth", "monitoring:syntheticMonitoringToken", "monitoring:sentryAuthToken"}

@@ -22,7 +22,7 @@ from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 from packaging.version import Version
 
-from planner.stackfile import REPO_ROOT
+from infra.config.stackfile import REPO_ROOT
 
 # lock -> the requirements file it is compiled from
 LOCKS = {

@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 import yaml
 
+from infra.config.stackfile import REPO_ROOT, stack_settings
 from infra.cost.pricing import PRICE_TABLES_FILE, price_tables, pricing_for
 from planner.__main__ import main
-from planner.stackfile import REPO_ROOT, stack_settings
 from tests.conftest import STACKS, plan_of
 
 # Worked out from planner/fakes: these outputs carry an invented ID, the fake account or a fake's token;

@@ -11,9 +11,9 @@ from pathlib import Path
 import pulumi_aws as aws
 import pytest
 
+from infra.config.stackfile import REPO_ROOT, load_stack_file, placeholder
 from planner.__main__ import main
 from planner.engine import run_program
-from planner.stackfile import REPO_ROOT, load_stack_file, placeholder
 
 
 def test_plan_writes_plan_json_with_every_resource_and_the_outputs(

@@ -30,8 +30,8 @@ from dataclasses import dataclass
 from infra.collection import celery_exporter, charts
 from infra.components.grafana_datasource import AMP_PLUGIN
 from infra.config.grafana import GrafanaSpec
+from infra.config.stackfile import stack_settings
 from infra.logs import fluent_bit
-from planner.stackfile import stack_settings
 from tests.conftest import STACKS
 
 HELM_CHARTS = "https://github.com/prometheus-community/helm-charts/releases/tag/"

@@ -13,7 +13,7 @@ import re
 import pytest
 
 from infra.alerting.rules import render_rule_files
-from planner.stackfile import REPO_ROOT, stack_settings
+from infra.config.stackfile import REPO_ROOT, stack_settings
 from tests.conftest import STACKS, plan_of
 
 RUNBOOKS = REPO_ROOT / "docs" / "runbooks.md"

@@ -55,6 +55,11 @@ _SECRET_KEYS = {setting.key for setting in SECRET_SETTINGS}
 AWS_REGIONS = frozenset(region.value for region in Region)
 
 
+def decode_config_value(value: str) -> Any:
+    """A config value as the program reads it: the CLI hands structured values over as JSON text."""
+    return json.loads(value) if value[:1] in ("[", "{") else value
+
+
 class ConfigError(Exception):
     """Bad stack configuration; `problems` holds one line per problem."""
 
@@ -146,7 +151,7 @@ def load_stack_config() -> StackConfig:
         if value is None:
             continue
         try:
-            raw[key] = json.loads(value) if value[:1] in ("[", "{") else value
+            raw[key] = decode_config_value(value)
         except json.JSONDecodeError as exc:
             problems.append(f"{stack_file}: {NAMESPACE}:{key}: not valid structured config ({exc.msg})")
 

@@ -10,13 +10,13 @@ import argparse
 import sys
 
 from infra.alerting.rules import rule_file_documents
+from infra.config.stackfile import load_stack_file, stack_settings
 from infra.cost.assumptions import HOURS_PER_MONTH
 from infra.cost.limits import label_set_limits
 from infra.cost.logs import LogsBill
 from infra.cost.model import Cardinality
 from infra.cost.pricing import CostEstimate, estimate, pricing_warning
 from infra.cost.stack import stack_cardinality
-from planner.stackfile import load_stack_file, stack_settings
 
 
 def _share(part: float, whole: float) -> str:

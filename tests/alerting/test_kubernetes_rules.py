@@ -20,8 +20,8 @@ import yaml
 from infra.alerting.rule_kubernetes import _layers, watched_namespaces, workload_service_prefixes
 from infra.alerting.rules import render_rule_files
 from infra.config import StackInput
+from infra.config.stackfile import stack_settings
 from infra.metrics import scraped_series_names
-from planner.stackfile import stack_settings
 from tests.alerting.test_rules_promtool import PROMTOOL
 from tests.conftest import plan_of
 

@@ -23,8 +23,8 @@ from infra.alerting.alertmanager import RECEIVER_WATCHDOG, alertmanager_config, 
 from infra.alerting.maintenance import TimeInterval, local_intervals, utc_intervals
 from infra.config import ConfigError, StackInput
 from infra.config.maintenance import WEEKDAYS, MaintenanceSpec
+from infra.config.stackfile import stack_settings
 from planner.engine import run_stack
-from planner.stackfile import stack_settings
 from tests.alerting.test_alertmanager import amtool, config_of, extracted
 from tests.conftest import plan_of
 

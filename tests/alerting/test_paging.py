@@ -21,9 +21,9 @@ import pytest
 from pulumi.runtime import rpc
 
 from infra.config import ConfigError
+from infra.config.stackfile import SecretValue
 from infra.paging import relay
 from planner.engine import SECRET, Plan, run_stack
-from planner.stackfile import SecretValue
 from tests.alerting.test_alertmanager import LONG_NAME, alert, configs, render  # noqa: F401 (configs is a fixture)
 from tests.conftest import plan_of
 

@@ -35,9 +35,9 @@ from infra.alerting.rules import render_rule_files, rule_namespaces
 from infra.alerting.time_scale import duration_seconds
 from infra.collection.scrape_config import scrape_jobs
 from infra.config import StackInput
+from infra.config.stackfile import stack_settings
 from lab.config import _discovered, _static_labels
 from lab.simulator import REPLICAS, SOURCES, Conditions, Target, node_exporter
-from planner.stackfile import stack_settings
 from tests.conftest import STACKS
 
 PROMTOOL = shutil.which("promtool") or "/usr/bin/promtool"

@@ -22,11 +22,11 @@ from infra.alerting.rule_model import SEVERITIES, Alert, le_matcher, num, sel
 from infra.alerting.rules import render_rule_files, rule_namespaces
 from infra.config import ConfigError
 from infra.config.alerting import TradingHours
+from infra.config.stackfile import REPO_ROOT, stack_settings
 from infra.metrics import known_series_names
 from infra.promql import series_names
 from planner.artifacts import write_artifacts
 from planner.engine import Plan, run_stack
-from planner.stackfile import REPO_ROOT, stack_settings
 from tests.conftest import STACKS, plan_of
 
 RULE_NAMESPACE = "aws:amp/ruleGroupNamespace:RuleGroupNamespace"

@@ -26,8 +26,8 @@ import yaml
 
 from infra.alerting.rule_model import Alert, Recording
 from infra.alerting.rules import render_rule_files, rule_namespaces
+from infra.config.stackfile import REPO_ROOT, stack_settings
 from infra.promql import series_names
-from planner.stackfile import REPO_ROOT, stack_settings
 from tests.alerting.slo_promtool_cases import slo_test_document
 from tests.conftest import STACKS
 

@@ -17,7 +17,7 @@ from dashboards.uptime import checks_selector
 from infra.alerting.rule_model import le_matcher, matchers, one_of, regex_literal, sel
 from infra.components.synthetics_checks import CheckSpec
 from infra.components.synthetics_rules import failing_share_expr, job_selector
-from planner.stackfile import stack_settings
+from infra.config.stackfile import stack_settings
 
 HOSTILE = (
     '",x="',

@@ -32,9 +32,9 @@ from infra.alerting.time_scale import (
     secs,
 )
 from infra.collection.scrape_config import scrape_config_document
+from infra.config.stackfile import REPO_ROOT, stack_settings
 from lab.clock import lab_clock
 from lab.scope import CALENDAR_FUNCTIONS, lab_untestable
-from planner.stackfile import REPO_ROOT, stack_settings
 from tests.conftest import STACKS, plan_of
 
 GOLDEN = REPO_ROOT / "tests" / "golden" / "files"

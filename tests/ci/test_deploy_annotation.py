@@ -21,7 +21,7 @@ import pytest
 import yaml
 
 from dashboards.common import DEPLOY_TAG
-from planner.stackfile import REPO_ROOT
+from infra.config.stackfile import REPO_ROOT
 from tests.ci.test_workflows import PROMOTION_ORDER, load, steps_using
 
 ACTION = REPO_ROOT / ".github" / "actions" / "grafana-deploy-annotation" / "action.yml"

@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from infra.config.stackfile import REPO_ROOT
 from planner import plan_diff
 from planner.__main__ import plan_document
 from planner.diff import (
@@ -29,7 +30,6 @@ from planner.diff import (
     summarize_rule_file,
 )
 from planner.engine import SECRET
-from planner.stackfile import REPO_ROOT
 from tests.conftest import plan_of
 
 TOPIC = "aws:sns/topic:Topic"

@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 import yaml
 
-from planner.stackfile import REPO_ROOT
+from infra.config.stackfile import REPO_ROOT
 
 HARNESS = REPO_ROOT / "tests" / "ci" / "run_github_script.cjs"
 HEAD_SHA = "0123456789abcdef0123456789abcdef01234567"

@@ -16,9 +16,9 @@ from typing import Any
 
 import pytest
 
+from infra.config.stackfile import REPO_ROOT
 from planner.engine import SECRET
 from planner.previews import COMMENT_MARKER, Grafana, changed_dashboards, preview_model, upload
-from planner.stackfile import REPO_ROOT
 from tests.ci.test_workflows import load, steps_using
 from tests.conftest import plan_of
 from tests.http_stub import answer, serving

@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 import yaml
 
-from planner.stackfile import REPO_ROOT
+from infra.config.stackfile import REPO_ROOT
 
 GITHUB = REPO_ROOT / ".github"
 WORKFLOW_FILES = sorted((GITHUB / "workflows").glob("*.yml"))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from infra.collection.scrape_config import render_agent_config, scrape_config_document, to_yaml
-from planner.stackfile import stack_settings
+from infra.config.stackfile import stack_settings
 
 URL = "https://aps-workspaces.ap-northeast-2.amazonaws.com/workspaces/ws-1/api/v1/remote_write"
 

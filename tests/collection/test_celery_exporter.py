@@ -15,8 +15,8 @@ from infra.collection import celery_exporter
 from infra.collection.celery_exporter import celery_exporter_settings
 from infra.config import ConfigError
 from infra.config.model import StackInput
+from infra.config.stackfile import SecretValue, stack_settings
 from planner.engine import SECRET, Plan, PlannedResource
-from planner.stackfile import SecretValue, stack_settings
 from tests.collection.helpers import SECRET as K8S_SECRET
 from tests.collection.helpers import jobs, scrape_config
 from tests.conftest import plan_of

@@ -13,8 +13,8 @@ from infra.collection import charts
 from infra.collection.statsd_mapping import mapping_document
 from infra.components.collection_scraper import require_access_entries
 from infra.config import ConfigError
+from infra.config.stackfile import SecretValue
 from planner.engine import SECRET, Plan, PlannedResource
-from planner.stackfile import SecretValue
 from tests.collection.helpers import (
     COLLECTION,
     CONFIG_MAP,

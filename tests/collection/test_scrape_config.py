@@ -8,9 +8,9 @@ import pytest
 import yaml
 
 from infra.config.model import StackInput
+from infra.config.stackfile import stack_settings
 from infra.metrics import scraped_series_names
 from planner.engine import Plan
-from planner.stackfile import stack_settings
 from tests.collection.helpers import (
     SCRAPER,
     agent_config_text,

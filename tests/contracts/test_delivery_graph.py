@@ -13,8 +13,8 @@ from collections import Counter
 
 import pytest
 
+from infra.config.stackfile import stack_settings
 from planner.engine import Plan
-from planner.stackfile import stack_settings
 from tests.conftest import plan_of
 from tests.contracts.delivery import AMP, CLOUDWATCH, allows, delivery_graph
 

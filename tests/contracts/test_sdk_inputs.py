@@ -13,8 +13,8 @@ from typing import Any
 
 import pulumi_aws as aws
 
+from infra.config.stackfile import load_stack_file
 from planner.engine import Plan, run_program
-from planner.stackfile import load_stack_file
 from tests.contracts.sdk_inputs import UnknownKey, args_class, plan_unknown_keys, unchecked_types, unknown_keys
 
 

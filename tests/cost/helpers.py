@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from infra.config.model import StackInput
+from infra.config.stackfile import stack_settings
 from infra.cost.assumptions import LABEL_VALUES
-from planner.stackfile import stack_settings
 
 AMP_DATASOURCE = {"type": "grafana-amazonprometheus-datasource", "uid": "${datasource}"}
 PRICING = {

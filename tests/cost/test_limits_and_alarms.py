@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from infra.config.stackfile import stack_settings
 from infra.cost.limits import label_set_limits, series_limit
 from infra.cost.model import cardinality
 from planner.engine import Plan
-from planner.stackfile import stack_settings
 from tests.conftest import plan_of
 from tests.cost.helpers import small_catalog
 

@@ -8,8 +8,8 @@ import promql_parser
 import pytest
 
 from infra.alerting.rules import rule_file_documents
+from infra.config.stackfile import stack_settings
 from infra.cost.model import _selectors
-from planner.stackfile import stack_settings
 
 EDGE_CASES = [
     'topk(scalar(k{service="a"}), rate(x{service="b"}[5m]))',

@@ -21,8 +21,8 @@ import yaml
 
 from infra.collection.scrape_config import CLUSTER_EXPORTERS, render_scrape_config, scrape_jobs, to_yaml
 from infra.config import StackInput
+from infra.config.stackfile import stack_settings
 from infra.yaml_text import dump_yaml
-from planner.stackfile import stack_settings
 
 LAB_SCRAPE_SECONDS = 1
 # Dev has no cluster: node_exporter and the agent's self-scrape come from staging's config.

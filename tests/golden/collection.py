@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from infra.collection.scrape_config import render_agent_config, render_scrape_config
 from infra.collection.statsd_mapping import render_statsd_mapping
-from planner.stackfile import stack_settings
+from infra.config.stackfile import stack_settings
 
 # A stand-in URL: the real one is known only once the workspace exists.
 EXAMPLE_REMOTE_WRITE = "https://aps-workspaces.ap-northeast-2.amazonaws.com/workspaces/ws-EXAMPLE/api/v1/remote_write"

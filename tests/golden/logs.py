@@ -5,8 +5,8 @@ from __future__ import annotations
 from dashboards import logs as logs_dashboard
 from dashboards.common import to_json
 from infra.components.logs import log_group_name
+from infra.config.stackfile import stack_settings
 from infra.logs.fluent_bit import GROUP_KINDS, config_text, log_sources
-from planner.stackfile import stack_settings
 from tests.grafana.stacks import context_of
 
 REGION = "ap-northeast-2"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from infra.alerting.rules import render_rule_files
-from planner.stackfile import stack_settings
+from infra.config.stackfile import stack_settings
 
 STACKS = ("dev", "prod")
 

@@ -9,8 +9,8 @@ from dashboards.uptime import build_status_page
 from infra.components.grafana_rules import rule_labels, rule_uid
 from infra.components.synthetics_checks import plan_checks
 from infra.components.synthetics_rules import uptime_rule_groups
+from infra.config.stackfile import stack_settings
 from infra.config.synthetics import SM_DATASOURCE_UID
-from planner.stackfile import stack_settings
 from tests.conftest import STACKS
 from tests.grafana.stacks import context_of
 

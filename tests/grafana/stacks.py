@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from dashboards.context import DashboardContext
+from infra.config.stackfile import SecretValue, stack_settings
 from planner.engine import Plan, run_stack
-from planner.stackfile import SecretValue, stack_settings
 
 TOKEN_KEY = "monitoring:grafanaCloudAccessPolicyToken"
 TOKEN = SecretValue("glc_test-token")

@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 from pulumi.runtime import rpc
 
+from infra.config.stackfile import SecretValue, stack_settings
 from infra.metrics import known_series_names
 from infra.promql import series_names
 from planner.engine import SECRET, Plan
-from planner.stackfile import SecretValue, stack_settings
 from tests.conftest import STACKS, plan_of
 
 RULE_GROUP = "grafana:alerting/ruleGroup:RuleGroup"

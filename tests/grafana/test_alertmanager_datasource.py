@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import json
 
+from infra.config.stackfile import stack_settings
 from planner.engine import Plan
-from planner.stackfile import stack_settings
 from tests.conftest import plan_of
 
 ROLE = "aws:iam/role:Role"

@@ -9,8 +9,8 @@ import pytest
 import yaml
 
 from infra.config import ConfigError
+from infra.config.stackfile import REPO_ROOT
 from planner.engine import run_stack
-from planner.stackfile import REPO_ROOT
 
 PROD_FILE = "stacks/Pulumi.prod.yaml"
 

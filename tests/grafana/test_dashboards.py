@@ -15,10 +15,10 @@ from dashboards import uptime
 from dashboards.context import AMP_DATASOURCE_TYPE, DashboardContext
 from dashboards.registry import DASHBOARDS, build_all
 from infra.alerting.rules import render_rule_files
+from infra.config.stackfile import stack_settings
 from infra.config.synthetics import SM_DATASOURCE_TYPE, SM_DATASOURCE_UID
 from infra.metrics import known_series_names
 from infra.promql import series_names, substitute_variables
-from planner.stackfile import stack_settings
 from tests.conftest import STACKS
 from tests.grafana.stacks import context_of
 

@@ -11,9 +11,9 @@ from pulumi.runtime import rpc
 from dashboards.common import to_json
 from dashboards.registry import DASHBOARDS, build_all
 from infra.components.grafana_datasource import AMP_PLUGIN, AMP_QUERY_ACTIONS
+from infra.config.stackfile import stack_settings
 from planner.artifacts import write_artifacts
 from planner.engine import SECRET, Plan
-from planner.stackfile import stack_settings
 from tests.conftest import plan_of
 from tests.grafana.stacks import context_of, plan_with_cloud_token
 

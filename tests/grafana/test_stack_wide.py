@@ -21,8 +21,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 
 from infra.config import StackInput
+from infra.config.stackfile import stack_settings
 from planner.engine import Plan, PlannedResource
-from planner.stackfile import stack_settings
 from tests.conftest import STACKS
 from tests.grafana.stacks import plan_with_cloud_token
 

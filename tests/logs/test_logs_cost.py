@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from infra.config.logs import LogsSpec
+from infra.config.stackfile import stack_settings
 from infra.cost.logs import logs_bill
-from planner.stackfile import stack_settings
 from tests.conftest import plan_of
 
 PRICING = {

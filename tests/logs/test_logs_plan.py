@@ -31,10 +31,10 @@ from policy_sentry.querying.actions import get_action_data
 from infra.components.grafana_logs import LOGS_READ_ACTIONS, LOGS_UNSCOPED_ACTIONS
 from infra.components.logs import COLLECTOR_ACTIONS, ERROR_BURST_ALERT
 from infra.config.loader import ConfigError
+from infra.config.stackfile import stack_settings
 from infra.logs.fluent_bit import FLUENT_BIT, GROUP_KINDS, SERVICE_ACCOUNT
 from infra.logs.queries import QUERIES, RUNBOOK_QUERIES
 from planner.engine import Plan, PlannedResource, run_stack
-from planner.stackfile import stack_settings
 from tests.conftest import plan_of
 from tests.contracts.iam_reference import document_findings
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from planner.stackfile import REPO_ROOT
+from infra.config.stackfile import REPO_ROOT
 
 if str(REPO_ROOT / "policies") not in sys.path:
     sys.path.insert(0, str(REPO_ROOT / "policies"))

@@ -12,8 +12,8 @@ import json
 from pulumi_policy import PolicyResource, StackValidationArgs
 from screener_policies.stack import alarms_can_publish_to_their_topics
 
+from infra.config.stackfile import stack_settings
 from planner.engine import Plan
-from planner.stackfile import stack_settings
 from tests.conftest import plan_of
 from tests.policies.support import options
 

@@ -20,7 +20,7 @@ from screener_policies.aws import (
     sns_topic_policy_source_restricted,
 )
 
-from planner.stackfile import REPO_ROOT
+from infra.config.stackfile import REPO_ROOT
 from tests.policies.support import args, messages
 
 WORKSPACE_ARN = "arn:aws:aps:ap-northeast-2:123456789012:workspace/ws-1"

@@ -7,9 +7,9 @@ from typing import Any
 from pulumi_policy import StackValidationArgs
 from screener_policies.cost import amp_cost_within_budget
 
+from infra.config.stackfile import stack_settings
 from planner.engine import Plan
 from planner.policy_check import check_plan
-from planner.stackfile import stack_settings
 from tests.conftest import plan_of
 from tests.policies.support import stack_resource
 

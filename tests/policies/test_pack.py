@@ -11,7 +11,7 @@ import grpc  # type: ignore[import-untyped]
 from google.protobuf import empty_pb2  # type: ignore[import-untyped]
 from pulumi.runtime.proto import analyzer_pb2_grpc
 
-from planner.stackfile import REPO_ROOT
+from infra.config.stackfile import REPO_ROOT
 
 PACK = REPO_ROOT / "policies"
 ALLOWED_IMPORTS = {"pulumi_policy", "yaml", "screener_policies"}

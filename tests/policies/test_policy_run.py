@@ -14,9 +14,9 @@ from pulumi_policy.policy import _PolicyAnalyzerServicer
 from screener_policies import DEFAULT_ENFORCEMENT, PACK_NAME, POLICIES
 
 import planner.__main__ as plan_command
+from infra.config.stackfile import StackFile
 from planner.engine import Plan, PlannedResource, run_stack
 from planner.policy_check import check_plan, format_report
-from planner.stackfile import StackFile
 from tests.conftest import plan_of
 
 LOW_RETENTION = {"monitoring:amp": {"retentionDays": 7}}

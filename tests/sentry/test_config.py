@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 
 from infra.config import ConfigError
+from infra.config.stackfile import SecretValue
 from planner.engine import run_stack
-from planner.stackfile import SecretValue
 from tests.conftest import plan_of
 from tests.sentry.support import sentry_block
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from dashboards import api
 from dashboards.context import DashboardContext
-from planner.stackfile import stack_settings
+from infra.config.stackfile import stack_settings
 
 
 def panels_with_links(model: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:

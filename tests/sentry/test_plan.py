@@ -7,10 +7,10 @@ from collections.abc import Callable
 import pytest
 import yaml
 
+from infra.config.stackfile import REPO_ROOT, stack_settings
 from planner.engine import SECRET, Plan, PlannedResource
 from planner.fakes import FakeContext
 from planner.fakes.sentry import organization_integration, public_key
-from planner.stackfile import REPO_ROOT, stack_settings
 from tests.conftest import STACKS, plan_of
 from tests.sentry.support import ALERT, K8S_SECRET, KEY, PROJECT, SENTRY_TYPES, TEAM, sentry_block
 from tests.test_runbooks import github_anchors

@@ -14,11 +14,11 @@ import yaml
 from infra.components.grafana_rules import GrafanaRule, rule_labels
 from infra.components.synthetics_checks import plan_checks
 from infra.components.synthetics_rules import CERT_EXPIRING, FAILING, uptime_rule_groups
+from infra.config.stackfile import stack_settings
 from infra.config.synthetics import SM_DATASOURCE_UID
 from infra.metrics import known_series_names
 from infra.promql import series_names
 from planner.engine import Plan
-from planner.stackfile import stack_settings
 from tests.conftest import plan_of
 from tests.synthetics.support import RULE_COMPONENT, synthetic_rule_groups
 

@@ -10,10 +10,10 @@ import pytest
 from pulumi.runtime import rpc
 
 from infra.components.synthetics_checks import CACHE_BUSTING_PARAM
+from infra.config.stackfile import stack_settings
 from planner.artifacts import write_artifacts
 from planner.engine import SECRET, Plan
 from planner.fakes.grafana import PUBLIC_PROBES
-from planner.stackfile import stack_settings
 from tests.conftest import STACKS, plan_of
 from tests.synthetics.support import CHECK, PROVIDER, checks_by_job, http
 

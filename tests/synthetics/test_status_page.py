@@ -10,11 +10,11 @@ import pytest
 from dashboards.common import to_json
 from dashboards.registry import build_all
 from dashboards.uptime import build, build_status_page
+from infra.config.stackfile import stack_settings
 from infra.config.synthetics import SM_DATASOURCE_TYPE, SM_DATASOURCE_UID
 from infra.metrics import known_series_names
 from infra.promql import series_names
 from planner.engine import Plan
-from planner.stackfile import stack_settings
 from tests.conftest import STACKS, plan_of
 from tests.grafana.stacks import context_of
 from tests.grafana.test_dashboards import panels

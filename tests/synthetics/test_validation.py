@@ -9,10 +9,10 @@ import pytest
 
 from infra.components.synthetics_checks import resolve_probes
 from infra.config import ConfigError
+from infra.config.stackfile import stack_settings
 from planner.engine import Plan, run_stack
 from planner.fakes.grafana import PUBLIC_PROBES
 from planner.policy_check import check_plan
-from planner.stackfile import stack_settings
 from tests.synthetics.support import CHECK, TOKEN_KEY, checks_by_job, http
 
 DEV_FILE = "stacks/Pulumi.dev.yaml"

@@ -17,9 +17,9 @@ from typing import Any
 import yaml
 
 from infra.config import SECRET_SETTINGS, ConfigError, StackInput, stack_file_for
-from infra.config.loader import NAMESPACE
+from infra.config.loader import NAMESPACE, decode_config_value
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 @dataclass(frozen=True)
@@ -255,7 +255,7 @@ def stack_settings(stack: str) -> StackInput:
     """
     stack_file = load_stack_file(stack, fill_unset_secrets=False)
     raw = {
-        key.removeprefix(f"{NAMESPACE}:"): json.loads(value) if value[:1] in ("[", "{") else value
+        key.removeprefix(f"{NAMESPACE}:"): decode_config_value(value)
         for key, value in stack_file.config.items()
         if key.startswith(f"{NAMESPACE}:") and key not in stack_file.secret_keys
     }
