@@ -18,7 +18,7 @@ from grafana_foundation_sdk.models.dashboard import VariableOption
 from dashboards.common import above, below, dashboard, query, render, row, stat, timeseries
 from dashboards.context import DashboardContext
 from infra.alerting.rule_model import matchers, regex_literal
-from infra.components.synthetics_rules import cert_days_left_expr, failing_share_expr, result_window_seconds
+from infra.alerting.uptime_rules import cert_days_left_expr, failing_share_expr, result_window_seconds
 from infra.config.synthetics import SM_DATASOURCE_TYPE, SM_DATASOURCE_UID
 
 SLUG = "uptime"

@@ -20,8 +20,10 @@ from dashboards.common import to_json
 from dashboards.context import DashboardContext
 from dashboards.registry import build_all
 from infra.alerting.alertmanager import render_alertmanager_definition
+from infra.alerting.grafana_rules import amp_health_rules, heartbeat_rule_group
 from infra.alerting.rules import rule_file_documents, rule_file_text
 from infra.alerting.sentry_alerts import issue_alert_definitions
+from infra.alerting.uptime_rules import uptime_rule_groups
 from infra.collection.celery_exporter import CeleryExporterSettings, celery_exporter_settings
 from infra.collection.charts import ExporterRelease, exporter_releases
 from infra.collection.scrape_config import agent_config_text, render_scrape_config
@@ -35,9 +37,9 @@ from infra.components.grafana_alerting import GrafanaAlerting, GrafanaAlertingAr
 from infra.components.grafana_alertmanager import GrafanaAlertmanagerDataSource, GrafanaAlertmanagerDataSourceArgs
 from infra.components.grafana_dashboards import GrafanaDashboards, GrafanaDashboardsArgs
 from infra.components.grafana_datasource import GrafanaAmpDataSource, GrafanaAmpDataSourceArgs
-from infra.components.grafana_heartbeat import GrafanaHeartbeat, GrafanaHeartbeatArgs, heartbeat_rule_group
+from infra.components.grafana_heartbeat import GrafanaHeartbeat, GrafanaHeartbeatArgs
 from infra.components.grafana_logs import GrafanaLogs, GrafanaLogsArgs
-from infra.components.grafana_rules import GrafanaRuleGroup, GrafanaRuleGroupArgs, amp_health_rules
+from infra.components.grafana_rules import GrafanaRuleGroup, GrafanaRuleGroupArgs
 from infra.components.grafana_service_accounts import Permission, ScopedServiceAccount, ScopedServiceAccountArgs
 from infra.components.logs import CentralLogs, CentralLogsArgs, CollectorArgs, log_group_name
 from infra.components.notifications import CHAT, PIPELINE, Notifications, NotificationsArgs, SlackChannelArgs
@@ -50,7 +52,6 @@ from infra.components.synthetics import (
     synthetics_provider,
 )
 from infra.components.synthetics_checks import CheckSpec, plan_checks
-from infra.components.synthetics_rules import uptime_rule_groups
 from infra.config import StackConfig, load_stack_config
 from infra.config.cost import DEFAULT_USAGE_ALARM_PERCENT
 from infra.config.synthetics import SM_DATASOURCE_UID

@@ -36,6 +36,7 @@ from typing import Any
 
 import yaml
 
+from infra.alerting.conventions import GROUP_BY
 from infra.alerting.maintenance import MUTE_INTERVAL_NAME, alertmanager_mute_time_intervals
 from infra.alerting.time_scale import PRODUCTION, scaled_duration
 from infra.config import StackInput
@@ -79,8 +80,6 @@ AMP_MAX_REPEAT_HOURS = 120
 MAX_LISTED_ALERTS = 20
 # SNS refuses a Subject of 100 characters or more (and non-ASCII ones).
 SUBJECT_MAX_CHARS = 99
-
-GROUP_BY = ("alertname", "service", "severity")
 
 # Go text/template for Alertmanager (AMP runs a 0.2x release). `__ENV__`,
 # `__MAX__` and `__SUBJECT_CUT__` are filled in by the renderer; everything

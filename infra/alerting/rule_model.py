@@ -14,8 +14,11 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 
+from infra.alerting.conventions import SEVERITIES as SEVERITIES
+from infra.alerting.conventions import Severity as Severity
+from infra.alerting.conventions import check_alert_text
 from infra.alerting.time_scale import dur as dur
 from infra.alerting.time_scale import secs as secs
 
@@ -23,10 +26,6 @@ if TYPE_CHECKING:
     from infra.config import StackInput
     from infra.config.core import ServiceKind, ServiceSpec
 
-Severity = Literal["critical", "warning", "info", "none"]
-SEVERITIES: tuple[Severity, ...] = ("critical", "warning", "info", "none")
-
-_ALERT_NAME = re.compile(r"^[A-Z][A-Za-z0-9]+$")
 _RECORD_NAME = re.compile(r"^[a-z_]+:[a-zA-Z0-9_]+:[a-z0-9_]+$")
 _DURATION = re.compile(r"^(0|[1-9][0-9]*[smhdw])$")
 _NAMESPACE = re.compile(r"^[0-9A-Za-z][-.0-9A-Z_a-z]{0,63}$")
@@ -67,12 +66,9 @@ class Alert:
     labels: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        if not _ALERT_NAME.match(self.name):
-            raise ValueError(f"alert name '{self.name}' is not CamelCase")
+        check_alert_text(self.name, self.summary)
         if not _DURATION.match(self.for_):
             raise ValueError(f"alert {self.name}: 'for' {self.for_!r} is not a Prometheus duration")
-        if "{{" in self.summary:
-            raise ValueError(f"alert {self.name}: the summary is a static sentence; templates go in the description")
         if {"severity", "service"} & set(self.labels):
             raise ValueError(f"alert {self.name}: severity and service are fields, not extra labels")
 

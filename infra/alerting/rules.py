@@ -18,6 +18,7 @@ from collections.abc import Callable
 from fractions import Fraction
 from typing import Any
 
+from infra.alerting.conventions import runbook_link
 from infra.alerting.rule_api import api_rules
 from infra.alerting.rule_availability import availability_rules
 from infra.alerting.rule_business import business_rules
@@ -60,8 +61,7 @@ def rule_namespaces(settings: StackInput) -> tuple[RuleNamespace, ...]:
 
 
 def runbook_url(settings: StackInput, alert_name: str) -> str:
-    """The runbook link of an alert: one heading per alert in the runbook page (GitHub anchor rules)."""
-    return f"{settings.rules.runbook_base_url}#{alert_name.lower()}"
+    return runbook_link(settings.rules.runbook_base_url, alert_name)
 
 
 def _duration(seconds: int) -> str:

@@ -25,13 +25,11 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumiverse_grafana as grafana
 
+from infra.alerting.conventions import GROUP_BY
 from infra.components.grafana_maintenance import mute_timing_intervals
 from infra.components.grafana_paging import pagerduty_integrations
 from infra.config import name_prefix_of
 from infra.config.maintenance import MaintenanceSpec
-
-# Grouping as in the AMP Alertmanager: one notification per alert, service and severity.
-GROUP_BY = ("alertname", "service", "severity")
 
 
 def oncall_contact_point(name_prefix: str) -> str:

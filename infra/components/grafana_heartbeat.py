@@ -7,7 +7,7 @@ alerts depend on. The heartbeat rule fires all the time and routes itself
 webhook contact point. The webhook is an API Gateway REST endpoint with a mock
 integration: no code runs, the request is only counted in CloudWatch
 (`AWS/ApiGateway` `Count` per ApiName and Stage). A CloudWatch alarm pages on
-the critical topic when no accepted heartbeat arrives for 15 minutes, the
+the last-resort pipeline topic when no accepted heartbeat arrives for 15 minutes, the
 same silence budget as the Watchdog's.
 
 Requests must carry the stage's API key, which Grafana sends as a custom
@@ -31,53 +31,13 @@ import pulumi
 import pulumi_aws as aws
 import pulumiverse_grafana as grafana
 
-from infra.components.grafana_rules import DirectRoute, GrafanaRule, GrafanaRuleGroupSpec
+from infra.alerting.grafana_rules import SILENCE_SECONDS, heartbeat_contact_point
 
-HEARTBEAT_RULE = "GrafanaHeartbeat"
 STAGE = "heartbeat"
 API_KEY_HEADER = "x-api-key"
-# Re-sent every 5 minutes; 15 minutes without one is a stopped evaluator or notifier, not a late one
-# (as AMP's Watchdog: alertmanager.WATCHDOG_REPEAT_INTERVAL and notifications.WATCHDOG_SILENCE_SECONDS).
-REPEAT_INTERVAL = "5m"
-GROUP_INTERVAL = "1m"
-SILENCE_SECONDS = 900
+
 # The mock integration answers 200 to a JSON body, which Grafana's webhook always sends.
 MOCK_REQUEST_TEMPLATE = json.dumps({"statusCode": 200})
-
-
-def heartbeat_contact_point(name_prefix: str) -> str:
-    return f"{name_prefix}-heartbeat"
-
-
-def heartbeat_rule_group(datasource_uid: str, name_prefix: str) -> GrafanaRuleGroupSpec:
-    """One rule that is firing whatever the data source answers: a value, no data or an error."""
-    return GrafanaRuleGroupSpec(
-        name="grafana-heartbeat",
-        interval_seconds=60,
-        rules=(
-            GrafanaRule(
-                name=HEARTBEAT_RULE,
-                expr="vector(1)",
-                comparison="gt",
-                threshold=0,
-                for_minutes=0,
-                severity="none",
-                service="monitoring",
-                summary="Always firing: proves that Grafana evaluates rules and sends notifications.",
-                description="The Grafana dead man's switch: it fires all the time; when its webhook calls stop, "
-                "a CloudWatch alarm pages on the critical topic.",
-                datasource_uid=datasource_uid,
-                # A heartbeat must not depend on AMP answering (GrafanaAmpNoData reports that).
-                no_data_state="Alerting",
-                exec_err_state="Alerting",
-                direct_route=DirectRoute(
-                    contact_point=heartbeat_contact_point(name_prefix),
-                    group_interval=GROUP_INTERVAL,
-                    repeat_interval=REPEAT_INTERVAL,
-                ),
-            ),
-        ),
-    )
 
 
 def accepted_heartbeats_expression() -> str:
@@ -89,7 +49,7 @@ def accepted_heartbeats_expression() -> str:
 class GrafanaHeartbeatArgs:
     name_prefix: str
     provider: grafana.Provider
-    # Where the silence pages: the critical topic (and chat), as the Watchdog alarm.
+    # Where the silence pages: the last-resort pipeline topic (and chat), as the Watchdog alarm.
     alarm_topic_arns: Sequence[pulumi.Input[str]]
     tags: Mapping[str, str]
 

@@ -20,7 +20,8 @@ from typing import Any
 import pulumi
 import pulumiverse_grafana as grafana
 
-from infra.components.grafana_rules import GrafanaRuleGroup, GrafanaRuleGroupArgs, GrafanaRuleGroupSpec
+from infra.alerting.grafana_rules import GrafanaRuleGroupSpec
+from infra.components.grafana_rules import GrafanaRuleGroup, GrafanaRuleGroupArgs
 from infra.components.synthetics_checks import CheckSpec, check_arguments, resolve_probes
 from infra.config.synthetics import SyntheticsSpec
 

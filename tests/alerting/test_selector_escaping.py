@@ -15,8 +15,8 @@ import re2
 from dashboards.context import DashboardContext
 from dashboards.uptime import checks_selector
 from infra.alerting.rule_model import le_matcher, matchers, one_of, regex_literal, sel
+from infra.alerting.uptime_rules import failing_share_expr, job_selector
 from infra.components.synthetics_checks import CheckSpec
-from infra.components.synthetics_rules import failing_share_expr, job_selector
 from infra.config.stackfile import stack_settings
 
 HOSTILE = (

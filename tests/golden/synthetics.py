@@ -6,9 +6,9 @@ import json
 
 from dashboards.common import to_json
 from dashboards.uptime import build_status_page
-from infra.components.grafana_rules import rule_labels, rule_uid
+from infra.alerting.grafana_rules import rule_labels, rule_uid
+from infra.alerting.uptime_rules import uptime_rule_groups
 from infra.components.synthetics_checks import plan_checks
-from infra.components.synthetics_rules import uptime_rule_groups
 from infra.config.stackfile import stack_settings
 from infra.config.synthetics import SM_DATASOURCE_UID
 from tests.conftest import STACKS

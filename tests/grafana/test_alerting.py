@@ -308,9 +308,9 @@ def test_every_grafana_rule_has_an_explicit_uid_grafana_accepts_unique_across_th
 
 def _uptime_uids(services: dict[str, str]) -> dict[tuple[str, str], str]:
     """(service, rule) -> UID of prod's uptime rules, with services renamed {old: new}, as the program sets them."""
+    from infra.alerting.uptime_rules import uptime_rule_groups
     from infra.components.grafana_rules import rule_args
     from infra.components.synthetics_checks import plan_checks
-    from infra.components.synthetics_rules import uptime_rule_groups
     from infra.config.synthetics import SM_DATASOURCE_UID
 
     settings = stack_settings("prod")
@@ -333,7 +333,7 @@ def test_renaming_a_service_changes_only_its_own_rule_uids() -> None:
 
 
 def test_long_names_still_give_distinct_uids_within_the_limit() -> None:
-    from infra.components.grafana_rules import GrafanaRule, rule_uid
+    from infra.alerting.grafana_rules import GrafanaRule, rule_uid
 
     def rule(service: str) -> GrafanaRule:
         return GrafanaRule(

@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 import yaml
 
-from infra.components.grafana_rules import GrafanaRule, rule_labels
+from infra.alerting.grafana_rules import GrafanaRule, rule_labels
+from infra.alerting.uptime_rules import CERT_EXPIRING, FAILING, uptime_rule_groups
 from infra.components.synthetics_checks import plan_checks
-from infra.components.synthetics_rules import CERT_EXPIRING, FAILING, uptime_rule_groups
 from infra.config.stackfile import stack_settings
 from infra.config.synthetics import SM_DATASOURCE_UID
 from infra.metrics import known_series_names

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from infra.alerting.grafana_rules import GrafanaRule, GrafanaRuleGroupSpec
 from infra.alerting.rule_model import matchers, one_of
-from infra.components.grafana_rules import GrafanaRule, GrafanaRuleGroupSpec
 from infra.components.synthetics_checks import CheckSpec
 from infra.config.synthetics import SyntheticsSpec
 
