@@ -310,7 +310,7 @@ def declare_grafana_heartbeat(
 
 
 def declare_alert_console(config: StackConfig, amp: AmpWorkspace, declared: DeclaredGrafana) -> None:
-    """AMP's Alertmanager as a Grafana data source: see what fires and silence it (issue 20)."""
+    """AMP's Alertmanager as a Grafana data source: see what fires and silence it."""
     spec = config.settings.grafana
     console = GrafanaAlertmanagerDataSource(
         "grafana-alertmanager",
@@ -727,23 +727,26 @@ def render_documents(config: StackConfig) -> Documents:
         cardinality=cardinality(settings, rule_documents, dashboards),
         checks=plan_checks(settings),
         exporters=exporter_releases(settings, redis_password_set=config.secrets.redis_password is not None),
-        celery_exporter=celery_exporter_settings(settings, config.stack_file),
+        celery_exporter=celery_exporter_settings(settings),
     )
 
 
 def declare(config: StackConfig) -> None:
-    """Declare every component of one stack from its validated configuration."""
+    """Declare every component of one stack from its validated configuration.
+
+    The order follows the data: the workspace first (everything else names
+    it), then what writes to and reads from it; the rule files go in before the
+    Alertmanager definition and the collectors, so a workspace is never fed or
+    alerting without its rules.
+    """
     documents = render_documents(config)
+    # An unknown probe is a configuration error only the provider can find: before anything else.
     probes = resolve_probes(config)
     amp = declare_amp(config, documents.cardinality)
-    # --- alert rules (issue 3) ---
     declare_alert_rules(config, amp, documents.rule_files)
-    # --- notifications and Alertmanager (issue 3) ---
     notifications = declare_notifications(config, amp)
-    # --- cost and cardinality (issue 9): quota alarms, the estimate the budget policy reads ---
     declare_usage_alarms(config, amp, notifications, documents.cardinality)
     pagerduty_key = declare_paging(config, notifications)
-    # --- collection (issue 6) ---
     collection = declare_collection(config, amp, documents)
     # Grafana-managed alerts reach the same people as AMP's.
     declared_grafana = declare_grafana(config, amp, documents.dashboard_context, documents.dashboards, pagerduty_key)
@@ -751,11 +754,8 @@ def declare(config: StackConfig) -> None:
     declare_alert_console(config, amp, declared_grafana)
     declare_deploy_annotations(config, declared_grafana)
     declare_dashboard_previews(config, declared_grafana)
-    # --- synthetic checks (issue 5) ---
     declare_synthetics(config, declared_grafana, documents, probes)
-    # --- logs (issue 17) ---
     declare_logs(config, notifications, collection, declared_grafana, documents.dashboard_context)
-    # --- error tracking with Sentry (issue 18) ---
     declare_error_tracking(config)
 
 

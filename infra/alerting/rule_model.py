@@ -173,7 +173,7 @@ def expects_series(settings: StackInput) -> bool:
 
     An absence alert (`absent(...)`) fires on an empty workspace; a stack that
     collects nothing must not upload one, or it pages from the moment it is
-    deployed (issue 14, item 5).
+    deployed.
     """
     return settings.collection.mode != "none"
 

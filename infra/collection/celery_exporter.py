@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from infra.config.loader import ConfigError
 from infra.config.model import StackInput
 
 # Exact tag (ghcr.io publishes amd64 and arm64; the Docker Hub tag is amd64 only).
@@ -45,23 +44,17 @@ class CeleryExporterSettings:
         return flags
 
 
-def celery_exporter_settings(settings: StackInput, stack_file: str) -> CeleryExporterSettings | None:
-    """The exporter for the catalog's celery service, or None when the stack installs no exporters."""
+def celery_exporter_settings(settings: StackInput) -> CeleryExporterSettings | None:
+    """The exporter for the catalog's celery service, or None when the stack installs no exporters.
+
+    The configuration model allows at most one scraped celery service when the exporter is on.
+    """
     exporters = settings.collection.exporters
     if exporters is None or not exporters.celery.enabled or settings.collection.discovery != "kubernetes":
         return None
     scraped = [s for s in settings.services if s.kind == "celery" and s.scrape is not None]
     if not scraped:
         return None
-    if len(scraped) > 1:
-        names = ", ".join(s.name for s in scraped)
-        raise ConfigError(
-            [
-                f"{stack_file}: monitoring:services: celery services {names} each need an exporter, but "
-                "monitoring:collection.exporters.celery deploys one with one broker Secret; keep one scraped "
-                "celery service or set exporters.celery.enabled to false and deploy the others yourself"
-            ]
-        )
     (service,) = scraped
     scrape = service.scrape
     assert scrape is not None  # filtered above

@@ -90,7 +90,7 @@ class GrafanaAlertingArgs:
     policy_tree: PolicyTreeArgs | None = None
     # monitoring:paging: the on-call contact point also pages through PagerDuty (Events API v2).
     pagerduty_integration_key: pulumi.Output[str] | None = None
-    # Resources the policy tree must wait for (other contact points, e.g. issue 5's).
+    # Resources the policy tree must wait for (other stacks' or components' contact points).
     extra_dependencies: Sequence[pulumi.Resource] = field(default_factory=list)
 
 

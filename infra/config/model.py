@@ -239,6 +239,22 @@ class StackInput(Section):
             )
         return collection
 
+    @field_validator("collection")
+    @classmethod
+    def _one_celery_exporter_per_broker(cls, collection: CollectionSpec, info: ValidationInfo) -> CollectionSpec:
+        # The exporter deployment is one per stack: one broker Secret, one Kubernetes Service to scrape.
+        exporters = collection.exporters
+        if exporters is None or not exporters.celery.enabled or collection.discovery != "kubernetes":
+            return collection
+        scraped = [s.name for s in info.data.get("services") or () if s.kind == "celery" and s.scrape is not None]
+        if len(scraped) > 1:
+            raise ValueError(
+                f"celery services {', '.join(scraped)} each need an exporter, but exporters.celery deploys one "
+                "with one broker Secret; keep one scraped celery service in monitoring:services or set "
+                "exporters.celery.enabled to false and deploy the others yourself"
+            )
+        return collection
+
     @field_validator("logs")
     @classmethod
     def _log_sources_are_catalog_services(cls, logs: LogsSpec, info: ValidationInfo) -> LogsSpec:

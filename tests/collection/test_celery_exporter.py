@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 import yaml
 from pulumi.runtime import rpc
+from pydantic import ValidationError
 
 from infra.collection import celery_exporter
-from infra.collection.celery_exporter import celery_exporter_settings
 from infra.config import ConfigError
 from infra.config.model import StackInput
 from infra.config.stackfile import SecretValue, stack_settings
@@ -210,19 +210,21 @@ def test_a_queue_name_with_a_comma_is_refused_naming_the_setting(plan_with: Call
 def test_two_scraped_celery_services_are_refused_with_the_fix() -> None:
     settings = stack_settings("prod")
     celery = next(s for s in settings.services if s.kind == "celery")
-    twice = StackInput.model_validate(
-        {
-            **settings.model_dump(by_alias=True),
-            "services": [
-                *settings.model_dump(by_alias=True)["services"],
-                {
-                    **celery.model_dump(by_alias=True),
-                    "name": "celery-reports",
-                    "scrape": {**celery.model_dump(by_alias=True)["scrape"], "k8sService": "celery-reports-exporter"},
-                },
-            ],
-        }
-    )
-    with pytest.raises(ConfigError, match=r"celery services celery, celery-reports each need an exporter") as info:
-        celery_exporter_settings(twice, "stacks/Pulumi.prod.yaml")
+    with pytest.raises(ValidationError, match=r"celery services celery, celery-reports each need an exporter") as info:
+        StackInput.model_validate(
+            {
+                **settings.model_dump(by_alias=True),
+                "services": [
+                    *settings.model_dump(by_alias=True)["services"],
+                    {
+                        **celery.model_dump(by_alias=True),
+                        "name": "celery-reports",
+                        "scrape": {
+                            **celery.model_dump(by_alias=True)["scrape"],
+                            "k8sService": "celery-reports-exporter",
+                        },
+                    },
+                ],
+            }
+        )
     assert "set exporters.celery.enabled to false" in str(info.value)
