@@ -151,7 +151,11 @@ def declare_paging(config: StackConfig, notifications: Notifications) -> pulumi.
             service_name=spec.service_name or f"{config.name_prefix} monitoring",
             escalation_policy_id=spec.escalation_policy_id,
             token=token,
-            critical_topic_arn=notifications.topic_arns.apply(lambda arns: arns["critical"]),
+            # A broken alerting path (the pipeline topic's alarms) pages like a critical alert.
+            paged_topic_arns={
+                "critical": notifications.topic_arns.apply(lambda arns: arns["critical"]),
+                PIPELINE: notifications.topic_arns.apply(lambda arns: arns[PIPELINE]),
+            },
             log_retention_days=config.settings.amp.log_retention_days,
             tags=config.tags("paging"),
         ),

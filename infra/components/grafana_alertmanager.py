@@ -69,6 +69,9 @@ def alertmanager_json_data(role_arn: str, region: str) -> str:
             "sigV4AuthType": "grafana_assume_role",
             "sigV4AssumeRoleArn": role_arn,
             "sigV4Region": region,
+            # Stack mode, as the AMP data source (grafana_datasource.amp_json_data says why): the trust
+            # policy knows the Grafana stack's one external ID, never a per-data-source one.
+            "sigV4UsePerDatasourceExternalId": False,
         },
         sort_keys=True,
     )

@@ -1,8 +1,9 @@
-"""Real paging through PagerDuty: a service, its Events API v2 integration, and the relay from the critical topic.
+"""Real paging through PagerDuty: a service, its Events API v2 integration, and the relay from the paging topics.
 
-Everything that reaches the critical SNS topic (AMP's critical alerts, the
-CloudWatch alarms on AMP itself, the Watchdog's dead man's switch) is relayed
-to PagerDuty by a small Lambda function (infra/paging/relay.py; why not
+Everything that reaches the critical SNS topic (AMP's critical alerts) and the
+last-resort pipeline topic (the CloudWatch alarms on the alerting path itself:
+the Watchdog gone silent, AMP's notifications or rule evaluations failing,
+Grafana's heartbeat gone silent) is relayed to PagerDuty by a small Lambda function (infra/paging/relay.py; why not
 PagerDuty's CloudWatch-over-SNS integration is said there). Grafana's
 critical contact point uses the same Events API v2 integration. The
 integration key exists only as a secret: in Pulumi state, the function's
@@ -32,7 +33,8 @@ class PagerDutyPagingArgs:
     service_name: str
     escalation_policy_id: str
     token: pulumi.Output[str]
-    critical_topic_arn: pulumi.Input[str]
+    # The topics whose messages page: audience (critical, pipeline) -> topic ARN.
+    paged_topic_arns: Mapping[str, pulumi.Input[str]]
     log_retention_days: int
     tags: Mapping[str, str]
 
@@ -75,7 +77,7 @@ def relay_log_policy(log_group_arn: str) -> str:
 
 
 class PagerDutyPaging(pulumi.ComponentResource):
-    """PagerDuty service + Events API v2 integration, and the critical topic's relay to it."""
+    """PagerDuty service + Events API v2 integration, and the paging topics' relay to it."""
 
     integration_key: pulumi.Output[str]
     service_url: pulumi.Output[str]
@@ -140,21 +142,22 @@ class PagerDutyPaging(pulumi.ComponentResource):
             tags=dict(args.tags),
             opts=pulumi.ResourceOptions(parent=self, depends_on=[logs, log_policy]),
         )
-        invoke = aws.lambda_.Permission(
-            f"{name}-relay-invoke",
-            action="lambda:InvokeFunction",
-            function=self.relay.name,
-            principal="sns.amazonaws.com",
-            # Only the critical topic may invoke it.
-            source_arn=args.critical_topic_arn,
-            opts=child,
-        )
-        aws.sns.TopicSubscription(
-            f"{name}-relay-subscription",
-            topic=args.critical_topic_arn,
-            protocol="lambda",
-            endpoint=self.relay.arn,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[invoke]),
-        )
+        for audience, topic_arn in args.paged_topic_arns.items():
+            invoke = aws.lambda_.Permission(
+                f"{name}-relay-invoke-{audience}",
+                action="lambda:InvokeFunction",
+                function=self.relay.name,
+                principal="sns.amazonaws.com",
+                # Only the paging topics may invoke it.
+                source_arn=topic_arn,
+                opts=child,
+            )
+            aws.sns.TopicSubscription(
+                f"{name}-relay-subscription-{audience}",
+                topic=topic_arn,
+                protocol="lambda",
+                endpoint=self.relay.arn,
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[invoke]),
+            )
         self.service_url = self.service.html_url
         self.register_outputs({"service_url": self.service_url})

@@ -153,19 +153,28 @@ def test_the_integration_key_and_the_token_stay_secret(paged: Plan) -> None:
     assert key not in recorded and TOKEN not in recorded
 
 
-def test_the_relay_hangs_off_the_critical_topic_only(paged: Plan) -> None:
-    topic = "arn:aws:sns:ap-northeast-2:123456789012:screener-prod-alerts-critical"
+def test_the_relay_hangs_off_the_critical_and_pipeline_topics_only(paged: Plan) -> None:
+    topics = {
+        audience: f"arn:aws:sns:ap-northeast-2:123456789012:screener-prod-alerts-{audience}"
+        for audience in ("critical", "pipeline")
+    }
+    topic = topics["critical"]
     function = paged.one("aws:lambda/function:Function")
     subscriptions = paged.of_type("aws:sns/topicSubscription:TopicSubscription")
     to_relay = [s for s in subscriptions if s.inputs["protocol"] == "lambda"]
-    assert [(s.inputs["topic"], s.inputs["endpoint"]) for s in to_relay] == [(topic, function.outputs["arn"])]
-    permission = paged.one("aws:lambda/permission:Permission")
-    assert permission.inputs == {
-        "action": "lambda:InvokeFunction",
-        "function": function.inputs["name"],
-        "principal": "sns.amazonaws.com",
-        "sourceArn": topic,
-    }
+    assert sorted((s.inputs["topic"], s.inputs["endpoint"]) for s in to_relay) == sorted(
+        (arn, function.outputs["arn"]) for arn in topics.values()
+    )
+    permissions = paged.of_type("aws:lambda/permission:Permission")
+    assert [p.inputs for p in sorted(permissions, key=lambda p: p.inputs["sourceArn"])] == [
+        {
+            "action": "lambda:InvokeFunction",
+            "function": function.inputs["name"],
+            "principal": "sns.amazonaws.com",
+            "sourceArn": arn,
+        }
+        for arn in sorted(topics.values())
+    ]
     assert function.inputs["runtime"] == "python3.12" and function.inputs["handler"] == "relay.handler"
     policy = json.loads(paged.one("aws:iam/rolePolicy:RolePolicy", "paging-relay-logs").inputs["policy"])
     assert [s["Action"] for s in policy["Statement"]] == [["logs:CreateLogStream", "logs:PutLogEvents"]]

@@ -54,6 +54,7 @@ def test_the_data_source_signs_through_the_same_assumed_role_pattern(stack_plan:
         "sigV4AuthType": "grafana_assume_role",
         "sigV4AssumeRoleArn": role.outputs["arn"],
         "sigV4Region": "ap-northeast-2",
+        "sigV4UsePerDatasourceExternalId": False,
     }
     assert source["accessMode"] == "proxy"
     spec = stack_settings(stack_plan.stack).grafana

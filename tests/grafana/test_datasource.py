@@ -175,3 +175,44 @@ def test_prod_dashboards_and_data_source_name_their_environment() -> None:
     source = plan_of("prod").one(DATA_SOURCE, "grafana-amp-datasource")
     assert source.inputs["name"] == "AMP (prod)"
     assert plan_of("prod").one(FOLDER, "grafana-dashboards-folder").inputs["title"] == "Screener monitoring (prod)"
+
+
+# Which jsonData flag selects Grafana's external-ID mode: `sigV4…` for data sources signed through the
+# SigV4 middleware (Prometheus, Alertmanager), unprefixed for the native AWS ones (CloudWatch).
+EXTERNAL_ID_MODE = {"sigV4AuthType": "sigV4UsePerDatasourceExternalId", "authType": "usePerDatasourceExternalId"}
+
+
+def assume_role_data_sources_in_per_data_source_mode(plan: Plan) -> list[str]:
+    """Data sources that assume our roles but leave Grafana free to mint a per-data-source external ID.
+
+    Contract: grafana/grafana pkg awsexternalid: on create, per-data-source mode is the default when the
+    flag is omitted, and its ID ("<stack id>-<uid>-<random>") exists only after the data source does, so
+    no trust policy written beforehand (ours hold the Grafana stack's one ID) can match it.
+    """
+    found = []
+    for source in plan.of_type(DATA_SOURCE):
+        data = json.loads(source.inputs.get("jsonDataEncoded") or "{}")
+        for auth_key, mode_key in EXTERNAL_ID_MODE.items():
+            if data.get(auth_key) == "grafana_assume_role" and data.get(mode_key) is not False:
+                found.append(f"{source.name}: {auth_key} grafana_assume_role without {mode_key}: false")
+    return found
+
+
+def test_every_data_source_that_assumes_a_role_uses_the_grafana_stacks_one_external_id(stack_plan: Plan) -> None:
+    assert any(
+        "grafana_assume_role" in (s.inputs.get("jsonDataEncoded") or "") for s in stack_plan.of_type(DATA_SOURCE)
+    )
+    assert assume_role_data_sources_in_per_data_source_mode(stack_plan) == []
+
+
+def test_a_data_source_that_omits_the_external_id_mode_is_caught() -> None:
+    import copy
+
+    planted = copy.deepcopy(plan_of("prod"))
+    source = next(s for s in planted.of_type(DATA_SOURCE) if "sigV4AuthType" in s.inputs["jsonDataEncoded"])
+    data = json.loads(source.inputs["jsonDataEncoded"])
+    del data["sigV4UsePerDatasourceExternalId"]
+    source.inputs["jsonDataEncoded"] = json.dumps(data)
+    assert assume_role_data_sources_in_per_data_source_mode(planted) == [
+        f"{source.name}: sigV4AuthType grafana_assume_role without sigV4UsePerDatasourceExternalId: false"
+    ]
