@@ -21,7 +21,7 @@ def main() -> None:
 
     overrides: dict[str, Any] | None = None
     if catalog_size:
-        overrides = {"monitoring:services": generated_catalog(stack, catalog_size)}
+        overrides = generated_overrides(stack, catalog_size)
     plan = run_stack(stack, overrides=overrides)
     finished = time.perf_counter()
     # The floor imports exactly the SDK modules this plan imported, lazily loaded ones included.
@@ -41,6 +41,26 @@ def main() -> None:
             }
         )
     )
+
+
+def generated_overrides(stack: str, size: int) -> dict[str, Any]:
+    """The generated catalog, and the stack's other settings that name catalog services kept consistent with it.
+
+    Log sources must name catalog services (the config model refuses others): a small catalog keeps
+    only the sources whose service it has.
+    """
+    import yaml
+
+    from infra.config.stackfile import REPO_ROOT
+
+    services = generated_catalog(stack, size)
+    overrides: dict[str, Any] = {"monitoring:services": services}
+    config = yaml.safe_load((REPO_ROOT / f"stacks/Pulumi.{stack}.yaml").read_text())["config"]
+    logs = config.get("monitoring:logs")
+    if logs:
+        names = {service["name"] for service in services}
+        overrides["monitoring:logs"] = {**logs, "sources": [s for s in logs["sources"] if s["service"] in names]}
+    return overrides
 
 
 def generated_catalog(stack: str, size: int) -> list[dict[str, Any]]:
