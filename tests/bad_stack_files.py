@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import functools
 import io
 import math
 import subprocess
@@ -31,15 +32,22 @@ import yaml
 from infra.config.stackfile import REPO_ROOT
 from planner.__main__ import main as planner_main
 
+SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 REFUSED = "refused"  # exit 2, a configuration error
 POLICY = "policy"  # exit 3, a mandatory policy violation
 CRASH = "crash"  # a Python traceback
 ACCEPTED = "accepted"  # a plan
 
 
+@functools.cache
+def _committed_document(stack: str) -> dict[str, Any]:
+    # Read once per stack (the table builds some 50 cases from it at import); callers get copies.
+    document: dict[str, Any] = yaml.load((REPO_ROOT / f"stacks/Pulumi.{stack}.yaml").read_text(), Loader=SAFE_LOADER)
+    return document
+
+
 def committed(stack: str, key: str) -> Any:
-    document = yaml.safe_load((REPO_ROOT / f"stacks/Pulumi.{stack}.yaml").read_text())
-    return copy.deepcopy(document["config"][key])
+    return copy.deepcopy(_committed_document(stack)["config"][key])
 
 
 def section(stack: str, key: str, **changes: Any) -> dict[str, Any]:

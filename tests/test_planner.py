@@ -71,12 +71,12 @@ def test_a_plan_does_not_depend_on_the_interpreters_hash_seed(tmp_path: Path) ->
     runs = []
     for seed in ("1", "2"):
         env = {**os.environ, "PYTHONHASHSEED": seed}
-        command = [sys.executable, "-m", "planner", "staging", "--out", str(tmp_path / seed), "--quiet"]
+        command = [sys.executable, "-m", "planner", "dev", "--out", str(tmp_path / seed), "--quiet"]
         runs.append(subprocess.Popen(command, env=env, cwd=REPO_ROOT, stderr=subprocess.PIPE, text=True))
     for run in runs:
         _, stderr = run.communicate(timeout=120)
         assert run.returncode == 0, stderr
-    assert (tmp_path / "1/staging/plan.json").read_text() == (tmp_path / "2/staging/plan.json").read_text()
+    assert (tmp_path / "1/dev/plan.json").read_text() == (tmp_path / "2/dev/plan.json").read_text()
 
 
 def test_a_logical_name_declared_twice_fails_as_the_real_engine_does() -> None:

@@ -21,7 +21,7 @@ import pytest
 from pulumi.runtime import rpc
 
 from infra.config import ConfigError
-from infra.config.stackfile import SecretValue
+from infra.config.stackfile import SecretValue, load_stack_file
 from infra.paging import relay
 from planner.engine import SECRET, Plan, run_stack
 from tests.alerting.test_alertmanager import LONG_NAME, alert, configs, render  # noqa: F401 (configs is a fixture)
@@ -209,10 +209,10 @@ def test_paging_without_its_token_names_the_command() -> None:
 
 def test_the_offline_plan_shows_paging_from_the_stack_file_with_a_placeholder_token() -> None:
     # As for every required secret: `make plan` shows where it flows and says which command sets it.
-    plan = run_stack("prod", overrides={"monitoring:paging": PAGING})
-    assert "monitoring:pagerdutyToken" in plan.stack_file.unset_secrets
+    # (The paged plan itself, with its PagerDuty service, is the `paged` fixture's.)
+    stack_file = load_stack_file("prod", overrides={"monitoring:paging": PAGING})
+    assert "monitoring:pagerdutyToken" in stack_file.unset_secrets
     assert "monitoring:pagerdutyToken" not in plan_of("prod").stack_file.unset_secrets
-    assert plan.one("pagerduty:index/service:Service").inputs["escalationPolicy"] == "PABC123"
 
 
 def test_a_bad_escalation_policy_id_is_refused() -> None:
