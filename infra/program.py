@@ -347,7 +347,8 @@ def declare_deploy_annotations(config: StackConfig, declared: DeclaredGrafana) -
         "grafana-deploy-annotations",
         ScopedServiceAccountArgs(
             account_name=f"{config.name_prefix}-deploy-annotations",
-            role_uid=f"{config.name_prefix}-deploy-annotations",
+            # Grafana keeps role UIDs to 40 characters like its other UIDs (infra/config/names.py).
+            role_uid=f"{config.name_prefix}-annotator",
             description=f"Posts deploy annotations (tags: deploy, {config.environment}); nothing else",
             permissions=ANNOTATION_POSTER,
             provider=declared.provider,
@@ -390,7 +391,7 @@ def declare_dashboard_previews(config: StackConfig, declared: DeclaredGrafana) -
         "grafana-previews",
         ScopedServiceAccountArgs(
             account_name=f"{config.settings.platform}-dashboard-previews",
-            role_uid=f"{config.settings.platform}-dashboard-previews",
+            role_uid=f"{config.settings.platform}-previewer",
             description=f"Uploads pull-request dashboard previews under the folder {uid}; nothing else",
             permissions=preview_permissions(uid),
             provider=declared.provider,

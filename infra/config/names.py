@@ -30,6 +30,8 @@ class NameLimit:
 # AMP CreateWorkspace / CreateScraper (alias: 100); Grafana UIDs: 40 (folders, dashboards, data sources).
 NAME_LIMITS: tuple[NameLimit, ...] = (
     NameLimit("Grafana data source UID", "{prefix}-alertmanager", 40),
+    # Grafana's access-control roles: a uid like every Grafana UID (assumed 40: MaxUIDLength).
+    NameLimit("Grafana role UID", "{prefix}-annotator", 40),
     NameLimit("Grafana dashboard UID", "{prefix}-database", 40),
     NameLimit("Grafana data source UID", "{prefix}-amp", 40),
     NameLimit("Grafana folder UID", "{prefix}", 40),

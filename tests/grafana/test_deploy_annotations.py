@@ -32,7 +32,7 @@ def test_the_poster_has_no_basic_role_and_may_only_create_organization_annotatio
     assert role.inputs["global"] is False
     # The role goes to this account (by the account's ID, which the assignment and the token both wait for).
     assignment = stack_plan.one(ASSIGNMENT, "grafana-deploy-annotations-assignment")
-    assert assignment.inputs["roleUid"] == role.inputs["uid"] == f"{prefix}-deploy-annotations"
+    assert assignment.inputs["roleUid"] == role.inputs["uid"] == f"{prefix}-annotator"
     assert set(assignment.depends_on) == {account.urn, role.urn}
     token = stack_plan.one(TOKEN, "grafana-deploy-annotations-token")
     assert token.depends_on == [account.urn]
