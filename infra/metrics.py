@@ -216,7 +216,7 @@ COLLECTOR = _metrics(
     ("prometheus_remote_storage_samples_pending", "gauge", ""),
     ("prometheus_remote_storage_highest_timestamp_in_seconds", "gauge", ""),
     ("prometheus_remote_storage_queue_highest_sent_timestamp_seconds", "gauge", ""),
-    ("prometheus_rule_evaluation_failures_total", "counter", "local lab and self-hosted Prometheus only"),
+    ("prometheus_rule_evaluation_failures_total", "counter", "self-hosted and local Prometheus only"),
 )
 # Built into the rule engine (AMP and Prometheus alike).
 RULE_ENGINE = _metrics(

@@ -146,7 +146,7 @@ def alertmanager_config(
 
     # Maintenance mutes the people's routes; the Watchdog keeps its heartbeat
     # (its silence would page through the dead man's switch). Mute intervals
-    # are wall-clock times: the lab's time scale does not touch them.
+    # are wall-clock times: no time scale touches them.
     maintenance = settings.maintenance
     muted: dict[str, Any] = {"mute_time_intervals": [MUTE_INTERVAL_NAME]} if maintenance is not None else {}
     config: dict[str, Any] = {

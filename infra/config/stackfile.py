@@ -249,7 +249,7 @@ def load_stack_file(
 def stack_settings(stack: str) -> StackInput:
     """The validated non-secret settings of a committed stack, without running the program.
 
-    For the pure renderers (rules, dashboards, scrape configs) and the lab: the
+    For the pure renderers (rules, dashboards, scrape configs) and local tools: the
     values are decoded as `load_stack_config` decodes them (JSON for
     structured values), and secrets are left out.
     """
