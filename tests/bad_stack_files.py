@@ -31,6 +31,7 @@ import yaml
 
 from infra.config.stackfile import REPO_ROOT
 from planner.__main__ import main as planner_main
+from tests.cost.helpers import PRICING as COST_TEST_PRICING
 
 SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 REFUSED = "refused"  # exit 2, a configuration error
@@ -76,19 +77,9 @@ def extra_check(**changes: Any) -> dict[str, Any]:
     return section("dev", "monitoring:synthetics", checks=[check])
 
 
-# A stack file's own price table (the cost section may set one instead of the built-in table).
-PRICING: dict[str, Any] = {
-    "source": "https://aws.amazon.com/prometheus/pricing/",
-    "asOf": "2026-11-26",
-    "region": "us-east-1",
-    "ingestionTiers": [
-        {"upToSamples": 2_000_000_000, "usdPer10MSamples": 0.90},
-        {"upToSamples": 252_000_000_000, "usdPer10MSamples": 0.35},
-        {"usdPer10MSamples": 0.16},
-    ],
-    "storageUsdPerGbMonth": 0.03,
-    "queryUsdPerBillionSamples": 0.10,
-}
+# A stack file's own price table (the cost section may set one instead of the built-in table): the
+# cost tests' us-east-1 table.
+PRICING: dict[str, Any] = dict(COST_TEST_PRICING)
 
 
 def cost(**pricing_changes: Any) -> dict[str, Any]:
