@@ -21,10 +21,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 import pulumi
-import pulumi_aws as aws
 import pulumiverse_grafana as grafana
 
-from infra.components.grafana_datasource import grafana_cloud_role, workspace_policy
+from infra.components.grafana_datasource import grafana_cloud_role, sigv4_assume_role, workspace_policy
 
 ALERTMANAGER_TYPE = "alertmanager"
 # Grafana's path table for this implementation is the one that matches AMP's API.
@@ -64,14 +63,8 @@ def alertmanager_json_data(role_arn: str, region: str) -> str:
             "implementation": IMPLEMENTATION,
             # Grafana's own alerts have their own Alertmanager; AMP's only receives AMP's rules.
             "handleGrafanaManagedAlerts": False,
-            "sigV4Auth": True,
-            # As the AMP data source: Grafana Cloud signs with its identity and assumes our role.
-            "sigV4AuthType": "grafana_assume_role",
-            "sigV4AssumeRoleArn": role_arn,
-            "sigV4Region": region,
-            # Stack mode, as the AMP data source (grafana_datasource.amp_json_data says why): the trust
-            # policy knows the Grafana stack's one external ID, never a per-data-source one.
-            "sigV4UsePerDatasourceExternalId": False,
+            # As the AMP data source: Grafana Assume Role, in the Grafana stack's external-ID mode.
+            **sigv4_assume_role(role_arn, region),
         },
         sort_keys=True,
     )
@@ -89,20 +82,15 @@ class GrafanaAlertmanagerDataSource(pulumi.ComponentResource):
     ) -> None:
         super().__init__("monitoring:index:GrafanaAlertmanagerDataSource", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
-        self.role = grafana_cloud_role(
-            f"{name}-role",
+        self.role, self.policy = grafana_cloud_role(
+            name,
             args.role_name,
             "Assumed by Grafana Cloud to list alerts and manage silences in the AMP Alertmanager",
             args.grafana_aws_account_id,
             args.external_id,
             args.tags,
+            ("silence", pulumi.Output.from_input(args.workspace_arn).apply(silence_policy)),
             child,
-        )
-        self.policy = aws.iam.RolePolicy(
-            f"{name}-silence",
-            role=self.role.id,
-            policy=pulumi.Output.from_input(args.workspace_arn).apply(silence_policy),
-            opts=child,
         )
         self.url = pulumi.Output.from_input(args.prometheus_endpoint).apply(lambda url: url.rstrip("/"))
         self.data_source = grafana.oss.DataSource(

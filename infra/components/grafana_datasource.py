@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
@@ -86,11 +87,15 @@ def grafana_cloud_role(
     grafana_aws_account_id: str,
     external_id: str,
     tags: Mapping[str, str],
+    policy: tuple[str, pulumi.Input[str]],
     opts: pulumi.ResourceOptions,
-) -> aws.iam.Role:
-    """A role only Grafana Cloud's account may assume, with this stack's external ID."""
-    return aws.iam.Role(
-        name,
+) -> tuple[aws.iam.Role, aws.iam.RolePolicy]:
+    """A role only Grafana Cloud's account may assume, with this stack's external ID, and its one inline policy.
+
+    `name` is the owning component's; the role is `<name>-role`, the policy `<name>-<policy[0]>`.
+    """
+    role = aws.iam.Role(
+        f"{name}-role",
         name=role_name,
         description=description,
         assume_role_policy=trust_policy(grafana_aws_account_id, external_id),
@@ -99,22 +104,34 @@ def grafana_cloud_role(
         tags=dict(tags),
         opts=opts,
     )
+    suffix, document = policy
+    return role, aws.iam.RolePolicy(f"{name}-{suffix}", role=role.id, policy=document, opts=opts)
+
+
+def sigv4_assume_role(role_arn: str, region: str) -> dict[str, Any]:
+    """jsonData of a data source signed through Grafana's SigV4 middleware with Grafana Assume Role.
+
+    Grafana Cloud signs with its own AWS identity and assumes our role: no AWS key is
+    ever stored in Grafana. Stack mode, explicitly: with Grafana's per-data-source
+    external IDs switched on, a new data source otherwise gets
+    "<stack id>-<uid>-<16 random hex>", minted by the server after create, which no
+    trust policy written beforehand can match (grafana/grafana pkg awsexternalid:
+    "On create, per-DS mode is the default when the flag is omitted"; an explicit
+    false is stack mode).
+    """
+    return {
+        "sigV4Auth": True,
+        "sigV4AuthType": "grafana_assume_role",
+        "sigV4AssumeRoleArn": role_arn,
+        "sigV4Region": region,
+        "sigV4UsePerDatasourceExternalId": False,
+    }
 
 
 def amp_json_data(role_arn: str, region: str) -> str:
     return json.dumps(
         {
-            "sigV4Auth": True,
-            # Grafana Cloud signs with its own AWS identity and assumes our role:
-            # no AWS key is ever stored in Grafana.
-            "sigV4AuthType": "grafana_assume_role",
-            "sigV4AssumeRoleArn": role_arn,
-            "sigV4Region": region,
-            # Stack mode, explicitly: with Grafana's per-data-source external IDs switched on, a new data
-            # source otherwise gets "<stack id>-<uid>-<16 random hex>", minted by the server after create,
-            # which no trust policy written beforehand can match (grafana/grafana pkg awsexternalid:
-            # "On create, per-DS mode is the default when the flag is omitted"; an explicit false is stack mode).
-            "sigV4UsePerDatasourceExternalId": False,
+            **sigv4_assume_role(role_arn, region),
             # POST keeps long PromQL (SLO burn rates) out of URL length limits.
             "httpMethod": "POST",
             # Rules live in AMP and are managed by code; the UI must not edit them.
@@ -135,20 +152,15 @@ class GrafanaAmpDataSource(pulumi.ComponentResource):
         super().__init__("monitoring:index:GrafanaAmpDataSource", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
 
-        self.role = grafana_cloud_role(
-            f"{name}-role",
+        self.role, self.query_policy = grafana_cloud_role(
+            name,
             args.role_name,
             "Assumed by Grafana Cloud to query the AMP workspace",
             args.grafana_aws_account_id,
             args.external_id,
             args.tags,
+            ("query", pulumi.Output.from_input(args.workspace_arn).apply(query_policy)),
             child,
-        )
-        self.query_policy = aws.iam.RolePolicy(
-            f"{name}-query",
-            role=self.role.id,
-            policy=pulumi.Output.from_input(args.workspace_arn).apply(query_policy),
-            opts=child,
         )
 
         grafana_child = pulumi.ResourceOptions(parent=self, provider=args.provider)

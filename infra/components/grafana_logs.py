@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import pulumi
-import pulumi_aws as aws
 import pulumiverse_grafana as grafana
 
 from dashboards.common import to_json
@@ -101,20 +100,15 @@ class GrafanaLogs(pulumi.ComponentResource):
     def __init__(self, name: str, args: GrafanaLogsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("monitoring:index:GrafanaLogs", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
-        self.role = grafana_cloud_role(
-            f"{name}-role",
+        self.role, self.read_policy = grafana_cloud_role(
+            name,
             args.role_name,
             "Assumed by Grafana Cloud to query this stack's log groups",
             args.grafana_aws_account_id,
             args.external_id,
             args.tags,
+            ("read", pulumi.Output.from_input(args.group_arns).apply(lambda arns: logs_read_policy(list(arns)))),
             child,
-        )
-        self.read_policy = aws.iam.RolePolicy(
-            f"{name}-read",
-            role=self.role.id,
-            policy=pulumi.Output.from_input(args.group_arns).apply(lambda arns: logs_read_policy(list(arns))),
-            opts=child,
         )
         groups = pulumi.Output.all(pulumi.Output.from_input(args.group_arns), *args.group_names).apply(
             lambda parts: list(zip(parts[0], parts[1:], strict=True))
