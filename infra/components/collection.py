@@ -20,6 +20,7 @@ from pydantic.alias_generators import to_camel
 from infra.collection.celery_exporter import CeleryExporterSettings
 from infra.collection.charts import ExporterRelease
 from infra.collection.kubeconfig import cluster_kubeconfig
+from infra.components.cluster_pieces import pinned_release
 from infra.components.collection_agent import PrometheusAgent, PrometheusAgentArgs
 from infra.components.collection_celery import CeleryExporter, CeleryExporterArgs
 from infra.components.collection_scraper import AmpManagedScraper, AmpManagedScraperArgs
@@ -194,13 +195,11 @@ class MetricsCollection(pulumi.ComponentResource):
                 f"the existing Kubernetes Secret {exporter.namespace}/{credentials.name} (key {credentials.key})",
                 resource=self,
             )
-        return k8s.helm.v3.Release(
+        return pinned_release(
             f"{name}-{exporter.release}",
-            name=exporter.release,
-            chart=exporter.pin.chart,
-            version=exporter.pin.version,
-            repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=exporter.pin.repo),
-            namespace=exporter.namespace,
-            values=exporter.values,
-            opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=depends_on)),
+            exporter.release,
+            exporter.pin,
+            exporter.namespace,
+            exporter.values,
+            pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=depends_on)),
         )

@@ -6,11 +6,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import pulumi
-import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
 from infra.collection import charts
-from infra.collection.iam import irsa_trust_policy, remote_write_policy
+from infra.collection.iam import remote_write_policy
+from infra.components.cluster_pieces import irsa_role, pinned_release
 
 
 @dataclass
@@ -41,24 +41,15 @@ class PrometheusAgent(pulumi.ComponentResource):
         super().__init__("monitoring:index:PrometheusAgent", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
 
-        oidc_provider = aws.iam.get_open_id_connect_provider_output(
-            url=args.oidc_issuer_url, opts=pulumi.InvokeOutputOptions(parent=self)
-        )
-        self.role = aws.iam.Role(
-            f"{name}-role",
-            name=args.role_name,
-            description="Prometheus agent: remote write to the AMP workspace (IRSA)",
-            assume_role_policy=pulumi.Output.all(oidc_provider.arn, args.oidc_issuer_url, args.namespace).apply(
-                lambda parts: irsa_trust_policy(parts[0], parts[1], parts[2], charts.AGENT_SERVICE_ACCOUNT)
-            ),
-            tags=dict(args.tags),
-            opts=child,
-        )
-        self.policy = aws.iam.RolePolicy(
-            f"{name}-remote-write",
-            role=self.role.id,
-            policy=pulumi.Output.from_input(args.workspace_arn).apply(remote_write_policy),
-            opts=child,
+        self.role, self.policy = irsa_role(
+            (f"{name}-role", f"{name}-remote-write"),
+            args.role_name,
+            "Prometheus agent: remote write to the AMP workspace (IRSA)",
+            args.oidc_issuer_url,
+            (args.namespace, charts.AGENT_SERVICE_ACCOUNT),
+            pulumi.Output.from_input(args.workspace_arn).apply(remote_write_policy),
+            args.tags,
+            self,
         )
 
         self.config_yaml = pulumi.Output.from_input(args.remote_write_url).apply(args.render_config)
@@ -68,16 +59,14 @@ class PrometheusAgent(pulumi.ComponentResource):
             data={"prometheus.yml": self.config_yaml},
             opts=child,
         )
-        self.release = k8s.helm.v3.Release(
+        self.release = pinned_release(
             f"{name}-release",
-            name=charts.AGENT_RELEASE,
-            chart=charts.PROMETHEUS.chart,
-            version=charts.PROMETHEUS.version,
-            repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=charts.PROMETHEUS.repo),
-            namespace=args.namespace,
-            values=charts.agent_values(self.role.arn),
+            charts.AGENT_RELEASE,
+            charts.PROMETHEUS,
+            args.namespace,
+            charts.agent_values(self.role.arn),
             # The pod must find its config and be able to assume its role on first start.
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.config_map, self.policy]),
+            pulumi.ResourceOptions(parent=self, depends_on=[self.config_map, self.policy]),
         )
 
         self.role_arn = self.role.arn

@@ -16,7 +16,7 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
-from infra.collection.iam import irsa_trust_policy
+from infra.components.cluster_pieces import irsa_role, pinned_release
 from infra.components.notifications import account_administers_key
 from infra.config.logs import ErrorBurstSpec
 from infra.logs import fluent_bit
@@ -254,38 +254,26 @@ class CentralLogs(pulumi.ComponentResource):
         arns: pulumi.Output[list[str]],
         tags: Mapping[str, str],
     ) -> None:
-        child = pulumi.ResourceOptions(parent=self)
         cluster = aws.eks.get_cluster_output(name=collector.cluster_name, opts=pulumi.InvokeOutputOptions(parent=self))
         issuer = cluster.identities[0].oidcs[0].issuer
-        oidc_provider = aws.iam.get_open_id_connect_provider_output(
-            url=issuer, opts=pulumi.InvokeOutputOptions(parent=self)
+        self.collector_role, self.collector_policy = irsa_role(
+            (f"{name}-collector-role", f"{name}-collector-write"),
+            f"{args.name_prefix}-logs-collector",
+            "Fluent Bit: write container logs to this stack's log groups (IRSA)",
+            issuer,
+            (collector.namespace, fluent_bit.SERVICE_ACCOUNT),
+            arns.apply(collector_policy),
+            tags,
+            self,
         )
-        self.collector_role = aws.iam.Role(
-            f"{name}-collector-role",
-            name=f"{args.name_prefix}-logs-collector",
-            description="Fluent Bit: write container logs to this stack's log groups (IRSA)",
-            assume_role_policy=pulumi.Output.all(oidc_provider.arn, issuer, collector.namespace).apply(
-                lambda parts: irsa_trust_policy(parts[0], parts[1], parts[2], fluent_bit.SERVICE_ACCOUNT)
-            ),
-            tags=dict(tags),
-            opts=child,
-        )
-        self.collector_policy = aws.iam.RolePolicy(
-            f"{name}-collector-write",
-            role=self.collector_role.id,
-            policy=arns.apply(collector_policy),
-            opts=child,
-        )
-        self.release = k8s.helm.v3.Release(
+        self.release = pinned_release(
             f"{name}-collector",
-            name=fluent_bit.RELEASE,
-            chart=fluent_bit.FLUENT_BIT.chart,
-            version=fluent_bit.FLUENT_BIT.version,
-            repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=fluent_bit.FLUENT_BIT.repo),
-            namespace=collector.namespace,
-            values=fluent_bit.chart_values(args.sources, names, args.region, self.collector_role.arn),
+            fluent_bit.RELEASE,
+            fluent_bit.FLUENT_BIT,
+            collector.namespace,
+            fluent_bit.chart_values(args.sources, names, args.region, self.collector_role.arn),
             # Lines are written from the first start: the role's permission and the groups exist before.
-            opts=pulumi.ResourceOptions(
+            pulumi.ResourceOptions(
                 parent=self,
                 provider=collector.provider,
                 depends_on=[self.collector_policy, *self.groups.values()],
