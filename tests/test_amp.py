@@ -30,7 +30,7 @@ def test_workspace_keeps_its_logical_name_and_alias(stack: str) -> None:
 def test_only_prod_protects_the_workspace_and_its_logs() -> None:
     assert plan_of("prod").one(WORKSPACE).protect
     assert plan_of("prod").one(LOG_GROUP, "amp-logs").protect
-    # The same switch retains them in AWS should they ever leave the program (issue 15).
+    # The same switch retains them in AWS should they ever leave the program.
     assert plan_of("prod").one(WORKSPACE).retain_on_delete
     assert plan_of("prod").one(LOG_GROUP, "amp-logs").retain_on_delete
     for stack in ("dev", "staging"):

@@ -32,7 +32,7 @@ PROD_SIMULATED_OUTPUTS = {
     "collection_scraper_arn",
     "collection_scraper_role_arn",
     "grafana_heartbeat_alarm_arn",
-    "log_key_arn",  # the logs component's KMS key (issue 17)
+    "log_key_arn",  # the logs component's KMS key
     "log_saved_query_ids",  # Logs Insights generates a saved query's ID
     "status_page_url",
     "synthetic_check_ids",

@@ -3,7 +3,7 @@
 The names below are pinned. Renaming one is allowed only with an alias to the
 old name (`pulumi.ResourceOptions(aliases=[pulumi.Alias(name=...)])`), which
 this test accepts; prod must protect every one of them, and retain it in AWS
-should it ever leave the program (issue 15: `retain_on_delete`, same switch).
+should it ever leave the program (`retain_on_delete`, same switch).
 """
 
 from __future__ import annotations

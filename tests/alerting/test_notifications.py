@@ -41,7 +41,7 @@ def test_key_rotates_and_is_administered_by_the_account_root(stack_plan: Plan) -
 
 
 def test_key_lets_this_workspace_and_this_stacks_alarms_encrypt_and_nothing_more(stack_plan: Plan) -> None:
-    """Confused-deputy guard on the key (issue 15): each service only on behalf of this stack's sources."""
+    """Confused-deputy guard on the key: each service only on behalf of this stack's sources."""
     policy = statements(stack_plan.one(KEY, "notifications-key").inputs["policy"])
     assert set(policy) == {"AccountAdministersTheKey", "ThisWorkspaceEncrypts", "AlarmsOfThisStackEncrypt"}
     _, workspace_arn = workspace(stack_plan)
@@ -61,7 +61,7 @@ def test_key_lets_this_workspace_and_this_stacks_alarms_encrypt_and_nothing_more
 
 
 def test_the_pipeline_topic_has_a_key_of_its_own_that_only_alarms_use(stack_plan: Plan) -> None:
-    """The last resort must not depend on the shared key (issue 15): its own CMK, CloudWatch only."""
+    """The last resort must not depend on the shared key: its own CMK, CloudWatch only."""
     shared = stack_plan.one(KEY, "notifications-key").outputs["arn"]
     own = stack_plan.one(KEY, "notifications-pipeline-key")
     topic = stack_plan.one(TOPIC, "notifications-pipeline")

@@ -1,4 +1,4 @@
-"""A stack never uploads an alert that fires on the data it is configured to have (issue 14, item 5).
+"""A stack never uploads an alert that fires on the data it is configured to have.
 
 Per committed stack, one real `promtool test rules` run evaluates the rule
 files that stack uploads to AMP (`render_rule_files`, production clock) on

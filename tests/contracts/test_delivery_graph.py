@@ -49,7 +49,7 @@ def test_a_topic_policy_without_cloudwatch_breaks_the_quota_alarms_edge() -> Non
     document["Statement"] = [s for s in document["Statement"] if s.get("Sid") != "AlarmsOfThisStackPublish"]
     inputs["policy"] = json.dumps(document)
     broken = {(b.edge.kind, b.edge.source) for b in delivery_graph(planted).broken}
-    # The error-burst alarm of each log source (issue 17) notifies the warning topic too.
+    # The error-burst alarm of each log source notifies the warning topic too.
     log_alarms = {
         ("alarm->topic", f"logs-{source.service}-error-burst") for source in stack_settings("prod").logs.sources
     }

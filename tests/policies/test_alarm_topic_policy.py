@@ -48,7 +48,7 @@ def test_a_warning_topic_that_refuses_cloudwatch_is_reported_for_every_alarm_on_
     document["Statement"] = [s for s in document["Statement"] if s.get("Sid") != "AlarmsOfThisStackPublish"]
     policy.inputs["policy"] = json.dumps(document)
     found = violations(planted)
-    # The two quota alarms and the error-burst alarm of each log source (issue 17) notify the warning topic.
+    # The two quota alarms and the error-burst alarm of each log source notify the warning topic.
     assert len(found) == 2 + len(stack_settings("prod").logs.sources)
     assert all("whose topic policy does not let cloudwatch.amazonaws.com sns:Publish" in m for m in found)
     assert any("screener-prod-amp-active-series-quota" in m for m in found)

@@ -1,4 +1,4 @@
-"""The key-policy and trust-policy checks (issue 15): each against a violating and a compliant document.
+"""The key-policy and trust-policy checks: each against a violating and a compliant document.
 
 Sources: AMP user guide, "Giving Amazon Managed Service for Prometheus permission to send alert
 messages to your Amazon SNS topic" (aws:SourceArn/aws:SourceAccount against the confused deputy);
@@ -63,7 +63,7 @@ def test_the_committed_keys_pass_and_the_old_unconditioned_key_would_not() -> No
     assert messages(kms_key_policy_source_restricted, args(KMS_KEY, planned.inputs)) == []
     document = json.loads(planned.inputs["policy"])
     for statement in document["Statement"]:
-        statement.pop("Condition", None)  # the key policy as it was before issue 15
+        statement.pop("Condition", None)  # a service grant without source conditions
     found = messages(kms_key_policy_source_restricted, args(KMS_KEY, {"policy": json.dumps(document)}))
     assert len(found) == 2 and all("confused deputy" in m for m in found)
 
