@@ -98,11 +98,12 @@ def namespace_document(
 ) -> dict[str, Any]:
     """One rule file as data, before it is written as YAML (the cost model reads this)."""
     scale = as_time_scale(time_scale)
+    interval = scaled_duration(_duration(settings.rules.evaluation_interval_seconds), scale)
     return {
         "groups": [
             {
                 "name": group.name,
-                "interval": scaled_duration(_duration(settings.rules.evaluation_interval_seconds), scale),
+                "interval": interval,
                 "rules": [_rule_document(rule, settings, scale) for rule in group.rules],
             }
             for group in namespace.groups

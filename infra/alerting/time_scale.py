@@ -34,6 +34,7 @@ refused with a ValueError rather than rounded.
 
 from __future__ import annotations
 
+import functools
 import re
 from decimal import Decimal
 from fractions import Fraction
@@ -62,6 +63,9 @@ _MARKER = re.compile(f"{_OPEN}({_SECONDS_TAG}?)([^{_CLOSE}]*){_CLOSE}")
 
 def as_time_scale(time_scale: Fraction | int) -> Fraction:
     """The scale as an exact positive fraction; floats are refused (0.1 is not 1/10)."""
+    # A Fraction is immutable, so a valid one is its own answer: the renderer asks for every value it scales.
+    if type(time_scale) is Fraction and time_scale.numerator > 0:
+        return time_scale
     if isinstance(time_scale, bool) or not isinstance(time_scale, Fraction | int):
         raise ValueError(
             f"time scale {time_scale!r} must be an exact Fraction or int (e.g. Fraction(1, 60)), "
@@ -73,10 +77,14 @@ def as_time_scale(time_scale: Fraction | int) -> Fraction:
     return scale
 
 
-def duration_seconds(text: str) -> Fraction:
-    """Seconds of a single-unit Prometheus duration ('5m', '250ms', '0')."""
+def _check_duration(text: str) -> None:
     if not _DURATION.match(text):
         raise ValueError(f"{text!r} is not a single-unit Prometheus duration (e.g. 5m, 30s, 250ms, 0)")
+
+
+def duration_seconds(text: str) -> Fraction:
+    """Seconds of a single-unit Prometheus duration ('5m', '250ms', '0')."""
+    _check_duration(text)
     if text == "0":
         return Fraction(0)
     unit = "ms" if text.endswith("ms") else text[-1]
@@ -119,14 +127,20 @@ def scaled_duration(duration: str | int | Fraction, time_scale: Fraction | int) 
     scale 1 the text is exactly what was written ('120s' stays '120s').
     """
     if isinstance(duration, str):
-        seconds = duration_seconds(duration)
-        unit = None if duration == "0" else ("ms" if duration.endswith("ms") else duration[-1])
-        if seconds == 0:
-            return duration
-        what = f"'{duration}'"
-    else:
-        seconds, unit, what = Fraction(duration), None, "a duration"
-    return format_duration(scaled_seconds(seconds, time_scale, what), unit)
+        scale = as_time_scale(time_scale)
+        return _scaled_duration_text(duration, scale.numerator, scale.denominator)
+    return format_duration(scaled_seconds(Fraction(duration), time_scale), None)
+
+
+# Builders write the same few durations thousands of times (every `for` and window of every service):
+# each (text, scale) is worked out once. The scale is keyed by its two ints, which hash faster than a Fraction.
+@functools.cache
+def _scaled_duration_text(duration: str, numerator: int, denominator: int) -> str:
+    seconds = duration_seconds(duration)
+    if seconds == 0:
+        return duration
+    unit = "ms" if duration.endswith("ms") else duration[-1]
+    return format_duration(scaled_seconds(seconds, Fraction(numerator, denominator), f"'{duration}'"), unit)
 
 
 def format_seconds_number(seconds: Fraction) -> str:
@@ -141,7 +155,7 @@ def format_seconds_number(seconds: Fraction) -> str:
 
 def dur(duration: str) -> str:
     """A range, subquery or offset duration in an expression, e.g. f"rate(x[{dur('5m')}])"; scales with the renderer."""
-    duration_seconds(duration)  # refuse a malformed duration where it is written
+    _check_duration(duration)  # refuse a malformed duration where it is written
     return f"{_OPEN}{duration}{_CLOSE}"
 
 
@@ -160,14 +174,21 @@ def marked_durations(expr: str) -> list[str]:
 def render_expr(expr: str, time_scale: Fraction | int = PRODUCTION) -> str:
     """The PromQL text of an expression template at `time_scale`."""
     scale = as_time_scale(time_scale)
+    numerator, denominator = scale.numerator, scale.denominator
 
     def fill(match: re.Match[str]) -> str:
-        tag, value = match.group(1), match.group(2)
-        if tag:
-            return format_seconds_number(scaled_seconds(int(value), scale, f"the number {value}"))
-        return scaled_duration(value, scale)
+        return _filled_marker(match.group(1), match.group(2), numerator, denominator)
 
-    text = _MARKER.sub(fill, expr)
+    text = _MARKER.sub(fill, expr) if _OPEN in expr else expr
     if _OPEN in text or _CLOSE in text:
         raise ValueError(f"unbalanced time marker in expression {expr!r}")
     return text
+
+
+# A marker's text at a scale, once per (marker, scale): every service's rules repeat the same few.
+@functools.cache
+def _filled_marker(tag: str, value: str, numerator: int, denominator: int) -> str:
+    scale = Fraction(numerator, denominator)
+    if tag:
+        return format_seconds_number(scaled_seconds(int(value), scale, f"the number {value}"))
+    return _scaled_duration_text(value, numerator, denominator)
