@@ -1,14 +1,15 @@
-"""`dump_yaml` builds YAML nodes itself for speed; its text must be what PyYAML's own representer writes."""
+"""`dump_yaml` writes plain data itself for speed; its text must be what PyYAML's own representer writes."""
 
 from __future__ import annotations
 
+import random
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
-from infra.yaml_text import dump_yaml
+from infra.yaml_text import _BlockWriter, _UnsupportedValueError, dump_yaml
 
 GOLDEN = Path(__file__).parent / "golden" / "files"
 
@@ -23,9 +24,14 @@ _StockDumper.add_representer(
 )
 
 
-def stock(document: Any, width: int) -> str:
+def stock(document: Any, width: int, allow_unicode: bool = True) -> str:
     text: str = yaml.dump(
-        document, Dumper=_StockDumper, sort_keys=False, default_flow_style=False, width=width, allow_unicode=True
+        document,
+        Dumper=_StockDumper,
+        sort_keys=False,
+        default_flow_style=False,
+        width=width,
+        allow_unicode=allow_unicode,
     )
     return text
 
@@ -58,3 +64,58 @@ def test_a_shared_list_is_written_out_twice_not_as_an_anchor() -> None:
     text = dump_yaml({"one": shared, "two": shared})
     assert "&" not in text and "*" not in text
     assert yaml.safe_load(text) == {"one": ["a", "b"], "two": ["a", "b"]}
+
+
+def test_the_direct_writer_writes_the_generated_rule_files_and_scrape_configs_itself() -> None:
+    """The comparisons above would hold if every document fell back to libyaml: these must not."""
+    written = [
+        *((path, 10_000) for path in sorted((GOLDEN / "rules").rglob("*.yaml"))),
+        *((path, 120) for path in sorted((GOLDEN / "collection").glob("*-scrape-config.yaml"))),
+    ]
+    assert len(written) > 10
+    for path, width in written:
+        document = yaml.safe_load(path.read_text())
+        assert _BlockWriter(width, allow_unicode=True).text(document) == stock(document, width), path
+
+
+# Pieces of text that decide libyaml's style: indicators first, in the middle and last, words the
+# resolver reads as another type, spaces and breaks at the edges; rarer, characters it escapes or
+# cannot write raw (those documents go to libyaml whole, and must come out the same).
+_PIECES = [
+    *"aZ0 :#-?',\"[]{}|>*&!%@`~._\n\\=<é·—",
+    *("true", "no", "on", "null", "0x1F", "1_000", "1.5e3", ".inf", "2001-01-01", "---", "...", "<<", " #", ": "),
+]
+_RARE = ["\t", "\x85", "\u2028", "\ufeff", "\U0001f600", "\x07", "\r"]
+
+
+def _text(rng: random.Random) -> str:
+    pieces = [rng.choice(_RARE if rng.random() < 0.02 else _PIECES) for _ in range(rng.randrange(0, 7))]
+    return "".join(pieces) * rng.choice([1, 1, 1, 12])
+
+
+def _value(rng: random.Random, depth: int) -> Any:
+    roll = rng.random()
+    if depth < 2 and roll < 0.2:
+        return {_text(rng) if rng.random() < 0.9 else rng.randrange(-3, 4): _value(rng, depth + 1) for _ in range(2)}
+    if depth < 2 and roll < 0.4:
+        return [_value(rng, depth + 1) for _ in range(rng.randrange(0, 3))]
+    if roll < 0.45:
+        return rng.choice([0, -12, True, False, None, 2.5])
+    return _text(rng)
+
+
+@pytest.mark.parametrize(("width", "allow_unicode"), [(10_000, True), (40, True), (1000, False)])
+def test_random_documents_are_written_as_pyyaml_writes_them(width: int, allow_unicode: bool) -> None:
+    """Seeded random small documents over the pieces above; at least a third must take the direct writer."""
+    rng = random.Random(width)
+    direct = 0
+    for _ in range(1500):
+        document = {_text(rng): _value(rng, 0)} if rng.random() < 0.8 else [_value(rng, 1)]
+        try:
+            _BlockWriter(width, allow_unicode).text(document)
+            direct += 1
+        except _UnsupportedValueError:
+            pass
+        expected = stock(document, width, allow_unicode)
+        assert dump_yaml(document, width=width, allow_unicode=allow_unicode) == expected, repr(document)
+    assert direct > 1500 // 3
