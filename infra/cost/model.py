@@ -248,9 +248,13 @@ class _Series:
         self.buckets = buckets
         for line in lines:
             self._by_name[line.series_name][line.service] += line.series
+        # A name's series over every service, kept as counts change: a selector that does not pick one
+        # service reads it, and summing a metric's 500 services for each such selector was most of the walk.
+        self._totals = {name: sum(by_service.values()) for name, by_service in self._by_name.items()}
 
     def record(self, name: str, service: str | None, series: int) -> None:
         self._by_name[name][service or ""] += series
+        self._totals[name] = self._totals.get(name, 0) + series
 
     def services(self, node: Any) -> int:
         """Distinct `service` values among the series an expression selects."""
@@ -265,13 +269,16 @@ class _Series:
         matchers = selector.matchers.matchers
         name = selector.name or next((m.value for m in matchers if m.name == "__name__"), "")
         by_service = self._by_name.get(name, {})
-        services = [m for m in matchers if m.name == "service"]
-        count = sum(by_service.values())
-        for matcher in services:
+        count: int | None = None
+        for matcher in matchers:
+            if matcher.name != "service":
+                continue
             value = _quoted_value(matcher.value, quoted)
             if matcher.op == promql_parser.MatchOp.Equal or "$" in value:
                 # A dashboard variable selects one service at a time.
                 count = max(by_service.values(), default=0) if "$" in value else by_service.get(value, 0)
+        if count is None:
+            count = self._totals.get(name, 0)
         # One `le` of a histogram is one bucket of its series.
         if name.endswith("_bucket") and any(m.name == "le" and m.op == promql_parser.MatchOp.Equal for m in matchers):
             count = math.ceil(count / (self.buckets.get(name.removesuffix("_bucket"), 0) + 1))
