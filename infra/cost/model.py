@@ -264,25 +264,40 @@ class _Series:
                 found.update(service for service, count in self._by_name.get(item.name, {}).items() if count)
         return len(found)
 
-    def matching(self, selector: Any, quoted: Sequence[str] = ()) -> int:
-        # Each `.matchers` access builds new Python objects from the parser's tree: read them once.
-        matchers = selector.matchers.matchers
-        name = selector.name or next((m.value for m in matchers if m.name == "__name__"), "")
-        by_service = self._by_name.get(name, {})
+    def matching(self, selector: _Selector, quoted: Sequence[str] = ()) -> int:
+        by_service = self._by_name.get(selector.name, {})
         count: int | None = None
-        for matcher in matchers:
-            if matcher.name != "service":
-                continue
-            value = _quoted_value(matcher.value, quoted)
-            if matcher.op == promql_parser.MatchOp.Equal or "$" in value:
+        for equality, text in selector.services:
+            value = _quoted_value(text, quoted)
+            if equality or "$" in value:
                 # A dashboard variable selects one service at a time.
                 count = max(by_service.values(), default=0) if "$" in value else by_service.get(value, 0)
         if count is None:
-            count = self._totals.get(name, 0)
-        # One `le` of a histogram is one bucket of its series.
-        if name.endswith("_bucket") and any(m.name == "le" and m.op == promql_parser.MatchOp.Equal for m in matchers):
-            count = math.ceil(count / (self.buckets.get(name.removesuffix("_bucket"), 0) + 1))
+            count = self._totals.get(selector.name, 0)
+        if selector.one_bucket:
+            count = math.ceil(count / (self.buckets.get(selector.name.removesuffix("_bucket"), 0) + 1))
         return count
+
+
+@dataclass(frozen=True)
+class _Selector:
+    """What the model reads of a vector selector, taken out of the parser's tree once."""
+
+    name: str
+    services: tuple[tuple[bool, str], ...]  # each `service` matcher: (an equality?, its value as parsed)
+    one_bucket: bool  # one `le` of a histogram: one bucket of its series
+
+    @classmethod
+    def of(cls, selector: Any) -> _Selector:
+        # Each `.matchers` access builds new Python objects from the parser's tree: read them once.
+        matchers = selector.matchers.matchers
+        name = selector.name or next((m.value for m in matchers if m.name == "__name__"), "")
+        equal = promql_parser.MatchOp.Equal
+        return cls(
+            name,
+            tuple((m.op == equal, str(m.value)) for m in matchers if m.name == "service"),
+            name.endswith("_bucket") and any(m.name == "le" and m.op == equal for m in matchers),
+        )
 
 
 # Rule files repeat a few dozen expression shapes once per service, differing only in quoted label
@@ -301,70 +316,130 @@ def _quoted_value(text: str, quoted: Sequence[str]) -> str:
     return quoted[int(text[1:])] if text.startswith(_STAND_IN) else text
 
 
+@dataclass(frozen=True)
+class _Shape:
+    """A parsed rule expression and what the model reads of it at one evaluation."""
+
+    tree: Any
+    reads: _Read
+    pinned_service: str | None  # as parsed: perhaps a stand-in
+
+
 class _ParsedRules:
     """Rule expressions, parsed once per shape; lives for one model only, so nothing is kept between plans."""
 
-    def __init__(self) -> None:
-        self._trees: dict[str, Any] = {}
+    def __init__(self, interval: float) -> None:
+        self._interval = interval
+        self._shapes: dict[str, _Shape] = {}
 
-    def parse(self, expr: str) -> tuple[Any, tuple[str, ...]]:
-        """The tree of `expr` (perhaps shared with its shape's other expressions) and its stand-ins' values."""
+    def _shape(self, tree: Any) -> _Shape:
+        selectors: list[Any] = []
+        reads = _reads(tree, 1.0, self._interval, selectors)
+        return _Shape(tree, reads, _pinned_service(selectors))
+
+    def parse(self, expr: str) -> tuple[_Shape, tuple[str, ...]]:
+        """`expr` parsed (perhaps shared with its shape's other expressions) and its stand-ins' values."""
         if _NOT_SHAPED.search(expr):
-            return promql_parser.parse(expr), ()
+            return self._shape(promql_parser.parse(expr)), ()
         # Text and quoted values alternate: text, value, text, ..., text.
         pieces = _DOUBLE_QUOTED.split(expr)
         quoted = pieces[1::2]
         pieces[1::2] = [f'"{_STAND_IN}{index}"' for index in range(len(quoted))]
         shape = "".join(pieces)
-        tree = self._trees.get(shape)
-        if tree is None:
+        found = self._shapes.get(shape)
+        if found is None:
             if "#" in shape:  # a comment, outside any string
-                return promql_parser.parse(expr), ()
+                return self._shape(promql_parser.parse(expr)), ()
             try:
-                tree = self._trees[shape] = promql_parser.parse(shape)
+                tree = promql_parser.parse(shape)
             except ValueError:
                 # A stand-in where the parser wants something else: the expression's own text decides.
-                return promql_parser.parse(expr), ()
-        return tree, tuple(quoted)
+                return self._shape(promql_parser.parse(expr)), ()
+            found = self._shapes[shape] = self._shape(tree)
+        return found, tuple(quoted)
 
 
 def _seconds(delta: Any) -> float:
     return float(delta.total_seconds())
 
 
-def _samples(
-    node: Any, series: _Series, steps: float, interval: float, selectors: list[Any], quoted: Sequence[str] = ()
-) -> float:
-    """Samples a query reads: each selector's series x points per step x steps.
+class _Read:
+    """The samples one evaluation of a query reads, as a formula over the series counts."""
 
-    The same traversal appends every vector selector to `selectors`, in the
-    order `promql_parser.walk` meets them (an aggregation's parameter before its
-    expression), so a rule's expression is walked once instead of once per question.
-    `quoted`: the values a shared tree's stand-ins take here (see `_ParsedRules`).
+    def samples(self, series: _Series, quoted: Sequence[str] = ()) -> float:
+        return 0.0
+
+
+@dataclass(frozen=True)
+class _SelectorRead(_Read):
+    """A selector's series x points per step (a range's points, or 1 for an instant vector) x steps."""
+
+    selector: _Selector
+    points: float | None
+    steps: float
+
+    def samples(self, series: _Series, quoted: Sequence[str] = ()) -> float:
+        if self.points is None:
+            return series.matching(self.selector, quoted) * self.steps
+        return series.matching(self.selector, quoted) * self.points * self.steps
+
+
+@dataclass(frozen=True)
+class _SumRead(_Read):
+    """A function's arguments: read one after another."""
+
+    parts: tuple[_Read, ...]
+
+    def samples(self, series: _Series, quoted: Sequence[str] = ()) -> float:
+        return sum(part.samples(series, quoted) for part in self.parts)
+
+
+@dataclass(frozen=True)
+class _BothRead(_Read):
+    """A binary operator's two sides."""
+
+    left: _Read
+    right: _Read
+
+    def samples(self, series: _Series, quoted: Sequence[str] = ()) -> float:
+        return self.left.samples(series, quoted) + self.right.samples(series, quoted)
+
+
+_NOTHING = _Read()
+
+
+def _reads(node: Any, steps: float, interval: float, selectors: list[Any]) -> _Read:
+    """Samples a query reads: each selector's series x points per step x steps, as a formula.
+
+    The formula leaves the parser's tree behind (reading it builds Python objects
+    at every step), so a tree shared by many rules is walked once. The same
+    traversal appends every vector selector to `selectors`, in the order
+    `promql_parser.walk` meets them (an aggregation's parameter before its
+    expression), so an expression is walked once instead of once per question.
     """
     if isinstance(node, promql_parser.MatrixSelector):
         selector = node.vector_selector
         selectors.append(selector)
-        return series.matching(selector, quoted) * max(1.0, _seconds(node.range) / interval) * steps
+        return _SelectorRead(_Selector.of(selector), max(1.0, _seconds(node.range) / interval), steps)
     if isinstance(node, promql_parser.VectorSelector):
         selectors.append(node)
-        return series.matching(node, quoted) * steps
+        return _SelectorRead(_Selector.of(node), None, steps)
     if isinstance(node, promql_parser.SubqueryExpr):
         inner_steps = steps * max(1.0, _seconds(node.range) / _seconds(node.step or node.range))
-        return _samples(node.expr, series, inner_steps, interval, selectors, quoted)
+        return _reads(node.expr, inner_steps, interval, selectors)
     if isinstance(node, promql_parser.Call):
-        return sum(_samples(arg, series, steps, interval, selectors, quoted) for arg in node.args)
+        return _SumRead(tuple(_reads(arg, steps, interval, selectors) for arg in node.args))
     if isinstance(node, promql_parser.BinaryExpr):
-        left = _samples(node.lhs, series, steps, interval, selectors, quoted)
-        return left + _samples(node.rhs, series, steps, interval, selectors, quoted)
+        left = _reads(node.lhs, steps, interval, selectors)
+        return _BothRead(left, _reads(node.rhs, steps, interval, selectors))
     if isinstance(node, promql_parser.AggregateExpr):
         if node.param is not None:
             # topk's k, quantile's φ: read once per evaluation, not counted (as before), but walked.
             _collect(node.param, selectors)
-        return _samples(node.expr, series, steps, interval, selectors, quoted)
+        return _reads(node.expr, steps, interval, selectors)
     if isinstance(node, promql_parser.ParenExpr | promql_parser.UnaryExpr):
-        return _samples(node.expr, series, steps, interval, selectors, quoted)
-    return 0.0
+        return _reads(node.expr, steps, interval, selectors)
+    return _NOTHING
 
 
 def _selectors(node: Any) -> list[Any]:
@@ -393,18 +468,19 @@ def _collect(node: Any, found: list[Any]) -> None:
         _collect(node.expr, found)
 
 
-def _pinned_service(selectors: Iterable[Any], quoted: Sequence[str] = ()) -> str | None:
-    """The `service` the selectors are pinned to by an equality matcher, if any (the first one)."""
+def _pinned_service(selectors: Iterable[Any]) -> str | None:
+    """The `service` the selectors are pinned to by an equality matcher, if any (the first one), as parsed."""
     for selector in selectors:
         for m in selector.matchers.matchers:
             if m.name == "service" and m.op == promql_parser.MatchOp.Equal:
-                return _quoted_value(str(m.value), quoted)
+                return str(m.value)
     return None
 
 
 def _service_of(node: Any, quoted: Sequence[str] = ()) -> str | None:
     """The `service` an expression is pinned to by an equality matcher, if any."""
-    return _pinned_service(_selectors(node), quoted)
+    pinned = _pinned_service(_selectors(node))
+    return None if pinned is None else _quoted_value(pinned, quoted)
 
 
 def _output_series(node: Any, series: _Series, counts: Mapping[str, int], quoted: Sequence[str] = ()) -> int:
@@ -441,9 +517,9 @@ def _output_series(node: Any, series: _Series, counts: Mapping[str, int], quoted
     if isinstance(node, promql_parser.ParenExpr | promql_parser.UnaryExpr):
         return _output_series(node.expr, series, counts, quoted)
     if isinstance(node, promql_parser.MatrixSelector):
-        return series.matching(node.vector_selector, quoted)
+        return series.matching(_Selector.of(node.vector_selector), quoted)
     if isinstance(node, promql_parser.VectorSelector):
-        return series.matching(node, quoted)
+        return series.matching(_Selector.of(node), quoted)
     if isinstance(node, promql_parser.SubqueryExpr):
         return _output_series(node.expr, series, counts, quoted)
     return 1
@@ -470,17 +546,17 @@ def rule_lines(
     YAML is written from: parsing megabytes of YAML back was most of the model's time.
     """
     lines: list[RuleLine] = []
-    parsed = _ParsedRules()
+    parsed = _ParsedRules(interval)
     for _, document in sorted(rule_files.items()):
         for group in document.get("groups", []):
             every = _duration_seconds(str(group.get("interval", "1m")))
             for rule in group.get("rules", []):
-                tree, quoted = parsed.parse(rule["expr"])
-                selectors: list[Any] = []
-                read = round(_samples(tree, series, 1.0, interval, selectors, quoted))
-                service = _pinned_service(selectors, quoted)
+                shape, quoted = parsed.parse(rule["expr"])
+                read = round(shape.reads.samples(series, quoted))
+                pinned = shape.pinned_service
+                service = None if pinned is None else _quoted_value(pinned, quoted)
                 if "record" in rule:
-                    output = _output_series(tree, series, counts, quoted)
+                    output = _output_series(shape.tree, series, counts, quoted)
                     series.record(rule["record"], service, output)
                     lines.append(RuleLine(group["name"], rule["record"], service, every, output, read))
                 else:
@@ -506,7 +582,8 @@ def panel_queries(dashboards: Mapping[str, Mapping[str, Any]], series: _Series, 
             # Dashboard variables only appear inside label matchers' quoted values.
             parsed = promql_parser.parse(_VARIABLE.sub("$var", expr))
             steps = 1.0 if target.get("instant") else time_range / step
-            queries.append(PanelQuery(slug, expr, refresh, round(_samples(parsed, series, steps, interval, []))))
+            read = _reads(parsed, steps, interval, []).samples(series)
+            queries.append(PanelQuery(slug, expr, refresh, round(read)))
     return queries
 
 

@@ -20,7 +20,7 @@ from tests.cost.helpers import small_catalog
 
 
 def _parse_each(self: _ParsedRules, expr: str) -> tuple[Any, tuple[str, ...]]:
-    return promql_parser.parse(expr), ()
+    return self._shape(promql_parser.parse(expr)), ()
 
 
 # The stacks with several services of a kind (dev's catalog shares no shape between services).
