@@ -13,11 +13,11 @@ from infra.alerting.rule_model import (
     Alert,
     Recording,
     Rule,
-    RuleGroup,
     RuleNamespace,
     Severity,
     dur,
     num,
+    one_group_namespace,
     scraped_services,
     sel,
 )
@@ -158,6 +158,4 @@ def api_rules(settings: StackInput) -> tuple[RuleNamespace, ...]:
         rules += _latency(service.name, settings)
         rules += _degradation(service.name, settings)
         rules += _health(service, settings)
-    if not rules:
-        return ()
-    return (RuleNamespace(NAMESPACE, (RuleGroup(NAMESPACE, tuple(rules)),)),)
+    return one_group_namespace(NAMESPACE, rules)

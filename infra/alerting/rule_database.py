@@ -10,11 +10,11 @@ from __future__ import annotations
 from infra.alerting.rule_model import (
     Alert,
     Rule,
-    RuleGroup,
     RuleNamespace,
     Severity,
     dur,
     num,
+    one_group_namespace,
     scraped_services,
     secs,
     sel,
@@ -137,6 +137,4 @@ def database_rules(settings: StackInput) -> tuple[RuleNamespace, ...]:
         rules += _app_side(service.name, settings)
     for service in scraped_services(settings, "postgres"):
         rules += _server_side(service.name, settings)
-    if not rules:
-        return ()
-    return (RuleNamespace(NAMESPACE, (RuleGroup(NAMESPACE, tuple(rules)),)),)
+    return one_group_namespace(NAMESPACE, rules)

@@ -27,10 +27,10 @@ from infra.alerting.rule_availability import COLLECTOR_SERVICE
 from infra.alerting.rule_model import (
     Alert,
     Rule,
-    RuleGroup,
     RuleNamespace,
     Severity,
     dur,
+    one_group_namespace,
     one_of,
     promql_string,
     regex_literal,
@@ -388,4 +388,4 @@ def kubernetes_rules(settings: StackInput) -> tuple[RuleNamespace, ...]:
         *_batch(settings, scope),
         *_nodes(settings),
     ]
-    return (RuleNamespace(NAMESPACE, (RuleGroup(NAMESPACE, tuple(rules)),)),)
+    return one_group_namespace(NAMESPACE, rules)

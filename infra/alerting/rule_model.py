@@ -12,7 +12,7 @@ its time scale, so that a local Prometheus can run the same rules faster.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -96,6 +96,15 @@ class RuleNamespace:
     @property
     def rules(self) -> tuple[Rule, ...]:
         return tuple(rule for group in self.groups for rule in group.rules)
+
+
+def one_group_namespace(name: str, rules: Iterable[Rule]) -> tuple[RuleNamespace, ...]:
+    """The namespace `name` holding its rules in one group of the same name; none when there is no rule.
+
+    A stack without the services a builder watches uploads no empty rule file.
+    """
+    group = tuple(rules)
+    return (RuleNamespace(name, (RuleGroup(name, group),)),) if group else ()
 
 
 # --- PromQL literals -------------------------------------------------------

@@ -8,7 +8,18 @@ Containers are limited to the namespaces the catalog and the collector use.
 
 from __future__ import annotations
 
-from infra.alerting.rule_model import Alert, Rule, RuleGroup, RuleNamespace, Severity, dur, num, one_of, secs, sel
+from infra.alerting.rule_model import (
+    Alert,
+    Rule,
+    RuleNamespace,
+    Severity,
+    dur,
+    num,
+    one_group_namespace,
+    one_of,
+    secs,
+    sel,
+)
 from infra.config import StackInput
 
 NAMESPACE = "resources"
@@ -160,5 +171,4 @@ def _volumes(settings: StackInput) -> list[Rule]:
 def resource_rules(settings: StackInput) -> tuple[RuleNamespace, ...]:
     if settings.collection.discovery != "kubernetes":
         return ()
-    rules = [*_containers(settings), *_nodes(settings), *_volumes(settings)]
-    return (RuleNamespace(NAMESPACE, (RuleGroup(NAMESPACE, tuple(rules)),)),)
+    return one_group_namespace(NAMESPACE, [*_containers(settings), *_nodes(settings), *_volumes(settings)])
