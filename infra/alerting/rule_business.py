@@ -8,15 +8,7 @@ here; the runbook says so.
 
 from __future__ import annotations
 
-from infra.alerting.rule_model import (
-    Alert,
-    Rule,
-    RuleNamespace,
-    dur,
-    one_group_namespace,
-    scraped_services,
-    sel,
-)
+from infra.alerting.rule_model import Alert, Rule, RuleNamespace, dur, one_group_namespace, scraped_services, sel
 from infra.config import StackInput
 from infra.config.alerting import TradingHours
 

@@ -2,16 +2,7 @@
 
 from __future__ import annotations
 
-from infra.alerting.rule_model import (
-    Alert,
-    Rule,
-    RuleNamespace,
-    dur,
-    num,
-    one_group_namespace,
-    scraped_services,
-    sel,
-)
+from infra.alerting.rule_model import Alert, Rule, RuleNamespace, dur, num, one_group_namespace, scraped_services, sel
 from infra.config import StackInput
 
 NAMESPACE = "cache"
