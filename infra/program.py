@@ -21,7 +21,7 @@ from dashboards.context import DashboardContext
 from dashboards.registry import build_all
 from infra.alerting.alertmanager import render_alertmanager_definition
 from infra.alerting.grafana_rules import amp_health_rules, heartbeat_rule_group
-from infra.alerting.rules import rule_file_documents, rule_file_text
+from infra.alerting.rules import render_rule_files
 from infra.alerting.sentry_alerts import issue_alert_definitions
 from infra.alerting.uptime_rules import uptime_rule_groups
 from infra.collection.celery_exporter import CeleryExporterSettings, celery_exporter_settings
@@ -720,16 +720,16 @@ class Documents:
 
 def render_documents(config: StackConfig) -> Documents:
     settings = config.settings
-    # As data first: the cost model reads the rules, AMP gets their YAML.
-    rule_documents = rule_file_documents(settings)
+    # Rendered once: the cost model reads the rule files as data, AMP gets their YAML.
+    rule_files = render_rule_files(settings)
     dashboard_context = DashboardContext.from_settings(settings)
     dashboards = build_all(dashboard_context)
     return Documents(
-        rule_files={name: rule_file_text(document) for name, document in rule_documents.items()},
+        rule_files=dict(rule_files),
         scrape_config=render_scrape_config(settings, settings.collection.cluster_name),
         dashboard_context=dashboard_context,
         dashboards=dashboards,
-        cardinality=cardinality(settings, rule_documents, dashboards),
+        cardinality=cardinality(settings, rule_files.documents, dashboards),
         checks=plan_checks(settings),
         exporters=exporter_releases(settings, redis_password_set=config.secrets.redis_password is not None),
         celery_exporter=celery_exporter_settings(settings),

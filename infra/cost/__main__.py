@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from infra.alerting.rules import rule_file_documents
+from infra.alerting.rules import render_rule_files
 from infra.config.stackfile import load_stack_file, stack_settings
 from infra.cost.assumptions import HOURS_PER_MONTH
 from infra.cost.limits import label_set_limits
@@ -80,7 +80,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     settings = stack_settings(args.stack)
     region = load_stack_file(args.stack, fill_unset_secrets=False).region or ""
-    model = stack_cardinality(settings, rule_file_documents(settings))
+    model = stack_cardinality(settings, render_rule_files(settings).documents)
     cost = estimate(settings, model, region)
     unpriced_region = pricing_warning(cost.pricing, region) if cost is not None else None
     if unpriced_region is not None:

@@ -10,7 +10,7 @@ from tests.cost.helpers import AMP_DATASOURCE, small_catalog
 
 MONTH = 730 * 3600  # AWS bills by the 730-hour month
 
-# One rule file as data, the shape `rule_file_documents` gives the model.
+# One rule file as data, the shape `render_rule_files(...).documents` gives the model.
 RULES = {
     "api": {
         "groups": [
