@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Protocol, Self, TypeVar
 
 from grafana_foundation_sdk.builders.common import (
     GraphThresholdsStyleConfig,
@@ -33,6 +33,7 @@ from grafana_foundation_sdk.builders.table import Panel as Table
 from grafana_foundation_sdk.builders.timeseries import Panel as Timeseries
 from grafana_foundation_sdk.cog.builder import Builder
 from grafana_foundation_sdk.cog.encoder import JSONEncoder
+from grafana_foundation_sdk.cog.variants import Dataquery as AnyDataquery
 from grafana_foundation_sdk.models.common import (
     BigValueGraphMode,
     DataSourceRef,
@@ -137,6 +138,41 @@ def _require_queries(title: str, queries: Sequence[Dataquery]) -> None:
 # --- panels -----------------------------------------------------------------------
 
 
+class PanelBuilder(Protocol):
+    """What every panel builder of the SDK offers: each is its own generated class, with no shared base."""
+
+    def title(self, title: str) -> Self: ...
+    def description(self, description: str) -> Self: ...
+    def datasource(self, datasource: DataSourceRef) -> Self: ...
+    def unit(self, unit: str) -> Self: ...
+    def span(self, w: int) -> Self: ...
+    def height(self, h: int) -> Self: ...
+    def with_target(self, target: Builder[AnyDataquery]) -> Self: ...
+
+
+AnyPanel = TypeVar("AnyPanel", bound=PanelBuilder)
+
+
+def framed(
+    panel: AnyPanel,
+    title: str,
+    description: str,
+    unit: str,
+    queries: Sequence[Dataquery],
+    *,
+    width: int,
+    height: int,
+    datasource: DataSourceRef,
+) -> AnyPanel:
+    """What every panel has whatever its kind: title, description, data source, unit, size and its queries."""
+    if not queries:
+        raise ValueError(f"panel '{title}' needs at least one query")
+    panel = panel.title(title).description(description).datasource(datasource).unit(unit).span(width).height(height)
+    for target in queries:
+        panel = panel.with_target(target)
+    return panel
+
+
 def timeseries(
     title: str,
     description: str,
@@ -151,13 +187,7 @@ def timeseries(
     datasource: DataSourceRef = DATASOURCE,
 ) -> Timeseries:
     panel = (
-        Timeseries()
-        .title(title)
-        .description(description)
-        .datasource(datasource)
-        .unit(unit)
-        .span(width)
-        .height(height)
+        framed(Timeseries(), title, description, unit, queries, width=width, height=height, datasource=datasource)
         .fill_opacity(10)
         .line_width(1)
         .legend(VizLegendOptions().display_mode(LegendDisplayMode.LIST).placement(LegendPlacement.BOTTOM))
@@ -173,9 +203,6 @@ def timeseries(
         panel = panel.max(max_value)
     if stacked:
         panel = panel.stacking(StackingConfig().mode(StackingMode.NORMAL))
-    _require_queries(title, queries)
-    for target in queries:
-        panel = panel.with_target(target)
     return panel
 
 
@@ -191,23 +218,13 @@ def stat(
     datasource: DataSourceRef = DATASOURCE,
 ) -> Stat:
     panel = (
-        Stat()
-        .title(title)
-        .description(description)
-        .datasource(datasource)
-        .unit(unit)
-        .span(width)
-        .height(height)
+        framed(Stat(), title, description, unit, queries, width=width, height=height, datasource=datasource)
         .graph_mode(BigValueGraphMode.AREA)
-    )
-    panel = panel.thresholds(thresholds if thresholds is not None else neutral()).reduce_options(
-        ReduceDataOptions().calcs(["lastNotNull"]).values(False)
+        .thresholds(thresholds if thresholds is not None else neutral())
+        .reduce_options(ReduceDataOptions().calcs(["lastNotNull"]).values(False))
     )
     if decimals is not None:
         panel = panel.decimals(decimals)
-    _require_queries(title, queries)
-    for target in queries:
-        panel = panel.with_target(target)
     return panel
 
 
@@ -221,11 +238,7 @@ def table(
     datasource: DataSourceRef = DATASOURCE,
 ) -> Table:
     """A ranked table of instant values (top-N panels)."""
-    panel = Table().title(title).description(description).datasource(datasource).unit(unit).span(width).height(height)
-    _require_queries(title, queries)
-    for target in queries:
-        panel = panel.with_target(target)
-    return panel
+    return framed(Table(), title, description, unit, queries, width=width, height=height, datasource=datasource)
 
 
 # --- dashboard --------------------------------------------------------------------
