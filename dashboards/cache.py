@@ -8,13 +8,12 @@ from dashboards.common import (
     APP,
     ENV,
     RATE,
+    Rows,
     above,
     below,
     dashboard,
     quantile,
     query,
-    render,
-    row,
     service_variable,
     stat,
     timeseries,
@@ -35,11 +34,8 @@ def build(ctx: DashboardContext) -> dict[str, Any]:
     t = ctx.thresholds
     hit_floor = t.cache_hit_ratio_percent / 100
     memory_ceiling = t.redis_memory_percent / 100
-    board = (
-        dashboard(ctx, SLUG, TITLE, "Application cache (hit ratio, latency) and Redis through redis_exporter.")
-        .with_variable(service_variable("cache_operations_total", ctx.services_of("api")))
-        .with_row(row("Overview"))
-        .with_panel(
+    rows: Rows = {
+        "Overview": [
             stat(
                 "Hit ratio (10 min)",
                 f"Share of cache reads that hit, from the counters over 10 minutes as the alert computes it; "
@@ -47,9 +43,7 @@ def build(ctx: DashboardContext) -> dict[str, Any]:
                 "percentunit",
                 query(f"1 - sum(rate({_MISSES}[10m])) / sum(rate({_LOOKUPS}[10m]))", instant=True),
                 thresholds=below(hit_floor, min(hit_floor + 0.1, 0.99)),
-            )
-        )
-        .with_panel(
+            ),
             stat(
                 "Redis memory of maxmemory",
                 f"Used memory over maxmemory (no value when maxmemory is unlimited); the alert fires above "
@@ -57,27 +51,22 @@ def build(ctx: DashboardContext) -> dict[str, Any]:
                 "percentunit",
                 query(f"max({_REDIS_MEMORY_RATIO})", instant=True),
                 thresholds=above(memory_ceiling * 0.9, memory_ceiling),
-            )
-        )
-        .with_panel(
+            ),
             stat(
                 "Evictions per second",
                 f"Keys Redis evicts to stay under maxmemory; the alert fires above {t.redis_evictions_per_second:g}/s.",
                 "short",
                 query(f"sum(rate(redis_evicted_keys_total{{{ENV}}}[{RATE}]))", instant=True),
                 thresholds=above(None, t.redis_evictions_per_second) if t.redis_evictions_per_second > 0 else None,
-            )
-        )
-        .with_panel(
+            ),
             stat(
                 "Redis up",
                 "1 when redis_exporter reaches Redis.",
                 "bool",
                 query(f"min(redis_up{{{ENV}}})", instant=True),
-            )
-        )
-        .with_row(row("Application cache"))
-        .with_panel(
+            ),
+        ],
+        "Application cache": [
             timeseries(
                 "Hit ratio",
                 "Hit ratio from the counters (10 min) and as computed in-process by the app; dashed line at the "
@@ -88,9 +77,7 @@ def build(ctx: DashboardContext) -> dict[str, Any]:
                 thresholds=below(hit_floor),
                 min_value=0,
                 max_value=1,
-            )
-        )
-        .with_panel(
+            ),
             timeseries(
                 "Operations by type and result",
                 "Cache operations per second by operation (get/set/delete) and result (hit/miss/error).",
@@ -101,9 +88,7 @@ def build(ctx: DashboardContext) -> dict[str, Any]:
                 ),
                 stacked=True,
                 min_value=0,
-            )
-        )
-        .with_panel(
+            ),
             timeseries(
                 "Operation latency p95 / p99",
                 "Cache operation duration percentiles by operation.",
@@ -111,9 +96,7 @@ def build(ctx: DashboardContext) -> dict[str, Any]:
                 query(quantile(0.95, "cache_operation_duration_seconds", by="operation"), "p95 {{operation}}", ref="A"),
                 query(quantile(0.99, "cache_operation_duration_seconds", by="operation"), "p99 {{operation}}", ref="B"),
                 min_value=0,
-            )
-        )
-        .with_panel(
+            ),
             timeseries(
                 "Cache errors",
                 "Cache operations that failed (Redis unreachable, timeouts) per second.",
@@ -123,10 +106,9 @@ def build(ctx: DashboardContext) -> dict[str, Any]:
                     "{{operation}}",
                 ),
                 min_value=0,
-            )
-        )
-        .with_row(row("Redis"))
-        .with_panel(
+            ),
+        ],
+        "Redis": [
             timeseries(
                 "Redis memory",
                 "Memory used by Redis, its maxmemory, and the memory the app reports for the cache.",
@@ -135,9 +117,7 @@ def build(ctx: DashboardContext) -> dict[str, Any]:
                 query(f"max by (instance) (redis_memory_max_bytes{{{ENV}}} > 0)", "maxmemory {{instance}}", ref="B"),
                 query(f"max(cache_memory_usage_bytes{{{APP}}})", "as the app sees it", ref="C"),
                 min_value=0,
-            )
-        )
-        .with_panel(
+            ),
             timeseries(
                 "Evictions and expirations",
                 "Keys evicted under memory pressure and keys expired by TTL, per second.",
@@ -146,9 +126,7 @@ def build(ctx: DashboardContext) -> dict[str, Any]:
                 query(f"sum(rate(redis_expired_keys_total{{{ENV}}}[{RATE}]))", "expired", ref="B"),
                 thresholds=above(None, t.redis_evictions_per_second) if t.redis_evictions_per_second > 0 else None,
                 min_value=0,
-            )
-        )
-        .with_panel(
+            ),
             timeseries(
                 "Redis keyspace hit ratio",
                 "Hits over lookups as Redis counts them (all clients, not only the API).",
@@ -161,9 +139,7 @@ def build(ctx: DashboardContext) -> dict[str, Any]:
                 ),
                 min_value=0,
                 max_value=1,
-            )
-        )
-        .with_panel(
+            ),
             timeseries(
                 "Clients and commands",
                 "Connected clients and commands processed per second.",
@@ -171,7 +147,14 @@ def build(ctx: DashboardContext) -> dict[str, Any]:
                 query(f"sum(redis_connected_clients{{{ENV}}})", "clients", ref="A"),
                 query(f"sum(rate(redis_commands_processed_total{{{ENV}}}[{RATE}]))", "commands/s", ref="B"),
                 min_value=0,
-            )
-        )
+            ),
+        ],
+    }
+    return dashboard(
+        ctx,
+        SLUG,
+        TITLE,
+        "Application cache (hit ratio, latency) and Redis through redis_exporter.",
+        rows,
+        service=service_variable("cache_operations_total", ctx.services_of("api")),
     )
-    return render(board)

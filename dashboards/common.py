@@ -8,7 +8,7 @@ description, a unit and, where the alert rules have one, the same threshold.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, Protocol, Self, TypeVar
 
 from grafana_foundation_sdk.builders.common import (
@@ -45,6 +45,7 @@ from grafana_foundation_sdk.models.common import (
 from grafana_foundation_sdk.models.dashboard import (
     DashboardCursorSync,
     DashboardLinkType,
+    Panel,
     Threshold,
     ThresholdsMode,
     VariableModel,
@@ -128,11 +129,6 @@ def query(
     if table:
         built = built.format(PromQueryFormat.TABLE)
     return built
-
-
-def _require_queries(title: str, queries: Sequence[Dataquery]) -> None:
-    if not queries:
-        raise ValueError(f"panel '{title}' needs at least one query")
 
 
 # --- panels -----------------------------------------------------------------------
@@ -244,13 +240,14 @@ def table(
 # --- dashboard --------------------------------------------------------------------
 
 
-def datasource_variable(ctx: DashboardContext) -> DatasourceVariable:
+def datasource_variable(type_val: str, uid: str, description: str) -> DatasourceVariable:
+    """`$datasource`: every panel and query reads through it; it starts at the stack's own data source."""
     return (
         DatasourceVariable("datasource")
         .label("Data source")
-        .description("AMP workspace of this environment")
-        .type(AMP_DATASOURCE_TYPE)
-        .current(VariableOption(selected=True, text=ctx.datasource_uid, value=ctx.datasource_uid))
+        .description(description)
+        .type(type_val)
+        .current(VariableOption(selected=True, text=uid, value=uid))
     )
 
 
@@ -293,15 +290,25 @@ def service_variable(anchor_metric: str, defaults: Sequence[str], label: str = "
     )
 
 
+# A row's panels, in reading order (laid out left to right, then down), and row title -> its panels.
+Panels = Sequence[Builder[Panel]]
+Rows = Mapping[str, Panels]
+
+
 def dashboard(
     ctx: DashboardContext,
     slug: str,
     title: str,
     description: str,
+    rows: Rows,
     *,
     variables: Sequence[Builder[VariableModel]] | None = None,
-) -> Dashboard:
-    """A dashboard with the shared header; `variables` replaces the AMP `$datasource` and `$env` ones."""
+    service: QueryVariable | None = None,
+) -> dict[str, Any]:
+    """The JSON model of a dashboard with the shared header, `rows` below it.
+
+    `variables` replaces the AMP `$datasource` and `$env` ones; `service` (a `service_variable`) follows them.
+    """
     board = (
         Dashboard(f"Screener · {title}")
         .uid(ctx.uid(slug))
@@ -323,9 +330,20 @@ def dashboard(
             .keep_time(True)
         )
     )
-    for variable in variables if variables is not None else (datasource_variable(ctx), env_variable()):
+    if variables is None:
+        variables = (
+            datasource_variable(AMP_DATASOURCE_TYPE, ctx.datasource_uid, "AMP workspace of this environment"),
+            env_variable(),
+        )
+    for variable in variables:
         board = board.with_variable(variable)
-    return board
+    if service is not None:
+        board = board.with_variable(service)
+    for row_title, panels in rows.items():
+        board = board.with_row(Row(row_title))
+        for panel in panels:
+            board = board.with_panel(panel)
+    return render(board)
 
 
 def sentry_link(project_url: str) -> DashboardLink:
@@ -350,10 +368,6 @@ def deploy_annotations(environment: str) -> AnnotationQuery:
         # All tags must match (matchAny false): one Grafana serves every environment.
         .target(AnnotationTarget().type("tags").tags([DEPLOY_TAG, environment]).match_any(False).limit(100))
     )
-
-
-def row(title: str) -> Row:
-    return Row(title)
 
 
 def render(board: Dashboard) -> dict[str, Any]:
