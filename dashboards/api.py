@@ -28,6 +28,7 @@ from infra.alerting.slo import error_ratio_record
 
 SLUG = "api"
 TITLE = "API performance"
+DESCRIPTION = "FastAPI backend: request rate, latency, errors and endpoints."
 
 ErrorPanel = TypeVar("ErrorPanel", Stat, Timeseries)
 
@@ -42,6 +43,7 @@ def build(ctx: DashboardContext) -> dict[str, Any]:
     p95_warning, p95_critical = t.p95_latency_ms / 1000, t.p95_latency_critical_ms / 1000
     errors_warning, errors_critical = t.error_ratio_percent / 100, t.error_ratio_critical_percent / 100
     error_ratio_5m = error_ratio_record("5m")
+    service = service_variable("http_requests_total", ctx.services_of("api"))
     rows: Rows = {
         "Overview": [
             stat(
@@ -149,11 +151,4 @@ def build(ctx: DashboardContext) -> dict[str, Any]:
             ),
         ],
     }
-    return dashboard(
-        ctx,
-        SLUG,
-        TITLE,
-        "FastAPI backend: request rate, latency, errors and endpoints.",
-        rows,
-        service=service_variable("http_requests_total", ctx.services_of("api")),
-    )
+    return dashboard(ctx, SLUG, TITLE, DESCRIPTION, rows, service=service)

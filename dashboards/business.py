@@ -19,9 +19,11 @@ from dashboards.context import DashboardContext
 
 SLUG = "business"
 TITLE = "Business"
+DESCRIPTION = "What users do: sessions, screenings, sign-ups, logins and portfolios."
 
 
 def build(ctx: DashboardContext) -> dict[str, Any]:
+    service = service_variable("screening_requests_total", ctx.services_of("api"))
     rows: Rows = {
         "Last 24 hours": [
             stat(
@@ -131,11 +133,4 @@ def build(ctx: DashboardContext) -> dict[str, Any]:
             ),
         ],
     }
-    return dashboard(
-        ctx,
-        SLUG,
-        TITLE,
-        "What users do: sessions, screenings, sign-ups, logins and portfolios.",
-        rows,
-        service=service_variable("screening_requests_total", ctx.services_of("api")),
-    )
+    return dashboard(ctx, SLUG, TITLE, DESCRIPTION, rows, service=service)

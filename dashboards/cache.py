@@ -22,6 +22,7 @@ from dashboards.context import DashboardContext
 
 SLUG = "cache"
 TITLE = "Cache"
+DESCRIPTION = "Application cache (hit ratio, latency) and Redis through redis_exporter."
 
 # Same shape as the CacheHitRatioLow alert: 1 - misses / lookups, so a cache
 # that never hits still shows 0 rather than no data.
@@ -34,6 +35,7 @@ def build(ctx: DashboardContext) -> dict[str, Any]:
     t = ctx.thresholds
     hit_floor = t.cache_hit_ratio_percent / 100
     memory_ceiling = t.redis_memory_percent / 100
+    service = service_variable("cache_operations_total", ctx.services_of("api"))
     rows: Rows = {
         "Overview": [
             stat(
@@ -150,11 +152,4 @@ def build(ctx: DashboardContext) -> dict[str, Any]:
             ),
         ],
     }
-    return dashboard(
-        ctx,
-        SLUG,
-        TITLE,
-        "Application cache (hit ratio, latency) and Redis through redis_exporter.",
-        rows,
-        service=service_variable("cache_operations_total", ctx.services_of("api")),
-    )
+    return dashboard(ctx, SLUG, TITLE, DESCRIPTION, rows, service=service)

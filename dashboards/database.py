@@ -21,6 +21,7 @@ from dashboards.context import DashboardContext
 
 SLUG = "database"
 TITLE = "Database"
+DESCRIPTION = "SQLAlchemy pool and query latency from the API; PostgreSQL from its exporter."
 
 
 def build(ctx: DashboardContext) -> dict[str, Any]:
@@ -28,6 +29,7 @@ def build(ctx: DashboardContext) -> dict[str, Any]:
     pool_ratio = t.db_pool_utilization_percent / 100
     server_warning = t.db_server_connections_percent / 100
     server_critical = t.db_server_connections_critical_percent / 100
+    service = service_variable("db_connections_active", ctx.services_of("api"))
     rows: Rows = {
         "Connections": [
             stat(
@@ -161,11 +163,4 @@ def build(ctx: DashboardContext) -> dict[str, Any]:
             ),
         ],
     }
-    return dashboard(
-        ctx,
-        SLUG,
-        TITLE,
-        "SQLAlchemy pool and query latency from the API; PostgreSQL from its exporter.",
-        rows,
-        service=service_variable("db_connections_active", ctx.services_of("api")),
-    )
+    return dashboard(ctx, SLUG, TITLE, DESCRIPTION, rows, service=service)

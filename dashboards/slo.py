@@ -34,6 +34,7 @@ from infra.alerting.slo import (
 SLUG = "slo"
 TITLE = "SLOs"
 PERIOD = "30d"
+DESCRIPTION = f"API availability and latency SLOs over a {PERIOD} period: budget left and multi-window burn rates."
 
 # (slo label, recorded ratio of bad events without its window, what a bad event is)
 _SLOS = (
@@ -50,6 +51,7 @@ def _budget(slo: str) -> str:
 def build(ctx: DashboardContext) -> dict[str, Any]:
     factors = sorted({window.factor for alert in BURN_RATE_ALERTS for window in alert.windows})
     page_factor, slowest_factor = factors[-1], factors[0]
+    service = service_variable(REQUEST_RATE_1H, ctx.services_of("api"))
     rows: dict[str, Panels] = {}
     for slo, ratio, bad in _SLOS:
         objective_percent = ctx.slo.availability_percent if slo == "availability" else ctx.slo.latency_percent
@@ -139,11 +141,4 @@ def build(ctx: DashboardContext) -> dict[str, Any]:
             ),
         ),
     ]
-    return dashboard(
-        ctx,
-        SLUG,
-        TITLE,
-        f"API availability and latency SLOs over a {PERIOD} period: budget left and multi-window burn rates.",
-        rows,
-        service=service_variable(f"{REQUEST_RATE_1H}", ctx.services_of("api")),
-    )
+    return dashboard(ctx, SLUG, TITLE, DESCRIPTION, rows, service=service)

@@ -20,6 +20,7 @@ from dashboards.context import DashboardContext
 
 SLUG = "system"
 TITLE = "System health"
+DESCRIPTION = "Resources of every service (container), pod and node on the EKS cluster."
 
 # Kubernetes names a service's container after it; "" and POD are the pod's sandbox.
 CONTAINER = f'{ENV}, container=~"$service", container!~"|POD"'
@@ -40,6 +41,7 @@ def build(ctx: DashboardContext) -> dict[str, Any]:
         f"/ on (namespace, pod, container)\n"
         f'max {BY_CONTAINER} (kube_pod_container_resource_limits{{{ENV}, container=~"$service", resource="memory"}})'
     )
+    service = service_variable("container_cpu_usage_seconds_total", (), label="container")
     rows: Rows = {
         "Overview": [
             stat(
@@ -257,11 +259,4 @@ def build(ctx: DashboardContext) -> dict[str, Any]:
             ),
         ],
     }
-    return dashboard(
-        ctx,
-        SLUG,
-        TITLE,
-        "Resources of every service (container), pod and node on the EKS cluster.",
-        rows,
-        service=service_variable("container_cpu_usage_seconds_total", (), label="container"),
-    )
+    return dashboard(ctx, SLUG, TITLE, DESCRIPTION, rows, service=service)
