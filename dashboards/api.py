@@ -43,6 +43,7 @@ def build(ctx: DashboardContext) -> dict[str, Any]:
     p95_warning, p95_critical = t.p95_latency_ms / 1000, t.p95_latency_critical_ms / 1000
     errors_warning, errors_critical = t.error_ratio_percent / 100, t.error_ratio_critical_percent / 100
     error_ratio_5m = error_ratio_record("5m")
+    p95 = f"max({P95_5M}{{{RECORDED}}})"
     service = service_variable("http_requests_total", ctx.services_of("api"))
     rows: Rows = {
         "Overview": [
@@ -69,7 +70,7 @@ def build(ctx: DashboardContext) -> dict[str, Any]:
                 f"95th percentile of request duration over 5 minutes (recorded); warns above {t.p95_latency_ms} ms, "
                 f"pages above {t.p95_latency_critical_ms} ms.",
                 "s",
-                query(f"max({P95_5M}{{{RECORDED}}})", instant=True),
+                query(p95, instant=True),
                 thresholds=above(p95_warning, p95_critical),
             ),
             stat(
@@ -111,7 +112,7 @@ def build(ctx: DashboardContext) -> dict[str, Any]:
                     "p50",
                     ref="A",
                 ),
-                query(f"max({P95_5M}{{{RECORDED}}})", "p95", ref="B"),
+                query(p95, "p95", ref="B"),
                 query(
                     quantile(0.99, "http_request_duration_seconds"),
                     "p99",

@@ -21,6 +21,9 @@ SLUG = "business"
 TITLE = "Business"
 DESCRIPTION = "What users do: sessions, screenings, sign-ups, logins and portfolios."
 
+_PEAK_USERS_24H = f"max_over_time(sum(active_users_current{{{APP}}})[1d:5m])"
+_SCREENINGS_24H = f"sum(increase(screening_requests_total{{{APP}}}[1d]))"
+
 
 def build(ctx: DashboardContext) -> dict[str, Any]:
     service = service_variable("screening_requests_total", ctx.services_of("api"))
@@ -37,13 +40,13 @@ def build(ctx: DashboardContext) -> dict[str, Any]:
                 "Most users connected at once in the last 24 hours. The backend exports no user identity, so "
                 "distinct daily users cannot be counted from metrics; this peak and daily logins stand in for DAU.",
                 "short",
-                query(f"max_over_time(sum(active_users_current{{{APP}}})[1d:5m])", instant=True),
+                query(_PEAK_USERS_24H, instant=True),
             ),
             stat(
                 "Screenings (24 h)",
                 "Screening requests in the last 24 hours.",
                 "short",
-                query(f"sum(increase(screening_requests_total{{{APP}}}[1d]))", instant=True),
+                query(_SCREENINGS_24H, instant=True),
                 decimals=0,
             ),
             stat(
@@ -65,7 +68,7 @@ def build(ctx: DashboardContext) -> dict[str, Any]:
                     "successful logins (24 h)",
                     ref="A",
                 ),
-                query(f"max_over_time(sum(active_users_current{{{APP}}})[1d:5m])", "peak concurrent (24 h)", ref="B"),
+                query(_PEAK_USERS_24H, "peak concurrent (24 h)", ref="B"),
                 min_value=0,
             ),
             timeseries(
@@ -101,7 +104,7 @@ def build(ctx: DashboardContext) -> dict[str, Any]:
                 "Screening requests (daily trend)",
                 "Screening requests over the trailing 24 hours, so each point reads as 'per day'.",
                 "short",
-                query(f"sum(increase(screening_requests_total{{{APP}}}[1d]))", "per day"),
+                query(_SCREENINGS_24H, "per day"),
                 min_value=0,
             ),
             timeseries(

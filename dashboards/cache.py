@@ -28,6 +28,8 @@ DESCRIPTION = "Application cache (hit ratio, latency) and Redis through redis_ex
 # that never hits still shows 0 rather than no data.
 _MISSES = f'cache_operations_total{{{APP}, operation="get", result="miss"}}'
 _LOOKUPS = f'cache_operations_total{{{APP}, operation="get", result=~"hit|miss"}}'
+_HIT_RATIO_10M = f"1 - sum(rate({_MISSES}[10m])) / sum(rate({_LOOKUPS}[10m]))"
+_EVICTIONS = f"sum(rate(redis_evicted_keys_total{{{ENV}}}[{RATE}]))"
 _REDIS_MEMORY_RATIO = f"redis_memory_used_bytes{{{ENV}}} / (redis_memory_max_bytes{{{ENV}}} > 0)"
 
 
@@ -35,6 +37,8 @@ def build(ctx: DashboardContext) -> dict[str, Any]:
     t = ctx.thresholds
     hit_floor = t.cache_hit_ratio_percent / 100
     memory_ceiling = t.redis_memory_percent / 100
+    # At 0 the alert fires on any eviction; a red step at 0 would paint the quiet state red too, so none.
+    evictions_alert = above(None, t.redis_evictions_per_second) if t.redis_evictions_per_second > 0 else None
     service = service_variable("cache_operations_total", ctx.services_of("api"))
     rows: Rows = {
         "Overview": [
@@ -43,7 +47,7 @@ def build(ctx: DashboardContext) -> dict[str, Any]:
                 f"Share of cache reads that hit, from the counters over 10 minutes as the alert computes it; "
                 f"the alert fires below {t.cache_hit_ratio_percent:g} %.",
                 "percentunit",
-                query(f"1 - sum(rate({_MISSES}[10m])) / sum(rate({_LOOKUPS}[10m]))", instant=True),
+                query(_HIT_RATIO_10M, instant=True),
                 thresholds=below(hit_floor, min(hit_floor + 0.1, 0.99)),
             ),
             stat(
@@ -58,8 +62,8 @@ def build(ctx: DashboardContext) -> dict[str, Any]:
                 "Evictions per second",
                 f"Keys Redis evicts to stay under maxmemory; the alert fires above {t.redis_evictions_per_second:g}/s.",
                 "short",
-                query(f"sum(rate(redis_evicted_keys_total{{{ENV}}}[{RATE}]))", instant=True),
-                thresholds=above(None, t.redis_evictions_per_second) if t.redis_evictions_per_second > 0 else None,
+                query(_EVICTIONS, instant=True),
+                thresholds=evictions_alert,
             ),
             stat(
                 "Redis up",
@@ -74,7 +78,7 @@ def build(ctx: DashboardContext) -> dict[str, Any]:
                 "Hit ratio from the counters (10 min) and as computed in-process by the app; dashed line at the "
                 "alert threshold.",
                 "percentunit",
-                query(f"1 - sum(rate({_MISSES}[10m])) / sum(rate({_LOOKUPS}[10m]))", "counters (10m)", ref="A"),
+                query(_HIT_RATIO_10M, "counters (10m)", ref="A"),
                 query(f"avg(cache_hit_ratio{{{APP}}})", "in-process", ref="B"),
                 thresholds=below(hit_floor),
                 min_value=0,
@@ -124,9 +128,9 @@ def build(ctx: DashboardContext) -> dict[str, Any]:
                 "Evictions and expirations",
                 "Keys evicted under memory pressure and keys expired by TTL, per second.",
                 "short",
-                query(f"sum(rate(redis_evicted_keys_total{{{ENV}}}[{RATE}]))", "evicted", ref="A"),
+                query(_EVICTIONS, "evicted", ref="A"),
                 query(f"sum(rate(redis_expired_keys_total{{{ENV}}}[{RATE}]))", "expired", ref="B"),
-                thresholds=above(None, t.redis_evictions_per_second) if t.redis_evictions_per_second > 0 else None,
+                thresholds=evictions_alert,
                 min_value=0,
             ),
             timeseries(

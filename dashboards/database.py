@@ -23,6 +23,9 @@ SLUG = "database"
 TITLE = "Database"
 DESCRIPTION = "SQLAlchemy pool and query latency from the API; PostgreSQL from its exporter."
 
+# One panel each: p95 shows the usual slow query, p99 the outliers the p95 hides.
+_QUERY_PERCENTILES = ((0.95, "p95", "95th"), (0.99, "p99", "99th"))
+
 
 def build(ctx: DashboardContext) -> dict[str, Any]:
     t = ctx.thresholds
@@ -86,25 +89,18 @@ def build(ctx: DashboardContext) -> dict[str, Any]:
             ),
         ],
         "Queries": [
-            timeseries(
-                "Query duration p95 by operation and table",
-                "95th percentile of query duration from the app's histogram.",
-                "s",
-                query(
-                    quantile(0.95, "db_query_duration_seconds", by="operation, table"),
-                    "{{operation}} {{table}}",
-                ),
-                min_value=0,
-            ),
-            timeseries(
-                "Query duration p99 by operation and table",
-                "99th percentile of query duration from the app's histogram.",
-                "s",
-                query(
-                    quantile(0.99, "db_query_duration_seconds", by="operation, table"),
-                    "{{operation}} {{table}}",
-                ),
-                min_value=0,
+            *(
+                timeseries(
+                    f"Query duration {percentile} by operation and table",
+                    f"{ordinal} percentile of query duration from the app's histogram.",
+                    "s",
+                    query(
+                        quantile(q, "db_query_duration_seconds", by="operation, table"),
+                        "{{operation}} {{table}}",
+                    ),
+                    min_value=0,
+                )
+                for q, percentile, ordinal in _QUERY_PERCENTILES
             ),
             timeseries(
                 "Slow queries per minute",

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from grafana_foundation_sdk.builders.prometheus import Dataquery
+
 from dashboards.common import (
     ENV,
     RATE,
@@ -28,7 +30,22 @@ CONTAINER = f'{ENV}, container=~"$service", container!~"|POD"'
 POD = f'{ENV}, pod=~"${{service}}-.*"'
 # node_exporter reports pseudo file systems too; they are never "full" in a useful sense.
 REAL_FS = f'{ENV}, fstype!~"tmpfs|overlay|squashfs|ramfs|nsfs", mountpoint!=""'
+# A node's own interfaces: not loopback, nor the pods' virtual ones (veth, and eni of the VPC CNI).
+NODE_INTERFACES = f'{ENV}, device!~"lo|veth.*|eni.*"'
 BY_CONTAINER = "by (namespace, pod, container)"
+
+
+def received_and_sent(counters: str, selector: str, *, by: str) -> list[Dataquery]:
+    """Bytes per second received (A, "in") and sent (B, "out") by each `by`, from `<counters>_receive_bytes_total`
+    and `<counters>_transmit_bytes_total`."""
+    return [
+        query(
+            f"sum by ({by}) (rate({counters}_{direction}_bytes_total{{{selector}}}[{RATE}]))",
+            f"{{{{{by}}}}} {legend}",
+            ref=ref,
+        )
+        for direction, legend, ref in (("receive", "in", "A"), ("transmit", "out", "B"))
+    ]
 
 
 def build(ctx: DashboardContext) -> dict[str, Any]:
@@ -152,16 +169,7 @@ def build(ctx: DashboardContext) -> dict[str, Any]:
                 "Network by pod",
                 "Bytes received and sent per second by each pod of the selected services.",
                 "Bps",
-                query(
-                    f"sum by (pod) (rate(container_network_receive_bytes_total{{{POD}}}[{RATE}]))",
-                    "{{pod}} in",
-                    ref="A",
-                ),
-                query(
-                    f"sum by (pod) (rate(container_network_transmit_bytes_total{{{POD}}}[{RATE}]))",
-                    "{{pod}} out",
-                    ref="B",
-                ),
+                *received_and_sent("container_network", POD, by="pod"),
                 min_value=0,
             ),
             timeseries(
@@ -220,18 +228,7 @@ def build(ctx: DashboardContext) -> dict[str, Any]:
                 "Node network",
                 "Bytes received and sent per second by each node (physical interfaces only).",
                 "Bps",
-                query(
-                    f'sum by (instance) (rate(node_network_receive_bytes_total{{{ENV}, device!~"lo|veth.*|eni.*"}}'
-                    f"[{RATE}]))",
-                    "{{instance}} in",
-                    ref="A",
-                ),
-                query(
-                    f'sum by (instance) (rate(node_network_transmit_bytes_total{{{ENV}, device!~"lo|veth.*|eni.*"}}'
-                    f"[{RATE}]))",
-                    "{{instance}} out",
-                    ref="B",
-                ),
+                *received_and_sent("node_network", NODE_INTERFACES, by="instance"),
                 min_value=0,
             ),
         ],
