@@ -110,13 +110,11 @@ def build(ctx: DashboardContext) -> dict[str, Any]:
                 query(
                     quantile(0.5, "http_request_duration_seconds"),
                     "p50",
-                    ref="A",
                 ),
-                query(p95, "p95", ref="B"),
+                query(p95, "p95"),
                 query(
                     quantile(0.99, "http_request_duration_seconds"),
                     "p99",
-                    ref="C",
                 ),
                 thresholds=above(p95_warning, p95_critical),
                 min_value=0,

@@ -66,9 +66,8 @@ def build(ctx: DashboardContext) -> dict[str, Any]:
                 query(
                     f'sum(increase(user_logins_total{{{APP}, result="success"}}[1d]))',
                     "successful logins (24 h)",
-                    ref="A",
                 ),
-                query(_PEAK_USERS_24H, "peak concurrent (24 h)", ref="B"),
+                query(_PEAK_USERS_24H, "peak concurrent (24 h)"),
                 min_value=0,
             ),
             timeseries(
@@ -90,11 +89,10 @@ def build(ctx: DashboardContext) -> dict[str, Any]:
                 "WebSocket connections and messages",
                 "Open WebSocket connections and messages per second by direction.",
                 "short",
-                query(f"sum(websocket_connections_active{{{APP}}})", "connections", ref="A"),
+                query(f"sum(websocket_connections_active{{{APP}}})", "connections"),
                 query(
                     f"sum by (direction) (rate(websocket_messages_total{{{APP}}}[{RATE}]))",
                     "messages {{direction}}/s",
-                    ref="B",
                 ),
                 min_value=0,
             ),
@@ -119,8 +117,8 @@ def build(ctx: DashboardContext) -> dict[str, Any]:
                 "Stocks returned per screening",
                 "Median and 95th percentile of result size; a drop to zero usually means stale market data.",
                 "short",
-                query(quantile(0.5, "screening_results_count"), "p50", ref="A"),
-                query(quantile(0.95, "screening_results_count"), "p95", ref="B"),
+                query(quantile(0.5, "screening_results_count"), "p50"),
+                query(quantile(0.95, "screening_results_count"), "p95"),
                 min_value=0,
             ),
             timeseries(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
+from string import ascii_uppercase
 from typing import Any, Protocol, Self, TypeVar
 
 from grafana_foundation_sdk.builders.common import (
@@ -116,12 +117,12 @@ def query(
     expr: str,
     legend: str = "",
     *,
-    ref: str = "A",
     instant: bool = False,
     table: bool = False,
     datasource: DataSourceRef = DATASOURCE,
 ) -> Dataquery:
-    built = Dataquery().expr(expr).ref_id(ref).datasource(datasource)
+    """One PromQL query of a panel; the panel names it (refId) by its place: A, B, C..."""
+    built = Dataquery().expr(expr).datasource(datasource)
     if legend:
         built = built.legend_format(legend)
     if instant:
@@ -160,12 +161,15 @@ def framed(
     height: int,
     datasource: DataSourceRef,
 ) -> AnyPanel:
-    """What every panel has whatever its kind: title, description, data source, unit, size and its queries."""
+    """What every panel has whatever its kind: title, description, data source, unit, size and its queries,
+    named A, B, C... in the order given (legends and overrides refer to them by that refId)."""
     if not queries:
         raise ValueError(f"panel '{title}' needs at least one query")
+    if len(queries) > len(ascii_uppercase):
+        raise ValueError(f"panel '{title}' has {len(queries)} queries; refIds A-Z name {len(ascii_uppercase)} at most")
     panel = panel.title(title).description(description).datasource(datasource).unit(unit).span(width).height(height)
-    for target in queries:
-        panel = panel.with_target(target)
+    for ref, target in zip(ascii_uppercase, queries, strict=False):
+        panel = panel.with_target(target.ref_id(ref))
     return panel
 
 

@@ -101,9 +101,8 @@ def build(ctx: DashboardContext) -> dict[str, Any]:
                     query(
                         f"{ratio}{window}{{{RECORDED}}} / on (service) {_budget(slo)}",
                         f"{{{{service}}}} {window}",
-                        ref=chr(ord("A") + i),
                     )
-                    for i, window in enumerate(WINDOWS)
+                    for window in WINDOWS
                 ),
                 thresholds=above(slowest_factor, page_factor),
                 min_value=0,
@@ -113,8 +112,8 @@ def build(ctx: DashboardContext) -> dict[str, Any]:
                 "Bad-event ratio and budget",
                 f"Share of {bad} over 5 minutes against the budget (1 - objective).",
                 "percentunit",
-                query(ratio_5m, "{{service}} 5m", ref="A"),
-                query(_budget(slo), "{{service}} budget", ref="B"),
+                query(ratio_5m, "{{service}} 5m"),
+                query(_budget(slo), "{{service}} budget"),
                 min_value=0,
                 width=8,
             ),

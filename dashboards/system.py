@@ -36,15 +36,14 @@ BY_CONTAINER = "by (namespace, pod, container)"
 
 
 def received_and_sent(counters: str, selector: str, *, by: str) -> list[Dataquery]:
-    """Bytes per second received (A, "in") and sent (B, "out") by each `by`, from `<counters>_receive_bytes_total`
+    """Bytes per second received ("in") and sent ("out") by each `by`, from `<counters>_receive_bytes_total`
     and `<counters>_transmit_bytes_total`."""
     return [
         query(
             f"sum by ({by}) (rate({counters}_{direction}_bytes_total{{{selector}}}[{RATE}]))",
             f"{{{{{by}}}}} {legend}",
-            ref=ref,
         )
-        for direction, legend, ref in (("receive", "in", "A"), ("transmit", "out", "B"))
+        for direction, legend in (("receive", "in"), ("transmit", "out"))
     ]
 
 
