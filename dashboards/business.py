@@ -4,17 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from dashboards.common import (
-    APP,
-    RATE,
-    Rows,
-    dashboard,
-    quantile,
-    query,
-    service_variable,
-    stat,
-    timeseries,
-)
+from dashboards.common import APP, RATE, Rows, dashboard, quantile, query, service_variable, stat, timeseries
 from dashboards.context import DashboardContext
 
 SLUG = "business"

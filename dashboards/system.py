@@ -6,18 +6,7 @@ from typing import Any
 
 from grafana_foundation_sdk.builders.prometheus import Dataquery
 
-from dashboards.common import (
-    ENV,
-    RATE,
-    Rows,
-    above,
-    below,
-    dashboard,
-    query,
-    service_variable,
-    stat,
-    timeseries,
-)
+from dashboards.common import ENV, RATE, Rows, above, below, dashboard, query, service_variable, stat, timeseries
 from dashboards.context import DashboardContext
 
 SLUG = "system"
