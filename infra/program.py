@@ -55,27 +55,12 @@ from infra.components.synthetics_checks import CheckSpec, plan_checks
 from infra.config import StackConfig, load_stack_config
 from infra.config.cost import DEFAULT_USAGE_ALARM_PERCENT
 from infra.config.synthetics import SM_DATASOURCE_UID
-from infra.cost.limits import label_set_limits
+from infra.cost.limits import workspace_label_set_limits
 from infra.cost.model import Cardinality, cardinality
 from infra.cost.pricing import estimate, pricing_warning
 from infra.gc_policy import apply_gc_policy
 from infra.logs.fluent_bit import FLUENT_BIT, GROUP_KINDS, log_sources
 from infra.logs.fluent_bit import RELEASE as LOGS_RELEASE
-
-
-def series_limits(config: StackConfig, model: Cardinality) -> list[LabelSetLimitArgs]:
-    """A limit per service from the model x headroom; a label set the stack file limits itself keeps its number."""
-    explicit = [LabelSetLimitArgs(limit.label_set, limit.max_series) for limit in config.settings.amp.label_set_limits]
-    cost = config.settings.cost
-    if cost is None:
-        return explicit
-    taken = {tuple(sorted(limit.label_set.items())) for limit in explicit}
-    derived = [
-        LabelSetLimitArgs({"service": service}, max_series)
-        for service, max_series in label_set_limits(model, cost.series_limit_headroom, cost.series_limit_floor).items()
-        if (("service", service),) not in taken
-    ]
-    return explicit + derived
 
 
 def declare_amp(config: StackConfig, model: Cardinality) -> AmpWorkspace:
@@ -85,7 +70,10 @@ def declare_amp(config: StackConfig, model: Cardinality) -> AmpWorkspace:
             alias=config.name_prefix,
             retention_days=config.settings.amp.retention_days,
             log_retention_days=config.settings.amp.log_retention_days,
-            label_set_limits=series_limits(config, model),
+            label_set_limits=[
+                LabelSetLimitArgs(label_set, max_series)
+                for label_set, max_series in workspace_label_set_limits(config.settings, model)
+            ],
             protect=config.settings.amp.protect,
             managed_scraper=config.settings.collection.mode == "managed-scraper",
             tags=config.tags("amp"),
