@@ -34,9 +34,14 @@ from infra.components.amp_usage_alarms import AmpUsageAlarms, AmpUsageAlarmsArgs
 from infra.components.collection import ExporterSecrets, MetricsCollection, MetricsCollectionArgs
 from infra.components.cost_estimate import CostEstimate
 from infra.components.grafana_alerting import GrafanaAlerting, GrafanaAlertingArgs, PolicyTreeArgs, Recipients
-from infra.components.grafana_alertmanager import GrafanaAlertmanagerDataSource, GrafanaAlertmanagerDataSourceArgs
+from infra.components.grafana_alertmanager import GrafanaAlertmanagerDataSource
 from infra.components.grafana_dashboards import GrafanaDashboards, GrafanaDashboardsArgs
-from infra.components.grafana_datasource import GrafanaAmpDataSource, GrafanaAmpDataSourceArgs
+from infra.components.grafana_datasource import (
+    GrafanaAmpDataSource,
+    GrafanaAmpDataSourceArgs,
+    GrafanaCloudRoleArgs,
+    WorkspaceDataSourceArgs,
+)
 from infra.components.grafana_heartbeat import GrafanaHeartbeat, GrafanaHeartbeatArgs
 from infra.components.grafana_logs import GrafanaLogs, GrafanaLogsArgs
 from infra.components.grafana_rules import GrafanaRuleGroup, GrafanaRuleGroupArgs
@@ -152,6 +157,22 @@ def declare_paging(config: StackConfig, notifications: Notifications) -> pulumi.
     return paging.integration_key
 
 
+def grafana_role_args(config: StackConfig, purpose: str) -> GrafanaCloudRoleArgs:
+    """The role a Grafana data source assumes, `<prefix>-grafana-<purpose>`.
+
+    One account and one external ID for every role: Grafana Cloud presents the Grafana stack's, whichever
+    data source assumes (see `trust_policy`).
+    """
+    grafana_spec = config.settings.grafana
+    return GrafanaCloudRoleArgs(
+        role_name=f"{config.name_prefix}-grafana-{purpose}",
+        grafana_aws_account_id=grafana_spec.aws_account_id,
+        external_id=grafana_spec.external_id,
+        region=config.aws_region,
+        tags=config.tags("grafana"),
+    )
+
+
 @dataclass(frozen=True)
 class DeclaredGrafana:
     """What later Grafana pieces (synthetic checks) build on: the provider, the folder, the routing."""
@@ -193,12 +214,8 @@ def declare_grafana(
             uid=context.datasource_uid,
             workspace_arn=amp.arn,
             prometheus_endpoint=amp.prometheus_endpoint,
-            region=config.aws_region,
-            grafana_aws_account_id=spec.aws_account_id,
-            external_id=spec.external_id,
-            role_name=f"{config.name_prefix}-grafana-amp-query",
+            role=grafana_role_args(config, "amp-query"),
             provider=provider,
-            tags=config.tags("grafana"),
             plugin_version=spec.amp_plugin_version,
             install_plugin_on_stack=install_on,
         ),
@@ -303,20 +320,15 @@ def declare_grafana_heartbeat(
 
 def declare_alert_console(config: StackConfig, amp: AmpWorkspace, declared: DeclaredGrafana) -> None:
     """AMP's Alertmanager as a Grafana data source: see what fires and silence it."""
-    spec = config.settings.grafana
     console = GrafanaAlertmanagerDataSource(
         "grafana-alertmanager",
-        GrafanaAlertmanagerDataSourceArgs(
+        WorkspaceDataSourceArgs(
             name=f"AMP Alertmanager ({config.environment})",
             uid=f"{config.name_prefix}-alertmanager",
             workspace_arn=amp.arn,
             prometheus_endpoint=amp.prometheus_endpoint,
-            region=config.aws_region,
-            grafana_aws_account_id=spec.aws_account_id,
-            external_id=spec.external_id,
-            role_name=f"{config.name_prefix}-grafana-amp-alertmanager",
+            role=grafana_role_args(config, "amp-alertmanager"),
             provider=declared.provider,
-            tags=config.tags("grafana"),
         ),
     )
     pulumi.export("grafana_alertmanager_datasource_uid", console.uid)
@@ -616,11 +628,6 @@ def declare_alert_rules(config: StackConfig, amp: AmpWorkspace, rule_files: dict
     return rules
 
 
-def grafana_external_id(config: StackConfig) -> str:
-    """The external ID Grafana Cloud presents when it assumes a data-source role (one setting for every role)."""
-    return config.settings.grafana.external_id
-
-
 def declare_logs(
     config: StackConfig,
     notifications: Notifications,
@@ -671,16 +678,12 @@ def declare_logs(
         GrafanaLogsArgs(
             name=f"CloudWatch Logs ({config.environment})",
             uid=logs_dashboard.cloudwatch_datasource_uid(config.name_prefix),
-            region=config.aws_region,
-            grafana_aws_account_id=config.settings.grafana.aws_account_id,
-            external_id=grafana_external_id(config),
-            role_name=f"{config.name_prefix}-grafana-logs-read",
+            role=grafana_role_args(config, "logs-read"),
             group_names=[logs.group_names[kind] for kind in GROUP_KINDS],
             group_arns=logs.group_arns,
             folder_uid=declared.folder_uid,
             dashboard=logs_dashboard.build(context, config.aws_region, names, [s.service for s in sources]),
             provider=declared.provider,
-            tags=config.tags("grafana"),
         ),
     )
     pulumi.export("logs_datasource_uid", grafana_logs.uid)

@@ -16,7 +16,7 @@ import pulumi
 import pulumiverse_grafana as grafana
 
 from dashboards.common import to_json
-from infra.components.grafana_datasource import grafana_cloud_role
+from infra.components.grafana_datasource import GrafanaCloudRoleArgs, grafana_cloud_role
 
 CLOUDWATCH_DATASOURCE_TYPE = "cloudwatch"
 # Read the lines of these groups: query them (Logs Insights), list their fields, read events.
@@ -78,16 +78,12 @@ def cloudwatch_json_data(role_arn: str, region: str, groups: Sequence[tuple[str,
 class GrafanaLogsArgs:
     name: str
     uid: str
-    region: str
-    grafana_aws_account_id: str
-    external_id: str
-    role_name: str
+    role: GrafanaCloudRoleArgs
     group_names: Sequence[pulumi.Input[str]]
     group_arns: pulumi.Input[Sequence[str]]
     folder_uid: pulumi.Input[str]
     dashboard: Mapping[str, Any]
     provider: grafana.Provider
-    tags: Mapping[str, str]
 
 
 class GrafanaLogs(pulumi.ComponentResource):
@@ -102,11 +98,8 @@ class GrafanaLogs(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         self.role, self.read_policy = grafana_cloud_role(
             name,
-            args.role_name,
+            args.role,
             "Assumed by Grafana Cloud to query this stack's log groups",
-            args.grafana_aws_account_id,
-            args.external_id,
-            args.tags,
             ("read", pulumi.Output.from_input(args.group_arns).apply(lambda arns: logs_read_policy(list(arns)))),
             child,
         )
@@ -119,7 +112,7 @@ class GrafanaLogs(pulumi.ComponentResource):
             uid=args.uid,
             type=CLOUDWATCH_DATASOURCE_TYPE,
             json_data_encoded=pulumi.Output.all(self.role.arn, groups).apply(
-                lambda parts: cloudwatch_json_data(parts[0], args.region, parts[1])
+                lambda parts: cloudwatch_json_data(parts[0], args.role.region, parts[1])
             ),
             # The role must allow the queries before anyone opens the dashboard.
             opts=pulumi.ResourceOptions(parent=self, provider=args.provider, depends_on=[self.read_policy]),
