@@ -11,6 +11,8 @@ import pulumi
 import pulumi_aws as aws
 import pulumiverse_grafana as grafana
 
+from infra.iam_policy import allow, policy_json
+
 AMP_PLUGIN = "grafana-amazonprometheus-datasource"
 # Read-only query actions: the data source never writes rules or silences
 # (rules and Alertmanager are managed by code in the AMP component).
@@ -63,34 +65,22 @@ def trust_policy(grafana_aws_account_id: str, external_id: str) -> str:
     pkg/awsds/external_id.go). Every Pulumi stack on one Grafana stack therefore
     trusts the same value.
     """
-    return json.dumps(
+    return policy_json(
         {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Sid": "GrafanaCloudAssumesWithExternalId",
-                    "Effect": "Allow",
-                    "Principal": {"AWS": f"arn:aws:iam::{grafana_aws_account_id}:root"},
-                    "Action": "sts:AssumeRole",
-                    # The external ID is what stops another Grafana Cloud tenant from
-                    # pointing its own data source at this role (confused deputy).
-                    "Condition": {"StringEquals": {"sts:ExternalId": external_id}},
-                }
-            ],
-        },
-        sort_keys=True,
+            "Sid": "GrafanaCloudAssumesWithExternalId",
+            "Effect": "Allow",
+            "Principal": {"AWS": f"arn:aws:iam::{grafana_aws_account_id}:root"},
+            "Action": "sts:AssumeRole",
+            # The external ID is what stops another Grafana Cloud tenant from
+            # pointing its own data source at this role (confused deputy).
+            "Condition": {"StringEquals": {"sts:ExternalId": external_id}},
+        }
     )
 
 
 def workspace_policy(sid: str, actions: Sequence[str], workspace_arn: str) -> str:
     """An inline policy allowing `actions` on one AMP workspace and nothing else."""
-    return json.dumps(
-        {
-            "Version": "2012-10-17",
-            "Statement": [{"Sid": sid, "Effect": "Allow", "Action": list(actions), "Resource": workspace_arn}],
-        },
-        sort_keys=True,
-    )
+    return policy_json(allow(actions, workspace_arn, sid=sid))
 
 
 def query_policy(workspace_arn: str) -> str:

@@ -17,6 +17,7 @@ import pulumiverse_grafana as grafana
 
 from dashboards.common import to_json
 from infra.components.grafana_datasource import GrafanaCloudRoleArgs, grafana_cloud_role
+from infra.iam_policy import allow, policy_json
 
 CLOUDWATCH_DATASOURCE_TYPE = "cloudwatch"
 # Read the lines of these groups: query them (Logs Insights), list their fields, read events.
@@ -33,26 +34,12 @@ LOGS_UNSCOPED_ACTIONS = ("logs:StopQuery", "logs:DescribeLogGroups")
 
 
 def logs_read_policy(group_arns: Sequence[str]) -> str:
-    return json.dumps(
-        {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Sid": "ReadTheseGroupsOnly",
-                    "Effect": "Allow",
-                    "Action": list(LOGS_READ_ACTIONS),
-                    # The group ARN for queries and fields, its streams for GetLogEvents.
-                    "Resource": [*group_arns, *(f"{arn}:log-stream:*" for arn in group_arns)],
-                },
-                {
-                    "Sid": "ActionsWithoutResourceType",
-                    "Effect": "Allow",
-                    "Action": list(LOGS_UNSCOPED_ACTIONS),
-                    "Resource": "*",
-                },
-            ],
-        },
-        sort_keys=True,
+    return policy_json(
+        # The group ARN for queries and fields, its streams for GetLogEvents.
+        allow(
+            LOGS_READ_ACTIONS, [*group_arns, *(f"{arn}:log-stream:*" for arn in group_arns)], sid="ReadTheseGroupsOnly"
+        ),
+        allow(LOGS_UNSCOPED_ACTIONS, "*", sid="ActionsWithoutResourceType"),
     )
 
 
