@@ -638,8 +638,14 @@ def declare_logs(
     """Container logs to CloudWatch Logs, their error-burst alarms and saved queries, and Grafana's view of them."""
     spec = config.settings.logs
     cluster_name = config.settings.collection.cluster_name
+    # The log collector runs where the metrics collection has a cluster (and its Kubernetes provider).
+    collector = (
+        CollectorArgs(cluster_name, config.settings.collection.namespace, collection.provider)
+        if cluster_name is not None and collection.provider is not None
+        else None
+    )
     skipped = None
-    if cluster_name is None or collection.provider is None:
+    if collector is None:
         skipped = (
             f"no cluster: monitoring:collection.clusterName is not set in {config.stack_file}, so no container "
             "writes logs here; set it (and monitoring:logs.sources) to collect them"
@@ -654,12 +660,10 @@ def declare_logs(
             retention_days=spec.retention_days,
             sources=sources,
             error_burst=spec.error_burst,
-            alarm_topic_arns=[notifications.topic_arns.apply(lambda arns: arns["warning"])],
+            alarm_topic_arns=[notifications.alarm_topic("warning")],
             runbook_base_url=config.settings.rules.runbook_base_url,
             tags=config.tags("logs"),
-            collector=CollectorArgs(cluster_name, config.settings.collection.namespace, collection.provider)
-            if cluster_name is not None and collection.provider is not None
-            else None,
+            collector=collector,
             skipped=skipped,
             protect=config.settings.amp.protect,
         ),
