@@ -73,16 +73,13 @@ class SyntheticChecks(pulumi.ComponentResource):
     status_page_url: pulumi.Output[str] | None
 
     def __init__(self, name: str, args: SyntheticChecksArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        spec = args.spec
         arguments: dict[str, dict[str, Any]] = {
             check.logical_name: check_arguments(
                 check,
                 name_prefix=args.name_prefix,
                 environment=args.environment,
                 probe_ids=args.probe_ids,
-                frequency_seconds=spec.frequency_seconds,
-                timeout_seconds=spec.timeout_seconds,
-                alert_sensitivity=spec.alert_sensitivity,
+                spec=args.spec,
             )
             for check in args.checks
         }
