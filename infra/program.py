@@ -44,7 +44,7 @@ from infra.components.grafana_datasource import (
 )
 from infra.components.grafana_heartbeat import GrafanaHeartbeat, GrafanaHeartbeatArgs
 from infra.components.grafana_logs import GrafanaLogs, GrafanaLogsArgs
-from infra.components.grafana_rules import GrafanaRuleGroup, GrafanaRuleGroupArgs
+from infra.components.grafana_rules import GrafanaRuleGroup, GrafanaRuleGroupArgs, RuleContext
 from infra.components.grafana_service_accounts import Permission, ScopedServiceAccount, ScopedServiceAccountArgs
 from infra.components.logs import CentralLogs, CentralLogsArgs, CollectorArgs, log_group_name
 from infra.components.notifications import CHAT, PIPELINE, Notifications, NotificationsArgs, SlackChannelArgs
@@ -173,6 +173,11 @@ def grafana_role_args(config: StackConfig, purpose: str) -> GrafanaCloudRoleArgs
     )
 
 
+def grafana_rule_context(config: StackConfig) -> RuleContext:
+    """What the stack's Grafana-managed rules are stamped with (UIDs, the `env` label, runbook links)."""
+    return RuleContext(config.name_prefix, config.environment, config.settings.rules.runbook_base_url)
+
+
 @dataclass(frozen=True)
 class DeclaredGrafana:
     """What later Grafana pieces (synthetic checks) build on: the provider, the folder, the routing."""
@@ -273,9 +278,7 @@ def declare_grafana(
             GrafanaRuleGroupArgs(
                 folder_uid=dashboards.folder_uid,
                 group=group,
-                name_prefix=config.name_prefix,
-                environment=config.environment,
-                runbook_base_url=config.settings.rules.runbook_base_url,
+                context=grafana_rule_context(config),
                 provider=provider,
             ),
             opts=pulumi.ResourceOptions(depends_on=[datasource, alerting]),
@@ -308,9 +311,7 @@ def declare_grafana_heartbeat(
             # Through the data source's uid too: Grafana refuses a rule whose data source does not exist yet.
             folder_uid=pulumi.Output.all(declared.folder_uid, declared.datasource_uid).apply(lambda uids: uids[0]),
             group=heartbeat_rule_group(context.datasource_uid, config.name_prefix),
-            name_prefix=config.name_prefix,
-            environment=config.environment,
-            runbook_base_url=config.settings.rules.runbook_base_url,
+            context=grafana_rule_context(config),
             provider=declared.provider,
         ),
         opts=pulumi.ResourceOptions(depends_on=[heartbeat]),
@@ -438,7 +439,7 @@ def declare_synthetics(
             grafana_provider=declared.provider,
             folder_uid=declared.folder_uid,
             rule_groups=uptime_rule_groups(checks, spec, config.name_prefix, SM_DATASOURCE_UID),
-            runbook_base_url=config.settings.rules.runbook_base_url,
+            rule_context=grafana_rule_context(config),
             status_page=StatusPageArgs(
                 dashboard_json=to_json(uptime.build_status_page(documents.dashboard_context)),
                 grafana_url=config.settings.grafana.url,

@@ -21,7 +21,7 @@ import pulumi
 import pulumiverse_grafana as grafana
 
 from infra.alerting.grafana_rules import GrafanaRuleGroupSpec
-from infra.components.grafana_rules import GrafanaRuleGroup, GrafanaRuleGroupArgs
+from infra.components.grafana_rules import GrafanaRuleGroup, GrafanaRuleGroupArgs, RuleContext
 from infra.components.synthetics_checks import CheckSpec, check_arguments, resolve_probes
 from infra.config.synthetics import SyntheticsSpec
 
@@ -60,7 +60,7 @@ class SyntheticChecksArgs:
     grafana_provider: grafana.Provider
     folder_uid: pulumi.Input[str]
     rule_groups: Sequence[GrafanaRuleGroupSpec]
-    runbook_base_url: str
+    rule_context: RuleContext
     status_page: StatusPageArgs | None = None
     # What rules must wait for: the policy tree and contact points that route them.
     rule_dependencies: Sequence[pulumi.Resource] = field(default_factory=list)
@@ -97,9 +97,7 @@ class SyntheticChecks(pulumi.ComponentResource):
                 GrafanaRuleGroupArgs(
                     folder_uid=args.folder_uid,
                     group=group,
-                    name_prefix=args.name_prefix,
-                    environment=args.environment,
-                    runbook_base_url=args.runbook_base_url,
+                    context=args.rule_context,
                     provider=args.grafana_provider,
                 ),
                 opts=pulumi.ResourceOptions(parent=self, depends_on=list(args.rule_dependencies)),
