@@ -1,8 +1,9 @@
 """The IAM document envelope every policy of the stack is written in (infra/iam_policy.py).
 
-Expectations written by hand from the IAM JSON policy reference (AWS IAM User Guide,
-"IAM JSON policy element reference": `Version` "2012-10-17" is the current language version;
-a statement's `Action` and `Resource` take a string or an array of strings).
+Expectations written by hand from the IAM JSON policy reference: "IAM JSON policy elements:
+Version" (docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_version.html:
+"2012-10-17. This is the current version of the policy language", placed outside `Statement`),
+and the Action/Resource elements, which take a string or an array of strings.
 """
 
 from __future__ import annotations
