@@ -12,7 +12,7 @@ import sys
 from infra.alerting.rules import render_rule_files
 from infra.config.stackfile import load_stack_file, stack_settings
 from infra.cost.assumptions import HOURS_PER_MONTH
-from infra.cost.limits import label_set_limits
+from infra.cost.limits import workspace_label_set_limits
 from infra.cost.logs import LogsBill
 from infra.cost.model import Cardinality
 from infra.cost.pricing import CostEstimate, estimate, pricing_warning
@@ -85,11 +85,12 @@ def main(argv: list[str] | None = None) -> int:
     unpriced_region = pricing_warning(cost.pricing, region) if cost is not None else None
     if unpriced_region is not None:
         print(f"warning: {unpriced_region}\n")
-    limits = (
-        label_set_limits(model, settings.cost.series_limit_headroom, settings.cost.series_limit_floor)
-        if settings.cost is not None
-        else {}
-    )
+    # The per-service limits the workspace gets (a stack file's own limit on a service wins).
+    limits = {
+        label_set["service"]: max_series
+        for label_set, max_series in workspace_label_set_limits(settings, model)
+        if set(label_set) == {"service"}
+    }
     print(report(args.stack, model, cost, args.top, limits))
     return 0
 
