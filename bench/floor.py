@@ -5,6 +5,8 @@ imported and every resource it declared: type, logical name, parent, custom
 or component, inputs. Imports those modules, then registers the same
 resources with the same inputs and parents under Pulumi's own mock monitor
 with a mock that echoes inputs: no program logic, no fakes, no recording.
+Each custom resource is registered as its SDK constructor registers it: with
+every property its class declares, None where the plan set none.
 So the floor grows with the number and the size of the resources exactly as
 the plan does, and the difference is our program's own cost.
 Prints one JSON line: seconds (in-process, after interpreter start) and peak RSS.
@@ -52,9 +54,13 @@ def main() -> None:
                 # An instance of the SDK's own class, so the SDK's per-class work (output
                 # types resolved when the engine answers) counts in the floor; its
                 # __init__ is skipped because the inputs are already in wire form.
+                # What that __init__ registers is kept: every property the class declares,
+                # the ones not given and all outputs as None (its _internal_init does
+                # `__props__.__dict__[...] = None` for each; the engine tracks an Output apiece).
                 sdk_class = _sdk_class(item["type"]) or pulumi.CustomResource
                 custom = sdk_class.__new__(sdk_class)
-                pulumi.CustomResource.__init__(custom, item["type"], item["name"], item["inputs"], opts)
+                properties = {**declared_properties(sdk_class), **item["inputs"]}
+                pulumi.CustomResource.__init__(custom, item["type"], item["name"], properties, opts)
                 declared[item["urn"]] = custom
             else:
                 declared[item["urn"]] = pulumi.ComponentResource(item["type"], item["name"], None, opts)
@@ -84,6 +90,29 @@ _SDK_ROOTS = {
     "kubernetes": "pulumi_kubernetes",
     "sentry": "pulumiverse_sentry",
 }
+
+
+def declared_properties(sdk_class: type) -> dict[str, None]:
+    """Every property an SDK resource class declares (`@pulumi.getter`), by wire name, all None.
+
+    The generated constructors register exactly these (pulumi_kubernetes/helm/v3/Release.py
+    `_internal_init`: 36 properties, of which a plan sets about 7); pulumi.CustomResource declares none.
+    """
+    cached = _DECLARED.get(sdk_class)
+    if cached is None:
+        # pulumi.getter marks each property's getter with its wire name (pulumi/_types.py, _PULUMI_NAME).
+        getters = (
+            member.fget
+            for klass in sdk_class.__mro__
+            for member in vars(klass).values()
+            if isinstance(member, property)
+        )
+        names = {wire for wire in (getattr(getter, "_pulumi_name", None) for getter in getters) if wire}
+        cached = _DECLARED[sdk_class] = dict.fromkeys(sorted(names))
+    return cached
+
+
+_DECLARED: dict[type, dict[str, None]] = {}
 
 
 def _sdk_class(type_token: str) -> Any:

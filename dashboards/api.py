@@ -11,12 +11,11 @@ from dashboards.common import (
     APP,
     RATE,
     RECORDED,
+    Rows,
     above,
     dashboard,
     quantile,
     query,
-    render,
-    row,
     sentry_link,
     service_variable,
     stat,
@@ -29,6 +28,7 @@ from infra.alerting.slo import error_ratio_record
 
 SLUG = "api"
 TITLE = "API performance"
+DESCRIPTION = "FastAPI backend: request rate, latency, errors and endpoints."
 
 ErrorPanel = TypeVar("ErrorPanel", Stat, Timeseries)
 
@@ -43,19 +43,16 @@ def build(ctx: DashboardContext) -> dict[str, Any]:
     p95_warning, p95_critical = t.p95_latency_ms / 1000, t.p95_latency_critical_ms / 1000
     errors_warning, errors_critical = t.error_ratio_percent / 100, t.error_ratio_critical_percent / 100
     error_ratio_5m = error_ratio_record("5m")
-    board = (
-        dashboard(ctx, SLUG, TITLE, "FastAPI backend: request rate, latency, errors and endpoints.")
-        .with_variable(service_variable("http_requests_total", ctx.services_of("api")))
-        .with_row(row("Overview"))
-        .with_panel(
+    p95 = f"max({P95_5M}{{{RECORDED}}})"
+    service = service_variable("http_requests_total", ctx.services_of("api"))
+    rows: Rows = {
+        "Overview": [
             stat(
                 "Request rate",
                 "Requests per second over all endpoints (5-minute rate, recorded).",
                 "reqps",
                 query(f"sum({REQUEST_RATE_5M}{{{RECORDED}}})", instant=True),
-            )
-        )
-        .with_panel(
+            ),
             linked_to_sentry(
                 stat(
                     "5xx ratio",
@@ -67,37 +64,30 @@ def build(ctx: DashboardContext) -> dict[str, Any]:
                     decimals=2,
                 ),
                 ctx,
-            )
-        )
-        .with_panel(
+            ),
             stat(
                 "p95 latency",
                 f"95th percentile of request duration over 5 minutes (recorded); warns above {t.p95_latency_ms} ms, "
                 f"pages above {t.p95_latency_critical_ms} ms.",
                 "s",
-                query(f"max({P95_5M}{{{RECORDED}}})", instant=True),
+                query(p95, instant=True),
                 thresholds=above(p95_warning, p95_critical),
-            )
-        )
-        .with_panel(
+            ),
             stat(
                 "In-progress requests",
                 "Requests being served right now; a steady climb means workers are saturated.",
                 "short",
                 query(f"sum(http_requests_in_progress{{{APP}}})", instant=True),
-            )
-        )
-        .with_row(row("Traffic and errors"))
-        .with_panel(
+            ),
+        ],
+        "Traffic and errors": [
             timeseries(
                 "Request rate by status code",
                 "Requests per second, split by HTTP status code.",
                 "reqps",
                 query(f"sum by (status_code) (rate(http_requests_total{{{APP}}}[{RATE}]))", "{{status_code}}"),
                 stacked=True,
-            )
-        )
-        .with_panel(
+            ),
             linked_to_sentry(
                 timeseries(
                     "5xx ratio",
@@ -109,10 +99,9 @@ def build(ctx: DashboardContext) -> dict[str, Any]:
                     min_value=0,
                 ),
                 ctx,
-            )
-        )
-        .with_row(row("Latency"))
-        .with_panel(
+            ),
+        ],
+        "Latency": [
             timeseries(
                 "Latency p50 / p95 / p99",
                 "Request duration percentiles from the histogram (p95 recorded); dashed lines at the p95 warning "
@@ -121,29 +110,24 @@ def build(ctx: DashboardContext) -> dict[str, Any]:
                 query(
                     quantile(0.5, "http_request_duration_seconds"),
                     "p50",
-                    ref="A",
                 ),
-                query(f"max({P95_5M}{{{RECORDED}}})", "p95", ref="B"),
+                query(p95, "p95"),
                 query(
                     quantile(0.99, "http_request_duration_seconds"),
                     "p99",
-                    ref="C",
                 ),
                 thresholds=above(p95_warning, p95_critical),
                 min_value=0,
-            )
-        )
-        .with_panel(
+            ),
             timeseries(
                 "In-progress requests by endpoint",
                 "Concurrent requests per endpoint.",
                 "short",
                 query(f"sum by (endpoint) (http_requests_in_progress{{{APP}}})", "{{endpoint}}"),
                 min_value=0,
-            )
-        )
-        .with_row(row("Endpoints"))
-        .with_panel(
+            ),
+        ],
+        "Endpoints": [
             table(
                 "Top endpoints by traffic",
                 "The ten endpoints with the most requests per second.",
@@ -153,9 +137,7 @@ def build(ctx: DashboardContext) -> dict[str, Any]:
                     instant=True,
                     table=True,
                 ),
-            )
-        )
-        .with_panel(
+            ),
             table(
                 "Top endpoints by p95 latency",
                 "The ten slowest endpoints by 95th percentile duration.",
@@ -165,7 +147,7 @@ def build(ctx: DashboardContext) -> dict[str, Any]:
                     instant=True,
                     table=True,
                 ),
-            )
-        )
-    )
-    return render(board)
+            ),
+        ],
+    }
+    return dashboard(ctx, SLUG, TITLE, DESCRIPTION, rows, service=service)

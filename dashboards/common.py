@@ -8,8 +8,9 @@ description, a unit and, where the alert rules have one, the same threshold.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Mapping, Sequence
+from string import ascii_uppercase
+from typing import Any, Protocol, Self, TypeVar
 
 from grafana_foundation_sdk.builders.common import (
     GraphThresholdsStyleConfig,
@@ -33,6 +34,7 @@ from grafana_foundation_sdk.builders.table import Panel as Table
 from grafana_foundation_sdk.builders.timeseries import Panel as Timeseries
 from grafana_foundation_sdk.cog.builder import Builder
 from grafana_foundation_sdk.cog.encoder import JSONEncoder
+from grafana_foundation_sdk.cog.variants import Dataquery as AnyDataquery
 from grafana_foundation_sdk.models.common import (
     BigValueGraphMode,
     DataSourceRef,
@@ -44,6 +46,7 @@ from grafana_foundation_sdk.models.common import (
 from grafana_foundation_sdk.models.dashboard import (
     DashboardCursorSync,
     DashboardLinkType,
+    Panel,
     Threshold,
     ThresholdsMode,
     VariableModel,
@@ -114,12 +117,12 @@ def query(
     expr: str,
     legend: str = "",
     *,
-    ref: str = "A",
     instant: bool = False,
     table: bool = False,
     datasource: DataSourceRef = DATASOURCE,
 ) -> Dataquery:
-    built = Dataquery().expr(expr).ref_id(ref).datasource(datasource)
+    """One PromQL query of a panel; the panel names it (refId) by its place: A, B, C..."""
+    built = Dataquery().expr(expr).datasource(datasource)
     if legend:
         built = built.legend_format(legend)
     if instant:
@@ -129,12 +132,45 @@ def query(
     return built
 
 
-def _require_queries(title: str, queries: Sequence[Dataquery]) -> None:
+# --- panels -----------------------------------------------------------------------
+
+
+class PanelBuilder(Protocol):
+    """What every panel builder of the SDK offers: each is its own generated class, with no shared base."""
+
+    def title(self, title: str) -> Self: ...
+    def description(self, description: str) -> Self: ...
+    def datasource(self, datasource: DataSourceRef) -> Self: ...
+    def unit(self, unit: str) -> Self: ...
+    def span(self, w: int) -> Self: ...
+    def height(self, h: int) -> Self: ...
+    def with_target(self, target: Builder[AnyDataquery]) -> Self: ...
+
+
+AnyPanel = TypeVar("AnyPanel", bound=PanelBuilder)
+
+
+def framed(
+    panel: AnyPanel,
+    title: str,
+    description: str,
+    unit: str,
+    queries: Sequence[Dataquery],
+    *,
+    width: int,
+    height: int,
+    datasource: DataSourceRef,
+) -> AnyPanel:
+    """What every panel has whatever its kind: title, description, data source, unit, size and its queries,
+    named A, B, C... in the order given (legends and overrides refer to them by that refId)."""
     if not queries:
         raise ValueError(f"panel '{title}' needs at least one query")
-
-
-# --- panels -----------------------------------------------------------------------
+    if len(queries) > len(ascii_uppercase):
+        raise ValueError(f"panel '{title}' has {len(queries)} queries; refIds A-Z name {len(ascii_uppercase)} at most")
+    panel = panel.title(title).description(description).datasource(datasource).unit(unit).span(width).height(height)
+    for ref, target in zip(ascii_uppercase, queries, strict=False):
+        panel = panel.with_target(target.ref_id(ref))
+    return panel
 
 
 def timeseries(
@@ -151,13 +187,7 @@ def timeseries(
     datasource: DataSourceRef = DATASOURCE,
 ) -> Timeseries:
     panel = (
-        Timeseries()
-        .title(title)
-        .description(description)
-        .datasource(datasource)
-        .unit(unit)
-        .span(width)
-        .height(height)
+        framed(Timeseries(), title, description, unit, queries, width=width, height=height, datasource=datasource)
         .fill_opacity(10)
         .line_width(1)
         .legend(VizLegendOptions().display_mode(LegendDisplayMode.LIST).placement(LegendPlacement.BOTTOM))
@@ -173,9 +203,6 @@ def timeseries(
         panel = panel.max(max_value)
     if stacked:
         panel = panel.stacking(StackingConfig().mode(StackingMode.NORMAL))
-    _require_queries(title, queries)
-    for target in queries:
-        panel = panel.with_target(target)
     return panel
 
 
@@ -191,23 +218,13 @@ def stat(
     datasource: DataSourceRef = DATASOURCE,
 ) -> Stat:
     panel = (
-        Stat()
-        .title(title)
-        .description(description)
-        .datasource(datasource)
-        .unit(unit)
-        .span(width)
-        .height(height)
+        framed(Stat(), title, description, unit, queries, width=width, height=height, datasource=datasource)
         .graph_mode(BigValueGraphMode.AREA)
-    )
-    panel = panel.thresholds(thresholds if thresholds is not None else neutral()).reduce_options(
-        ReduceDataOptions().calcs(["lastNotNull"]).values(False)
+        .thresholds(thresholds if thresholds is not None else neutral())
+        .reduce_options(ReduceDataOptions().calcs(["lastNotNull"]).values(False))
     )
     if decimals is not None:
         panel = panel.decimals(decimals)
-    _require_queries(title, queries)
-    for target in queries:
-        panel = panel.with_target(target)
     return panel
 
 
@@ -221,23 +238,20 @@ def table(
     datasource: DataSourceRef = DATASOURCE,
 ) -> Table:
     """A ranked table of instant values (top-N panels)."""
-    panel = Table().title(title).description(description).datasource(datasource).unit(unit).span(width).height(height)
-    _require_queries(title, queries)
-    for target in queries:
-        panel = panel.with_target(target)
-    return panel
+    return framed(Table(), title, description, unit, queries, width=width, height=height, datasource=datasource)
 
 
 # --- dashboard --------------------------------------------------------------------
 
 
-def datasource_variable(ctx: DashboardContext) -> DatasourceVariable:
+def datasource_variable(type_val: str, uid: str, description: str) -> DatasourceVariable:
+    """`$datasource`: every panel and query reads through it; it starts at the stack's own data source."""
     return (
         DatasourceVariable("datasource")
         .label("Data source")
-        .description("AMP workspace of this environment")
-        .type(AMP_DATASOURCE_TYPE)
-        .current(VariableOption(selected=True, text=ctx.datasource_uid, value=ctx.datasource_uid))
+        .description(description)
+        .type(type_val)
+        .current(VariableOption(selected=True, text=uid, value=uid))
     )
 
 
@@ -280,15 +294,25 @@ def service_variable(anchor_metric: str, defaults: Sequence[str], label: str = "
     )
 
 
+# A row's panels, in reading order (laid out left to right, then down), and row title -> its panels.
+Panels = Sequence[Builder[Panel]]
+Rows = Mapping[str, Panels]
+
+
 def dashboard(
     ctx: DashboardContext,
     slug: str,
     title: str,
     description: str,
+    rows: Rows,
     *,
     variables: Sequence[Builder[VariableModel]] | None = None,
-) -> Dashboard:
-    """A dashboard with the shared header; `variables` replaces the AMP `$datasource` and `$env` ones."""
+    service: QueryVariable | None = None,
+) -> dict[str, Any]:
+    """The JSON model of a dashboard with the shared header, `rows` below it.
+
+    `variables` replaces the AMP `$datasource` and `$env` ones; `service` (a `service_variable`) follows them.
+    """
     board = (
         Dashboard(f"Screener · {title}")
         .uid(ctx.uid(slug))
@@ -310,9 +334,20 @@ def dashboard(
             .keep_time(True)
         )
     )
-    for variable in variables if variables is not None else (datasource_variable(ctx), env_variable()):
+    if variables is None:
+        variables = (
+            datasource_variable(AMP_DATASOURCE_TYPE, ctx.datasource_uid, "AMP workspace of this environment"),
+            env_variable(),
+        )
+    for variable in variables:
         board = board.with_variable(variable)
-    return board
+    if service is not None:
+        board = board.with_variable(service)
+    for row_title, panels in rows.items():
+        board = board.with_row(Row(row_title))
+        for panel in panels:
+            board = board.with_panel(panel)
+    return render(board)
 
 
 def sentry_link(project_url: str) -> DashboardLink:
@@ -337,10 +372,6 @@ def deploy_annotations(environment: str) -> AnnotationQuery:
         # All tags must match (matchAny false): one Grafana serves every environment.
         .target(AnnotationTarget().type("tags").tags([DEPLOY_TAG, environment]).match_any(False).limit(100))
     )
-
-
-def row(title: str) -> Row:
-    return Row(title)
 
 
 def render(board: Dashboard) -> dict[str, Any]:

@@ -19,7 +19,7 @@ from grafana_foundation_sdk.builders.timeseries import Panel as Timeseries
 from grafana_foundation_sdk.models.cloudwatch import CloudWatchQueryMode, LogsQueryLanguage
 from grafana_foundation_sdk.models.common import DataSourceRef
 
-from dashboards.common import dashboard, render, row
+from dashboards.common import Rows, dashboard
 from dashboards.context import DashboardContext
 from infra.logs.contract import REQUEST_ID
 from infra.logs.queries import (
@@ -69,12 +69,92 @@ def build(
     def q(query: LogQuery, text: str | None = None) -> CloudWatchLogsQuery:
         return _query(source, region, group_names, query, text)
 
-    board = dashboard(
+    rows: Rows = {
+        "Errors": [
+            (
+                Timeseries()
+                .title(ERRORS_BY_SERVICE.title)
+                .description("Backend and worker lines at ERROR or CRITICAL, per service, in 5-minute bins.")
+                .datasource(source)
+                .with_target(q(ERRORS_BY_SERVICE).stats_groups(["bin(5m)", "service"]))
+                .unit("short")
+                .span(24)
+                .height(8)
+            ),
+            (
+                LogsPanel()
+                .title(ERRORS.title)
+                .description("The newest error lines; exc_info holds the stack trace. Copy a request_id into the box.")
+                .datasource(source)
+                .with_target(q(ERRORS))
+                .wrap_log_message(True)
+                .span(24)
+                .height(10)
+            ),
+        ],
+        "One request": [
+            (
+                LogsPanel()
+                .title("Every line of request $request_id")
+                .description(
+                    "NGINX's access line and every backend line that carries the same request_id, oldest first."
+                )
+                .datasource(source)
+                .with_target(q(ONE_REQUEST, one_request_text(f"${REQUEST_VARIABLE}")))
+                .wrap_log_message(True)
+                .span(24)
+                .height(10)
+            ),
+        ],
+        "NGINX": [
+            (
+                Timeseries()
+                .title(NGINX_5XX_RATE.title)
+                .description("Responses with status 500 and above, per status, per minute.")
+                .datasource(source)
+                .with_target(q(NGINX_5XX_RATE).stats_groups(["bin(1m)", "status"]))
+                .unit("short")
+                .span(12)
+                .height(8)
+            ),
+            (
+                Table()
+                .title(NGINX_5XX.title)
+                .description("Which paths fail, and how often, in the selected time range.")
+                .datasource(source)
+                .with_target(q(NGINX_5XX))
+                .span(12)
+                .height(8)
+            ),
+            (
+                Table()
+                .title(NGINX_SLOW.title)
+                .description("request_time is NGINX's whole request; upstream_response_time is the backend's part.")
+                .datasource(source)
+                .with_target(q(NGINX_SLOW))
+                .span(24)
+                .height(8)
+            ),
+        ],
+        "PostgreSQL": [
+            (
+                Table()
+                .title(POSTGRES_SLOW.title)
+                .description("Statements that ran longer than log_min_duration_statement (1 s), slowest first.")
+                .datasource(source)
+                .with_target(q(POSTGRES_SLOW))
+                .span(24)
+                .height(10)
+            ),
+        ],
+    }
+    return dashboard(
         ctx,
         SLUG,
         TITLE,
         f"Container logs of {ctx.environment} in CloudWatch Logs (contract: infra/logs/contract.py). "
         f"Paste a request_id to see every line of that request; services with parsed logs: {', '.join(services)}.",
+        rows,
         variables=[
             TextBoxVariable(REQUEST_VARIABLE)
             .label("request_id")
@@ -82,77 +162,3 @@ def build(
             .default_value("")
         ],
     )
-    board = (
-        board.with_row(row("Errors"))
-        .with_panel(
-            Timeseries()
-            .title(ERRORS_BY_SERVICE.title)
-            .description("Backend and worker lines at ERROR or CRITICAL, per service, in 5-minute bins.")
-            .datasource(source)
-            .with_target(q(ERRORS_BY_SERVICE).stats_groups(["bin(5m)", "service"]))
-            .unit("short")
-            .span(24)
-            .height(8)
-        )
-        .with_panel(
-            LogsPanel()
-            .title(ERRORS.title)
-            .description("The newest error lines; exc_info holds the stack trace. Copy a request_id into the box.")
-            .datasource(source)
-            .with_target(q(ERRORS))
-            .wrap_log_message(True)
-            .span(24)
-            .height(10)
-        )
-        .with_row(row("One request"))
-        .with_panel(
-            LogsPanel()
-            .title("Every line of request $request_id")
-            .description("NGINX's access line and every backend line that carries the same request_id, oldest first.")
-            .datasource(source)
-            .with_target(q(ONE_REQUEST, one_request_text(f"${REQUEST_VARIABLE}")))
-            .wrap_log_message(True)
-            .span(24)
-            .height(10)
-        )
-        .with_row(row("NGINX"))
-        .with_panel(
-            Timeseries()
-            .title(NGINX_5XX_RATE.title)
-            .description("Responses with status 500 and above, per status, per minute.")
-            .datasource(source)
-            .with_target(q(NGINX_5XX_RATE).stats_groups(["bin(1m)", "status"]))
-            .unit("short")
-            .span(12)
-            .height(8)
-        )
-        .with_panel(
-            Table()
-            .title(NGINX_5XX.title)
-            .description("Which paths fail, and how often, in the selected time range.")
-            .datasource(source)
-            .with_target(q(NGINX_5XX))
-            .span(12)
-            .height(8)
-        )
-        .with_panel(
-            Table()
-            .title(NGINX_SLOW.title)
-            .description("request_time is NGINX's whole request; upstream_response_time is the backend's part.")
-            .datasource(source)
-            .with_target(q(NGINX_SLOW))
-            .span(24)
-            .height(8)
-        )
-        .with_row(row("PostgreSQL"))
-        .with_panel(
-            Table()
-            .title(POSTGRES_SLOW.title)
-            .description("Statements that ran longer than log_min_duration_statement (1 s), slowest first.")
-            .datasource(source)
-            .with_target(q(POSTGRES_SLOW))
-            .span(24)
-            .height(10)
-        )
-    )
-    return render(board)

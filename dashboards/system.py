@@ -4,23 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from dashboards.common import (
-    ENV,
-    RATE,
-    above,
-    below,
-    dashboard,
-    query,
-    render,
-    row,
-    service_variable,
-    stat,
-    timeseries,
-)
+from grafana_foundation_sdk.builders.prometheus import Dataquery
+
+from dashboards.common import ENV, RATE, Rows, above, below, dashboard, query, service_variable, stat, timeseries
 from dashboards.context import DashboardContext
 
 SLUG = "system"
 TITLE = "System health"
+DESCRIPTION = "Resources of every service (container), pod and node on the EKS cluster."
 
 # Kubernetes names a service's container after it; "" and POD are the pod's sandbox.
 CONTAINER = f'{ENV}, container=~"$service", container!~"|POD"'
@@ -28,7 +19,21 @@ CONTAINER = f'{ENV}, container=~"$service", container!~"|POD"'
 POD = f'{ENV}, pod=~"${{service}}-.*"'
 # node_exporter reports pseudo file systems too; they are never "full" in a useful sense.
 REAL_FS = f'{ENV}, fstype!~"tmpfs|overlay|squashfs|ramfs|nsfs", mountpoint!=""'
+# A node's own interfaces: not loopback, nor the pods' virtual ones (veth, and eni of the VPC CNI).
+NODE_INTERFACES = f'{ENV}, device!~"lo|veth.*|eni.*"'
 BY_CONTAINER = "by (namespace, pod, container)"
+
+
+def received_and_sent(counters: str, selector: str, *, by: str) -> list[Dataquery]:
+    """Bytes per second received ("in") and sent ("out") by each `by`, from `<counters>_receive_bytes_total`
+    and `<counters>_transmit_bytes_total`."""
+    return [
+        query(
+            f"sum by ({by}) (rate({counters}_{direction}_bytes_total{{{selector}}}[{RATE}]))",
+            f"{{{{{by}}}}} {legend}",
+        )
+        for direction, legend in (("receive", "in"), ("transmit", "out"))
+    ]
 
 
 def build(ctx: DashboardContext) -> dict[str, Any]:
@@ -41,11 +46,9 @@ def build(ctx: DashboardContext) -> dict[str, Any]:
         f"/ on (namespace, pod, container)\n"
         f'max {BY_CONTAINER} (kube_pod_container_resource_limits{{{ENV}, container=~"$service", resource="memory"}})'
     )
-    board = (
-        dashboard(ctx, SLUG, TITLE, "Resources of every service (container), pod and node on the EKS cluster.")
-        .with_variable(service_variable("container_cpu_usage_seconds_total", (), label="container"))
-        .with_row(row("Overview"))
-        .with_panel(
+    service = service_variable("container_cpu_usage_seconds_total", (), label="container")
+    rows: Rows = {
+        "Overview": [
             stat(
                 "Scrape targets down",
                 "Targets whose last scrape failed; anything but 0 means a blind spot in every other panel.",
@@ -53,9 +56,7 @@ def build(ctx: DashboardContext) -> dict[str, Any]:
                 query(f"count(up{{{ENV}}} == 0) or vector(0)", instant=True),
                 thresholds=above(None, 1),
                 decimals=0,
-            )
-        )
-        .with_panel(
+            ),
             stat(
                 "Pods not running",
                 "Pods in phase Pending, Failed or Unknown.",
@@ -66,9 +67,7 @@ def build(ctx: DashboardContext) -> dict[str, Any]:
                 ),
                 thresholds=above(None, 1),
                 decimals=0,
-            )
-        )
-        .with_panel(
+            ),
             stat(
                 "Container restarts (1 h)",
                 "Container restarts across the selected services in the last hour.",
@@ -79,9 +78,7 @@ def build(ctx: DashboardContext) -> dict[str, Any]:
                 ),
                 thresholds=above(1, 5),
                 decimals=0,
-            )
-        )
-        .with_panel(
+            ),
             stat(
                 "Lowest node disk free",
                 f"Free space on the fullest real file system of any node; warns below {t.disk_free_percent:g} %, "
@@ -92,10 +89,9 @@ def build(ctx: DashboardContext) -> dict[str, Any]:
                     instant=True,
                 ),
                 thresholds=below(disk_critical, disk_warning),
-            )
-        )
-        .with_row(row("Per service (container)"))
-        .with_panel(
+            ),
+        ],
+        "Per service (container)": [
             timeseries(
                 "CPU by service",
                 "CPU cores used, summed over each service's containers.",
@@ -105,9 +101,7 @@ def build(ctx: DashboardContext) -> dict[str, Any]:
                     "{{container}}",
                 ),
                 min_value=0,
-            )
-        )
-        .with_panel(
+            ),
             timeseries(
                 "CPU throttling by service",
                 f"Share of CFS periods in which the container was throttled by its CPU limit; dashed line at the "
@@ -123,9 +117,7 @@ def build(ctx: DashboardContext) -> dict[str, Any]:
                 ),
                 thresholds=above(None, throttling_ceiling),
                 min_value=0,
-            )
-        )
-        .with_panel(
+            ),
             timeseries(
                 "Memory of limit by service",
                 f"Working set over the memory limit of the busiest pod of each service; dashed line at the "
@@ -134,19 +126,16 @@ def build(ctx: DashboardContext) -> dict[str, Any]:
                 query(f"max by (container) (\n{memory_ratio}\n)", "{{container}}"),
                 thresholds=above(None, memory_ceiling),
                 min_value=0,
-            )
-        )
-        .with_panel(
+            ),
             timeseries(
                 "Memory by service",
                 "Working set (memory the kernel will not reclaim), summed over each service's containers.",
                 "bytes",
                 query(f"sum by (container) (container_memory_working_set_bytes{{{CONTAINER}}})", "{{container}}"),
                 min_value=0,
-            )
-        )
-        .with_row(row("Per pod"))
-        .with_panel(
+            ),
+        ],
+        "Per pod": [
             timeseries(
                 "CPU by pod",
                 "CPU cores used by each pod of the selected services.",
@@ -156,36 +145,21 @@ def build(ctx: DashboardContext) -> dict[str, Any]:
                     "{{pod}}",
                 ),
                 min_value=0,
-            )
-        )
-        .with_panel(
+            ),
             timeseries(
                 "Memory by pod",
                 "Working set of each pod of the selected services.",
                 "bytes",
                 query(f"sum by (pod) (container_memory_working_set_bytes{{{CONTAINER}}})", "{{pod}}"),
                 min_value=0,
-            )
-        )
-        .with_panel(
+            ),
             timeseries(
                 "Network by pod",
                 "Bytes received and sent per second by each pod of the selected services.",
                 "Bps",
-                query(
-                    f"sum by (pod) (rate(container_network_receive_bytes_total{{{POD}}}[{RATE}]))",
-                    "{{pod}} in",
-                    ref="A",
-                ),
-                query(
-                    f"sum by (pod) (rate(container_network_transmit_bytes_total{{{POD}}}[{RATE}]))",
-                    "{{pod}} out",
-                    ref="B",
-                ),
+                *received_and_sent("container_network", POD, by="pod"),
                 min_value=0,
-            )
-        )
-        .with_panel(
+            ),
             timeseries(
                 "Volume free space",
                 f"Free share of each persistent volume claim; warns below {t.disk_free_percent:g} %.",
@@ -198,10 +172,9 @@ def build(ctx: DashboardContext) -> dict[str, Any]:
                 thresholds=below(disk_critical, disk_warning),
                 min_value=0,
                 max_value=1,
-            )
-        )
-        .with_row(row("Per node"))
-        .with_panel(
+            ),
+        ],
+        "Per node": [
             timeseries(
                 "Node CPU",
                 "Busy share of each node's CPUs.",
@@ -212,9 +185,7 @@ def build(ctx: DashboardContext) -> dict[str, Any]:
                 ),
                 min_value=0,
                 max_value=1,
-            )
-        )
-        .with_panel(
+            ),
             timeseries(
                 "Node memory",
                 f"Used share of each node's memory; dashed line at the {t.memory_utilization_percent:g} % alert.",
@@ -226,9 +197,7 @@ def build(ctx: DashboardContext) -> dict[str, Any]:
                 thresholds=above(None, memory_ceiling),
                 min_value=0,
                 max_value=1,
-            )
-        )
-        .with_panel(
+            ),
             timeseries(
                 "Node disk free",
                 f"Free share of each node's fullest real file system; warns below {t.disk_free_percent:g} %, "
@@ -242,30 +211,16 @@ def build(ctx: DashboardContext) -> dict[str, Any]:
                 thresholds=below(disk_critical, disk_warning),
                 min_value=0,
                 max_value=1,
-            )
-        )
-        .with_panel(
+            ),
             timeseries(
                 "Node network",
                 "Bytes received and sent per second by each node (physical interfaces only).",
                 "Bps",
-                query(
-                    f'sum by (instance) (rate(node_network_receive_bytes_total{{{ENV}, device!~"lo|veth.*|eni.*"}}'
-                    f"[{RATE}]))",
-                    "{{instance}} in",
-                    ref="A",
-                ),
-                query(
-                    f'sum by (instance) (rate(node_network_transmit_bytes_total{{{ENV}, device!~"lo|veth.*|eni.*"}}'
-                    f"[{RATE}]))",
-                    "{{instance}} out",
-                    ref="B",
-                ),
+                *received_and_sent("node_network", NODE_INTERFACES, by="instance"),
                 min_value=0,
-            )
-        )
-        .with_row(row("Workloads and scrapes"))
-        .with_panel(
+            ),
+        ],
+        "Workloads and scrapes": [
             timeseries(
                 "Deployments: available of desired replicas",
                 "Available replicas over desired replicas per deployment; below 1 means a rollout is stuck or "
@@ -279,16 +234,14 @@ def build(ctx: DashboardContext) -> dict[str, Any]:
                 ),
                 thresholds=below(1),
                 min_value=0,
-            )
-        )
-        .with_panel(
+            ),
             timeseries(
                 "Scrape targets up by service",
                 "Targets scraped successfully per service; a drop means that service's panels go blank.",
                 "short",
                 query(f"sum by (service) (up{{{ENV}}})", "{{service}}"),
                 min_value=0,
-            )
-        )
-    )
-    return render(board)
+            ),
+        ],
+    }
+    return dashboard(ctx, SLUG, TITLE, DESCRIPTION, rows, service=service)

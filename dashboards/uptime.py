@@ -13,9 +13,8 @@ from typing import Any
 
 from grafana_foundation_sdk.builders.dashboard import DatasourceVariable
 from grafana_foundation_sdk.models.common import DataSourceRef
-from grafana_foundation_sdk.models.dashboard import VariableOption
 
-from dashboards.common import above, below, dashboard, query, render, row, stat, timeseries
+from dashboards.common import Rows, above, below, dashboard, datasource_variable, query, stat, timeseries
 from dashboards.context import DashboardContext
 from infra.alerting.rule_model import matchers, regex_literal
 from infra.alerting.uptime_rules import cert_days_left_expr, failing_share_expr, result_window_seconds
@@ -37,12 +36,8 @@ def checks_selector(ctx: DashboardContext) -> str:
 
 
 def sm_datasource_variable() -> DatasourceVariable:
-    return (
-        DatasourceVariable("datasource")
-        .label("Data source")
-        .description("Grafana Cloud Prometheus, where Synthetic Monitoring writes its results")
-        .type(SM_DATASOURCE_TYPE)
-        .current(VariableOption(selected=True, text=SM_DATASOURCE_UID, value=SM_DATASOURCE_UID))
+    return datasource_variable(
+        SM_DATASOURCE_TYPE, SM_DATASOURCE_UID, "Grafana Cloud Prometheus, where Synthetic Monitoring writes its results"
     )
 
 
@@ -54,35 +49,27 @@ def _build(ctx: DashboardContext, slug: str, title: str, source: DataSourceRef, 
     halfway = 1 - (1 - objective) / 2
     window = result_window_seconds(sm.frequency_seconds)
     audience = "the public status page" if public else "the team"
-    board = dashboard(
-        ctx,
-        slug,
-        title,
-        f"Availability and response time of the public endpoints as Grafana Synthetic Monitoring probes them "
-        f"from {', '.join(sm.probes)} ({audience}).",
-        variables=() if public else (sm_datasource_variable(),),
-    ).with_row(row("Availability"))
-    for label, duration in AVAILABILITY_WINDOWS:
-        board = board.with_panel(
-            stat(
-                f"Availability, last {label}",
-                f"Share of successful checks per endpoint over the last {label}, all probe locations together; "
-                f"red below the {ctx.slo.availability_percent:g} % objective.",
-                "percentunit",
-                query(
-                    f"avg by (instance) (avg_over_time(probe_success{{{sel}}}[{duration}]))",
-                    "{{instance}}",
-                    instant=True,
+    rows: Rows = {
+        "Availability": [
+            *(
+                stat(
+                    f"Availability, last {label}",
+                    f"Share of successful checks per endpoint over the last {label}, all probe locations together; "
+                    f"red below the {ctx.slo.availability_percent:g} % objective.",
+                    "percentunit",
+                    query(
+                        f"avg by (instance) (avg_over_time(probe_success{{{sel}}}[{duration}]))",
+                        "{{instance}}",
+                        instant=True,
+                        datasource=source,
+                    ),
+                    thresholds=below(objective, halfway),
+                    decimals=3,
+                    width=8,
                     datasource=source,
-                ),
-                thresholds=below(objective, halfway),
-                decimals=3,
-                width=8,
-                datasource=source,
-            )
-        )
-    board = (
-        board.with_panel(
+                )
+                for label, duration in AVAILABILITY_WINDOWS
+            ),
             timeseries(
                 "Availability by endpoint",
                 "Share of successful checks per endpoint over sliding 10-minute windows.",
@@ -94,9 +81,7 @@ def _build(ctx: DashboardContext, slug: str, title: str, source: DataSourceRef, 
                 min_value=0,
                 max_value=1,
                 datasource=source,
-            )
-        )
-        .with_panel(
+            ),
             timeseries(
                 "Share of probe locations failing",
                 f"Per endpoint, the share of probe locations whose latest check failed; the "
@@ -108,10 +93,9 @@ def _build(ctx: DashboardContext, slug: str, title: str, source: DataSourceRef, 
                 min_value=0,
                 max_value=1,
                 datasource=source,
-            )
-        )
-        .with_row(row("Response time"))
-        .with_panel(
+            ),
+        ],
+        "Response time": [
             timeseries(
                 "Response time by probe location",
                 "Total time of each check (DNS, connect, TLS, request and body) per endpoint and probe location.",
@@ -123,9 +107,7 @@ def _build(ctx: DashboardContext, slug: str, title: str, source: DataSourceRef, 
                 ),
                 min_value=0,
                 datasource=source,
-            )
-        )
-        .with_panel(
+            ),
             timeseries(
                 "Time per HTTP phase",
                 "Where the time goes (resolve, connect, tls, processing, transfer), averaged over endpoints and "
@@ -135,10 +117,9 @@ def _build(ctx: DashboardContext, slug: str, title: str, source: DataSourceRef, 
                 stacked=True,
                 min_value=0,
                 datasource=source,
-            )
-        )
-        .with_row(row("TLS and responses"))
-        .with_panel(
+            ),
+        ],
+        "TLS and responses": [
             stat(
                 "Certificate valid for",
                 f"Days until the first certificate of each endpoint's chain expires; the "
@@ -149,9 +130,7 @@ def _build(ctx: DashboardContext, slug: str, title: str, source: DataSourceRef, 
                 decimals=0,
                 width=12,
                 datasource=source,
-            )
-        )
-        .with_panel(
+            ),
             stat(
                 "HTTP status code",
                 "Latest status code per endpoint (the checks accept 200 only).",
@@ -164,10 +143,18 @@ def _build(ctx: DashboardContext, slug: str, title: str, source: DataSourceRef, 
                 ),
                 width=12,
                 datasource=source,
-            )
-        )
+            ),
+        ],
+    }
+    return dashboard(
+        ctx,
+        slug,
+        title,
+        f"Availability and response time of the public endpoints as Grafana Synthetic Monitoring probes them "
+        f"from {', '.join(sm.probes)} ({audience}).",
+        rows,
+        variables=() if public else (sm_datasource_variable(),),
     )
-    return render(board)
 
 
 def build(ctx: DashboardContext) -> dict[str, Any]:

@@ -21,7 +21,7 @@ from dashboards.context import DashboardContext
 from dashboards.registry import build_all
 from infra.alerting.alertmanager import render_alertmanager_definition
 from infra.alerting.grafana_rules import amp_health_rules, heartbeat_rule_group
-from infra.alerting.rules import rule_file_documents, rule_file_text
+from infra.alerting.rules import render_rule_files
 from infra.alerting.sentry_alerts import issue_alert_definitions
 from infra.alerting.uptime_rules import uptime_rule_groups
 from infra.collection.celery_exporter import CeleryExporterSettings, celery_exporter_settings
@@ -34,12 +34,17 @@ from infra.components.amp_usage_alarms import AmpUsageAlarms, AmpUsageAlarmsArgs
 from infra.components.collection import ExporterSecrets, MetricsCollection, MetricsCollectionArgs
 from infra.components.cost_estimate import CostEstimate
 from infra.components.grafana_alerting import GrafanaAlerting, GrafanaAlertingArgs, PolicyTreeArgs, Recipients
-from infra.components.grafana_alertmanager import GrafanaAlertmanagerDataSource, GrafanaAlertmanagerDataSourceArgs
+from infra.components.grafana_alertmanager import GrafanaAlertmanagerDataSource
 from infra.components.grafana_dashboards import GrafanaDashboards, GrafanaDashboardsArgs
-from infra.components.grafana_datasource import GrafanaAmpDataSource, GrafanaAmpDataSourceArgs
+from infra.components.grafana_datasource import (
+    GrafanaAmpDataSource,
+    GrafanaAmpDataSourceArgs,
+    GrafanaCloudRoleArgs,
+    WorkspaceDataSourceArgs,
+)
 from infra.components.grafana_heartbeat import GrafanaHeartbeat, GrafanaHeartbeatArgs
 from infra.components.grafana_logs import GrafanaLogs, GrafanaLogsArgs
-from infra.components.grafana_rules import GrafanaRuleGroup, GrafanaRuleGroupArgs
+from infra.components.grafana_rules import GrafanaRuleGroup, GrafanaRuleGroupArgs, RuleContext
 from infra.components.grafana_service_accounts import Permission, ScopedServiceAccount, ScopedServiceAccountArgs
 from infra.components.logs import CentralLogs, CentralLogsArgs, CollectorArgs, log_group_name
 from infra.components.notifications import CHAT, PIPELINE, Notifications, NotificationsArgs, SlackChannelArgs
@@ -55,27 +60,12 @@ from infra.components.synthetics_checks import CheckSpec, plan_checks
 from infra.config import StackConfig, load_stack_config
 from infra.config.cost import DEFAULT_USAGE_ALARM_PERCENT
 from infra.config.synthetics import SM_DATASOURCE_UID
-from infra.cost.limits import label_set_limits
+from infra.cost.limits import workspace_label_set_limits
 from infra.cost.model import Cardinality, cardinality
 from infra.cost.pricing import estimate, pricing_warning
 from infra.gc_policy import apply_gc_policy
 from infra.logs.fluent_bit import FLUENT_BIT, GROUP_KINDS, log_sources
 from infra.logs.fluent_bit import RELEASE as LOGS_RELEASE
-
-
-def series_limits(config: StackConfig, model: Cardinality) -> list[LabelSetLimitArgs]:
-    """A limit per service from the model x headroom; a label set the stack file limits itself keeps its number."""
-    explicit = [LabelSetLimitArgs(limit.label_set, limit.max_series) for limit in config.settings.amp.label_set_limits]
-    cost = config.settings.cost
-    if cost is None:
-        return explicit
-    taken = {tuple(sorted(limit.label_set.items())) for limit in explicit}
-    derived = [
-        LabelSetLimitArgs({"service": service}, max_series)
-        for service, max_series in label_set_limits(model, cost.series_limit_headroom, cost.series_limit_floor).items()
-        if (("service", service),) not in taken
-    ]
-    return explicit + derived
 
 
 def declare_amp(config: StackConfig, model: Cardinality) -> AmpWorkspace:
@@ -85,7 +75,10 @@ def declare_amp(config: StackConfig, model: Cardinality) -> AmpWorkspace:
             alias=config.name_prefix,
             retention_days=config.settings.amp.retention_days,
             log_retention_days=config.settings.amp.log_retention_days,
-            label_set_limits=series_limits(config, model),
+            label_set_limits=[
+                LabelSetLimitArgs(label_set, max_series)
+                for label_set, max_series in workspace_label_set_limits(config.settings, model)
+            ],
             protect=config.settings.amp.protect,
             managed_scraper=config.settings.collection.mode == "managed-scraper",
             tags=config.tags("amp"),
@@ -164,6 +157,27 @@ def declare_paging(config: StackConfig, notifications: Notifications) -> pulumi.
     return paging.integration_key
 
 
+def grafana_role_args(config: StackConfig, purpose: str) -> GrafanaCloudRoleArgs:
+    """The role a Grafana data source assumes, `<prefix>-grafana-<purpose>`.
+
+    One account and one external ID for every role: Grafana Cloud presents the Grafana stack's, whichever
+    data source assumes (see `trust_policy`).
+    """
+    grafana_spec = config.settings.grafana
+    return GrafanaCloudRoleArgs(
+        role_name=f"{config.name_prefix}-grafana-{purpose}",
+        grafana_aws_account_id=grafana_spec.aws_account_id,
+        external_id=grafana_spec.external_id,
+        region=config.aws_region,
+        tags=config.tags("grafana"),
+    )
+
+
+def grafana_rule_context(config: StackConfig) -> RuleContext:
+    """What the stack's Grafana-managed rules are stamped with (UIDs, the `env` label, runbook links)."""
+    return RuleContext(config.name_prefix, config.environment, config.settings.rules.runbook_base_url)
+
+
 @dataclass(frozen=True)
 class DeclaredGrafana:
     """What later Grafana pieces (synthetic checks) build on: the provider, the folder, the routing."""
@@ -205,12 +219,8 @@ def declare_grafana(
             uid=context.datasource_uid,
             workspace_arn=amp.arn,
             prometheus_endpoint=amp.prometheus_endpoint,
-            region=config.aws_region,
-            grafana_aws_account_id=spec.aws_account_id,
-            external_id=spec.external_id,
-            role_name=f"{config.name_prefix}-grafana-amp-query",
+            role=grafana_role_args(config, "amp-query"),
             provider=provider,
-            tags=config.tags("grafana"),
             plugin_version=spec.amp_plugin_version,
             install_plugin_on_stack=install_on,
         ),
@@ -268,9 +278,7 @@ def declare_grafana(
             GrafanaRuleGroupArgs(
                 folder_uid=dashboards.folder_uid,
                 group=group,
-                name_prefix=config.name_prefix,
-                environment=config.environment,
-                runbook_base_url=config.settings.rules.runbook_base_url,
+                context=grafana_rule_context(config),
                 provider=provider,
             ),
             opts=pulumi.ResourceOptions(depends_on=[datasource, alerting]),
@@ -303,9 +311,7 @@ def declare_grafana_heartbeat(
             # Through the data source's uid too: Grafana refuses a rule whose data source does not exist yet.
             folder_uid=pulumi.Output.all(declared.folder_uid, declared.datasource_uid).apply(lambda uids: uids[0]),
             group=heartbeat_rule_group(context.datasource_uid, config.name_prefix),
-            name_prefix=config.name_prefix,
-            environment=config.environment,
-            runbook_base_url=config.settings.rules.runbook_base_url,
+            context=grafana_rule_context(config),
             provider=declared.provider,
         ),
         opts=pulumi.ResourceOptions(depends_on=[heartbeat]),
@@ -315,20 +321,15 @@ def declare_grafana_heartbeat(
 
 def declare_alert_console(config: StackConfig, amp: AmpWorkspace, declared: DeclaredGrafana) -> None:
     """AMP's Alertmanager as a Grafana data source: see what fires and silence it."""
-    spec = config.settings.grafana
     console = GrafanaAlertmanagerDataSource(
         "grafana-alertmanager",
-        GrafanaAlertmanagerDataSourceArgs(
+        WorkspaceDataSourceArgs(
             name=f"AMP Alertmanager ({config.environment})",
             uid=f"{config.name_prefix}-alertmanager",
             workspace_arn=amp.arn,
             prometheus_endpoint=amp.prometheus_endpoint,
-            region=config.aws_region,
-            grafana_aws_account_id=spec.aws_account_id,
-            external_id=spec.external_id,
-            role_name=f"{config.name_prefix}-grafana-amp-alertmanager",
+            role=grafana_role_args(config, "amp-alertmanager"),
             provider=declared.provider,
-            tags=config.tags("grafana"),
         ),
     )
     pulumi.export("grafana_alertmanager_datasource_uid", console.uid)
@@ -438,7 +439,7 @@ def declare_synthetics(
             grafana_provider=declared.provider,
             folder_uid=declared.folder_uid,
             rule_groups=uptime_rule_groups(checks, spec, config.name_prefix, SM_DATASOURCE_UID),
-            runbook_base_url=config.settings.rules.runbook_base_url,
+            rule_context=grafana_rule_context(config),
             status_page=StatusPageArgs(
                 dashboard_json=to_json(uptime.build_status_page(documents.dashboard_context)),
                 grafana_url=config.settings.grafana.url,
@@ -628,11 +629,6 @@ def declare_alert_rules(config: StackConfig, amp: AmpWorkspace, rule_files: dict
     return rules
 
 
-def grafana_external_id(config: StackConfig) -> str:
-    """The external ID Grafana Cloud presents when it assumes a data-source role (one setting for every role)."""
-    return config.settings.grafana.external_id
-
-
 def declare_logs(
     config: StackConfig,
     notifications: Notifications,
@@ -643,8 +639,14 @@ def declare_logs(
     """Container logs to CloudWatch Logs, their error-burst alarms and saved queries, and Grafana's view of them."""
     spec = config.settings.logs
     cluster_name = config.settings.collection.cluster_name
+    # The log collector runs where the metrics collection has a cluster (and its Kubernetes provider).
+    collector = (
+        CollectorArgs(cluster_name, config.settings.collection.namespace, collection.provider)
+        if cluster_name is not None and collection.provider is not None
+        else None
+    )
     skipped = None
-    if cluster_name is None or collection.provider is None:
+    if collector is None:
         skipped = (
             f"no cluster: monitoring:collection.clusterName is not set in {config.stack_file}, so no container "
             "writes logs here; set it (and monitoring:logs.sources) to collect them"
@@ -659,12 +661,10 @@ def declare_logs(
             retention_days=spec.retention_days,
             sources=sources,
             error_burst=spec.error_burst,
-            alarm_topic_arns=[notifications.topic_arns.apply(lambda arns: arns["warning"])],
+            alarm_topic_arns=[notifications.alarm_topic("warning")],
             runbook_base_url=config.settings.rules.runbook_base_url,
             tags=config.tags("logs"),
-            collector=CollectorArgs(cluster_name, config.settings.collection.namespace, collection.provider)
-            if cluster_name is not None and collection.provider is not None
-            else None,
+            collector=collector,
             skipped=skipped,
             protect=config.settings.amp.protect,
         ),
@@ -683,16 +683,12 @@ def declare_logs(
         GrafanaLogsArgs(
             name=f"CloudWatch Logs ({config.environment})",
             uid=logs_dashboard.cloudwatch_datasource_uid(config.name_prefix),
-            region=config.aws_region,
-            grafana_aws_account_id=config.settings.grafana.aws_account_id,
-            external_id=grafana_external_id(config),
-            role_name=f"{config.name_prefix}-grafana-logs-read",
+            role=grafana_role_args(config, "logs-read"),
             group_names=[logs.group_names[kind] for kind in GROUP_KINDS],
             group_arns=logs.group_arns,
             folder_uid=declared.folder_uid,
             dashboard=logs_dashboard.build(context, config.aws_region, names, [s.service for s in sources]),
             provider=declared.provider,
-            tags=config.tags("grafana"),
         ),
     )
     pulumi.export("logs_datasource_uid", grafana_logs.uid)
@@ -720,16 +716,16 @@ class Documents:
 
 def render_documents(config: StackConfig) -> Documents:
     settings = config.settings
-    # As data first: the cost model reads the rules, AMP gets their YAML.
-    rule_documents = rule_file_documents(settings)
+    # Rendered once: the cost model reads the rule files as data, AMP gets their YAML.
+    rule_files = render_rule_files(settings)
     dashboard_context = DashboardContext.from_settings(settings)
     dashboards = build_all(dashboard_context)
     return Documents(
-        rule_files={name: rule_file_text(document) for name, document in rule_documents.items()},
+        rule_files=dict(rule_files),
         scrape_config=render_scrape_config(settings, settings.collection.cluster_name),
         dashboard_context=dashboard_context,
         dashboards=dashboards,
-        cardinality=cardinality(settings, rule_documents, dashboards),
+        cardinality=cardinality(settings, rule_files.documents, dashboards),
         checks=plan_checks(settings),
         exporters=exporter_releases(settings, redis_password_set=config.secrets.redis_password is not None),
         celery_exporter=celery_exporter_settings(settings),

@@ -20,7 +20,7 @@ from typing import Any
 import yaml
 
 from infra.alerting.alertmanager import alertmanager_files, render_alertmanager_definition
-from infra.alerting.rules import render_rule_files
+from infra.alerting.rules import RuleFiles, render_rule_files
 from infra.alerting.time_scale import duration_seconds
 from infra.collection.scrape_config import scrape_jobs
 from infra.config import StackInput
@@ -61,7 +61,7 @@ def topic_arns(settings: StackInput) -> dict[str, str]:
     }
 
 
-def lab_rule_files(settings: StackInput) -> dict[str, str]:
+def lab_rule_files(settings: StackInput) -> RuleFiles:
     """The stack's rule files exactly as rendered at the lab's time scale."""
     return render_rule_files(settings, LAB_TIME_SCALE)
 

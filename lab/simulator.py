@@ -20,6 +20,7 @@ forgotten.
 
 from __future__ import annotations
 
+import functools
 import math
 import random
 import threading
@@ -313,12 +314,33 @@ def application(c: Conditions, replicas: int) -> Series:
 
 # --- exporters ----------------------------------------------------------------
 
+Model = Callable[[Conditions, int], Series]
 
+
+def server_exporter(up_metric: str, server_up: Callable[[Conditions], bool]) -> Callable[[Model], Model]:
+    """The model of an exporter of one server, gated on whether it reaches the server.
+
+    `up_metric` is 1 or 0; while the server is unreachable the exporter reports
+    nothing else about it (postgres_exporter, redis_exporter, nginx-prometheus-exporter).
+    """
+
+    def gate(model: Model) -> Model:
+        @functools.wraps(model)
+        def serve(c: Conditions, replicas: int) -> Series:
+            s = Series()
+            s.gauge(up_metric, 1 if server_up(c) else 0)
+            if server_up(c):
+                s.samples += model(c, replicas).samples
+            return s
+
+        return serve
+
+    return gate
+
+
+@server_exporter("pg_up", lambda c: c.postgres_up)
 def postgres(c: Conditions, replicas: int) -> Series:
     s = Series()
-    s.gauge("pg_up", 1 if c.postgres_up else 0)
-    if not c.postgres_up:
-        return s  # postgres_exporter reports nothing else when it cannot connect
     s.gauge("pg_settings_max_connections", c.postgres_max_connections)
     idle = max(c.postgres_backends - 9, 0)
     states = {"active": c.postgres_backends - idle - 1, "idle": idle, "idle in transaction": 1}
@@ -345,11 +367,9 @@ def postgres(c: Conditions, replicas: int) -> Series:
     return s
 
 
+@server_exporter("redis_up", lambda c: c.redis_up)
 def redis(c: Conditions, replicas: int) -> Series:
     s = Series()
-    s.gauge("redis_up", 1 if c.redis_up else 0)
-    if not c.redis_up:
-        return s
     s.gauge("redis_memory_max_bytes", GIB)
     s.gauge("redis_memory_used_bytes", round(c.redis_memory_share * GIB))
     s.counter("redis_evicted_keys_total", c.evictions_per_second)
@@ -364,11 +384,9 @@ def redis(c: Conditions, replicas: int) -> Series:
     return s
 
 
+@server_exporter("nginx_up", lambda c: c.nginx_up)
 def nginx(c: Conditions, replicas: int) -> Series:
     s = Series()
-    s.gauge("nginx_up", 1 if c.nginx_up else 0)
-    if not c.nginx_up:
-        return s
     s.gauge("nginx_connections_active", 36)
     s.gauge("nginx_connections_waiting", 20)
     s.counter("nginx_connections_accepted", 8.0)
@@ -510,28 +528,11 @@ NODE_CONDITIONS = ("Ready", "MemoryPressure", "DiskPressure", "PIDPressure")
 
 def _pods(c: Conditions, s: Series) -> None:
     for namespace, pod, container, limit in PODS:
-        for resource, unit, limit_value, request in (("memory", "byte", limit, limit / 2), ("cpu", "core", 1, 0.25)):
-            s.gauge(
-                "kube_pod_container_resource_limits",
-                limit_value,
-                namespace=namespace,
-                pod=pod,
-                container=container,
-                resource=resource,
-                unit=unit,
-                node=NODES[0],
-            )
-            s.gauge(
-                "kube_pod_container_resource_requests",
-                request,
-                namespace=namespace,
-                pod=pod,
-                container=container,
-                resource=resource,
-                unit=unit,
-                node=NODES[0],
-            )
         labels = {"namespace": namespace, "pod": pod, "container": container}
+        for resource, unit, limit_value, request in (("memory", "byte", limit, limit / 2), ("cpu", "core", 1, 0.25)):
+            resource_labels = {**labels, "resource": resource, "unit": unit, "node": NODES[0]}
+            s.gauge("kube_pod_container_resource_limits", limit_value, **resource_labels)
+            s.gauge("kube_pod_container_resource_requests", request, **resource_labels)
         crash_looping, oom_killed = pod in c.crash_looping_pods, pod in c.oom_killed_pods
         restarts = CRASH_LOOP_RESTARTS_PER_SECOND if crash_looping else OOM_RESTARTS_PER_SECOND if oom_killed else 0.0
         s.counter("kube_pod_container_status_restarts_total", restarts, **labels)
@@ -663,7 +664,6 @@ def collector(c: Conditions, replicas: int) -> Series:
     return s
 
 
-Model = Callable[[Conditions, int], Series]
 # Every scraped catalog source and its model; the tests check this against infra.metrics.
 SOURCES: dict[str, Model] = {
     "application": application,

@@ -13,13 +13,14 @@ from infra.alerting.rule_model import (
     Alert,
     Recording,
     Rule,
-    RuleGroup,
     RuleNamespace,
     Severity,
     dur,
     num,
+    one_group_namespace,
     scraped_services,
     sel,
+    warning_and_critical,
 )
 from infra.alerting.slo import REQUEST_RATE_5M as REQUEST_RATE_5M  # re-exported: dashboards read it from here
 from infra.alerting.slo import error_ratio_record
@@ -44,52 +45,39 @@ def _recordings(service: str) -> list[Rule]:
 
 
 def _error_rate(service: str, settings: StackInput) -> list[Rule]:
-    thresholds = settings.thresholds
-    alerts: list[Rule] = []
-    levels: tuple[tuple[Severity, float], ...] = (
-        ("warning", thresholds.error_ratio_percent),
-        ("critical", thresholds.error_ratio_critical_percent),
-    )
-    for severity, percent in levels:
-        alerts.append(
-            Alert(
-                name="ApiHighErrorRate",
-                expr=f"{sel(ERROR_RATIO_5M, service=service)} > {num(percent / 100)}\n"
-                f"{traffic_guard(service, settings)}",
-                # Five minutes of a 5-minute ratio: a deploy blip passes, a real outage does not.
-                for_="5m",
-                severity=severity,
-                service=service,
-                summary="The API answers too many requests with a 5xx status.",
-                description=f"{{{{ $value | humanizePercentage }}}} of requests to {{{{ $labels.service }}}} "
-                f"failed with a 5xx status over the last 5 minutes (threshold {num(percent)}%).",
-            )
+    def above(severity: Severity, percent: float) -> Alert:
+        return Alert(
+            name="ApiHighErrorRate",
+            expr=f"{sel(ERROR_RATIO_5M, service=service)} > {num(percent / 100)}\n{traffic_guard(service, settings)}",
+            # Five minutes of a 5-minute ratio: a deploy blip passes, a real outage does not.
+            for_="5m",
+            severity=severity,
+            service=service,
+            summary="The API answers too many requests with a 5xx status.",
+            description=f"{{{{ $value | humanizePercentage }}}} of requests to {{{{ $labels.service }}}} "
+            f"failed with a 5xx status over the last 5 minutes (threshold {num(percent)}%).",
         )
-    return alerts
+
+    thresholds = settings.thresholds
+    return warning_and_critical(above, thresholds.error_ratio_percent, thresholds.error_ratio_critical_percent)
 
 
 def _latency(service: str, settings: StackInput) -> list[Rule]:
-    thresholds = settings.thresholds
-    alerts: list[Rule] = []
-    levels: tuple[tuple[Severity, int], ...] = (
-        ("warning", thresholds.p95_latency_ms),
-        ("critical", thresholds.p95_latency_critical_ms),
-    )
-    for severity, millis in levels:
-        alerts.append(
-            Alert(
-                name="ApiHighLatency",
-                expr=f"{sel(P95_5M, service=service)} > {num(millis / 1000)}\n{traffic_guard(service, settings)}",
-                # Latency is noisier than errors: ten minutes before anyone hears of it.
-                for_="10m",
-                severity=severity,
-                service=service,
-                summary="The API's 95th-percentile latency is above its threshold.",
-                description=f"p95 latency of {{{{ $labels.service }}}} is {{{{ $value | humanizeDuration }}}} "
-                f"over the last 5 minutes (threshold {millis}ms).",
-            )
+    def above(severity: Severity, millis: int) -> Alert:
+        return Alert(
+            name="ApiHighLatency",
+            expr=f"{sel(P95_5M, service=service)} > {num(millis / 1000)}\n{traffic_guard(service, settings)}",
+            # Latency is noisier than errors: ten minutes before anyone hears of it.
+            for_="10m",
+            severity=severity,
+            service=service,
+            summary="The API's 95th-percentile latency is above its threshold.",
+            description=f"p95 latency of {{{{ $labels.service }}}} is {{{{ $value | humanizeDuration }}}} "
+            f"over the last 5 minutes (threshold {millis}ms).",
         )
-    return alerts
+
+    thresholds = settings.thresholds
+    return warning_and_critical(above, thresholds.p95_latency_ms, thresholds.p95_latency_critical_ms)
 
 
 def _degradation(service: str, settings: StackInput) -> list[Rule]:
@@ -158,6 +146,4 @@ def api_rules(settings: StackInput) -> tuple[RuleNamespace, ...]:
         rules += _latency(service.name, settings)
         rules += _degradation(service.name, settings)
         rules += _health(service, settings)
-    if not rules:
-        return ()
-    return (RuleNamespace(NAMESPACE, (RuleGroup(NAMESPACE, tuple(rules)),)),)
+    return one_group_namespace(NAMESPACE, rules)

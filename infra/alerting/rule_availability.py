@@ -7,7 +7,15 @@ whose targets fail: discovery lost it, or the collector never saw it.
 
 from __future__ import annotations
 
-from infra.alerting.rule_model import Alert, Rule, RuleGroup, RuleNamespace, expects_series, scraped_services, sel
+from infra.alerting.rule_model import (
+    Alert,
+    Rule,
+    RuleNamespace,
+    expects_series,
+    one_group_namespace,
+    scraped_services,
+    sel,
+)
 from infra.config import StackInput
 
 NAMESPACE = "availability"
@@ -78,6 +86,4 @@ def availability_rules(settings: StackInput) -> tuple[RuleNamespace, ...]:
         rules += _service_down(name, expects_series(settings))
     for service in scraped_services(settings, "nginx"):
         rules += _nginx_down(service.name)
-    if not rules:
-        return ()
-    return (RuleNamespace(NAMESPACE, (RuleGroup(NAMESPACE, tuple(rules)),)),)
+    return one_group_namespace(NAMESPACE, rules)

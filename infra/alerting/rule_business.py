@@ -8,7 +8,7 @@ here; the runbook says so.
 
 from __future__ import annotations
 
-from infra.alerting.rule_model import Alert, Rule, RuleGroup, RuleNamespace, dur, scraped_services, sel
+from infra.alerting.rule_model import Alert, Rule, RuleNamespace, dur, one_group_namespace, scraped_services, sel
 from infra.config import StackInput
 from infra.config.alerting import TradingHours
 
@@ -69,6 +69,4 @@ def business_rules(settings: StackInput) -> tuple[RuleNamespace, ...]:
     rules: list[Rule] = []
     for service in scraped_services(settings, "api"):
         rules += _screenings(service.name, settings)
-    if not rules:
-        return ()
-    return (RuleNamespace(NAMESPACE, (RuleGroup(NAMESPACE, tuple(rules)),)),)
+    return one_group_namespace(NAMESPACE, rules)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from infra.alerting.rule_model import Alert, Rule, RuleGroup, RuleNamespace, dur, num, scraped_services, sel
+from infra.alerting.rule_model import Alert, Rule, RuleNamespace, dur, num, one_group_namespace, scraped_services, sel
 from infra.config import StackInput
 
 NAMESPACE = "cache"
@@ -76,6 +76,4 @@ def cache_rules(settings: StackInput) -> tuple[RuleNamespace, ...]:
         rules += _app_side(service.name, settings)
     for service in scraped_services(settings, "redis"):
         rules += _redis(service.name, settings)
-    if not rules:
-        return ()
-    return (RuleNamespace(NAMESPACE, (RuleGroup(NAMESPACE, tuple(rules)),)),)
+    return one_group_namespace(NAMESPACE, rules)

@@ -10,14 +10,15 @@ from __future__ import annotations
 from infra.alerting.rule_model import (
     Alert,
     Rule,
-    RuleGroup,
     RuleNamespace,
     Severity,
     dur,
     num,
+    one_group_namespace,
     scraped_services,
     secs,
     sel,
+    warning_and_critical,
 )
 from infra.config import StackInput
 
@@ -70,7 +71,23 @@ def _app_side(service: str, settings: StackInput) -> list[Rule]:
 
 def _server_side(service: str, settings: StackInput) -> list[Rule]:
     thresholds = settings.thresholds
-    rules: list[Rule] = [
+    backends = f"sum by (service) ({sel('pg_stat_activity_count', service=service)})"
+    limit = f"max by (service) ({sel('pg_settings_max_connections', service=service)})"
+
+    def connections_above(severity: Severity, percent: float) -> Alert:
+        return Alert(
+            name="PostgresConnectionsSaturated",
+            expr=f"{backends}\n/ {limit}\n> {num(percent / 100)}",
+            for_="5m",
+            severity=severity,
+            service=service,
+            summary="PostgreSQL is close to max_connections.",
+            description=f"{{{{ $labels.service }}}} uses {{{{ $value | humanizePercentage }}}} of "
+            f"max_connections (threshold {num(percent)}%); new connections will soon be refused.",
+        )
+
+    deadlocks = sel("pg_stat_database_deadlocks", service=service)
+    return [
         Alert(
             name="PostgresDown",
             expr=f"{sel('pg_up', service=service)} == 0",
@@ -81,29 +98,12 @@ def _server_side(service: str, settings: StackInput) -> list[Rule]:
             summary="postgres_exporter cannot reach PostgreSQL.",
             description="postgres_exporter on {{ $labels.instance }} cannot connect to PostgreSQL "
             "({{ $labels.service }}).",
-        )
-    ]
-    backends = f"sum by (service) ({sel('pg_stat_activity_count', service=service)})"
-    limit = f"max by (service) ({sel('pg_settings_max_connections', service=service)})"
-    levels: tuple[tuple[Severity, float], ...] = (
-        ("warning", thresholds.db_server_connections_percent),
-        ("critical", thresholds.db_server_connections_critical_percent),
-    )
-    for severity, percent in levels:
-        rules.append(
-            Alert(
-                name="PostgresConnectionsSaturated",
-                expr=f"{backends}\n/ {limit}\n> {num(percent / 100)}",
-                for_="5m",
-                severity=severity,
-                service=service,
-                summary="PostgreSQL is close to max_connections.",
-                description=f"{{{{ $labels.service }}}} uses {{{{ $value | humanizePercentage }}}} of "
-                f"max_connections (threshold {num(percent)}%); new connections will soon be refused.",
-            )
-        )
-    deadlocks = sel("pg_stat_database_deadlocks", service=service)
-    rules += [
+        ),
+        *warning_and_critical(
+            connections_above,
+            thresholds.db_server_connections_percent,
+            thresholds.db_server_connections_critical_percent,
+        ),
         Alert(
             name="PostgresReplicationLag",
             expr=f"max by (service, instance) ({sel('pg_replication_lag_seconds', service=service)})\n"
@@ -128,7 +128,6 @@ def _server_side(service: str, settings: StackInput) -> list[Rule]:
             f"deadlocks in the last hour (threshold {thresholds.deadlocks_per_hour}).",
         ),
     ]
-    return rules
 
 
 def database_rules(settings: StackInput) -> tuple[RuleNamespace, ...]:
@@ -137,6 +136,4 @@ def database_rules(settings: StackInput) -> tuple[RuleNamespace, ...]:
         rules += _app_side(service.name, settings)
     for service in scraped_services(settings, "postgres"):
         rules += _server_side(service.name, settings)
-    if not rules:
-        return ()
-    return (RuleNamespace(NAMESPACE, (RuleGroup(NAMESPACE, tuple(rules)),)),)
+    return one_group_namespace(NAMESPACE, rules)

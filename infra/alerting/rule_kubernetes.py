@@ -27,10 +27,10 @@ from infra.alerting.rule_availability import COLLECTOR_SERVICE
 from infra.alerting.rule_model import (
     Alert,
     Rule,
-    RuleGroup,
     RuleNamespace,
     Severity,
     dur,
+    one_group_namespace,
     one_of,
     promql_string,
     regex_literal,
@@ -348,29 +348,42 @@ def _batch(settings: StackInput, scope: dict[str, str]) -> list[Rule]:
     ]
 
 
+def _node_condition(
+    name: str, condition: str, value: int, *, for_minutes: int, summary: str, description: str
+) -> Alert:
+    """A node whose `condition` (kube_node_status_condition, status true) has `value`, unless it is cordoned.
+
+    A cordoned node is being drained on purpose (an upgrade, a scale-down): not news.
+    """
+    return Alert(
+        name=name,
+        expr=f"{sel('kube_node_status_condition', condition=condition, status='true')} == {value}\n"
+        "and on (node)\nkube_node_spec_unschedulable == 0",
+        for_=_minutes(for_minutes),
+        severity="warning",
+        service=CLUSTER_SERVICE,
+        summary=summary,
+        description=description,
+    )
+
+
 def _nodes(settings: StackInput) -> list[Rule]:
     k8s = settings.kubernetes
-    condition = "kube_node_status_condition"
-    # A cordoned node is being drained on purpose (an upgrade, a scale-down): not news.
-    schedulable = "and on (node)\nkube_node_spec_unschedulable == 0"
     return [
-        Alert(
-            name="KubeNodeNotReady",
-            expr=f"{sel(condition, condition='Ready', status='true')} == 0\n{schedulable}",
-            for_=_minutes(k8s.node_not_ready_for_minutes),
-            severity="warning",
-            service=CLUSTER_SERVICE,
+        _node_condition(
+            "KubeNodeNotReady",
+            "Ready",
+            0,
+            for_minutes=k8s.node_not_ready_for_minutes,
             summary="A node is not ready.",
             description="Node {{ $labels.node }} has not been Ready for "
             f"{k8s.node_not_ready_for_minutes} minutes and is not cordoned.",
         ),
-        Alert(
-            name="KubeNodePressure",
-            expr=f"{sel(condition, condition='~MemoryPressure|DiskPressure|PIDPressure', status='true')} == 1\n"
-            f"{schedulable}",
-            for_=_minutes(k8s.node_pressure_for_minutes),
-            severity="warning",
-            service=CLUSTER_SERVICE,
+        _node_condition(
+            "KubeNodePressure",
+            "~MemoryPressure|DiskPressure|PIDPressure",
+            1,
+            for_minutes=k8s.node_pressure_for_minutes,
             summary="A node is under memory, disk or PID pressure.",
             description="Node {{ $labels.node }} has had {{ $labels.condition }} for "
             f"{k8s.node_pressure_for_minutes} minutes: the kubelet evicts pods and admits no new ones.",
@@ -388,4 +401,4 @@ def kubernetes_rules(settings: StackInput) -> tuple[RuleNamespace, ...]:
         *_batch(settings, scope),
         *_nodes(settings),
     ]
-    return (RuleNamespace(NAMESPACE, (RuleGroup(NAMESPACE, tuple(rules)),)),)
+    return one_group_namespace(NAMESPACE, rules)

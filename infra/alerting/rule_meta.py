@@ -20,10 +20,10 @@ from infra.alerting.rule_availability import COLLECTOR_SERVICE
 from infra.alerting.rule_model import (
     Alert,
     Rule,
-    RuleGroup,
     RuleNamespace,
     dur,
     expects_series,
+    one_group_namespace,
     scraped_services,
     secs,
     sel,
@@ -119,4 +119,4 @@ def meta_rules(settings: StackInput) -> tuple[RuleNamespace, ...]:
         rules += _recordings_missing(service.name)
     if settings.collection.mode == "in-cluster":
         rules += _collector()
-    return (RuleNamespace(NAMESPACE, (RuleGroup(NAMESPACE, tuple(rules)),)),)
+    return one_group_namespace(NAMESPACE, rules)

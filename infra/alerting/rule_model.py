@@ -12,9 +12,9 @@ its time scale, so that a local Prometheus can run the same rules faster.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from infra.alerting.conventions import SEVERITIES as SEVERITIES
 from infra.alerting.conventions import Severity as Severity
@@ -96,6 +96,30 @@ class RuleNamespace:
     @property
     def rules(self) -> tuple[Rule, ...]:
         return tuple(rule for group in self.groups for rule in group.rules)
+
+
+def one_group_namespace(name: str, rules: Iterable[Rule]) -> tuple[RuleNamespace, ...]:
+    """The namespace `name` holding its rules in one group of the same name; none when there is no rule.
+
+    A stack without the services a builder watches uploads no empty rule file.
+    """
+    group = tuple(rules)
+    return (RuleNamespace(name, (RuleGroup(name, group),)),) if group else ()
+
+
+_Threshold = TypeVar("_Threshold")
+
+
+def warning_and_critical(
+    alert_at: Callable[[Severity, _Threshold], Alert], warning: _Threshold, critical: _Threshold
+) -> list[Rule]:
+    """One alert's twins: the same rule at its warning and at its critical threshold, warning first.
+
+    Alertmanager holds the warning back while its critical twin fires for the
+    same service and object (`alertmanager.TWIN_IDENTITY_LABELS`), so only the
+    worse of the two reaches anyone.
+    """
+    return [alert_at("warning", warning), alert_at("critical", critical)]
 
 
 # --- PromQL literals -------------------------------------------------------

@@ -8,7 +8,19 @@ Containers are limited to the namespaces the catalog and the collector use.
 
 from __future__ import annotations
 
-from infra.alerting.rule_model import Alert, Rule, RuleGroup, RuleNamespace, Severity, dur, num, one_of, secs, sel
+from infra.alerting.rule_model import (
+    Alert,
+    Rule,
+    RuleNamespace,
+    Severity,
+    dur,
+    num,
+    one_group_namespace,
+    one_of,
+    secs,
+    sel,
+    warning_and_critical,
+)
 from infra.config import StackInput
 
 NAMESPACE = "resources"
@@ -71,6 +83,32 @@ def _containers(settings: StackInput) -> list[Rule]:
     ]
 
 
+def _disk_free_low(
+    settings: StackInput, name: str, free_ratio: str, service: str, *, summary: str, what: str, guard: str = ""
+) -> list[Rule]:
+    """Warning and critical twins of a file system almost full, nodes' and volumes' alike.
+
+    Its free share (`free_ratio`) below diskFreePercent, or below diskFreeCriticalPercent; `what` names
+    the file system in the description; `guard` (a new line and an `and` clause) narrows the expression.
+    """
+    thresholds = settings.thresholds
+    # The nearly full disk is news sooner: five minutes rather than a quarter of an hour.
+    waits: dict[Severity, str] = {"warning": "15m", "critical": "5m"}
+
+    def below(severity: Severity, percent: float) -> Alert:
+        return Alert(
+            name=name,
+            expr=f"{free_ratio}\n< {num(percent / 100)}{guard}",
+            for_=waits[severity],
+            severity=severity,
+            service=service,
+            summary=summary,
+            description=f"{what} has {{{{ $value | humanizePercentage }}}} free (threshold {num(percent)}%).",
+        )
+
+    return warning_and_critical(below, thresholds.disk_free_percent, thresholds.disk_free_critical_percent)
+
+
 def _nodes(settings: StackInput) -> list[Rule]:
     thresholds = settings.thresholds
     available = sel("node_filesystem_avail_bytes", **_REAL_FS)
@@ -90,75 +128,57 @@ def _nodes(settings: StackInput) -> list[Rule]:
             f"(threshold {num(thresholds.memory_utilization_percent)}%).",
         )
     ]
-    free_levels: tuple[tuple[Severity, float, str], ...] = (
-        ("warning", thresholds.disk_free_percent, "15m"),
-        ("critical", thresholds.disk_free_critical_percent, "5m"),
+    rules += _disk_free_low(
+        settings,
+        "NodeDiskFreeLow",
+        free_ratio,
+        _NODE_SERVICE,
+        summary="A node file system is almost full.",
+        what="{{ $labels.mountpoint }} on node {{ $labels.instance }}",
+        guard=f"\n{writable}",
     )
-    for severity, percent, wait in free_levels:
-        rules.append(
-            Alert(
-                name="NodeDiskFreeLow",
-                expr=f"{free_ratio}\n< {num(percent / 100)}\n{writable}",
-                for_=wait,
-                severity=severity,
-                service=_NODE_SERVICE,
-                summary="A node file system is almost full.",
-                description="{{ $labels.mountpoint }} on node {{ $labels.instance }} has "
-                f"{{{{ $value | humanizePercentage }}}} free (threshold {num(percent)}%).",
-            )
-        )
+
     # Predict only on disks already fairly full: an empty disk filling fast
     # during a restore is not news. The guards scale with diskFreePercent.
-    fill_levels: tuple[tuple[Severity, int, float], ...] = (
-        ("warning", thresholds.disk_fill_warning_hours, 4 * thresholds.disk_free_percent),
-        ("critical", thresholds.disk_fill_critical_hours, 2 * thresholds.disk_free_percent),
-    )
-    for severity, hours, below_percent in fill_levels:
-        rules.append(
-            Alert(
-                name="NodeDiskFillingUp",
-                expr=f"predict_linear({available}[{dur('6h')}], {hours} * {secs(3600)}) < 0\n"
-                f"and {free_ratio} < {num(min(below_percent, 99) / 100)}\n{writable}",
-                # An hour of a 6-hour trend: the prediction has to hold, not flicker.
-                for_="1h",
-                severity=severity,
-                service=_NODE_SERVICE,
-                summary="A node file system will be full soon at the current rate.",
-                description="{{ $labels.mountpoint }} on node {{ $labels.instance }} will be full within "
-                f"{hours} hours at the rate of the last 6 hours.",
-            )
+    predict_below_free_percent: dict[Severity, float] = {
+        "warning": 4 * thresholds.disk_free_percent,
+        "critical": 2 * thresholds.disk_free_percent,
+    }
+
+    def filling_within(severity: Severity, hours: int) -> Alert:
+        return Alert(
+            name="NodeDiskFillingUp",
+            expr=f"predict_linear({available}[{dur('6h')}], {hours} * {secs(3600)}) < 0\n"
+            f"and {free_ratio} < {num(min(predict_below_free_percent[severity], 99) / 100)}\n{writable}",
+            # An hour of a 6-hour trend: the prediction has to hold, not flicker.
+            for_="1h",
+            severity=severity,
+            service=_NODE_SERVICE,
+            summary="A node file system will be full soon at the current rate.",
+            description="{{ $labels.mountpoint }} on node {{ $labels.instance }} will be full within "
+            f"{hours} hours at the rate of the last 6 hours.",
         )
-    return rules
+
+    return rules + warning_and_critical(
+        filling_within, thresholds.disk_fill_warning_hours, thresholds.disk_fill_critical_hours
+    )
 
 
 def _volumes(settings: StackInput) -> list[Rule]:
-    thresholds = settings.thresholds
     namespaces = _namespaces(settings)
     available = sel("kubelet_volume_stats_available_bytes", namespace=namespaces)
     capacity = sel("kubelet_volume_stats_capacity_bytes", namespace=namespaces)
-    rules: list[Rule] = []
-    levels: tuple[tuple[Severity, float, str], ...] = (
-        ("warning", thresholds.disk_free_percent, "15m"),
-        ("critical", thresholds.disk_free_critical_percent, "5m"),
+    return _disk_free_low(
+        settings,
+        "VolumeDiskFreeLow",
+        f"{available}\n/ {capacity}",
+        _VOLUME_SERVICE,
+        summary="A persistent volume is almost full.",
+        what="Volume {{ $labels.namespace }}/{{ $labels.persistentvolumeclaim }}",
     )
-    for severity, percent, wait in levels:
-        rules.append(
-            Alert(
-                name="VolumeDiskFreeLow",
-                expr=f"{available}\n/ {capacity}\n< {num(percent / 100)}",
-                for_=wait,
-                severity=severity,
-                service=_VOLUME_SERVICE,
-                summary="A persistent volume is almost full.",
-                description="Volume {{ $labels.namespace }}/{{ $labels.persistentvolumeclaim }} has "
-                f"{{{{ $value | humanizePercentage }}}} free (threshold {num(percent)}%).",
-            )
-        )
-    return rules
 
 
 def resource_rules(settings: StackInput) -> tuple[RuleNamespace, ...]:
     if settings.collection.discovery != "kubernetes":
         return ()
-    rules = [*_containers(settings), *_nodes(settings), *_volumes(settings)]
-    return (RuleNamespace(NAMESPACE, (RuleGroup(NAMESPACE, tuple(rules)),)),)
+    return one_group_namespace(NAMESPACE, [*_containers(settings), *_nodes(settings), *_volumes(settings)])

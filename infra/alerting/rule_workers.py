@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from infra.alerting.rule_model import Alert, Rule, RuleGroup, RuleNamespace, dur, num, scraped_services, sel
+from infra.alerting.rule_model import Alert, Rule, RuleNamespace, dur, num, one_group_namespace, scraped_services, sel
 from infra.config import StackInput
 
 NAMESPACE = "workers"
@@ -102,6 +102,4 @@ def worker_rules(settings: StackInput) -> tuple[RuleNamespace, ...]:
         rules += _celery(service.name, settings)
     for service in scraped_services(settings, "airflow"):
         rules += _airflow(service.name)
-    if not rules:
-        return ()
-    return (RuleNamespace(NAMESPACE, (RuleGroup(NAMESPACE, tuple(rules)),)),)
+    return one_group_namespace(NAMESPACE, rules)

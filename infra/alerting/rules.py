@@ -1,10 +1,15 @@
-"""The one renderer of alert and recording rules.
+"""The one renderer of alert and recording rules, with two entry points.
 
-`render_rule_files(settings)` maps each AMP rule groups namespace to the
-exact Prometheus rule-file YAML that AMP uploads, promtool tests and a
-locally run Prometheus loads. Builders in `rule_*.py` and `slo.py` describe the rules as
-data; this module adds what every alert shares (the runbook link, the
-group interval) and writes the YAML, deterministically.
+- `rule_namespaces(settings)`: what the stack's rules are, as the typed
+  values the builders in `rule_*.py` and `slo.py` describe (code that
+  reasons about rules, such as the lab's scope, reads these).
+- `render_rule_files(settings)`: the rule files AMP uploads, promtool tests
+  and a locally run Prometheus loads, one per AMP rule groups namespace:
+  each file's exact YAML text, and the same file as data
+  (`RuleFiles.documents`, what the cost model reads), from one rendering.
+
+Rendering adds what every alert shares (the runbook link, the group
+interval) and writes the YAML, deterministically.
 
 `time_scale` (see `time_scale.py`) renders the same rules on a faster
 clock for a locally run Prometheus: every `for`, group interval, window, offset and marked
@@ -14,7 +19,7 @@ exactly what the builders wrote.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
 from fractions import Fraction
 from typing import Any
 
@@ -60,8 +65,50 @@ def rule_namespaces(settings: StackInput) -> tuple[RuleNamespace, ...]:
     return namespaces
 
 
-def runbook_url(settings: StackInput, alert_name: str) -> str:
-    return runbook_link(settings.rules.runbook_base_url, alert_name)
+class RuleFiles(Mapping[str, str]):
+    """Namespace name -> the exact text of its rule file; `documents` holds the same files as data.
+
+    The text is written from the data, so the two cannot disagree: the cost
+    model reads the data (parsing megabytes of YAML back would be most of its
+    time), AMP uploads the text.
+    """
+
+    def __init__(self, documents: dict[str, dict[str, Any]]) -> None:
+        self.documents = documents
+        self._texts = {name: HEADER + dump_yaml(document) for name, document in documents.items()}
+
+    def __getitem__(self, namespace: str) -> str:
+        return self._texts[namespace]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._texts)
+
+    def __len__(self) -> int:
+        return len(self._texts)
+
+
+def render_rule_files(settings: StackInput, time_scale: Fraction | int = PRODUCTION) -> RuleFiles:
+    """The stack's rule files, one per namespace of `rule_namespaces`, in its order.
+
+    At `time_scale` 1 (production) this is what AMP gets; a local run may pass a faster scale (e.g. 1/60).
+    """
+    scale = as_time_scale(time_scale)
+    interval = scaled_duration(_duration(settings.rules.evaluation_interval_seconds), scale)
+    return RuleFiles(
+        {
+            namespace.name: {
+                "groups": [
+                    {
+                        "name": group.name,
+                        "interval": interval,
+                        "rules": [_rule_document(rule, settings, scale) for rule in group.rules],
+                    }
+                    for group in namespace.groups
+                ]
+            }
+            for namespace in rule_namespaces(settings)
+        }
+    )
 
 
 def _duration(seconds: int) -> str:
@@ -87,49 +134,7 @@ def _rule_document(rule: Rule, settings: StackInput, time_scale: Fraction) -> di
     document["labels"] = dict(sorted(labels.items()))
     document["annotations"] = {
         "description": rule.description,
-        "runbook_url": runbook_url(settings, rule.name),
+        "runbook_url": runbook_link(settings.rules.runbook_base_url, rule.name),
         "summary": rule.summary,
     }
     return document
-
-
-def namespace_document(
-    namespace: RuleNamespace, settings: StackInput, time_scale: Fraction | int = PRODUCTION
-) -> dict[str, Any]:
-    """One rule file as data, before it is written as YAML (the cost model reads this)."""
-    scale = as_time_scale(time_scale)
-    interval = scaled_duration(_duration(settings.rules.evaluation_interval_seconds), scale)
-    return {
-        "groups": [
-            {
-                "name": group.name,
-                "interval": interval,
-                "rules": [_rule_document(rule, settings, scale) for rule in group.rules],
-            }
-            for group in namespace.groups
-        ]
-    }
-
-
-def rule_file_text(document: dict[str, Any]) -> str:
-    """The exact text of a rule file: what AMP uploads."""
-    return HEADER + dump_yaml(document)
-
-
-def render_namespace(namespace: RuleNamespace, settings: StackInput, time_scale: Fraction | int = PRODUCTION) -> str:
-    return rule_file_text(namespace_document(namespace, settings, time_scale))
-
-
-def rule_file_documents(settings: StackInput, time_scale: Fraction | int = PRODUCTION) -> dict[str, dict[str, Any]]:
-    """Namespace name -> rule file as data; `render_rule_files` writes each as YAML."""
-    return {
-        namespace.name: namespace_document(namespace, settings, time_scale) for namespace in rule_namespaces(settings)
-    }
-
-
-def render_rule_files(settings: StackInput, time_scale: Fraction | int = PRODUCTION) -> dict[str, str]:
-    """Namespace name -> Prometheus rule-file YAML: what AMP uploads, promtool tests and a local Prometheus loads.
-
-    At `time_scale` 1 (production) this is what AMP gets; a local run may pass a faster scale (e.g. 1/60).
-    """
-    return {name: rule_file_text(document) for name, document in rule_file_documents(settings, time_scale).items()}

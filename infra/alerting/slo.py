@@ -21,12 +21,12 @@ from infra.alerting.rule_model import (
     Alert,
     Recording,
     Rule,
-    RuleGroup,
     RuleNamespace,
     Severity,
     dur,
     le_matcher,
     num,
+    one_group_namespace,
     scraped_services,
     sel,
 )
@@ -205,6 +205,4 @@ def slo_rules(settings: StackInput) -> tuple[RuleNamespace, ...]:
         rules += _sli_recordings(service.name, settings)
         for slo in _slos(service.name, settings):
             rules += _burn_rate_alerts(slo, settings)
-    if not rules:
-        return ()
-    return (RuleNamespace(NAMESPACE, (RuleGroup(NAMESPACE, tuple(rules)),)),)
+    return one_group_namespace(NAMESPACE, rules)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import json
+from infra.iam_policy import allow, policy_json
 
 STS_AUDIENCE = "sts.amazonaws.com"
 
@@ -14,33 +14,21 @@ def service_account_subject(namespace: str, service_account: str) -> str:
 def irsa_trust_policy(oidc_provider_arn: str, issuer_url: str, namespace: str, service_account: str) -> str:
     """Only the collector's service account, with the STS audience, may assume the role."""
     issuer = issuer_url.removeprefix("https://")
-    return json.dumps(
+    return policy_json(
         {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Effect": "Allow",
-                    "Principal": {"Federated": oidc_provider_arn},
-                    "Action": "sts:AssumeRoleWithWebIdentity",
-                    "Condition": {
-                        "StringEquals": {
-                            f"{issuer}:sub": service_account_subject(namespace, service_account),
-                            f"{issuer}:aud": STS_AUDIENCE,
-                        }
-                    },
+            "Effect": "Allow",
+            "Principal": {"Federated": oidc_provider_arn},
+            "Action": "sts:AssumeRoleWithWebIdentity",
+            "Condition": {
+                "StringEquals": {
+                    f"{issuer}:sub": service_account_subject(namespace, service_account),
+                    f"{issuer}:aud": STS_AUDIENCE,
                 }
-            ],
-        },
-        sort_keys=True,
+            },
+        }
     )
 
 
 def remote_write_policy(workspace_arn: str) -> str:
     """The collector writes samples to this one workspace and can do nothing else."""
-    return json.dumps(
-        {
-            "Version": "2012-10-17",
-            "Statement": [{"Effect": "Allow", "Action": ["aps:RemoteWrite"], "Resource": workspace_arn}],
-        },
-        sort_keys=True,
-    )
+    return policy_json(allow(["aps:RemoteWrite"], workspace_arn))

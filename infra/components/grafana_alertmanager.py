@@ -17,13 +17,16 @@ guide lists for an Alertmanager data source on AMP, without aps:ListRules).
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
-from dataclasses import dataclass
 
 import pulumi
 import pulumiverse_grafana as grafana
 
-from infra.components.grafana_datasource import grafana_cloud_role, sigv4_assume_role, workspace_policy
+from infra.components.grafana_datasource import (
+    WorkspaceDataSourceArgs,
+    grafana_cloud_role,
+    sigv4_assume_role,
+    workspace_policy,
+)
 
 ALERTMANAGER_TYPE = "alertmanager"
 # Grafana's path table for this implementation is the one that matches AMP's API.
@@ -37,20 +40,6 @@ ALERTMANAGER_ACTIONS = (
     "aps:PutAlertManagerSilences",
     "aps:DeleteAlertManagerSilence",
 )
-
-
-@dataclass
-class GrafanaAlertmanagerDataSourceArgs:
-    name: str
-    uid: str
-    workspace_arn: pulumi.Input[str]
-    prometheus_endpoint: pulumi.Input[str]
-    region: str
-    grafana_aws_account_id: str
-    external_id: str
-    role_name: str
-    provider: grafana.Provider
-    tags: Mapping[str, str]
 
 
 def silence_policy(workspace_arn: str) -> str:
@@ -77,18 +66,13 @@ class GrafanaAlertmanagerDataSource(pulumi.ComponentResource):
     role_arn: pulumi.Output[str]
     url: pulumi.Output[str]
 
-    def __init__(
-        self, name: str, args: GrafanaAlertmanagerDataSourceArgs, opts: pulumi.ResourceOptions | None = None
-    ) -> None:
+    def __init__(self, name: str, args: WorkspaceDataSourceArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("monitoring:index:GrafanaAlertmanagerDataSource", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         self.role, self.policy = grafana_cloud_role(
             name,
-            args.role_name,
+            args.role,
             "Assumed by Grafana Cloud to list alerts and manage silences in the AMP Alertmanager",
-            args.grafana_aws_account_id,
-            args.external_id,
-            args.tags,
             ("silence", pulumi.Output.from_input(args.workspace_arn).apply(silence_policy)),
             child,
         )
@@ -100,7 +84,7 @@ class GrafanaAlertmanagerDataSource(pulumi.ComponentResource):
             type=ALERTMANAGER_TYPE,
             url=self.url,
             access_mode="proxy",
-            json_data_encoded=self.role.arn.apply(lambda arn: alertmanager_json_data(arn, args.region)),
+            json_data_encoded=self.role.arn.apply(lambda arn: alertmanager_json_data(arn, args.role.region)),
             opts=pulumi.ResourceOptions(parent=self, provider=args.provider, depends_on=[self.policy]),
         )
         self.uid = self.data_source.uid

@@ -11,24 +11,43 @@ import pulumi
 import pulumi_aws as aws
 import pulumiverse_grafana as grafana
 
+from infra.iam_policy import allow, policy_json
+
 AMP_PLUGIN = "grafana-amazonprometheus-datasource"
 # Read-only query actions: the data source never writes rules or silences
 # (rules and Alertmanager are managed by code in the AMP component).
 AMP_QUERY_ACTIONS = ("aps:QueryMetrics", "aps:GetSeries", "aps:GetLabels", "aps:GetMetricMetadata")
 
 
+@dataclass(frozen=True)
+class GrafanaCloudRoleArgs:
+    """The AWS role a Grafana Cloud data source assumes, and the region its queries go to.
+
+    Every data source of the stack (AMP, its Alertmanager, CloudWatch Logs) trusts
+    the same account and external ID: they are the Grafana stack's, not the data source's.
+    """
+
+    role_name: str
+    grafana_aws_account_id: str
+    external_id: str
+    region: str
+    tags: Mapping[str, str]
+
+
 @dataclass
-class GrafanaAmpDataSourceArgs:
-    name: pulumi.Input[str]
+class WorkspaceDataSourceArgs:
+    """A Grafana data source on one AMP workspace, signed with SigV4 through a role Grafana Cloud assumes."""
+
+    name: str
     uid: str
     workspace_arn: pulumi.Input[str]
     prometheus_endpoint: pulumi.Input[str]
-    region: str
-    grafana_aws_account_id: str
-    external_id: str
-    role_name: str
+    role: GrafanaCloudRoleArgs
     provider: grafana.Provider
-    tags: Mapping[str, str]
+
+
+@dataclass
+class GrafanaAmpDataSourceArgs(WorkspaceDataSourceArgs):
     plugin_version: str
     # Plugin installation goes through the Cloud API: it needs the stack slug
     # and a provider that holds a Cloud access-policy token.
@@ -46,34 +65,22 @@ def trust_policy(grafana_aws_account_id: str, external_id: str) -> str:
     pkg/awsds/external_id.go). Every Pulumi stack on one Grafana stack therefore
     trusts the same value.
     """
-    return json.dumps(
+    return policy_json(
         {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Sid": "GrafanaCloudAssumesWithExternalId",
-                    "Effect": "Allow",
-                    "Principal": {"AWS": f"arn:aws:iam::{grafana_aws_account_id}:root"},
-                    "Action": "sts:AssumeRole",
-                    # The external ID is what stops another Grafana Cloud tenant from
-                    # pointing its own data source at this role (confused deputy).
-                    "Condition": {"StringEquals": {"sts:ExternalId": external_id}},
-                }
-            ],
-        },
-        sort_keys=True,
+            "Sid": "GrafanaCloudAssumesWithExternalId",
+            "Effect": "Allow",
+            "Principal": {"AWS": f"arn:aws:iam::{grafana_aws_account_id}:root"},
+            "Action": "sts:AssumeRole",
+            # The external ID is what stops another Grafana Cloud tenant from
+            # pointing its own data source at this role (confused deputy).
+            "Condition": {"StringEquals": {"sts:ExternalId": external_id}},
+        }
     )
 
 
 def workspace_policy(sid: str, actions: Sequence[str], workspace_arn: str) -> str:
     """An inline policy allowing `actions` on one AMP workspace and nothing else."""
-    return json.dumps(
-        {
-            "Version": "2012-10-17",
-            "Statement": [{"Sid": sid, "Effect": "Allow", "Action": list(actions), "Resource": workspace_arn}],
-        },
-        sort_keys=True,
-    )
+    return policy_json(allow(actions, workspace_arn, sid=sid))
 
 
 def query_policy(workspace_arn: str) -> str:
@@ -82,11 +89,8 @@ def query_policy(workspace_arn: str) -> str:
 
 def grafana_cloud_role(
     name: str,
-    role_name: str,
+    args: GrafanaCloudRoleArgs,
     description: str,
-    grafana_aws_account_id: str,
-    external_id: str,
-    tags: Mapping[str, str],
     policy: tuple[str, pulumi.Input[str]],
     opts: pulumi.ResourceOptions,
 ) -> tuple[aws.iam.Role, aws.iam.RolePolicy]:
@@ -96,12 +100,12 @@ def grafana_cloud_role(
     """
     role = aws.iam.Role(
         f"{name}-role",
-        name=role_name,
+        name=args.role_name,
         description=description,
-        assume_role_policy=trust_policy(grafana_aws_account_id, external_id),
+        assume_role_policy=trust_policy(args.grafana_aws_account_id, args.external_id),
         # Grafana assumes for one query burst; an hour is the shortest AWS allows.
         max_session_duration=3600,
-        tags=dict(tags),
+        tags=dict(args.tags),
         opts=opts,
     )
     suffix, document = policy
@@ -154,11 +158,8 @@ class GrafanaAmpDataSource(pulumi.ComponentResource):
 
         self.role, self.query_policy = grafana_cloud_role(
             name,
-            args.role_name,
+            args.role,
             "Assumed by Grafana Cloud to query the AMP workspace",
-            args.grafana_aws_account_id,
-            args.external_id,
-            args.tags,
             ("query", pulumi.Output.from_input(args.workspace_arn).apply(query_policy)),
             child,
         )
@@ -184,7 +185,7 @@ class GrafanaAmpDataSource(pulumi.ComponentResource):
             # The plugin wants the workspace endpoint and appends api/v1/... itself.
             url=pulumi.Output.from_input(args.prometheus_endpoint).apply(lambda url: url.rstrip("/")),
             access_mode="proxy",
-            json_data_encoded=self.role.arn.apply(lambda arn: amp_json_data(arn, args.region)),
+            json_data_encoded=self.role.arn.apply(lambda arn: amp_json_data(arn, args.role.region)),
             # The role must allow the query before Grafana runs its health check.
             opts=pulumi.ResourceOptions(parent=self, provider=args.provider, depends_on=depends),
         )

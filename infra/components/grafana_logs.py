@@ -16,7 +16,8 @@ import pulumi
 import pulumiverse_grafana as grafana
 
 from dashboards.common import to_json
-from infra.components.grafana_datasource import grafana_cloud_role
+from infra.components.grafana_datasource import GrafanaCloudRoleArgs, grafana_cloud_role
+from infra.iam_policy import allow, policy_json
 
 CLOUDWATCH_DATASOURCE_TYPE = "cloudwatch"
 # Read the lines of these groups: query them (Logs Insights), list their fields, read events.
@@ -33,26 +34,12 @@ LOGS_UNSCOPED_ACTIONS = ("logs:StopQuery", "logs:DescribeLogGroups")
 
 
 def logs_read_policy(group_arns: Sequence[str]) -> str:
-    return json.dumps(
-        {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Sid": "ReadTheseGroupsOnly",
-                    "Effect": "Allow",
-                    "Action": list(LOGS_READ_ACTIONS),
-                    # The group ARN for queries and fields, its streams for GetLogEvents.
-                    "Resource": [*group_arns, *(f"{arn}:log-stream:*" for arn in group_arns)],
-                },
-                {
-                    "Sid": "ActionsWithoutResourceType",
-                    "Effect": "Allow",
-                    "Action": list(LOGS_UNSCOPED_ACTIONS),
-                    "Resource": "*",
-                },
-            ],
-        },
-        sort_keys=True,
+    return policy_json(
+        # The group ARN for queries and fields, its streams for GetLogEvents.
+        allow(
+            LOGS_READ_ACTIONS, [*group_arns, *(f"{arn}:log-stream:*" for arn in group_arns)], sid="ReadTheseGroupsOnly"
+        ),
+        allow(LOGS_UNSCOPED_ACTIONS, "*", sid="ActionsWithoutResourceType"),
     )
 
 
@@ -78,16 +65,12 @@ def cloudwatch_json_data(role_arn: str, region: str, groups: Sequence[tuple[str,
 class GrafanaLogsArgs:
     name: str
     uid: str
-    region: str
-    grafana_aws_account_id: str
-    external_id: str
-    role_name: str
+    role: GrafanaCloudRoleArgs
     group_names: Sequence[pulumi.Input[str]]
     group_arns: pulumi.Input[Sequence[str]]
     folder_uid: pulumi.Input[str]
     dashboard: Mapping[str, Any]
     provider: grafana.Provider
-    tags: Mapping[str, str]
 
 
 class GrafanaLogs(pulumi.ComponentResource):
@@ -102,11 +85,8 @@ class GrafanaLogs(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         self.role, self.read_policy = grafana_cloud_role(
             name,
-            args.role_name,
+            args.role,
             "Assumed by Grafana Cloud to query this stack's log groups",
-            args.grafana_aws_account_id,
-            args.external_id,
-            args.tags,
             ("read", pulumi.Output.from_input(args.group_arns).apply(lambda arns: logs_read_policy(list(arns)))),
             child,
         )
@@ -119,7 +99,7 @@ class GrafanaLogs(pulumi.ComponentResource):
             uid=args.uid,
             type=CLOUDWATCH_DATASOURCE_TYPE,
             json_data_encoded=pulumi.Output.all(self.role.arn, groups).apply(
-                lambda parts: cloudwatch_json_data(parts[0], args.region, parts[1])
+                lambda parts: cloudwatch_json_data(parts[0], args.role.region, parts[1])
             ),
             # The role must allow the queries before anyone opens the dashboard.
             opts=pulumi.ResourceOptions(parent=self, provider=args.provider, depends_on=[self.read_policy]),

@@ -21,18 +21,25 @@ from infra.alerting.grafana_rules import (
 )
 
 
-def rule_args(
-    rule: GrafanaRule, name_prefix: str, environment: str, runbook_base_url: str
-) -> grafana.alerting.RuleGroupRuleArgs:
+@dataclass(frozen=True)
+class RuleContext:
+    """What every Grafana rule of a stack is stamped with: its UID prefix, the `env` label, the runbooks' base URL."""
+
+    name_prefix: str
+    environment: str
+    runbook_base_url: str
+
+
+def rule_args(rule: GrafanaRule, context: RuleContext) -> grafana.alerting.RuleGroupRuleArgs:
     return grafana.alerting.RuleGroupRuleArgs(
         name=rule.name,
-        uid=rule_uid(name_prefix, rule),
+        uid=rule_uid(context.name_prefix, rule),
         condition="B",
         for_=f"{rule.for_minutes}m",
         no_data_state=rule.no_data_state,
         exec_err_state=rule.exec_err_state,
-        labels=rule_labels(rule, environment),
-        annotations=rule_annotations(rule, runbook_base_url),
+        labels=rule_labels(rule, context.environment),
+        annotations=rule_annotations(rule, context.runbook_base_url),
         datas=[
             grafana.alerting.RuleGroupRuleDataArgs(
                 ref_id="A",
@@ -72,9 +79,7 @@ def _direct_route(route: DirectRoute | None) -> grafana.alerting.RuleGroupRuleNo
 class GrafanaRuleGroupArgs:
     folder_uid: pulumi.Input[str]
     group: GrafanaRuleGroupSpec
-    name_prefix: str
-    environment: str
-    runbook_base_url: str
+    context: RuleContext
     provider: grafana.Provider
 
 
@@ -91,9 +96,7 @@ class GrafanaRuleGroup(pulumi.ComponentResource):
             name=args.group.name,
             folder_uid=args.folder_uid,
             interval_seconds=args.group.interval_seconds,
-            rules=[
-                rule_args(rule, args.name_prefix, args.environment, args.runbook_base_url) for rule in args.group.rules
-            ],
+            rules=[rule_args(rule, args.context) for rule in args.group.rules],
             opts=pulumi.ResourceOptions(parent=self, provider=args.provider),
         )
         self.register_outputs({"name": self.group.name})

@@ -19,6 +19,7 @@ import pulumi_kubernetes as k8s
 from infra.components.cluster_pieces import irsa_role, pinned_release
 from infra.components.notifications import account_administers_key
 from infra.config.logs import ErrorBurstSpec
+from infra.iam_policy import allow, policy_document, policy_json
 from infra.logs import fluent_bit
 from infra.logs.fluent_bit import GROUP_KINDS, GROUP_OF_FORMAT, LogSource
 from infra.logs.queries import ERRORS, QUERIES, error_filter_pattern, saved_query_name
@@ -45,38 +46,24 @@ def log_group_arn(partition: str, region: str, account_id: str, name: str) -> st
 
 def logs_key_policy(account_id: str, partition: str, region: str, group_arns: Sequence[str]) -> dict[str, Any]:
     """The account administers the key; CloudWatch Logs of this region uses it, for these groups only."""
-    return {
-        "Version": "2012-10-17",
-        "Statement": [
-            account_administers_key(account_id, partition),
-            {
-                "Sid": "CloudWatchLogsEncryptsTheseGroups",
-                "Effect": "Allow",
-                "Principal": {"Service": f"logs.{region}.amazonaws.com"},
-                "Action": list(LOGS_KEY_ACTIONS),
-                "Resource": "*",
-                # CloudWatch Logs names the group in the encryption context of every call.
-                "Condition": {"ArnEquals": {"kms:EncryptionContext:aws:logs:arn": list(group_arns)}},
-            },
-        ],
-    }
+    return policy_document(
+        account_administers_key(account_id, partition),
+        {
+            "Sid": "CloudWatchLogsEncryptsTheseGroups",
+            "Effect": "Allow",
+            "Principal": {"Service": f"logs.{region}.amazonaws.com"},
+            "Action": list(LOGS_KEY_ACTIONS),
+            "Resource": "*",
+            # CloudWatch Logs names the group in the encryption context of every call.
+            "Condition": {"ArnEquals": {"kms:EncryptionContext:aws:logs:arn": list(group_arns)}},
+        },
+    )
 
 
 def collector_policy(group_arns: Sequence[str]) -> str:
     """The collector creates streams and puts events in this stack's groups, nothing else."""
-    return json.dumps(
-        {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Sid": "WriteTheseGroupsOnly",
-                    "Effect": "Allow",
-                    "Action": list(COLLECTOR_ACTIONS),
-                    "Resource": [f"{arn}:log-stream:*" for arn in group_arns],
-                }
-            ],
-        },
-        sort_keys=True,
+    return policy_json(
+        allow(COLLECTOR_ACTIONS, [f"{arn}:log-stream:*" for arn in group_arns], sid="WriteTheseGroupsOnly")
     )
 
 

@@ -27,6 +27,7 @@ import pulumi
 import pulumi_aws as aws
 
 from infra.config.notifications import email_slug
+from infra.iam_policy import allow, policy_document
 
 AUDIENCES = ("critical", "warning", "watchdog")
 CHAT = "chat"
@@ -102,29 +103,19 @@ def alarm_source_arn(partition: str, region: str, account_id: str, name_prefix: 
 
 def key_policy(account_id: str, partition: str, workspace_arn: str, alarm_arn_pattern: str) -> dict[str, Any]:
     """The shared alert key: the account administers it; this workspace and this stack's alarms encrypt with it."""
-    return {
-        "Version": "2012-10-17",
-        "Statement": [
-            account_administers_key(account_id, partition),
-            _service_encrypts("ThisWorkspaceEncrypts", AMP_PRINCIPAL, ("ArnEquals", workspace_arn), account_id),
-            _service_encrypts(
-                "AlarmsOfThisStackEncrypt", CLOUDWATCH_PRINCIPAL, ("ArnLike", alarm_arn_pattern), account_id
-            ),
-        ],
-    }
+    return policy_document(
+        account_administers_key(account_id, partition),
+        _service_encrypts("ThisWorkspaceEncrypts", AMP_PRINCIPAL, ("ArnEquals", workspace_arn), account_id),
+        _service_encrypts("AlarmsOfThisStackEncrypt", CLOUDWATCH_PRINCIPAL, ("ArnLike", alarm_arn_pattern), account_id),
+    )
 
 
 def pipeline_key_policy(account_id: str, partition: str, alarm_arn_pattern: str) -> dict[str, Any]:
     """The last-resort topic's own key: only this stack's alarms encrypt with it (AMP never publishes there)."""
-    return {
-        "Version": "2012-10-17",
-        "Statement": [
-            account_administers_key(account_id, partition),
-            _service_encrypts(
-                "AlarmsOfThisStackEncrypt", CLOUDWATCH_PRINCIPAL, ("ArnLike", alarm_arn_pattern), account_id
-            ),
-        ],
-    }
+    return policy_document(
+        account_administers_key(account_id, partition),
+        _service_encrypts("AlarmsOfThisStackEncrypt", CLOUDWATCH_PRINCIPAL, ("ArnLike", alarm_arn_pattern), account_id),
+    )
 
 
 def topic_policy(
@@ -193,22 +184,14 @@ def topic_policy(
             "Condition": {"Bool": {"aws:SecureTransport": "false"}},
         }
     )
-    return {"Version": "2012-10-17", "Statement": statements}
+    return policy_document(*statements)
 
 
 def chatbot_channel_policy() -> dict[str, Any]:
     """What the Slack channel may do: read CloudWatch to render alarm charts, nothing else."""
-    return {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Sid": "RenderAlarmNotifications",
-                "Effect": "Allow",
-                "Action": ["cloudwatch:Describe*", "cloudwatch:Get*", "cloudwatch:List*"],
-                "Resource": "*",
-            }
-        ],
-    }
+    return policy_document(
+        allow(["cloudwatch:Describe*", "cloudwatch:Get*", "cloudwatch:List*"], "*", sid="RenderAlarmNotifications")
+    )
 
 
 def _topic_policy_json(values: list[str], amp_publishes: bool, alarms_publish: bool) -> str:
@@ -330,17 +313,14 @@ class Notifications(pulumi.ComponentResource):
                 f"{name}-chatbot-role",
                 assume_role_policy=account_id.apply(
                     lambda account: json.dumps(
-                        {
-                            "Version": "2012-10-17",
-                            "Statement": [
-                                {
-                                    "Effect": "Allow",
-                                    "Principal": {"Service": CHATBOT_PRINCIPAL},
-                                    "Action": "sts:AssumeRole",
-                                    "Condition": {"StringEquals": {"aws:SourceAccount": account}},
-                                }
-                            ],
-                        }
+                        policy_document(
+                            {
+                                "Effect": "Allow",
+                                "Principal": {"Service": CHATBOT_PRINCIPAL},
+                                "Action": "sts:AssumeRole",
+                                "Condition": {"StringEquals": {"aws:SourceAccount": account}},
+                            }
+                        )
                     )
                 ),
                 tags=tags,

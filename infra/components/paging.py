@@ -12,7 +12,6 @@ environment (encrypted at rest by Lambda) and Grafana.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +19,8 @@ from pathlib import Path
 import pulumi
 import pulumi_aws as aws
 import pulumi_pagerduty as pagerduty
+
+from infra.iam_policy import allow, policy_json
 
 RELAY_SOURCE = Path(__file__).resolve().parent.parent / "paging" / "relay.py"
 EVENTS_API_V2 = "events_api_v2_inbound_integration"
@@ -42,38 +43,19 @@ class PagerDutyPagingArgs:
 def relay_trust_policy(account_id: str) -> str:
     # Lambda of this account only (confused deputy); AWS's own samples condition a function role so
     # (aws/agent-toolkit-for-aws, serverless-skills lambda-trust-policy.json).
-    return json.dumps(
+    return policy_json(
         {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Effect": "Allow",
-                    "Principal": {"Service": "lambda.amazonaws.com"},
-                    "Action": "sts:AssumeRole",
-                    "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
-                }
-            ],
-        },
-        sort_keys=True,
+            "Effect": "Allow",
+            "Principal": {"Service": "lambda.amazonaws.com"},
+            "Action": "sts:AssumeRole",
+            "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
+        }
     )
 
 
 def relay_log_policy(log_group_arn: str) -> str:
     # Its own log group only: the function needs nothing else from AWS.
-    return json.dumps(
-        {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Sid": "WriteOwnLogs",
-                    "Effect": "Allow",
-                    "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
-                    "Resource": f"{log_group_arn}:*",
-                }
-            ],
-        },
-        sort_keys=True,
-    )
+    return policy_json(allow(["logs:CreateLogStream", "logs:PutLogEvents"], f"{log_group_arn}:*", sid="WriteOwnLogs"))
 
 
 class PagerDutyPaging(pulumi.ComponentResource):

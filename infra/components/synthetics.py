@@ -21,7 +21,7 @@ import pulumi
 import pulumiverse_grafana as grafana
 
 from infra.alerting.grafana_rules import GrafanaRuleGroupSpec
-from infra.components.grafana_rules import GrafanaRuleGroup, GrafanaRuleGroupArgs
+from infra.components.grafana_rules import GrafanaRuleGroup, GrafanaRuleGroupArgs, RuleContext
 from infra.components.synthetics_checks import CheckSpec, check_arguments, resolve_probes
 from infra.config.synthetics import SyntheticsSpec
 
@@ -60,7 +60,7 @@ class SyntheticChecksArgs:
     grafana_provider: grafana.Provider
     folder_uid: pulumi.Input[str]
     rule_groups: Sequence[GrafanaRuleGroupSpec]
-    runbook_base_url: str
+    rule_context: RuleContext
     status_page: StatusPageArgs | None = None
     # What rules must wait for: the policy tree and contact points that route them.
     rule_dependencies: Sequence[pulumi.Resource] = field(default_factory=list)
@@ -73,16 +73,13 @@ class SyntheticChecks(pulumi.ComponentResource):
     status_page_url: pulumi.Output[str] | None
 
     def __init__(self, name: str, args: SyntheticChecksArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        spec = args.spec
         arguments: dict[str, dict[str, Any]] = {
             check.logical_name: check_arguments(
                 check,
                 name_prefix=args.name_prefix,
                 environment=args.environment,
                 probe_ids=args.probe_ids,
-                frequency_seconds=spec.frequency_seconds,
-                timeout_seconds=spec.timeout_seconds,
-                alert_sensitivity=spec.alert_sensitivity,
+                spec=args.spec,
             )
             for check in args.checks
         }
@@ -100,9 +97,7 @@ class SyntheticChecks(pulumi.ComponentResource):
                 GrafanaRuleGroupArgs(
                     folder_uid=args.folder_uid,
                     group=group,
-                    name_prefix=args.name_prefix,
-                    environment=args.environment,
-                    runbook_base_url=args.runbook_base_url,
+                    context=args.rule_context,
                     provider=args.grafana_provider,
                 ),
                 opts=pulumi.ResourceOptions(parent=self, depends_on=list(args.rule_dependencies)),

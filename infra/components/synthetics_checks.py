@@ -14,7 +14,7 @@ from typing import Any
 
 from infra.config import ConfigError
 from infra.config.model import StackInput
-from infra.config.synthetics import HEALTH_CHECK, HOME_CHECK
+from infra.config.synthetics import HEALTH_CHECK, HOME_CHECK, SyntheticsSpec
 
 # A random value per request under this name defeats CDN and browser caches,
 # so the probe sees the origin answering rather than a cached copy.
@@ -128,20 +128,19 @@ def check_arguments(
     name_prefix: str,
     environment: str,
     probe_ids: Sequence[int],
-    frequency_seconds: int,
-    timeout_seconds: int,
-    alert_sensitivity: str,
+    spec: SyntheticsSpec,
 ) -> dict[str, Any]:
-    """Keyword arguments of `syntheticmonitoring.Check`, also written out by `make plan`."""
+    """Keyword arguments of `syntheticmonitoring.Check`, also written out by `make plan`; how often, how
+    patiently and how sensitively every check probes is the stack's `monitoring:synthetics` setting."""
     return {
         "job": check.job(name_prefix),
         "target": check.target,
         "enabled": True,
         "probes": list(probe_ids),
         # The API counts milliseconds for both.
-        "frequency": frequency_seconds * 1000,
-        "timeout": timeout_seconds * 1000,
-        "alert_sensitivity": alert_sensitivity,
+        "frequency": spec.frequency_seconds * 1000,
+        "timeout": spec.timeout_seconds * 1000,
+        "alert_sensitivity": spec.alert_sensitivity,
         "labels": check_labels(check, environment),
         "settings": {"http": http_settings(check)},
     }

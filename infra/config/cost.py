@@ -12,7 +12,7 @@ from pydantic import Field, field_validator
 
 from infra.config.base import HttpsUrl, IsoDate, Section
 from infra.config.core import MAX_ACTIVE_SERIES
-from infra.cost.assumptions import LABEL_VALUES
+from infra.config.label_values import LABEL_VALUES
 
 # The quota alarms exist with or without a cost section; this is their threshold when none sets it.
 DEFAULT_USAGE_ALARM_PERCENT = 80.0
@@ -95,7 +95,7 @@ class CostSpec(Section):
     )
     label_values: dict[str, int] = Field(
         default_factory=dict,
-        description="label-value counts that override the model's assumptions (infra/cost/assumptions.py), "
+        description="label-value counts that override the model's assumptions (infra/config/label_values.py), "
         "e.g. {endpoint: 40, node: 5}",
     )
     dashboard_viewing_hours_per_day: float = Field(

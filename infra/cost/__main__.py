@@ -9,10 +9,10 @@ from __future__ import annotations
 import argparse
 import sys
 
-from infra.alerting.rules import rule_file_documents
+from infra.alerting.rules import render_rule_files
 from infra.config.stackfile import load_stack_file, stack_settings
 from infra.cost.assumptions import HOURS_PER_MONTH
-from infra.cost.limits import label_set_limits
+from infra.cost.limits import workspace_label_set_limits
 from infra.cost.logs import LogsBill
 from infra.cost.model import Cardinality
 from infra.cost.pricing import CostEstimate, estimate, pricing_warning
@@ -80,16 +80,17 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     settings = stack_settings(args.stack)
     region = load_stack_file(args.stack, fill_unset_secrets=False).region or ""
-    model = stack_cardinality(settings, rule_file_documents(settings))
+    model = stack_cardinality(settings, render_rule_files(settings).documents)
     cost = estimate(settings, model, region)
     unpriced_region = pricing_warning(cost.pricing, region) if cost is not None else None
     if unpriced_region is not None:
         print(f"warning: {unpriced_region}\n")
-    limits = (
-        label_set_limits(model, settings.cost.series_limit_headroom, settings.cost.series_limit_floor)
-        if settings.cost is not None
-        else {}
-    )
+    # The per-service limits the workspace gets (a stack file's own limit on a service wins).
+    limits = {
+        label_set["service"]: max_series
+        for label_set, max_series in workspace_label_set_limits(settings, model)
+        if set(label_set) == {"service"}
+    }
     print(report(args.stack, model, cost, args.top, limits))
     return 0
 

@@ -25,10 +25,10 @@ import promql_parser
 
 from dashboards.context import amp_panel_targets
 from infra.collection.scrape_config import CLUSTER_EXPORTERS, COLLECTOR_JOB, KUBELET_JOBS, scrape_jobs
+from infra.config.label_values import LABEL_VALUES
 from infra.config.model import StackInput
 from infra.cost.assumptions import (
     HOURS_PER_MONTH,
-    LABEL_VALUES,
     METRIC_SHAPES,
     PANEL_MAX_DATA_POINTS,
     PER_TARGET_SERIES,

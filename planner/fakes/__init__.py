@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 FAKE_ACCOUNT_ID = "123456789012"
 
@@ -34,6 +34,13 @@ class FakeContext:
         digest = hashlib.sha256(f"{self.stack}/{seed}".encode()).hexdigest()
         return f"{digest[:8]}-{digest[8:12]}-{digest[12:16]}-{digest[16:20]}-{digest[20:32]}"
 
+    def arn(self, service: str, resource: str, *, regional: bool = True, in_account: bool = True) -> str:
+        """`arn:aws:<service>:<region>:<account>:<resource>`; global services (IAM) leave the region empty,
+        account-less ones (API Gateway's management ARNs) the account."""
+        region = self.region if regional else ""
+        account = self.account_id if in_account else ""
+        return f"arn:aws:{service}:{region}:{account}:{resource}"
+
     def physical_name(self, logical: str, inputs: dict[str, Any], key: str = "name") -> str:
         """The provider's auto-name (`<logical>-<7 hex>`) unless the program set one."""
         given = inputs.get(key)
@@ -48,22 +55,26 @@ RESOURCE_FAKES: dict[str, ResourceFake] = {}
 CALL_FAKES: dict[str, CallFake] = {}
 
 
-def resource_fake(*type_tokens: str) -> Callable[[ResourceFake], ResourceFake]:
-    def register(fn: ResourceFake) -> ResourceFake:
-        for token in type_tokens:
-            RESOURCE_FAKES[token] = fn
+Fake = TypeVar("Fake", ResourceFake, CallFake)
+
+
+def _registering(registry: dict[str, Fake], tokens: tuple[str, ...]) -> Callable[[Fake], Fake]:
+    def register(fn: Fake) -> Fake:
+        for token in tokens:
+            registry[token] = fn
         return fn
 
     return register
+
+
+def resource_fake(*type_tokens: str) -> Callable[[ResourceFake], ResourceFake]:
+    """Registers the fake of resources of these types."""
+    return _registering(RESOURCE_FAKES, type_tokens)
 
 
 def call_fake(*tokens: str) -> Callable[[CallFake], CallFake]:
-    def register(fn: CallFake) -> CallFake:
-        for token in tokens:
-            CALL_FAKES[token] = fn
-        return fn
-
-    return register
+    """Registers the fake of these provider calls (invokes)."""
+    return _registering(CALL_FAKES, tokens)
 
 
 def load_all() -> None:

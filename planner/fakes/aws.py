@@ -13,14 +13,14 @@ from planner.fakes import FakeContext, call_fake, resource_fake
 def amp_workspace(ctx: FakeContext, name: str, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     workspace_id = f"ws-{ctx.uuid(name)}"
     return workspace_id, {
-        "arn": f"arn:aws:aps:{ctx.region}:{ctx.account_id}:workspace/{workspace_id}",
+        "arn": ctx.arn("aps", f"workspace/{workspace_id}"),
         "prometheusEndpoint": f"https://aps-workspaces.{ctx.region}.amazonaws.com/workspaces/{workspace_id}/",
     }
 
 
 @resource_fake("aws:amp/ruleGroupNamespace:RuleGroupNamespace")
 def amp_rule_group_namespace(ctx: FakeContext, name: str, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
-    workspace_arn = f"arn:aws:aps:{ctx.region}:{ctx.account_id}:workspace/{inputs.get('workspaceId', 'ws-unknown')}"
+    workspace_arn = ctx.arn("aps", f"workspace/{inputs.get('workspaceId', 'ws-unknown')}")
     arn = f"{workspace_arn.replace(':workspace/', ':rulegroupsnamespace/')}/{inputs.get('name', name)}"
     return arn, {"arn": arn}
 
@@ -29,16 +29,20 @@ def amp_rule_group_namespace(ctx: FakeContext, name: str, inputs: dict[str, Any]
 def amp_scraper(ctx: FakeContext, name: str, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     scraper_id = f"s-{ctx.uuid(name)}"
     return scraper_id, {
-        "arn": f"arn:aws:aps:{ctx.region}:{ctx.account_id}:scraper/{scraper_id}",
-        "roleArn": f"arn:aws:iam::{ctx.account_id}:role/aws-service-role/scraper.aps.amazonaws.com/"
-        f"AWSServiceRoleForAmazonPrometheusScraper_{ctx.token(name, 15)}",
+        "arn": ctx.arn("aps", f"scraper/{scraper_id}"),
+        "roleArn": ctx.arn(
+            "iam",
+            "role/aws-service-role/scraper.aps.amazonaws.com/"
+            f"AWSServiceRoleForAmazonPrometheusScraper_{ctx.token(name, 15)}",
+            regional=False,
+        ),
     }
 
 
 @resource_fake("aws:cloudwatch/logGroup:LogGroup")
 def log_group(ctx: FakeContext, name: str, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     group = ctx.physical_name(name, inputs)
-    return group, {"name": group, "arn": f"arn:aws:logs:{ctx.region}:{ctx.account_id}:log-group:{group}"}
+    return group, {"name": group, "arn": ctx.arn("logs", f"log-group:{group}")}
 
 
 @resource_fake("aws:cloudwatch/queryDefinition:QueryDefinition")
@@ -52,13 +56,13 @@ def query_definition(ctx: FakeContext, name: str, inputs: dict[str, Any]) -> tup
 @resource_fake("aws:sns/topic:Topic")
 def sns_topic(ctx: FakeContext, name: str, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     topic = ctx.physical_name(name, inputs)
-    arn = f"arn:aws:sns:{ctx.region}:{ctx.account_id}:{topic}"
+    arn = ctx.arn("sns", topic)
     return arn, {"name": topic, "arn": arn}
 
 
 @resource_fake("aws:sns/topicSubscription:TopicSubscription")
 def sns_subscription(ctx: FakeContext, name: str, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
-    arn = f"{inputs.get('topic', 'arn:aws:sns:' + ctx.region + ':' + ctx.account_id + ':topic')}:{ctx.uuid(name)}"
+    arn = f"{inputs.get('topic', ctx.arn('sns', 'topic'))}:{ctx.uuid(name)}"
     return arn, {"arn": arn}
 
 
@@ -66,19 +70,19 @@ def sns_subscription(ctx: FakeContext, name: str, inputs: dict[str, Any]) -> tup
 def metric_alarm(ctx: FakeContext, name: str, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     # The ARN CloudWatch puts in aws:SourceArn when an alarm publishes: ...:alarm:<alarm name>.
     alarm = ctx.physical_name(name, inputs)
-    return alarm, {"arn": f"arn:aws:cloudwatch:{ctx.region}:{ctx.account_id}:alarm:{alarm}"}
+    return alarm, {"arn": ctx.arn("cloudwatch", f"alarm:{alarm}")}
 
 
 @resource_fake("aws:kms/key:Key")
 def kms_key(ctx: FakeContext, name: str, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     key_id = ctx.uuid(name)
-    return key_id, {"keyId": key_id, "arn": f"arn:aws:kms:{ctx.region}:{ctx.account_id}:key/{key_id}"}
+    return key_id, {"keyId": key_id, "arn": ctx.arn("kms", f"key/{key_id}")}
 
 
 @resource_fake("aws:kms/alias:Alias")
 def kms_alias(ctx: FakeContext, name: str, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     alias = ctx.physical_name(name, inputs)
-    return alias, {"arn": f"arn:aws:kms:{ctx.region}:{ctx.account_id}:{alias}"}
+    return alias, {"arn": ctx.arn("kms", alias)}
 
 
 @resource_fake("aws:iam/role:Role")
@@ -86,7 +90,7 @@ def iam_role(ctx: FakeContext, name: str, inputs: dict[str, Any]) -> tuple[str, 
     role = ctx.physical_name(name, inputs)
     return role, {
         "name": role,
-        "arn": f"arn:aws:iam::{ctx.account_id}:role{inputs.get('path', '/')}{role}",
+        "arn": ctx.arn("iam", f"role{inputs.get('path', '/')}{role}", regional=False),
         "uniqueId": f"AROA{ctx.token(name, 17).upper()}",
     }
 
@@ -94,20 +98,22 @@ def iam_role(ctx: FakeContext, name: str, inputs: dict[str, Any]) -> tuple[str, 
 @resource_fake("aws:iam/policy:Policy")
 def iam_policy(ctx: FakeContext, name: str, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     policy = ctx.physical_name(name, inputs)
-    arn = f"arn:aws:iam::{ctx.account_id}:policy{inputs.get('path', '/')}{policy}"
+    arn = ctx.arn("iam", f"policy{inputs.get('path', '/')}{policy}", regional=False)
     return arn, {"name": policy, "arn": arn}
 
 
 @resource_fake("aws:iam/openIdConnectProvider:OpenIdConnectProvider")
 def oidc_provider(ctx: FakeContext, name: str, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     host = str(inputs.get("url", "oidc.eks.example/id/X")).removeprefix("https://")
-    arn = f"arn:aws:iam::{ctx.account_id}:oidc-provider/{host}"
+    arn = ctx.arn("iam", f"oidc-provider/{host}", regional=False)
     return arn, {"arn": arn}
 
 
 @resource_fake("aws:chatbot/slackChannelConfiguration:SlackChannelConfiguration")
 def chatbot_slack(ctx: FakeContext, name: str, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
-    arn = f"arn:aws:chatbot::{ctx.account_id}:chat-configuration/slack-channel/{inputs.get('configurationName', name)}"
+    arn = ctx.arn(
+        "chatbot", f"chat-configuration/slack-channel/{inputs.get('configurationName', name)}", regional=False
+    )
     return arn, {"chatConfigurationArn": arn}
 
 
@@ -115,14 +121,14 @@ def generic_aws(ctx: FakeContext, type_token: str, name: str, inputs: dict[str, 
     """Fallback for AWS resources without a specific fake: an ARN of the usual shape."""
     module = type_token.split(":")[1].split("/")[0]
     physical = f"{name}-{ctx.token(name, 7)}"
-    return physical, {"arn": f"arn:aws:{module}:{ctx.region}:{ctx.account_id}:{name}/{physical}"}
+    return physical, {"arn": ctx.arn(module, f"{name}/{physical}")}
 
 
 @call_fake("aws:index/getCallerIdentity:getCallerIdentity")
 def caller_identity(ctx: FakeContext, args: dict[str, Any]) -> dict[str, Any]:
     return {
         "accountId": ctx.account_id,
-        "arn": f"arn:aws:iam::{ctx.account_id}:user/offline-plan",
+        "arn": ctx.arn("iam", "user/offline-plan", regional=False),
         "userId": "AIDAOFFLINEPLAN",
         "id": ctx.account_id,
     }
@@ -151,7 +157,7 @@ def eks_cluster(ctx: FakeContext, args: dict[str, Any]) -> dict[str, Any]:
     return {
         "id": name,
         "name": name,
-        "arn": f"arn:aws:eks:{ctx.region}:{ctx.account_id}:cluster/{name}",
+        "arn": ctx.arn("eks", f"cluster/{name}"),
         "endpoint": f"https://{ctx.token(f'eks/{name}/endpoint', 32).upper()}.gr7.{ctx.region}.eks.amazonaws.com",
         "certificateAuthorities": [{"data": "LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCg=="}],
         "identities": [{"oidcs": [{"issuer": f"https://oidc.eks.{ctx.region}.amazonaws.com/id/{oidc_id}"}]}],
@@ -172,7 +178,7 @@ def eks_cluster(ctx: FakeContext, args: dict[str, Any]) -> dict[str, Any]:
 @call_fake("aws:iam/getOpenIdConnectProvider:getOpenIdConnectProvider")
 def oidc_provider_lookup(ctx: FakeContext, args: dict[str, Any]) -> dict[str, Any]:
     url = str(args.get("url", "https://oidc.eks.example/id/X"))
-    arn = f"arn:aws:iam::{ctx.account_id}:oidc-provider/{url.removeprefix('https://')}"
+    arn = ctx.arn("iam", f"oidc-provider/{url.removeprefix('https://')}", regional=False)
     return {"arn": arn, "id": arn, "url": url.removeprefix("https://"), "clientIdLists": ["sts.amazonaws.com"]}
 
 
@@ -188,8 +194,8 @@ def rest_api(ctx: FakeContext, name: str, inputs: dict[str, Any]) -> tuple[str, 
     api_id = ctx.token(name, 10)
     return api_id, {
         "rootResourceId": ctx.token(f"{name}/root", 10),
-        "arn": f"arn:aws:apigateway:{ctx.region}::/restapis/{api_id}",
-        "executionArn": f"arn:aws:execute-api:{ctx.region}:{ctx.account_id}:{api_id}",
+        "arn": ctx.arn("apigateway", f"/restapis/{api_id}", in_account=False),
+        "executionArn": ctx.arn("execute-api", api_id),
     }
 
 
@@ -198,7 +204,7 @@ def api_stage(ctx: FakeContext, name: str, inputs: dict[str, Any]) -> tuple[str,
     api_id, stage = inputs.get("restApi"), inputs.get("stageName")
     return f"ags-{api_id}-{stage}", {
         "invokeUrl": f"https://{api_id}.execute-api.{ctx.region}.amazonaws.com/{stage}",
-        "arn": f"arn:aws:apigateway:{ctx.region}::/restapis/{api_id}/stages/{stage}",
+        "arn": ctx.arn("apigateway", f"/restapis/{api_id}/stages/{stage}", in_account=False),
     }
 
 
@@ -208,12 +214,12 @@ def api_key(ctx: FakeContext, name: str, inputs: dict[str, Any]) -> tuple[str, d
     key_id = ctx.token(name, 10)
     return key_id, {
         "value": rpc.wrap_rpc_secret(ctx.token(f"{name}/value", 40)),
-        "arn": f"arn:aws:apigateway:{ctx.region}::/apikeys/{key_id}",
+        "arn": ctx.arn("apigateway", f"/apikeys/{key_id}", in_account=False),
     }
 
 
 @resource_fake("aws:lambda/function:Function")
 def lambda_function(ctx: FakeContext, name: str, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     function = ctx.physical_name(name, inputs)
-    arn = f"arn:aws:lambda:{ctx.region}:{ctx.account_id}:function:{function}"
+    arn = ctx.arn("lambda", f"function:{function}")
     return function, {"name": function, "arn": arn, "invokeArn": arn}

@@ -8,7 +8,7 @@ from typing import Any
 import yaml
 from pulumi_policy import PolicyConfigSchema, ResourceValidationArgs, ResourceValidationPolicy
 
-from screener_policies.common import as_list, dig, duration_seconds, is_list, is_mapping, validation
+from screener_policies.common import as_list, dig, document_validation, duration_seconds, is_list, is_mapping
 
 RULE_GROUP_NAMESPACE = "aws:amp/ruleGroupNamespace:RuleGroupNamespace"
 ALERT_MANAGER_DEFINITION = "aws:amp/alertManagerDefinition:AlertManagerDefinition"
@@ -51,14 +51,8 @@ def _rules(groups: list[Mapping[str, Any]]) -> Iterator[tuple[str, Mapping[str, 
                 yield str(group.get("name", "?")), rule
 
 
-@validation
-def rule_data_parses(args: ResourceValidationArgs) -> Iterator[str]:
-    if args.resource_type != RULE_GROUP_NAMESPACE:
-        return
-    groups, error = _rule_groups(args)
-    if error:
-        yield error
-        return
+@document_validation(RULE_GROUP_NAMESPACE, read=_rule_groups, reports_read_error=True)
+def rule_data_parses(args: ResourceValidationArgs, groups: list[Mapping[str, Any]]) -> Iterator[str]:
     namespace = args.props.get("name") or args.name
     names: set[str] = set()
     for group in groups:
@@ -92,11 +86,9 @@ def _duration_errors(what: str, value: Any) -> Iterator[str]:
         yield f"{what}: {error}. Fix: use a Prometheus duration."
 
 
-@validation
-def alerts_are_labelled_and_annotated(args: ResourceValidationArgs) -> Iterator[str]:
-    if args.resource_type != RULE_GROUP_NAMESPACE:
-        return
-    groups, _ = _rule_groups(args)  # amp-rule-data-parses reports a parse error
+# amp-rule-data-parses reports a namespace whose data does not parse.
+@document_validation(RULE_GROUP_NAMESPACE, read=_rule_groups)
+def alerts_are_labelled_and_annotated(args: ResourceValidationArgs, groups: list[Mapping[str, Any]]) -> Iterator[str]:
     allowed = tuple(args.get_config().get("allowedSeverities") or DEFAULT_SEVERITIES)
     namespace = args.props.get("name") or args.name
     for group_name, rule in _rules(groups):
@@ -162,14 +154,8 @@ def _receivers(config: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     return [r for r in as_list(config.get("receivers")) if is_mapping(r)]
 
 
-@validation
-def alertmanager_routes_resolve(args: ResourceValidationArgs) -> Iterator[str]:
-    if args.resource_type != ALERT_MANAGER_DEFINITION:
-        return
-    config, error = _alertmanager_config(args)
-    if error:
-        yield error
-        return
+@document_validation(ALERT_MANAGER_DEFINITION, read=_alertmanager_config, reports_read_error=True)
+def alertmanager_routes_resolve(args: ResourceValidationArgs, config: Mapping[str, Any]) -> Iterator[str]:
     names = [str(r.get("name")) for r in _receivers(config)]
     for name in {n for n in names if names.count(n) > 1}:
         yield (f"receiver '{name}' is defined more than once. Fix: give every receiver a unique name.")
@@ -186,13 +172,9 @@ def alertmanager_routes_resolve(args: ResourceValidationArgs) -> Iterator[str]:
             )
 
 
-@validation
-def alertmanager_sns_receivers_signed(args: ResourceValidationArgs) -> Iterator[str]:
-    if args.resource_type != ALERT_MANAGER_DEFINITION:
-        return
-    config, error = _alertmanager_config(args)
-    if error:
-        return  # amp-alertmanager-routes-resolve reports it
+# amp-alertmanager-routes-resolve reports a definition that does not parse.
+@document_validation(ALERT_MANAGER_DEFINITION, read=_alertmanager_config)
+def alertmanager_sns_receivers_signed(args: ResourceValidationArgs, config: Mapping[str, Any]) -> Iterator[str]:
     for receiver in _receivers(config):
         name = receiver.get("name")
         for key in receiver:
@@ -218,13 +200,9 @@ def alertmanager_sns_receivers_signed(args: ResourceValidationArgs) -> Iterator[
                 )
 
 
-@validation
-def alertmanager_repeat_interval_capped(args: ResourceValidationArgs) -> Iterator[str]:
-    if args.resource_type != ALERT_MANAGER_DEFINITION:
-        return
-    config, error = _alertmanager_config(args)
-    if error:
-        return  # amp-alertmanager-routes-resolve reports it
+# amp-alertmanager-routes-resolve reports a definition that does not parse.
+@document_validation(ALERT_MANAGER_DEFINITION, read=_alertmanager_config)
+def alertmanager_repeat_interval_capped(args: ResourceValidationArgs, config: Mapping[str, Any]) -> Iterator[str]:
     for path, route in _routes(config["route"]):
         for key in ("group_wait", "group_interval", "repeat_interval"):
             if key not in route:

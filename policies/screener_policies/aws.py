@@ -11,16 +11,19 @@ from pulumi_policy import ResourceValidationArgs, ResourceValidationPolicy
 from screener_policies.common import (
     PROD,
     REQUIRED_TAGS,
+    Reader,
     action_matches,
     actions,
     allows,
     as_list,
     condition_values,
+    document_validation,
     environment_of,
     is_mapping,
     service_principals,
     statements,
     validation,
+    validation_of,
 )
 from screener_policies.taggable_aws import TAGGABLE_AWS_TYPES
 
@@ -71,6 +74,11 @@ def _parsed(where: str, document: Any) -> tuple[list[Mapping[str, Any]], str | N
         return [], f"{where}: the policy document does not parse ({error}). Fix: build it with json.dumps."
 
 
+def _policy_document(where: str, key: str = "policy") -> Reader[list[Mapping[str, Any]]]:
+    """Reads the statements of the policy document in input `key`; `where` names it in messages."""
+    return lambda args: _parsed(where, args.props.get(key))
+
+
 @validation
 def iam_no_wildcard_action(args: ResourceValidationArgs) -> Iterator[str]:
     for where, document in _iam_documents(args):
@@ -112,10 +120,8 @@ def iam_no_wildcard_resource_for_known_arns(args: ResourceValidationArgs) -> Ite
                 )
 
 
-@validation
+@validation_of(SNS_TOPIC)
 def sns_topic_customer_managed_key(args: ResourceValidationArgs) -> Iterator[str]:
-    if args.resource_type != SNS_TOPIC:
-        return
     key = args.props.get("kmsMasterKeyId")
     topic = args.props.get("name") or args.name
     if not key:
@@ -151,13 +157,8 @@ def _unconditioned_service_grants(where: str, found: list[Mapping[str, Any]], fi
             )
 
 
-@validation
-def sns_topic_policy_source_restricted(args: ResourceValidationArgs) -> Iterator[str]:
-    if args.resource_type != SNS_TOPIC_POLICY:
-        return
-    found, error = _parsed("topic policy", args.props.get("policy"))
-    if error:
-        yield error
+@document_validation(SNS_TOPIC_POLICY, read=_policy_document("topic policy"), reports_read_error=True)
+def sns_topic_policy_source_restricted(args: ResourceValidationArgs, found: list[Mapping[str, Any]]) -> Iterator[str]:
     yield from _unconditioned_service_grants(
         "topic policy",
         found,
@@ -186,14 +187,9 @@ def _logs_bound_to_named_groups(statement: Mapping[str, Any]) -> bool:
     )
 
 
-@validation
-def kms_key_policy_source_restricted(args: ResourceValidationArgs) -> Iterator[str]:
+@document_validation(KMS_KEY, read=_policy_document("key policy"), reports_read_error=True)
+def kms_key_policy_source_restricted(args: ResourceValidationArgs, found: list[Mapping[str, Any]]) -> Iterator[str]:
     """A key policy that lets a service use the key on anyone's behalf lets any account's workspace or alarm use it."""
-    if args.resource_type != KMS_KEY:
-        return
-    found, error = _parsed("key policy", args.props.get("policy"))
-    if error:
-        yield error
     yield from _unconditioned_service_grants(
         "key policy",
         [statement for statement in found if not _logs_bound_to_named_groups(statement)],
@@ -237,23 +233,16 @@ def _trust_gaps(statement: Mapping[str, Any]) -> Iterator[str]:
         )
 
 
-@validation
-def iam_trust_policy_conditioned(args: ResourceValidationArgs) -> Iterator[str]:
-    if args.resource_type != IAM_ROLE:
-        return
-    found, error = _parsed("trust policy", args.props.get("assumeRolePolicy"))
-    if error:
-        yield error
+@document_validation(IAM_ROLE, read=_policy_document("trust policy", "assumeRolePolicy"), reports_read_error=True)
+def iam_trust_policy_conditioned(args: ResourceValidationArgs, found: list[Mapping[str, Any]]) -> Iterator[str]:
     for index, statement in enumerate(found):
         if allows(statement):
             for gap in _trust_gaps(statement):
                 yield f"trust policy statement {statement.get('Sid') or index} {gap}"
 
 
-@validation
+@validation_of(AMP_WORKSPACE_CONFIGURATION)
 def amp_retention_at_least_15_days(args: ResourceValidationArgs) -> Iterator[str]:
-    if args.resource_type != AMP_WORKSPACE_CONFIGURATION:
-        return
     days = args.props.get("retentionPeriodInDays")
     # Unset means AMP's default of 150 days.
     if days is not None and float(days) < MIN_RETENTION_DAYS:
@@ -263,21 +252,17 @@ def amp_retention_at_least_15_days(args: ResourceValidationArgs) -> Iterator[str
         )
 
 
-@validation
+@validation_of(AMP_WORKSPACE)
 def amp_workspace_protected_in_prod(args: ResourceValidationArgs) -> Iterator[str]:
-    if args.resource_type != AMP_WORKSPACE or environment_of(args.props, args.urn) != PROD:
-        return
-    if not args.opts.protect:
+    if environment_of(args.props, args.urn) == PROD and not args.opts.protect:
         yield (
             "the prod AMP workspace is not protected, so a refactor or `pulumi destroy` could delete all "
             "metric history. Fix: set amp.protect: true in stacks/Pulumi.prod.yaml."
         )
 
 
-@validation
+@validation_of(*TAGGABLE_AWS_TYPES)
 def aws_required_tags(args: ResourceValidationArgs) -> Iterator[str]:
-    if args.resource_type not in TAGGABLE_AWS_TYPES:
-        return
     tags = args.props.get("tags")
     missing = [key for key in REQUIRED_TAGS if not is_mapping(tags) or not str(tags.get(key) or "").strip()]
     if missing:

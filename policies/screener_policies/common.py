@@ -14,7 +14,7 @@ import functools
 import json
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from typing import Any, TypeGuard
+from typing import Any, TypeGuard, TypeVar
 
 from pulumi_policy import ReportViolation, ResourceValidation, ResourceValidationArgs
 
@@ -149,6 +149,11 @@ def walk_panels(panels: Any) -> Iterator[Mapping[str, Any]]:
 
 
 Check = Callable[[ResourceValidationArgs], Iterator[str]]
+Document = TypeVar("Document")
+# A resource's document (a rule file, an Alertmanager configuration, a dashboard model, a policy
+# document) as a check reads it, and why it cannot be read: (an empty document, the reason).
+Reader = Callable[[ResourceValidationArgs], tuple[Document, str | None]]
+DocumentCheck = Callable[[ResourceValidationArgs, Document], Iterator[str]]
 
 
 def validation(check: Check) -> ResourceValidation:
@@ -160,3 +165,43 @@ def validation(check: Check) -> ResourceValidation:
             report_violation(message, None)
 
     return validate
+
+
+def validation_of(*resource_types: str) -> Callable[[Check], ResourceValidation]:
+    """`validation` of a check that applies to the resources of `resource_types` only; others pass."""
+    applies_to = frozenset(resource_types)
+
+    def decorate(check: Check) -> ResourceValidation:
+        @functools.wraps(check)
+        def of_type(args: ResourceValidationArgs) -> Iterator[str]:
+            if args.resource_type in applies_to:
+                yield from check(args)
+
+        return validation(of_type)
+
+    return decorate
+
+
+def document_validation(
+    *resource_types: str, read: Reader[Document], reports_read_error: bool = False
+) -> Callable[[DocumentCheck[Document]], ResourceValidation]:
+    """`validation_of` a check of the document `read` takes from each resource of `resource_types`.
+
+    Where several policies check one document, only the one with `reports_read_error`
+    reports a document that cannot be read and the others skip it, so a broken
+    document is one violation, not one per policy.
+    """
+
+    def decorate(check: DocumentCheck[Document]) -> ResourceValidation:
+        @functools.wraps(check)
+        def read_then_check(args: ResourceValidationArgs) -> Iterator[str]:
+            document, error = read(args)
+            if error is not None:
+                if reports_read_error:
+                    yield error
+                return
+            yield from check(args, document)
+
+        return validation_of(*resource_types)(read_then_check)
+
+    return decorate

@@ -15,7 +15,16 @@ from pulumi_policy import (
     Secret,
 )
 
-from screener_policies.common import PROD, as_list, dig, environment_of, is_mapping, validation, walk_panels
+from screener_policies.common import (
+    PROD,
+    as_list,
+    dig,
+    document_validation,
+    environment_of,
+    is_mapping,
+    validation_of,
+    walk_panels,
+)
 
 DASHBOARD_TYPES = ("grafana:oss/dashboard:Dashboard", "grafana:index/dashboard:Dashboard")
 CONTACT_POINT = "grafana:alerting/contactPoint:ContactPoint"
@@ -32,26 +41,19 @@ _SLACK_CREDENTIALS = ("url", "token")
 _EXACT_VERSION = re.compile(r"^v?\d+\.\d+\.\d+(?:[-+][0-9A-Za-z.-]+)?$")
 
 
-def _dashboard(args: ResourceValidationArgs) -> tuple[Mapping[str, Any] | None, str | None]:
-    """The dashboard model, or why it can't be read; (None, None) for other resources."""
-    if args.resource_type not in DASHBOARD_TYPES:
-        return None, None
+def _dashboard(args: ResourceValidationArgs) -> tuple[Mapping[str, Any], str | None]:
+    """The dashboard model, or why it can't be read."""
     try:
         model = json.loads(args.props.get("configJson") or "")
     except ValueError as error:
-        return None, f"dashboard '{args.name}': configJson is not JSON ({error}). Fix: encode it with json.dumps."
+        return {}, f"dashboard '{args.name}': configJson is not JSON ({error}). Fix: encode it with json.dumps."
     if not is_mapping(model):
-        return None, f"dashboard '{args.name}': configJson is not a JSON object. Fix: encode the dashboard model."
+        return {}, f"dashboard '{args.name}': configJson is not a JSON object. Fix: encode the dashboard model."
     return model, None
 
 
-@validation
-def dashboard_has_uid(args: ResourceValidationArgs) -> Iterator[str]:
-    model, error = _dashboard(args)
-    if error:
-        yield error
-    if model is None:
-        return
+@document_validation(*DASHBOARD_TYPES, read=_dashboard, reports_read_error=True)
+def dashboard_has_uid(args: ResourceValidationArgs, model: Mapping[str, Any]) -> Iterator[str]:
     uid = model.get("uid")
     if not isinstance(uid, str) or not _UID.match(uid):
         yield (
@@ -60,10 +62,10 @@ def dashboard_has_uid(args: ResourceValidationArgs) -> Iterator[str]:
         )
 
 
-@validation
-def dashboard_refreshes_every_30s(args: ResourceValidationArgs) -> Iterator[str]:
-    model, _ = _dashboard(args)  # grafana-dashboard-uid reports a parse error
-    if model is not None and model.get("refresh") != DASHBOARD_REFRESH:
+# grafana-dashboard-uid reports a dashboard whose model does not parse.
+@document_validation(*DASHBOARD_TYPES, read=_dashboard)
+def dashboard_refreshes_every_30s(args: ResourceValidationArgs, model: Mapping[str, Any]) -> Iterator[str]:
+    if model.get("refresh") != DASHBOARD_REFRESH:
         yield (
             f"dashboard '{model.get('title') or args.name}' refreshes every {model.get('refresh')!r}, "
             f"not {DASHBOARD_REFRESH!r} as the spec asks. Fix: set refresh to {DASHBOARD_REFRESH!r}."
@@ -76,11 +78,8 @@ def _names_datasource(reference: Any) -> bool:
     return is_mapping(reference) and bool(str(reference.get("uid") or "").strip())
 
 
-@validation
-def dashboard_panels_name_a_datasource(args: ResourceValidationArgs) -> Iterator[str]:
-    model, _ = _dashboard(args)
-    if model is None:
-        return
+@document_validation(*DASHBOARD_TYPES, read=_dashboard)
+def dashboard_panels_name_a_datasource(args: ResourceValidationArgs, model: Mapping[str, Any]) -> Iterator[str]:
     title = model.get("title") or args.name
     for panel in walk_panels(model.get("panels")):
         if panel.get("type") in _PANELS_WITHOUT_QUERIES:
@@ -145,10 +144,8 @@ def slack_credentials_as_secrets(args: ResourceValidationArgs) -> Mapping[str, A
     return props
 
 
-@validation
+@validation_of(SYNTHETIC_CHECK)
 def synthetic_check_uses_https(args: ResourceValidationArgs) -> Iterator[str]:
-    if args.resource_type != SYNTHETIC_CHECK:
-        return
     settings = args.props.get("settings")
     job = args.props.get("job") or args.name
     # The program sets this label only for a check whose stack file gives an allowHttpReason.
@@ -166,10 +163,8 @@ def synthetic_check_uses_https(args: ResourceValidationArgs) -> Iterator[str]:
             yield (f"synthetic check '{job}' multihttp entry {index} requests {url!r}, not https. Fix: use https://.")
 
 
-@validation
+@validation_of(SYNTHETIC_CHECK)
 def synthetic_check_verifies_tls(args: ResourceValidationArgs) -> Iterator[str]:
-    if args.resource_type != SYNTHETIC_CHECK:
-        return
     settings = args.props.get("settings")
     for kind in ("http", "tcp", "grpc"):
         if dig(settings, kind, "tlsConfig", "insecureSkipVerify") is True:
@@ -179,9 +174,9 @@ def synthetic_check_verifies_tls(args: ResourceValidationArgs) -> Iterator[str]:
             )
 
 
-@validation
+@validation_of(SYNTHETIC_CHECK)
 def synthetic_check_probes_in_prod(args: ResourceValidationArgs) -> Iterator[str]:
-    if args.resource_type != SYNTHETIC_CHECK or environment_of(args.props, args.urn) != PROD:
+    if environment_of(args.props, args.urn) != PROD:
         return
     probes = as_list(args.props.get("probes"))
     if len(probes) < MIN_PROD_PROBES:
@@ -192,10 +187,8 @@ def synthetic_check_probes_in_prod(args: ResourceValidationArgs) -> Iterator[str
         )
 
 
-@validation
+@validation_of(HELM_RELEASE)
 def helm_chart_version_pinned(args: ResourceValidationArgs) -> Iterator[str]:
-    if args.resource_type != HELM_RELEASE:
-        return
     chart = str(args.props.get("chart") or "")
     if chart.startswith((".", "/")):
         return  # a chart in this repository is pinned by the commit

@@ -9,7 +9,7 @@ from typing import Any
 from pulumi_policy import ResourceValidationArgs, ResourceValidationPolicy
 from pulumi_policy.proxy import UnknownValueError
 
-from screener_policies.common import is_list, is_mapping, validation
+from screener_policies.common import is_list, is_mapping, validation, validation_of
 
 SENTRY_KEY = "sentry:index/sentryKey:SentryKey"
 K8S_SECRET = "kubernetes:core/v1:Secret"
@@ -25,10 +25,8 @@ _DSN = re.compile(
 )
 
 
-@validation
+@validation_of(SENTRY_KEY)
 def sentry_key_rate_limited(args: ResourceValidationArgs) -> Iterator[str]:
-    if args.resource_type != SENTRY_KEY:
-        return
     count, window = args.props.get("rateLimitCount"), args.props.get("rateLimitWindow")
     if not count or not window or count <= 0 or window <= 0:
         yield (

@@ -23,6 +23,7 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -128,7 +129,7 @@ def expected_input(settings: StackInput, points: int) -> list[dict[str, str]]:
 
 
 def promtool_quiet_run(
-    settings: StackInput, rule_files: dict[str, str], alert_names: list[str], directory: Path
+    settings: StackInput, rule_files: Mapping[str, str], alert_names: list[str], directory: Path
 ) -> tuple[int, str]:
     """One `promtool test rules` run: every alert of `alert_names` stays quiet at the end of the input."""
     (directory / "rules").mkdir(parents=True, exist_ok=True)

@@ -69,6 +69,15 @@ def test_each_namespace_is_a_child_named_after_the_component_in_this_workspace(s
         assert {"service", "owner"} <= set(namespace.inputs["tags"])
 
 
+@pytest.mark.parametrize("stack", STACKS)
+def test_the_rule_files_as_data_are_what_their_text_says(stack: str) -> None:
+    """The cost model reads `documents`, AMP uploads the text: parsed back, each text is its document."""
+    files = render_rule_files(stack_settings(stack))
+    assert list(files.documents) == list(files)
+    for namespace, document in files.documents.items():
+        assert yaml.safe_load(files[namespace]) == document, namespace
+
+
 def test_stack_exports_the_rule_namespace_names(stack_plan: Plan) -> None:
     assert stack_plan.outputs["amp_rule_namespaces"] == list(render_rule_files(stack_settings(stack_plan.stack)))
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -55,7 +55,7 @@ def rule_files_of(test_file: Path) -> list[str]:
 class StackRun:
     stack: str
     directory: Path
-    rule_files: dict[str, str]
+    rule_files: Mapping[str, str]
     test_files: list[Path] = field(default_factory=list)  # every file that applies to the stack
     runs_here: list[Path] = field(default_factory=list)  # those not already run on identical rules
     check: subprocess.CompletedProcess[str] | None = None

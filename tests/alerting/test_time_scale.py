@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+from collections.abc import Mapping
 from datetime import timedelta
 from fractions import Fraction
 from pathlib import Path
@@ -20,9 +21,10 @@ import promql_parser
 import pytest
 import yaml
 
+from infra.alerting import rules
 from infra.alerting.alertmanager import alertmanager_files, render_alertmanager_definition
 from infra.alerting.rule_model import Alert, RuleGroup, RuleNamespace, sel
-from infra.alerting.rules import render_namespace, render_rule_files, rule_namespaces
+from infra.alerting.rules import render_rule_files, rule_namespaces
 from infra.alerting.time_scale import (
     dur,
     marked_durations,
@@ -128,7 +130,7 @@ def _rules(text: str) -> list[tuple[dict[str, Any], dict[str, Any]]]:
     return [(group, rule) for group in yaml.safe_load(text)["groups"] for rule in group["rules"]]
 
 
-def walk_rule_files(production: dict[str, str], scaled: dict[str, str], scale: Fraction) -> list[Walk]:
+def walk_rule_files(production: Mapping[str, str], scaled: Mapping[str, str], scale: Fraction) -> list[Walk]:
     """Asserts the scaled files are the production files with every time value times `scale`."""
     assert list(production) == list(scaled)
     walks = []
@@ -208,14 +210,15 @@ def test_at_one_sixtieth_every_for_range_offset_and_interval_is_one_sixtieth(sta
     assert scaled == {(name, value) for name, value in expected if name in present}
 
 
-def test_the_walk_catches_a_bare_window_and_a_bare_seconds_literal() -> None:
+def test_the_walk_catches_a_bare_window_and_a_bare_seconds_literal(monkeypatch: pytest.MonkeyPatch) -> None:
     settings = stack_settings("dev")
 
     def walks_of(expr: str) -> list[Walk]:
+        # The renderer, with the stack's builders replaced by one that plants this alert alone.
         alert = Alert("PlantedDefect", expr, "5m", "warning", "api", "A planted defect.", "{{ $value }}")
         namespace = RuleNamespace("planted", (RuleGroup("planted", (alert,)),))
-        production = {"planted": render_namespace(namespace, settings)}
-        return walk_rule_files(production, {"planted": render_namespace(namespace, settings, LAB)}, LAB)
+        monkeypatch.setattr(rules, "BUILDERS", (lambda _: (namespace,),))
+        return walk_rule_files(render_rule_files(settings), render_rule_files(settings, LAB), LAB)
 
     up = sel("up", service="api")
     with pytest.raises(AssertionError, match=r"range 0:05:00 became 0:05:00"):

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from infra.config.label_values import LABEL_VALUES
 from infra.config.model import StackInput
 from infra.config.stackfile import stack_settings
-from infra.cost.assumptions import LABEL_VALUES
 
 AMP_DATASOURCE = {"type": "grafana-amazonprometheus-datasource", "uid": "${datasource}"}
 PRICING = {

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from infra.config.model import StackInput
 from infra.config.stackfile import stack_settings
-from infra.cost.limits import label_set_limits, series_limit
+from infra.cost.limits import label_set_limits, series_limit, workspace_label_set_limits
 from infra.cost.model import cardinality
 from planner.engine import Plan
 from tests.conftest import plan_of
@@ -18,6 +19,31 @@ def test_limit_is_series_times_headroom_rounded_up_to_a_thousand_and_at_least_th
     # api: 306 series x 10 = 3,060 -> 4,000; redis: 16 x 10 = 160 -> the floor of 1,000
     assert label_set_limits(model, headroom=10, floor=1000) == {"api": 4000, "redis": 1000}
     assert series_limit(2000, 1.0, 1) == 2000  # exactly a thousand is not rounded further
+
+
+def test_a_label_set_the_stack_file_limits_keeps_its_number_and_the_others_are_derived() -> None:
+    raw = small_catalog().model_dump(by_alias=True, exclude_none=True)
+    raw["cost"]["seriesLimitHeadroom"] = 10
+    raw["amp"]["labelSetLimits"] = [
+        {"labelSet": {"service": "api"}, "maxSeries": 50_000},
+        # Not the label set {service: redis}: redis still gets its derived limit.
+        {"labelSet": {"service": "redis", "job": "redis"}, "maxSeries": 7_000},
+    ]
+    settings = StackInput.model_validate(raw)
+    # By hand: redis has 16 series x 10 = 160 -> the floor of 1,000; api's derived 4,000 gives way to 50,000.
+    assert workspace_label_set_limits(settings, cardinality(settings, {}, {})) == [
+        ({"service": "api"}, 50_000),
+        ({"service": "redis", "job": "redis"}, 7_000),
+        ({"service": "redis"}, 1000),
+    ]
+
+
+def test_without_a_cost_section_the_workspace_gets_only_the_stack_files_limits() -> None:
+    raw = small_catalog().model_dump(by_alias=True, exclude_none=True)
+    del raw["cost"]
+    raw["amp"]["labelSetLimits"] = [{"labelSet": {"service": "api"}, "maxSeries": 50_000}]
+    settings = StackInput.model_validate(raw)
+    assert workspace_label_set_limits(settings, cardinality(settings, {}, {})) == [({"service": "api"}, 50_000)]
 
 
 def test_prod_limits_every_scraped_service_and_the_api_most() -> None:

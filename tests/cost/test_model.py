@@ -10,7 +10,7 @@ from tests.cost.helpers import AMP_DATASOURCE, small_catalog
 
 MONTH = 730 * 3600  # AWS bills by the 730-hour month
 
-# One rule file as data, the shape `rule_file_documents` gives the model.
+# One rule file as data, the shape `render_rule_files(...).documents` gives the model.
 RULES = {
     "api": {
         "groups": [
@@ -128,7 +128,8 @@ def test_a_month_is_730_hours() -> None:
 
 
 def test_every_scraped_catalog_metric_has_a_shape_and_every_label_an_assumption() -> None:
-    from infra.cost.assumptions import LABEL_VALUES, METRIC_SHAPES
+    from infra.config.label_values import LABEL_VALUES
+    from infra.cost.assumptions import METRIC_SHAPES
     from infra.metrics import SCRAPED_BY_SOURCE
 
     scraped = {metric.name: metric for metrics in SCRAPED_BY_SOURCE.values() for metric in metrics}

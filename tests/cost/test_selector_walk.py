@@ -7,7 +7,7 @@ from typing import Any
 import promql_parser
 import pytest
 
-from infra.alerting.rules import rule_file_documents
+from infra.alerting.rules import render_rule_files
 from infra.config.stackfile import stack_settings
 from infra.cost.model import _selectors
 
@@ -36,7 +36,7 @@ def test_selectors_follow_walk_order_on_edge_cases(expr: str) -> None:
 @pytest.mark.parametrize("stack", ["dev", "staging", "prod"])
 def test_selectors_follow_walk_order_on_every_rule(stack: str) -> None:
     count = 0
-    for document in rule_file_documents(stack_settings(stack)).values():
+    for document in render_rule_files(stack_settings(stack)).documents.values():
         for group in document["groups"]:
             for rule in group["rules"]:
                 tree = promql_parser.parse(rule["expr"])

@@ -309,7 +309,7 @@ def test_every_grafana_rule_has_an_explicit_uid_grafana_accepts_unique_across_th
 def _uptime_uids(services: dict[str, str]) -> dict[tuple[str, str], str]:
     """(service, rule) -> UID of prod's uptime rules, with services renamed {old: new}, as the program sets them."""
     from infra.alerting.uptime_rules import uptime_rule_groups
-    from infra.components.grafana_rules import rule_args
+    from infra.components.grafana_rules import RuleContext, rule_args
     from infra.components.synthetics_checks import plan_checks
     from infra.config.synthetics import SM_DATASOURCE_UID
 
@@ -320,7 +320,9 @@ def _uptime_uids(services: dict[str, str]) -> dict[tuple[str, str], str]:
     uids: dict[tuple[str, str], str] = {}
     for group in uptime_rule_groups(checks, settings.synthetics, "screener-prod", SM_DATASOURCE_UID):
         for rule in group.rules:
-            uids[(rule.service, rule.name)] = str(rule_args(rule, "screener-prod", "prod", "https://x").uid)
+            uids[(rule.service, rule.name)] = str(
+                rule_args(rule, RuleContext("screener-prod", "prod", "https://x")).uid
+            )
     return uids
 
 

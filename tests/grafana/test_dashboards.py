@@ -66,6 +66,15 @@ def test_every_panel_has_a_query(stack: str, slug: str, model: dict[str, Any]) -
 
 
 @pytest.mark.parametrize(("stack", "slug", "model"), CASES)
+def test_every_query_of_a_panel_has_its_own_ref_id(stack: str, slug: str, model: dict[str, Any]) -> None:
+    """Grafana names a panel's queries by refId and keeps one result per refId (a second query with
+    the same refId replaces the first); the dashboards set them A, B, C... in order (dashboards/common.py)."""
+    for panel in panels(model):
+        refs = [target.get("refId") for target in panel["targets"]]
+        assert all(refs) and len(set(refs)) == len(refs), f"{slug}/{panel['title']}: refIds {refs}"
+
+
+@pytest.mark.parametrize(("stack", "slug", "model"), CASES)
 def test_every_expression_parses_and_names_only_known_series(stack: str, slug: str, model: dict[str, Any]) -> None:
     allowed = allowed_series(stack)
     for panel in panels(model):
