@@ -542,7 +542,7 @@ def rule_lines(
 ) -> list[RuleLine]:
     """Every rule of the rule files, in order (a recording rule's output feeds the rules after it).
 
-    The files come as data (`rule_file_documents`), the same data the uploaded
+    The files come as data (`RuleFiles.documents`), the same data the uploaded
     YAML is written from: parsing megabytes of YAML back was most of the model's time.
     """
     lines: list[RuleLine] = []

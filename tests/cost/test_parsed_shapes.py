@@ -11,7 +11,7 @@ from typing import Any
 import promql_parser
 import pytest
 
-from infra.alerting.rules import rule_file_documents
+from infra.alerting.rules import render_rule_files
 from infra.config.stackfile import stack_settings
 from infra.cost import model
 from infra.cost.model import _ParsedRules, cardinality
@@ -29,7 +29,7 @@ def test_the_model_of_a_stack_equals_the_model_that_parses_each_expression(
     stack: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     settings = stack_settings(stack)
-    rule_files = rule_file_documents(settings)
+    rule_files = render_rule_files(settings).documents
     shared = stack_cardinality(settings, rule_files)
     monkeypatch.setattr(model._ParsedRules, "parse", _parse_each)
     assert stack_cardinality(settings, rule_files) == shared
