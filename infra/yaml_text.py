@@ -131,6 +131,7 @@ class _BlockWriter:
         self._one_line = _ONE_LINE[allow_unicode]
         self._literal = _LITERAL[allow_unicode]
         self._scalars: dict[str, str] = {}
+        self._keys: dict[str, str] = {}
         self._out: list[str] = []
 
     def text(self, document: Any) -> str:
@@ -155,12 +156,23 @@ class _BlockWriter:
             self._scalars[value] = text
         return text
 
+    def _inline(self, value: str, column: int) -> str:
+        """A one-line str written after the cursor at `column` and a space."""
+        text = self._scalars.get(value) or self._scalar(value)
+        # libyaml folds a line at a space once it passes the width.
+        if column + 1 + len(text) > self._width and " " in text:
+            raise _UnsupportedValueError
+        return text
+
     def _key(self, key: Any) -> str:
         kind = type(key)
         if kind is str:
-            if "\n" in key or len(key.encode()) > _SIMPLE_KEY_BYTES:
-                raise _UnsupportedValueError
-            return self._scalar(key)
+            text = self._keys.get(key)
+            if text is None:
+                if "\n" in key or len(key.encode()) > _SIMPLE_KEY_BYTES:
+                    raise _UnsupportedValueError
+                text = self._keys[key] = self._scalar(key)
+            return text
         return self._atom(key, kind)
 
     @staticmethod
@@ -187,13 +199,18 @@ class _BlockWriter:
         out = self._out
         pad = " " * indent
         for key, value in mapping.items():
-            if inline:
-                inline = False
+            line = "" if inline else pad
+            inline = False
+            key_text = self._keys.get(key) if type(key) is str else None
+            if key_text is None:
+                key_text = self._key(key)
+            column = indent + len(key_text) + 1
+            if type(value) is str and "\n" not in value:
+                # Most values: `key: text` on one line, in one piece.
+                out.append(line + key_text + ": " + self._inline(value, column) + "\n")
             else:
-                out.append(pad)
-            key_text = self._key(key)
-            out.append(key_text)
-            self._value(value, indent + len(key_text) + 1, indent, True)
+                out.append(line + key_text)
+                self._value(value, column, indent, True)
 
     def _sequence(self, items: list[Any], indent: int, inline: bool) -> None:
         out = self._out
@@ -214,12 +231,7 @@ class _BlockWriter:
             if "\n" in value:
                 out.append((":" if in_mapping else "") + self._literal_block(value, indent + 2))
                 return
-            text = self._scalar(value)
-            # libyaml folds a line at a space once it passes the width.
-            if column + 1 + len(text) > self._width and " " in text:
-                raise _UnsupportedValueError
-            out.append(":" if in_mapping else "")
-            out.append(" " + text + "\n")
+            out.append((": " if in_mapping else " ") + self._inline(value, column) + "\n")
         elif kind is dict:
             if not value:
                 out.append(": {}\n" if in_mapping else " {}\n")
