@@ -308,7 +308,9 @@ _STAND_IN = "\ue000"
 _DOUBLE_QUOTED = re.compile(r'"([^"\\\n]*)"')
 # Where the shape is not exact: escapes or other quotes (the regex above would split strings wrongly),
 # and `__name__` (its value is the selector's name, which the parser reads from the text).
-_NOT_SHAPED = re.compile(f"[\\\\'`{_STAND_IN}]|__name__")
+_NOT_SHAPED = ("\\", "'", "`", _STAND_IN, "__name__")
+# The stand-ins of an expression's first quoted values, made once.
+_STAND_INS = [f'"{_STAND_IN}{index}"' for index in range(32)]
 
 
 def _quoted_value(text: str, quoted: Sequence[str]) -> str:
@@ -339,12 +341,15 @@ class _ParsedRules:
 
     def parse(self, expr: str) -> tuple[_Shape, tuple[str, ...]]:
         """`expr` parsed (perhaps shared with its shape's other expressions) and its stand-ins' values."""
-        if _NOT_SHAPED.search(expr):
+        # (`in` per marker: several times faster than one regex search, on every rule.)
+        if any(marker in expr for marker in _NOT_SHAPED):
             return self._shape(promql_parser.parse(expr)), ()
         # Text and quoted values alternate: text, value, text, ..., text.
         pieces = _DOUBLE_QUOTED.split(expr)
         quoted = pieces[1::2]
-        pieces[1::2] = [f'"{_STAND_IN}{index}"' for index in range(len(quoted))]
+        if len(quoted) > len(_STAND_INS):
+            return self._shape(promql_parser.parse(expr)), ()
+        pieces[1::2] = _STAND_INS[: len(quoted)]
         shape = "".join(pieces)
         found = self._shapes.get(shape)
         if found is None:
