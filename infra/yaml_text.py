@@ -105,12 +105,7 @@ def _plain_pattern(ordinary: str) -> re.Pattern[str]:
 
 _PLAIN = {True: _plain_pattern(_ASCII_BUT_HASH_COLON + _NON_ASCII), False: _plain_pattern(_ASCII_BUT_HASH_COLON)}
 _ONE_LINE = {unicode: re.compile(f"[{raw}]*\\Z") for unicode, raw in _RAW.items()}
-# A literal block libyaml writes with no indentation or keep hint: no space or break first, no space
-# before a break or at the end, at most one final break.
-_LITERAL = {
-    unicode: re.compile(f"(?![ \\n])(?!.*(?: \\n| \\Z|\\n\\n\\Z))[{raw}\\n]*\\Z", re.DOTALL)
-    for unicode, raw in _RAW.items()
-}
+_BLOCK_CHARACTERS = {unicode: re.compile(f"[{raw}\\n]*\\Z") for unicode, raw in _RAW.items()}
 # libyaml writes a key as a simple key (`key: value`) only up to 128 bytes.
 _SIMPLE_KEY_BYTES = 128
 _RESOLVER = yaml.resolver.Resolver()
@@ -129,7 +124,7 @@ class _BlockWriter:
         self._width = width
         self._plain = _PLAIN[allow_unicode]
         self._one_line = _ONE_LINE[allow_unicode]
-        self._literal = _LITERAL[allow_unicode]
+        self._block_characters = _BLOCK_CHARACTERS[allow_unicode]
         self._scalars: dict[str, str] = {}
         self._keys: dict[str, str] = {}
         self._out: list[str] = []
@@ -187,7 +182,14 @@ class _BlockWriter:
 
     def _literal_block(self, value: str, indent: int) -> str:
         """`|` or `|-` and the lines at `indent`; empty lines stay empty."""
-        if not self._literal.match(value):
+        # libyaml writes it with no indentation or keep hint only without a space or break first, a space
+        # before a break or at the end, or more than one final break.
+        if (
+            value[0] in " \n"
+            or " \n" in value
+            or value.endswith((" ", "\n\n"))
+            or not self._block_characters.match(value)
+        ):
             raise _UnsupportedValueError
         clip = value.endswith("\n")
         lines = (value[:-1] if clip else value).split("\n")

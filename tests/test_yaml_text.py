@@ -59,6 +59,32 @@ def test_every_generated_document_is_written_as_pyyaml_writes_it(path: Path) -> 
     assert dump_yaml(document, width=120) == stock(document, 120)
 
 
+# Multi-line text at each edge where libyaml changes the block's header or gives up the block.
+BLOCKS = [
+    "clip\n",
+    "strip",
+    "kept\n\n",
+    "kept\n\n\n",
+    "\nfirst a break",
+    " first a space\nx",
+    "  indented\nlines",
+    "a space before a break \nx",
+    "a space at the end\nx ",
+    "empty\n\nlines\n",
+    "a line of spaces\n   \nx",
+    "a tab\n\tx",
+    "unicode · é\n—",
+]
+
+
+@pytest.mark.parametrize("text", BLOCKS)
+@pytest.mark.parametrize("allow_unicode", [True, False])
+def test_multi_line_text_is_written_as_pyyaml_writes_it(text: str, allow_unicode: bool) -> None:
+    document = {"key": text + "\n" if "\n" not in text else text, "list": [text, {"nested": text}]}
+    expected = stock(document, 10_000, allow_unicode)
+    assert dump_yaml(document, allow_unicode=allow_unicode) == expected
+
+
 def test_a_shared_list_is_written_out_twice_not_as_an_anchor() -> None:
     shared = ["a", "b"]
     text = dump_yaml({"one": shared, "two": shared})
