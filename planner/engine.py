@@ -243,7 +243,13 @@ class RecordingMonitor(mocks.MockMonitor):
             raise ValueError(f"Duplicate resource URN '{response.urn}'; try giving it a unique name")
         self._urns.add(response.urn)
         raw_inputs = rpc.deserialize_properties(request.object)
-        outputs = rpc.deserialize_properties(response.object) if request.custom else {}
+        # What the engine computed: the response's properties that are not inputs. Deserialized
+        # one by one (as deserialize_properties does, dropping what comes back as None), so that
+        # the inputs echoed in the response (rule files, chart values) are not deserialized again.
+        outputs: dict[str, Any] = {}
+        for key, value in response.object.items() if request.custom else ():
+            if key not in raw_inputs and (output := rpc.deserialize_property(value)) is not None:
+                outputs[key] = output
         self.recorded.append(
             PlannedResource(
                 urn=response.urn,
@@ -252,7 +258,7 @@ class RecordingMonitor(mocks.MockMonitor):
                 parent=request.parent,
                 custom=bool(request.custom),
                 inputs=redact(raw_inputs),
-                outputs=redact({k: v for k, v in outputs.items() if k not in raw_inputs}),
+                outputs=redact(outputs),
                 protect=bool(request.protect),
                 retain_on_delete=bool(request.retainOnDelete),
                 aliases=[_describe_alias(alias) for alias in request.aliases] + list(request.aliasURNs),
