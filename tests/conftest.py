@@ -27,27 +27,30 @@ def plan_of(stack: str) -> Plan:
     """The plan of a committed stack file, shared by every test (plans are read-only)."""
     from planner.engine import run_stack
 
-    if stack not in _PLANS:
-        _PLANS[stack] = run_stack(stack) if _SHARED_PLANS is None else _planned_once_per_run(stack, _SHARED_PLANS)
-    return _PLANS[stack]
+    return shared_plan(stack, lambda: run_stack(stack))
 
 
-def _planned_once_per_run(stack: str, directory: Path) -> Plan:
-    """The first worker that needs the plan computes it and leaves a pickled copy; the others read it.
+def shared_plan(name: str, make: Callable[[], Plan]) -> Plan:
+    """The plan `make` returns, made once per test run under this name and shared by every test."""
+    if name not in _PLANS:
+        _PLANS[name] = make() if _SHARED_PLANS is None else _planned_once_per_run(name, make, _SHARED_PLANS)
+    return _PLANS[name]
 
-    The lock is held while planning, so a second worker waits for the plan instead of computing it again.
+
+def _planned_once_per_run(name: str, make: Callable[[], Plan], directory: Path) -> Plan:
+    """The first worker that needs the plan makes it and leaves a pickled copy; the others read it.
+
+    The lock is held while planning, so a second worker waits for the plan instead of making it again.
     The directory belongs to this run only (pytest makes a new one each time), so a copy is never older
     than the code and stack files the run tests.
     """
-    pickled = directory / f"{stack}.pickle"
-    with (directory / f"{stack}.lock").open("w") as lock:
+    pickled = directory / f"{name}.pickle"
+    with (directory / f"{name}.lock").open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        from planner.engine import run_stack
-
         if pickled.is_file():
             plan: Plan = pickle.loads(pickled.read_bytes())
             return plan
-        plan = run_stack(stack)
+        plan = make()
         partial = pickled.with_suffix(".partial")
         partial.write_bytes(pickle.dumps(plan, protocol=pickle.HIGHEST_PROTOCOL))
         partial.rename(pickled)
@@ -64,7 +67,7 @@ def _plans_shared_by_workers(tmp_path_factory: pytest.TempPathFactory) -> Iterat
     if os.environ.get("PYTEST_XDIST_WORKER") is None:
         yield
         return
-    directory = tmp_path_factory.getbasetemp().parent / "committed-stack-plans"
+    directory = tmp_path_factory.getbasetemp().parent / "shared-plans"
     directory.mkdir(exist_ok=True)
     _SHARED_PLANS = directory
     yield
