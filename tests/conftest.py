@@ -41,8 +41,8 @@ def _planned_once_per_run(name: str, make: Callable[[], Plan], directory: Path) 
     """The first worker that needs the plan makes it and leaves a pickled copy; the others read it.
 
     The lock is held while planning, so a second worker waits for the plan instead of making it again.
-    The directory belongs to this run only (pytest makes a new one each time), so a copy is never older
-    than the code and stack files the run tests.
+    The directory belongs to this run only (see `_plans_shared_by_workers`), so a copy is never older than
+    the code and stack files the run tests.
     """
     pickled = directory / f"{name}.pickle"
     with (directory / f"{name}.lock").open("w") as lock:
@@ -61,7 +61,8 @@ def _planned_once_per_run(name: str, make: Callable[[], Plan], directory: Path) 
 def _plans_shared_by_workers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     """Each pytest-xdist worker is a process of its own, and each would plan the three stacks again.
 
-    A worker's base temporary directory is <run>/popen-gwN: <run> is common to the workers of this run.
+    A worker's base temporary directory is <run>/popen-gwN, where <run> is the controller's: new for every
+    run, or emptied at the start of one when given as --basetemp. So a shared plan never outlives its run.
     """
     global _SHARED_PLANS
     if os.environ.get("PYTEST_XDIST_WORKER") is None:
