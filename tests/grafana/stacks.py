@@ -5,10 +5,10 @@ from __future__ import annotations
 from dashboards.context import DashboardContext
 from infra.config.stackfile import SecretValue, stack_settings
 from planner.engine import Plan, run_stack
+from tests.conftest import shared_plan
 
 TOKEN_KEY = "monitoring:grafanaCloudAccessPolicyToken"
 TOKEN = SecretValue("glc_test-token")
-_TOKEN_PLANS: dict[str, Plan] = {}
 
 
 def context_of(stack: str) -> DashboardContext:
@@ -17,6 +17,4 @@ def context_of(stack: str) -> DashboardContext:
 
 def plan_with_cloud_token(stack: str) -> Plan:
     """A committed stack planned as if its Cloud access-policy token were set (shared across tests)."""
-    if stack not in _TOKEN_PLANS:
-        _TOKEN_PLANS[stack] = run_stack(stack, overrides={TOKEN_KEY: TOKEN})
-    return _TOKEN_PLANS[stack]
+    return shared_plan(f"{stack}-with-cloud-token", lambda: run_stack(stack, overrides={TOKEN_KEY: TOKEN}))
