@@ -5,8 +5,9 @@ imported and every resource it declared: type, logical name, parent, custom
 or component, inputs. Imports those modules, then registers the same
 resources with the same inputs and parents under Pulumi's own mock monitor
 with a mock that echoes inputs: no program logic, no fakes, no recording.
-Each custom resource is registered as its SDK constructor registers it: with
-every property its class declares, None where the plan set none.
+Each custom resource is registered as its SDK constructor registers it: as
+the class's Args object with every property the class declares, None where
+the plan set none.
 So the floor grows with the number and the size of the resources exactly as
 the plan does, and the difference is our program's own cost.
 Prints one JSON line: seconds (in-process, after interpreter start) and peak RSS.
@@ -14,6 +15,7 @@ Prints one JSON line: seconds (in-process, after interpreter start) and peak RSS
 
 from __future__ import annotations
 
+import functools
 import importlib
 import json
 import resource
@@ -51,15 +53,12 @@ def main() -> None:
         for item in sorted(replay["resources"], key=lambda r: r["depth"]):
             opts = pulumi.ResourceOptions(parent=declared.get(item["parent"]))
             if item["custom"]:
-                # An instance of the SDK's own class, so the SDK's per-class work (output
-                # types resolved when the engine answers) counts in the floor; its
-                # __init__ is skipped because the inputs are already in wire form.
-                # What that __init__ registers is kept: every property the class declares,
-                # the ones not given and all outputs as None (its _internal_init does
-                # `__props__.__dict__[...] = None` for each; the engine tracks an Output apiece).
+                # An instance of the SDK's own class, registered as its generated constructor
+                # registers it (constructor_properties): so the SDK's per-class work counts in the
+                # floor. The constructor itself is skipped because the inputs are already in wire form.
                 sdk_class = _sdk_class(item["type"]) or pulumi.CustomResource
                 custom = sdk_class.__new__(sdk_class)
-                properties = {**declared_properties(sdk_class), **item["inputs"]}
+                properties = constructor_properties(sdk_class, item["inputs"])
                 pulumi.CustomResource.__init__(custom, item["type"], item["name"], properties, opts)
                 declared[item["urn"]] = custom
             else:
@@ -89,30 +88,47 @@ _SDK_ROOTS = {
     "grafana": "pulumiverse_grafana",
     "kubernetes": "pulumi_kubernetes",
     "sentry": "pulumiverse_sentry",
+    "pagerduty": "pulumi_pagerduty",
 }
 
 
-def declared_properties(sdk_class: type) -> dict[str, None]:
-    """Every property an SDK resource class declares (`@pulumi.getter`), by wire name, all None.
+def constructor_properties(sdk_class: type, inputs: dict[str, Any]) -> Any:
+    """`inputs` (wire names) as the SDK's generated constructor hands them to pulumi.CustomResource.
 
-    The generated constructors register exactly these (pulumi_kubernetes/helm/v3/Release.py
-    `_internal_init`: 36 properties, of which a plan sets about 7); pulumi.CustomResource declares none.
+    The constructor (e.g. pulumi_kubernetes/helm/v3/Release.py `_internal_init`) makes a
+    `<Class>Args` object and sets every property the class declares on it: the inputs given,
+    the inputs not given and every output as None (Release: 36, of which a plan sets about 7).
+    Pulumi then serializes them with that Args type's hints and tracks an Output per property.
+    A class without an Args type (pulumi.CustomResource) gets `inputs` as they are.
     """
-    cached = _DECLARED.get(sdk_class)
-    if cached is None:
-        # pulumi.getter marks each property's getter with its wire name (pulumi/_types.py, _PULUMI_NAME).
-        getters = (
-            member.fget
-            for klass in sdk_class.__mro__
-            for member in vars(klass).values()
-            if isinstance(member, property)
-        )
-        names = {wire for wire in (getattr(getter, "_pulumi_name", None) for getter in getters) if wire}
-        cached = _DECLARED[sdk_class] = dict.fromkeys(sorted(names))
-    return cached
+    shape = _constructor_shape(sdk_class)
+    if shape is None:
+        return dict(inputs)
+    args_class, python_names = shape
+    props = args_class.__new__(args_class)
+    props.__dict__.update(dict.fromkeys(python_names.values()))
+    props.__dict__.update({python_names.get(wire, wire): value for wire, value in inputs.items()})
+    return props
 
 
-_DECLARED: dict[type, dict[str, None]] = {}
+@functools.cache
+def _constructor_shape(sdk_class: type) -> tuple[Any, dict[str, str]] | None:
+    """The Args type `sdk_class`'s constructor builds, and the wire -> Python name of every property it declares."""
+    module = sys.modules[sdk_class.__module__]
+    # `<Class>Args`, or `<Class>InitArgs` where an input type already has that name (pulumi_kubernetes' Secret).
+    candidates = (getattr(module, f"{sdk_class.__name__}{suffix}", None) for suffix in ("InitArgs", "Args"))
+    args_class = next((candidate for candidate in candidates if candidate is not None), None)
+    if args_class is None:
+        return None
+    # pulumi.getter marks each property's getter with its wire name (pulumi/_types.py, _PULUMI_NAME).
+    getters = (
+        (name, member.fget)
+        for klass in sdk_class.__mro__
+        for name, member in vars(klass).items()
+        if isinstance(member, property)
+    )
+    python_names = {wire: name for name, getter in getters if (wire := getattr(getter, "_pulumi_name", None))}
+    return args_class, python_names
 
 
 def _sdk_class(type_token: str) -> Any:

@@ -9,7 +9,15 @@ import time
 from typing import Any
 
 # "The SDKs": Pulumi's and the providers', and the dashboard SDK.
-SDK_PACKAGES = {"pulumi", "pulumi_aws", "pulumiverse_grafana", "pulumi_kubernetes", "grafana_foundation_sdk"}
+SDK_PACKAGES = {
+    "pulumi",
+    "pulumi_aws",
+    "pulumiverse_grafana",
+    "pulumi_kubernetes",
+    "pulumiverse_sentry",
+    "pulumi_pagerduty",
+    "grafana_foundation_sdk",
+}
 
 
 def main() -> None:
