@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import atexit
 import json
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -158,8 +159,12 @@ class FakeCloud(mocks.Mocks):
     def __init__(self, context: fakes.FakeContext, disabled_defaults: frozenset[str] = frozenset()) -> None:
         self.context = context
         self.disabled_defaults = disabled_defaults
+        # The inputs of the registration this thread is answering (the mock monitor registers on
+        # executor threads), as the monitor deserialized them: the recording keeps them as they are.
+        self.answering = threading.local()
 
     def new_resource(self, args: mocks.MockResourceArgs) -> tuple[str | None, dict[Any, Any]]:
+        self.answering.inputs = args.inputs
         fake = fakes.RESOURCE_FAKES.get(args.typ)
         plain_inputs = {k: rpc.unwrap_rpc_secret(v) for k, v in args.inputs.items()}
         if fake is not None:
@@ -242,7 +247,8 @@ class RecordingMonitor(mocks.MockMonitor):
             # The real engine refuses this too; Pulumi's mock monitor would record both.
             raise ValueError(f"Duplicate resource URN '{response.urn}'; try giving it a unique name")
         self._urns.add(response.urn)
-        raw_inputs = rpc.deserialize_properties(request.object)
+        # What Pulumi's mock monitor deserialized from request.object for the fakes (no second pass).
+        raw_inputs: dict[str, Any] = self.cloud.answering.inputs
         # What the engine computed: the response's properties that are not inputs. Deserialized
         # one by one (as deserialize_properties does, dropping what comes back as None), so that
         # the inputs echoed in the response (rule files, chart values) are not deserialized again.
