@@ -21,7 +21,10 @@ import json
 import resource
 import sys
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import pulumi
 
 
 def main() -> None:
@@ -57,12 +60,11 @@ def main() -> None:
                 # registers it (constructor_properties): so the SDK's per-class work counts in the
                 # floor. The constructor itself is skipped because the inputs are already in wire form.
                 sdk_class = _sdk_class(item["type"]) or pulumi.CustomResource
-                custom = sdk_class.__new__(sdk_class)
-                properties = constructor_properties(sdk_class, item["inputs"])
-                pulumi.CustomResource.__init__(custom, item["type"], item["name"], properties, opts)
-                declared[item["urn"]] = custom
+                resource = sdk_class.__new__(sdk_class)
             else:
-                declared[item["urn"]] = pulumi.ComponentResource(item["type"], item["name"], None, opts)
+                resource = pulumi.ComponentResource.__new__(pulumi.ComponentResource)
+            Constructor(resource, item, opts)
+            declared[item["urn"]] = resource
 
     # The program's own garbage-collection policy (infra/gc_policy.py), applied where the program applies it.
     apply_gc_policy()
@@ -90,6 +92,26 @@ _SDK_ROOTS = {
     "sentry": "pulumiverse_sentry",
     "pagerduty": "pulumi_pagerduty",
 }
+
+
+class Constructor:
+    """Registers one replayed resource from an `__init__` frame, as a resource class's constructor does.
+
+    For every resource Pulumi records the stack that declared it, one source position per frame:
+    the frames below the resource class's own constructor, found as the third `__init__` on the
+    stack after Resource's and CustomResource's or ComponentResource's (pulumi/runtime/resource.py,
+    `_get_stack_trace`). Registered from a plain function, the replay would have no such frame and
+    Pulumi would record nothing, a cost every real constructor pays.
+    """
+
+    def __init__(self, resource: pulumi.Resource, item: dict[str, Any], opts: pulumi.ResourceOptions) -> None:
+        import pulumi  # imported (and timed) in main(); here a lookup in sys.modules
+
+        if isinstance(resource, pulumi.CustomResource):
+            properties = constructor_properties(type(resource), item["inputs"])
+            pulumi.CustomResource.__init__(resource, item["type"], item["name"], properties, opts)
+        elif isinstance(resource, pulumi.ComponentResource):
+            pulumi.ComponentResource.__init__(resource, item["type"], item["name"], None, opts)
 
 
 def constructor_properties(sdk_class: type, inputs: dict[str, Any]) -> Any:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import inspect
 import re
+from typing import Any
 
 import pulumi
 import pytest
@@ -60,3 +61,57 @@ def test_the_floor_registers_a_resource_as_its_sdk_constructor_does(sdk_class: t
 
 def test_a_class_without_an_args_type_gets_the_inputs_as_they_are() -> None:
     assert constructor_properties(pulumi.CustomResource, {"a": 1}) == {"a": 1}
+
+
+def test_the_floor_records_the_stack_of_each_resource_as_a_constructor_does(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Pulumi records, per resource, the stack below its class's constructor (pulumi/runtime/resource.py,
+    `_get_stack_trace`); the floor's registration from the same place must record as many frames."""
+    import pulumi_aws as aws
+    from pulumi.runtime import mocks
+    from pulumi.runtime import resource as runtime_resource
+    from pulumi.runtime.settings import set_root_resource
+    from pulumi.runtime.stack import run_in_stack
+    from pulumi.runtime.sync_await import _sync_await
+
+    from bench.floor import Constructor
+
+    recorded: list[int] = []
+    stack_trace = runtime_resource._get_stack_trace
+    monkeypatch.setattr(runtime_resource, "_get_stack_trace", lambda: _count(stack_trace(), recorded))
+
+    class Echo(mocks.Mocks):
+        def new_resource(self, args: mocks.MockResourceArgs) -> tuple[str, dict[str, Any]]:
+            return f"{args.name}-id", dict(args.inputs)
+
+        def call(self, args: mocks.MockCallArgs) -> tuple[dict[str, Any], None]:
+            return {}, None
+
+    def program() -> None:
+        recorded.clear()  # the stack resource's own registration
+        for declare in (_by_the_sdk, _by_the_floor):
+            declare(aws, Constructor)
+
+    mocks.set_mocks(Echo(), project="floor-test", stack="test", preview=True)
+    set_root_resource(None)  # type: ignore[arg-type]
+    try:
+        _sync_await(run_in_stack(program))
+    finally:
+        set_root_resource(None)  # type: ignore[arg-type]
+    by_the_sdk, by_the_floor = recorded
+    assert by_the_sdk > 0
+    assert by_the_floor == by_the_sdk
+
+
+def _count(trace: Any, recorded: list[int]) -> Any:
+    recorded.append(len(trace.frames))
+    return trace
+
+
+def _by_the_sdk(aws: Any, constructor: Any) -> None:
+    aws.sns.Topic("by-the-sdk", name="t")
+
+
+def _by_the_floor(aws: Any, constructor: Any) -> None:
+    opts = pulumi.ResourceOptions()
+    topic = aws.sns.Topic.__new__(aws.sns.Topic)
+    constructor(topic, {"type": "aws:sns/topic:Topic", "name": "by-the-floor", "inputs": {"name": "t"}}, opts)
