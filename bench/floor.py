@@ -43,13 +43,6 @@ def main() -> None:
         importlib.import_module(module)
     imported = time.perf_counter()
 
-    class Echo(mocks.Mocks):
-        def new_resource(self, args: mocks.MockResourceArgs) -> tuple[str, dict[str, Any]]:
-            return f"{args.name}-id", dict(args.inputs)
-
-        def call(self, args: mocks.MockCallArgs) -> tuple[dict[str, Any], None]:
-            return {}, None
-
     def program() -> None:
         declared: dict[str, pulumi.Resource] = {}
         # Parents come before their children in URN order of depth.
@@ -68,7 +61,7 @@ def main() -> None:
 
     # The program's own garbage-collection policy (infra/gc_policy.py), applied where the program applies it.
     apply_gc_policy()
-    mocks.set_mocks(Echo(), project="monitoring", stack="floor", preview=True)
+    mocks.set_mocks(echo_mocks(), project="monitoring", stack="floor", preview=True)
     set_root_resource(None)  # type: ignore[arg-type]
     _sync_await(run_in_stack(program))
     finished = time.perf_counter()
@@ -92,6 +85,21 @@ _SDK_ROOTS = {
     "sentry": "pulumiverse_sentry",
     "pagerduty": "pulumi_pagerduty",
 }
+
+
+def echo_mocks() -> Any:
+    """Pulumi's mocks answering every registration with its own inputs and every call with nothing:
+    no fakes, no recording."""
+    from pulumi.runtime import mocks  # imported (and timed) in main(); here a lookup in sys.modules
+
+    class Echo(mocks.Mocks):
+        def new_resource(self, args: mocks.MockResourceArgs) -> tuple[str, dict[str, Any]]:
+            return f"{args.name}-id", dict(args.inputs)
+
+        def call(self, args: mocks.MockCallArgs) -> tuple[dict[str, Any], None]:
+            return {}, None
+
+    return Echo()
 
 
 class Constructor:

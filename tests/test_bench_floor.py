@@ -75,25 +75,18 @@ def test_the_floor_records_the_stack_of_each_resource_as_a_constructor_does(monk
     from pulumi.runtime.stack import run_in_stack
     from pulumi.runtime.sync_await import _sync_await
 
-    from bench.floor import Constructor
+    from bench.floor import Constructor, echo_mocks
 
     recorded: list[int] = []
     stack_trace = runtime_resource._get_stack_trace
     monkeypatch.setattr(runtime_resource, "_get_stack_trace", lambda: _count(stack_trace(), recorded))
-
-    class Echo(mocks.Mocks):
-        def new_resource(self, args: mocks.MockResourceArgs) -> tuple[str, dict[str, Any]]:
-            return f"{args.name}-id", dict(args.inputs)
-
-        def call(self, args: mocks.MockCallArgs) -> tuple[dict[str, Any], None]:
-            return {}, None
 
     def program() -> None:
         recorded.clear()  # the stack resource's own registration
         for declare in (_by_the_sdk, _by_the_floor):
             declare(aws, Constructor)
 
-    mocks.set_mocks(Echo(), project="floor-test", stack="test", preview=True)
+    mocks.set_mocks(echo_mocks(), project="floor-test", stack="test", preview=True)
     set_root_resource(None)  # type: ignore[arg-type]
     try:
         _sync_await(run_in_stack(program))
