@@ -5,9 +5,9 @@ AMP serves Alertmanager's own v2 API at
 and authorises each call by its IAM action (ListAlertManagerAlerts,
 PutAlertManagerSilences, ...: AMP user guide, "Alertmanager APIs"). Requests
 are signed for service `aps` with botocore's SigV4 signer and the caller's
-usual AWS credentials (environment, profile, SSO). A plain Alertmanager (the
-lab's) serves the same API at `<url>/api/v2/...` and ignores the signature,
-which is how the tools are tested.
+usual AWS credentials (environment, profile, SSO). A plain Alertmanager
+serves the same API at `<url>/api/v2/...` and ignores the signature, which
+is how the tools are tested.
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
 """The one renderer of alert and recording rules, with two entry points.
 
 - `rule_namespaces(settings)`: what the stack's rules are, as the typed
-  values the builders in `rule_*.py` and `slo.py` describe (code that
-  reasons about rules, such as the lab's scope, reads these).
+  values the builders in `rule_*.py` and `slo.py` describe (what code
+  that reasons about the rules themselves reads).
 - `render_rule_files(settings)`: the rule files AMP uploads, promtool tests
   and a locally run Prometheus loads, one per AMP rule groups namespace:
   each file's exact YAML text, and the same file as data
