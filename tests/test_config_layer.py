@@ -7,6 +7,7 @@ import each other, and the validated settings would depend on what they are mean
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -50,3 +51,29 @@ def test_the_import_scan_sees_a_backward_import(tmp_path: Path) -> None:
     module = tmp_path / "cost.py"
     module.write_text("from infra.cost.assumptions import METRIC_SHAPES\nimport infra.config.base\nimport json\n")
     assert project_imports(module) == {"infra.cost.assumptions", "infra.config.base"}
+
+
+def test_the_program_imports_neither_the_planner_nor_the_lab() -> None:
+    """What `pulumi up` runs (infra/) depends on no offline tool: the planner and the lab are built on it."""
+    modules = sorted((ROOT / "infra").rglob("*.py"))
+    assert len(modules) > 50
+    found = {
+        str(module.relative_to(ROOT)): sorted(
+            name for name in project_imports(module) if name.split(".")[0] in ("planner", "lab")
+        )
+        for module in modules
+    }
+    assert {path: names for path, names in found.items() if names} == {}
+
+
+def test_only_the_lab_and_the_tests_speak_of_the_lab() -> None:
+    """The lab is a test harness: the program, its tools and the policy pack neither serve nor mention it."""
+    mentions = re.compile(r"\blab\b", re.IGNORECASE)
+    found = [
+        f"{path.relative_to(ROOT)}:{number}"
+        for package in ("infra", "dashboards", "planner", "policies/screener_policies", "oncall", "bench")
+        for path in sorted((ROOT / package).rglob("*.py"))
+        for number, line in enumerate(path.read_text().splitlines(), start=1)
+        if mentions.search(line)
+    ]
+    assert found == []
