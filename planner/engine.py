@@ -247,8 +247,9 @@ class RecordingMonitor(mocks.MockMonitor):
             # The real engine refuses this too; Pulumi's mock monitor would record both.
             raise ValueError(f"Duplicate resource URN '{response.urn}'; try giving it a unique name")
         self._urns.add(response.urn)
-        # What Pulumi's mock monitor deserialized from request.object for the fakes (no second pass).
-        raw_inputs: dict[str, Any] = self.cloud.answering.inputs
+        # What Pulumi's mock monitor deserialized from request.object for the fakes (no second pass);
+        # taken, so that a registration the fakes did not answer fails here instead of reusing another's.
+        raw_inputs: dict[str, Any] = vars(self.cloud.answering).pop("inputs")
         # What the engine computed: the response's properties that are not inputs. Deserialized
         # one by one (as deserialize_properties does, dropping what comes back as None), so that
         # the inputs echoed in the response (rule files, chart values) are not deserialized again.
