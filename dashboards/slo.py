@@ -130,8 +130,8 @@ def build(ctx: DashboardContext) -> dict[str, Any]:
         ),
         table(
             "Firing AMP alerts",
-            "Alerts the AMP rule engine fires now (its ALERTS series), by name, severity and service. Grafana "
-            "cannot read AMP's Alertmanager, so silences and routing are seen in AMP, not here.",
+            "Alerts the AMP rule engine fires now (its ALERTS series), by name, severity and service. Their "
+            "silences and notifications are in the AMP Alertmanager data source (Alerting > Silences).",
             "short",
             query(
                 'sum by (alertname, severity, service) (ALERTS{alertstate="firing"})',

@@ -16,10 +16,10 @@ import pulumi
 import pulumiverse_grafana as grafana
 
 from dashboards.common import to_json
+from dashboards.logs import CLOUDWATCH_DATASOURCE_TYPE
 from infra.components.grafana_datasource import GrafanaCloudRoleArgs, grafana_cloud_role
 from infra.iam_policy import allow, policy_json
 
-CLOUDWATCH_DATASOURCE_TYPE = "cloudwatch"
 # Read the lines of these groups: query them (Logs Insights), list their fields, read events.
 LOGS_READ_ACTIONS = (
     "logs:StartQuery",

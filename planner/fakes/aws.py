@@ -48,8 +48,7 @@ def log_group(ctx: FakeContext, name: str, inputs: dict[str, Any]) -> tuple[str,
 @resource_fake("aws:cloudwatch/queryDefinition:QueryDefinition")
 def query_definition(ctx: FakeContext, name: str, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     # Logs Insights identifies a saved query by a generated UUID, not by its name.
-    token = ctx.token(name, 32)
-    query_id = f"{token[:8]}-{token[8:12]}-{token[12:16]}-{token[16:20]}-{token[20:32]}"
+    query_id = ctx.uuid(name)
     return query_id, {"queryDefinitionId": query_id}
 
 
