@@ -303,6 +303,7 @@ def declare_grafana_heartbeat(
                 *([notifications.alarm_topic(CHAT)] if config.settings.notifications.slack else []),
             ],
             tags=config.tags("grafana-heartbeat"),
+            runbook_base_url=config.settings.rules.runbook_base_url,
         ),
     )
     GrafanaRuleGroup(

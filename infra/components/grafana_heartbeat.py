@@ -31,7 +31,8 @@ import pulumi
 import pulumi_aws as aws
 import pulumiverse_grafana as grafana
 
-from infra.alerting.grafana_rules import SILENCE_SECONDS, heartbeat_contact_point
+from infra.alerting.conventions import runbook_link
+from infra.alerting.grafana_rules import HEARTBEAT_RULE, SILENCE_SECONDS, heartbeat_contact_point
 
 STAGE = "heartbeat"
 API_KEY_HEADER = "x-api-key"
@@ -52,6 +53,7 @@ class GrafanaHeartbeatArgs:
     # Where the silence pages: the last-resort pipeline topic (and chat), as the Watchdog alarm.
     alarm_topic_arns: Sequence[pulumi.Input[str]]
     tags: Mapping[str, str]
+    runbook_base_url: str
 
 
 class GrafanaHeartbeat(pulumi.ComponentResource):
@@ -154,9 +156,9 @@ class GrafanaHeartbeat(pulumi.ComponentResource):
         self.alarm = aws.cloudwatch.MetricAlarm(
             f"{name}-silent",
             name=f"{args.name_prefix}-grafana-heartbeat-silent",
-            alarm_description="No Grafana heartbeat for 15 minutes: Grafana Cloud stopped evaluating rules or "
-            "sending notifications, so uptime and AMP-no-data alerts would not reach anyone. "
-            "Runbook: docs/runbooks.md#grafanaheartbeat",
+            alarm_description=f"No Grafana heartbeat for {SILENCE_SECONDS // 60} minutes: Grafana Cloud stopped "
+            "evaluating rules or sending notifications, so uptime and AMP-no-data alerts would not reach anyone. "
+            f"Runbook: {runbook_link(args.runbook_base_url, HEARTBEAT_RULE)}",
             metric_queries=[
                 api_metric("requests", "Count"),
                 api_metric("refused", "4XXError"),

@@ -16,6 +16,7 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
+from infra.alerting.conventions import runbook_link
 from infra.components.cluster_pieces import irsa_role, pinned_release
 from infra.components.notifications import account_administers_key
 from infra.config.logs import ErrorBurstSpec
@@ -167,7 +168,7 @@ class CentralLogs(pulumi.ComponentResource):
         topics = list(args.alarm_topic_arns)
         metric_namespace = f"{args.name_prefix}/logs"
         period_seconds = args.error_burst.period_minutes * 60
-        runbook = f"{args.runbook_base_url}#{ERROR_BURST_ALERT.lower()}"
+        runbook = runbook_link(args.runbook_base_url, ERROR_BURST_ALERT)
         for source in args.sources:
             group = self.groups[GROUP_OF_FORMAT[source.format]]
             aws.cloudwatch.LogMetricFilter(
