@@ -23,19 +23,19 @@ class NameLimit:
         return len(self.longest_name.format(prefix=prefix))
 
 
-# Limits from the services' API references: IAM CreateRole/CreateUser (RoleName, UserName: 64);
+# Limits from the services' API references: IAM CreateRole (RoleName: 64);
 # SNS CreateTopic (Name: 256; DisplayName: 100); KMS CreateAlias (AliasName: 256);
 # CloudWatch PutMetricAlarm (AlarmName: 255); CloudWatch Logs CreateLogGroup (512);
 # AWS Chatbot CreateSlackChannelConfiguration (ConfigurationName: 128);
 # AMP CreateWorkspace / CreateScraper (alias: 100); Grafana UIDs: 40 (folders, dashboards, data sources).
 NAME_LIMITS: tuple[NameLimit, ...] = (
+    NameLimit("Grafana data source UID", "{prefix}-cloudwatch-logs", 40),
     NameLimit("Grafana data source UID", "{prefix}-alertmanager", 40),
     # Grafana's access-control roles: a uid like every Grafana UID (assumed 40: MaxUIDLength).
     NameLimit("Grafana role UID", "{prefix}-annotator", 40),
     NameLimit("Grafana dashboard UID", "{prefix}-database", 40),
     NameLimit("Grafana data source UID", "{prefix}-amp", 40),
     NameLimit("Grafana folder UID", "{prefix}", 40),
-    NameLimit("IAM user name", "{prefix}-grafana-sns-publisher", 64),
     NameLimit("IAM role name", "{prefix}-grafana-amp-alertmanager", 64),
     NameLimit("IAM role name", "{prefix}-grafana-amp-query", 64),
     NameLimit("IAM role name", "{prefix}-collector", 64),
