@@ -130,7 +130,10 @@ def _tail(tag: str, path: str, db: str, exclude: Sequence[str] = ()) -> str:
 
 
 def inputs_text(sources: Sequence[LogSource]) -> str:
-    own = f"{CONTAINER_LOG_DIR}/*_{RELEASE}-*.log"  # Fluent Bit's own lines would feed back on errors
+    # Fluent Bit's own lines would feed back on errors. Its pods are the DaemonSet's (named after the
+    # release's fullname), its container the chart's name (aws/eks-charts aws-for-fluent-bit
+    # templates/daemonset.yaml: `name: {{ .Chart.Name }}`); kubelet names the file <pod>_<ns>_<container>-<id>.
+    own = f"{CONTAINER_LOG_DIR}/{RELEASE}-*_*_{FLUENT_BIT.chart}-*.log"
     blocks = [_tail(source.tag, source.path, f"flb_{source.service}") for source in sources]
     blocks.append(_tail("kube", f"{CONTAINER_LOG_DIR}/*.log", "flb_kube", [*(s.path for s in sources), own]))
     return "\n\n".join(blocks) + "\n"

@@ -77,8 +77,13 @@ def test_every_other_container_is_read_once_by_the_catch_all_and_fluent_bits_own
         assert [r["Tag"] for r in readers] == [f"{source.tag}.*"], source
     redis = kubelet_file("redis-master-0", "screener", "redis")
     assert fnmatch(redis, catch_all["Path"]) and not any(fnmatch(redis, e) for e in excluded)
-    own = kubelet_file("logs-collector-abcde", "monitoring", "logs-collector")
+    # The collector's pod is the DaemonSet's `<fullname>-<hash>`, its container the chart's name
+    # (aws/eks-charts stable/aws-for-fluent-bit templates/daemonset.yaml: `- name: {{ .Chart.Name }}`).
+    own = kubelet_file("logs-collector-abcde", "monitoring", "aws-for-fluent-bit")
     assert any(fnmatch(own, e) for e in excluded)
+    # An application container that happens to share the release's name is still read.
+    namesake = kubelet_file("api-7d9f", "screener", "logs-collector")
+    assert not any(fnmatch(namesake, e) for e in excluded)
 
 
 def test_each_record_reaches_exactly_its_formats_group() -> None:
