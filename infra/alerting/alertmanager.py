@@ -36,7 +36,7 @@ from typing import Any
 
 import yaml
 
-from infra.alerting.conventions import GROUP_BY
+from infra.alerting.conventions import GROUP_BY, HEARTBEAT_GROUP_INTERVAL, HEARTBEAT_REPEAT_INTERVAL
 from infra.alerting.maintenance import MUTE_INTERVAL_NAME, alertmanager_mute_time_intervals
 from infra.alerting.time_scale import PRODUCTION, scaled_duration
 from infra.config import StackInput
@@ -66,10 +66,6 @@ RECEIVER_WATCHDOG = "watchdog"
 TOPIC_KEYS = ("critical", "warning", "watchdog")
 CHAT_TOPIC = "chat"
 
-# The watchdog must be re-sent often enough for a 15-minute silence alarm to
-# mean "broken", yet not so often that it costs anything: every 5 minutes.
-WATCHDOG_GROUP_INTERVAL = "1m"
-WATCHDOG_REPEAT_INTERVAL = "5m"
 # Alerts named `...Down` say a whole service is gone: everything else that
 # service raises is a consequence, so it is held back while it lasts.
 SERVICE_DOWN_ALERTS = ".+Down"
@@ -165,8 +161,8 @@ def alertmanager_config(
                     "matchers": [f'alertname="{WATCHDOG_ALERT}"'],
                     "group_by": ["alertname"],
                     "group_wait": timing("0s"),
-                    "group_interval": timing(WATCHDOG_GROUP_INTERVAL),
-                    "repeat_interval": timing(WATCHDOG_REPEAT_INTERVAL),
+                    "group_interval": timing(HEARTBEAT_GROUP_INTERVAL),
+                    "repeat_interval": timing(HEARTBEAT_REPEAT_INTERVAL),
                 },
                 {"receiver": RECEIVER_CRITICAL, "matchers": ['severity="critical"'], **muted},
                 {"receiver": warning_receiver, "matchers": ['severity="warning"'], **muted},

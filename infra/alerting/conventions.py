@@ -37,3 +37,10 @@ def check_alert_text(name: str, summary: str) -> None:
 def runbook_link(runbook_base_url: str, alert_name: str) -> str:
     """The runbook link of an alert: one heading per alert in the runbook page (GitHub anchor rules)."""
     return f"{runbook_base_url}#{alert_name.lower()}"
+
+
+# Dead man's switches (AMP's Watchdog, Grafana's heartbeat) are re-sent every 5 minutes, often enough
+# that 15 minutes without one means the path is broken, not late, yet not so often that it costs anything.
+HEARTBEAT_GROUP_INTERVAL = "1m"
+HEARTBEAT_REPEAT_INTERVAL = "5m"
+HEARTBEAT_SILENCE_SECONDS = 900

@@ -18,7 +18,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
-from infra.alerting.conventions import Severity, check_alert_text, runbook_link
+from infra.alerting.conventions import (
+    HEARTBEAT_GROUP_INTERVAL,
+    HEARTBEAT_REPEAT_INTERVAL,
+    Severity,
+    check_alert_text,
+    runbook_link,
+)
 
 Comparison = Literal["gt", "lt"]
 NoDataState = Literal["NoData", "Alerting", "OK", "KeepLast"]
@@ -30,7 +36,6 @@ _RESERVED_LABELS = {"severity", "service", "env"}
 # Grafana's limit on every UID, alert rules' included: at most 40 of [A-Za-z0-9_-]
 # (grafana/grafana pkg/util/shortid_generator.go: MaxUIDLength, validUIDPattern).
 RULE_UID_MAX_LENGTH = 40
-RULE_UID_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
 _UID_DIGEST_LENGTH = 12
 
 
@@ -164,11 +169,6 @@ def amp_health_rules(datasource_uid: str, no_data_for_minutes: int) -> GrafanaRu
 
 # Grafana's dead man's switch (infra/components/grafana_heartbeat.py declares its webhook and alarm).
 HEARTBEAT_RULE = "GrafanaHeartbeat"
-# Re-sent every 5 minutes; 15 minutes without one is a stopped evaluator or notifier, not a late one
-# (as AMP's Watchdog: alertmanager.WATCHDOG_REPEAT_INTERVAL and notifications.WATCHDOG_SILENCE_SECONDS).
-REPEAT_INTERVAL = "5m"
-GROUP_INTERVAL = "1m"
-SILENCE_SECONDS = 900
 
 
 def heartbeat_contact_point(name_prefix: str) -> str:
@@ -198,8 +198,8 @@ def heartbeat_rule_group(datasource_uid: str, name_prefix: str) -> GrafanaRuleGr
                 exec_err_state="Alerting",
                 direct_route=DirectRoute(
                     contact_point=heartbeat_contact_point(name_prefix),
-                    group_interval=GROUP_INTERVAL,
-                    repeat_interval=REPEAT_INTERVAL,
+                    group_interval=HEARTBEAT_GROUP_INTERVAL,
+                    repeat_interval=HEARTBEAT_REPEAT_INTERVAL,
                 ),
             ),
         ),

@@ -31,8 +31,8 @@ import pulumi
 import pulumi_aws as aws
 import pulumiverse_grafana as grafana
 
-from infra.alerting.conventions import runbook_link
-from infra.alerting.grafana_rules import HEARTBEAT_RULE, SILENCE_SECONDS, heartbeat_contact_point
+from infra.alerting.conventions import HEARTBEAT_SILENCE_SECONDS, runbook_link
+from infra.alerting.grafana_rules import HEARTBEAT_RULE, heartbeat_contact_point
 
 STAGE = "heartbeat"
 API_KEY_HEADER = "x-api-key"
@@ -147,7 +147,7 @@ class GrafanaHeartbeat(pulumi.ComponentResource):
                     namespace="AWS/ApiGateway",
                     metric_name=metric_name,
                     dimensions={"ApiName": api_name, "Stage": STAGE},
-                    period=SILENCE_SECONDS,
+                    period=HEARTBEAT_SILENCE_SECONDS,
                     stat="Sum",
                 ),
                 return_data=False,
@@ -156,8 +156,9 @@ class GrafanaHeartbeat(pulumi.ComponentResource):
         self.alarm = aws.cloudwatch.MetricAlarm(
             f"{name}-silent",
             name=f"{args.name_prefix}-grafana-heartbeat-silent",
-            alarm_description=f"No Grafana heartbeat for {SILENCE_SECONDS // 60} minutes: Grafana Cloud stopped "
-            "evaluating rules or sending notifications, so uptime and AMP-no-data alerts would not reach anyone. "
+            alarm_description=f"No Grafana heartbeat for {HEARTBEAT_SILENCE_SECONDS // 60} minutes: Grafana Cloud "
+            "stopped evaluating rules or sending notifications, so uptime and AMP-no-data alerts would not "
+            "reach anyone. "
             f"Runbook: {runbook_link(args.runbook_base_url, HEARTBEAT_RULE)}",
             metric_queries=[
                 api_metric("requests", "Count"),

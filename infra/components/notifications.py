@@ -26,6 +26,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
+from infra.alerting.conventions import HEARTBEAT_SILENCE_SECONDS
 from infra.config.notifications import email_slug
 from infra.iam_policy import allow, policy_document
 
@@ -41,9 +42,6 @@ CLOUDWATCH_PRINCIPAL = "cloudwatch.amazonaws.com"
 CHATBOT_PRINCIPAL = "chatbot.amazonaws.com"
 # Publishing to an encrypted topic needs exactly these two on the key.
 KMS_PUBLISH_ACTIONS = ("kms:GenerateDataKey*", "kms:Decrypt")
-# The Watchdog is re-sent every 5 minutes (alertmanager.WATCHDOG_REPEAT_INTERVAL);
-# 15 minutes without one means the pipeline is broken, not merely late.
-WATCHDOG_SILENCE_SECONDS = 900
 AMP_ALARM_PERIOD_SECONDS = 300
 
 
@@ -414,7 +412,7 @@ class Notifications(pulumi.ComponentResource):
             metric_name="NumberOfMessagesPublished",
             dimensions={"TopicName": self.topics["watchdog"].name},
             statistic="Sum",
-            period=WATCHDOG_SILENCE_SECONDS,
+            period=HEARTBEAT_SILENCE_SECONDS,
             comparison_operator="LessThanThreshold",
             threshold=1,
             # Silence is the failure being watched for.
