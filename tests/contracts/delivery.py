@@ -20,10 +20,8 @@ Every edge an alert travels, read from the plan (nothing listed by hand):
   role trusts `chatbot.amazonaws.com` from this account), and CloudWatch alarms on
   the topic's own metrics (the Watchdog's dead man's switch). A topic someone
   publishes to with no subscriber at all is a broken edge too.
-- Grafana contact point -> target: only contact points that target AWS (an `sns`
-  integration) have an edge: to their topic, which must exist in the plan, with an
-  identity policy of the plan allowing `sns:Publish` on it and the key's use.
-  Native Grafana Cloud integrations (email, Slack) are nodes without AWS edges.
+- Grafana contact points have no AWS edge: Grafana Cloud rejects the `sns`
+  integration (tests/grafana/test_alerting.py), so they reach people by email and Slack.
 
 The policy evaluation is a deliberately small subset of IAM's: Allow statements for
 the principal whose actions, resources and every condition match the request
@@ -35,7 +33,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -52,7 +50,6 @@ _TOPIC = "aws:sns/topic:Topic"
 _TOPIC_POLICY = "aws:sns/topicPolicy:TopicPolicy"
 _KEY = "aws:kms/key:Key"
 _ALIAS = "aws:kms/alias:Alias"
-_IDENTITY_POLICIES = ("aws:iam/userPolicy:UserPolicy", "aws:iam/rolePolicy:RolePolicy", "aws:iam/policy:Policy")
 
 
 @dataclass(frozen=True)
@@ -267,27 +264,6 @@ class DeliveryGraph:
         for arn in sorted(published & {a for a, n in consumers.items() if n == 0}):
             self.broken.append(Broken(Edge("topic->subscriber", arn, "(nobody)"), "alerts reach the topic and stop"))
 
-    def contact_point_edges(self) -> None:
-        identity = [p.inputs.get("policy") for t in _IDENTITY_POLICIES for p in self.plan.of_type(t)]
-        for point in self.plan.of_type("grafana:alerting/contactPoint:ContactPoint"):
-            for sns in _unwrap(point.raw_inputs.get("sns")) or []:
-                arn = str(sns.get("topic"))
-                edge = Edge("contact-point->topic", point.name, arn)
-                self.edges.append(edge)
-                topic = self.topics.get(arn)
-                if topic is None:
-                    self.broken.append(Broken(edge, "the contact point targets a topic that is not part of this plan"))
-                    continue
-                if not any(allows(doc, {}, "sns:Publish", arn, {}) for doc in identity):
-                    self.broken.append(Broken(edge, "no identity policy of this plan allows sns:Publish on it"))
-                key = self._key_of(topic)
-                if key is not None:
-                    for action in KMS_PUBLISH:
-                        if not any(allows(doc, {}, action, str(key.outputs["arn"]), {}) for doc in identity):
-                            self.broken.append(
-                                Broken(edge, f"no identity policy of this plan allows {action} on its key")
-                            )
-
 
 def delivery_graph(plan: Plan) -> DeliveryGraph:
     graph = DeliveryGraph(plan)
@@ -295,9 +271,4 @@ def delivery_graph(plan: Plan) -> DeliveryGraph:
     graph.alarm_edges()
     graph.key_edges()
     graph.subscriber_edges()
-    graph.contact_point_edges()
     return graph
-
-
-def edges_of(plan: Plan, kind: str) -> Iterator[Edge]:
-    return (edge for edge in delivery_graph(plan).edges if edge.kind == kind)
