@@ -38,7 +38,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import yaml
-from pulumi.runtime import rpc
 
 from planner.engine import Plan, PlannedResource
 
@@ -139,15 +138,6 @@ def allows(document: Any, principal: Mapping[str, str], action: str, resource: s
 
 
 # --- the graph --------------------------------------------------------------------
-
-
-def _unwrap(value: Any) -> Any:
-    value = rpc.unwrap_rpc_secret(value)
-    if isinstance(value, dict):
-        return {k: _unwrap(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_unwrap(v) for v in value]
-    return value
 
 
 def _arn_account(arn: str) -> str:
