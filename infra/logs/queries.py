@@ -126,17 +126,6 @@ NGINX_5XX_RATE = LogQuery(
 )
 QUERIES: tuple[LogQuery, ...] = (ERRORS, ONE_REQUEST, NGINX_5XX, NGINX_SLOW, POSTGRES_SLOW, POSTGRES_ERRORS)
 
-# The runbook sections (docs/runbooks.md, one per alert) whose "Logs" step runs a saved query.
-RUNBOOK_QUERIES: dict[str, str] = {
-    "ApiHighErrorRate": ERRORS.slug,
-    "ApiHighLatency": NGINX_SLOW.slug,
-    "NginxDown": NGINX_5XX.slug,
-    "DatabaseSlowQueries": POSTGRES_SLOW.slug,
-    "DatabaseQueryErrors": POSTGRES_ERRORS.slug,
-    "CeleryTaskFailureRate": ERRORS.slug,
-    "LogErrorBurst": ERRORS.slug,
-}
-
 
 def saved_query_name(name_prefix: str, query: LogQuery) -> str:
     """Logs Insights shows `/` as folders: one folder per environment."""

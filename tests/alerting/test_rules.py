@@ -22,7 +22,7 @@ from infra.alerting.rule_model import SEVERITIES, Alert, le_matcher, num, sel
 from infra.alerting.rules import render_rule_files, rule_namespaces
 from infra.config import ConfigError
 from infra.config.alerting import TradingHours
-from infra.config.stackfile import REPO_ROOT, stack_settings
+from infra.config.stackfile import stack_settings
 from infra.metrics import known_series_names
 from infra.promql import series_names
 from planner.artifacts import write_artifacts
@@ -30,7 +30,6 @@ from planner.engine import Plan, run_stack
 from tests.conftest import STACKS, plan_of
 
 RULE_NAMESPACE = "aws:amp/ruleGroupNamespace:RuleGroupNamespace"
-RUNBOOKS = REPO_ROOT / "docs" / "runbooks.md"
 RUNBOOK_BASE = "https://github.com/screener-platform/monitoring/blob/main/docs/runbooks.md"
 # Expressions without labels or a meaningful value (vector(1), absent(up)): their description is static.
 STATIC_DESCRIPTIONS = {"Watchdog", "MetricsNotArriving"}
