@@ -42,6 +42,10 @@ def valid_for(type_name: str, items: dict[str, Any] | None, value: Any) -> bool:
     return True
 
 
+# The attributes a project's config declaration may have.
+ATTRIBUTES = {"type", "items", "description", "secret", "default", "value"}
+
+
 def schema_problems(declared: dict[str, dict[str, Any]], project: str = "monitoring") -> list[str]:
     """What Pulumi's project validation would refuse in a `config:` block."""
     problems = []
@@ -50,8 +54,8 @@ def schema_problems(declared: dict[str, dict[str, Any]], project: str = "monitor
             if "type" in spec or "default" in spec or "value" not in spec:
                 problems.append(f"{key}: not namespaced by the project: only a `value` is allowed")
             continue
-        if set(spec) - {"type", "items", "description", "secret", "default", "value"}:
-            problems.append(f"{key}: unknown attribute(s) {sorted(set(spec) - set(PULUMI_TYPES))}")
+        if unknown := set(spec) - ATTRIBUTES:
+            problems.append(f"{key}: unknown attribute(s) {sorted(unknown)}")
         if spec.get("type") not in PULUMI_TYPES:
             problems.append(f"{key}: type {spec.get('type')!r} is not one of {sorted(PULUMI_TYPES)}")
             continue
@@ -102,8 +106,17 @@ def test_the_rules_checker_refuses_what_pulumi_refuses() -> None:
         "monitoring:token": {"type": "string", "secret": True, "default": ""},
         "monitoring:both": {"type": "string", "default": "a", "value": "b"},
         "monitoring:float": {"type": "number"},
+        "monitoring:extra": {"type": "string", "foo": 1},
     }
-    assert len(schema_problems(bad)) == 6
+    assert schema_problems(bad) == [
+        "aws:region: not namespaced by the project: only a `value` is allowed",
+        "monitoring:list: declares an array but does not specify the underlying type via 'items'",
+        "monitoring:count: the default value is not of the expected type 'integer'",
+        "monitoring:token: a secret's default would be merged in unencrypted and refused",
+        "monitoring:both: cannot have both a 'default' and 'value' attribute",
+        f"monitoring:float: type 'number' is not one of {sorted(PULUMI_TYPES)}",
+        "monitoring:extra: unknown attribute(s) ['foo']",
+    ]
 
 
 def test_every_key_the_program_reads_is_declared_or_listed_with_its_reason() -> None:
