@@ -639,18 +639,23 @@ def declare_logs(
 ) -> None:
     """Container logs to CloudWatch Logs, their error-burst alarms and saved queries, and Grafana's view of them."""
     spec = config.settings.logs
-    cluster_name = config.settings.collection.cluster_name
-    # The log collector runs where the metrics collection has a cluster (and its Kubernetes provider).
-    collector = (
-        CollectorArgs(cluster_name, config.settings.collection.namespace, collection.provider)
-        if cluster_name is not None and collection.provider is not None
-        else None
-    )
+    cluster = config.settings.collection
+    # The log collector runs where the metrics collection runs on a cluster, on its Kubernetes provider.
+    collector = None
     skipped = None
-    if collector is None:
+    if cluster.runs_in_cluster:
+        # The collection declares its provider whenever it runs on a cluster.
+        assert cluster.cluster_name is not None and collection.provider is not None
+        collector = CollectorArgs(cluster.cluster_name, cluster.namespace, collection.provider)
+    elif cluster.cluster_name is None:
         skipped = (
             f"no cluster: monitoring:collection.clusterName is not set in {config.stack_file}, so no container "
             "writes logs here; set it (and monitoring:logs.sources) to collect them"
+        )
+    else:
+        skipped = (
+            f"monitoring:collection.mode is 'none' in {config.stack_file}: nothing is deployed on cluster "
+            f"{cluster.cluster_name}, the log collector neither; set a mode to collect its logs"
         )
     sources = log_sources(spec)
     logs = CentralLogs(

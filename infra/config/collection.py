@@ -94,6 +94,12 @@ class CollectionSpec(Section):
         default=None, description="exporters to install in the cluster; none when absent (the cluster runs its own)"
     )
 
+    @property
+    def runs_in_cluster(self) -> bool:
+        """Whether this stack deploys anything on the cluster: the collection (and, on its Kubernetes
+        provider, the log collector). Mode 'none' deploys nothing even where a cluster is named."""
+        return self.mode != "none" and self.cluster_name is not None
+
     @field_validator("subnet_ids", "security_group_ids")
     @classmethod
     def _are_ec2_ids(cls, ids: tuple[str, ...], info: ValidationInfo) -> tuple[str, ...]:

@@ -145,6 +145,6 @@ def estimate(settings: StackInput, model: Cardinality, region: str) -> CostEstim
         bill(model, pricing, settings.amp.retention_days),
         settings.cost.budget_usd_per_month,
         pricing,
-        # Logs are collected only where there is a cluster (infra/program.py declare_logs).
-        logs_bill(settings.logs, collected=settings.collection.cluster_name is not None),
+        # Logs are collected only where the stack runs on a cluster (infra/program.py declare_logs).
+        logs_bill(settings.logs, collected=settings.collection.runs_in_cluster),
     )

@@ -82,6 +82,20 @@ def test_dev_has_no_cluster_and_says_so() -> None:
     assert "log_group_names" not in plan.outputs and not plan.of_type(QUERY)
 
 
+def test_a_named_cluster_with_collection_mode_none_collects_no_logs_bills_none_and_says_why() -> None:
+    """Mode 'none' deploys nothing on the cluster, so neither the log collector nor its bill exists."""
+    collection = {**stack_settings("staging").collection.model_dump(by_alias=True, exclude_none=True), "mode": "none"}
+    plan = run_stack("staging", overrides={"monitoring:collection": collection})
+    component = plan.one("monitoring:index:CentralLogs", "logs")
+    assert component.inputs["skipped"].startswith(
+        "monitoring:collection.mode is 'none' in stacks/Pulumi.staging.yaml: nothing is deployed on cluster "
+    )
+    assert not [r for r in plan.resources if r.parent == component.urn]
+    # The estimate has no logs part (infra/cost/logs.py: nothing collected), where the committed staging has one.
+    assert "logsUsdPerMonth" not in plan.one("monitoring:index:CostEstimate").inputs
+    assert plan_of("staging").one("monitoring:index:CostEstimate").inputs["logsUsdPerMonth"] > 0
+
+
 @pytest.mark.parametrize("stack", COLLECTED)
 def test_four_groups_kept_for_the_configured_days_and_encrypted_with_the_logs_key(stack: str) -> None:
     plan = plan_of(stack)
