@@ -17,7 +17,7 @@ from infra.config.cost import CostSpec
 from infra.config.grafana import GrafanaSpec
 from infra.config.logs import LogsSpec
 from infra.config.maintenance import MaintenanceSpec
-from infra.config.names import longest_prefix, names_too_long
+from infra.config.names import longest_prefix, name_prefix_of, names_too_long
 from infra.config.notifications import NotificationSpec
 from infra.config.paging import PagingSpec
 from infra.config.sentry import SentrySpec
@@ -30,11 +30,6 @@ _ENVIRONMENT = re.compile(r"^[a-z][a-z0-9-]{1,15}$")
 _YAML_LITERALS = frozenset({"null", "none", "nil", "true", "false", "yes", "no", "on", "off", "undefined"})
 # The stack files sit next to the program: <project>/stacks/Pulumi.<stack>.yaml.
 STACKS_DIR = Path(__file__).resolve().parents[2] / "stacks"
-
-
-def name_prefix_of(platform: str, environment: str) -> str:
-    """Prefix of an environment's physical names (`<platform>-<environment>`): the one place that spells it."""
-    return f"{platform}-{environment}"
 
 
 class StackInput(Section):
@@ -130,7 +125,7 @@ class StackInput(Section):
         environment = info.data.get("environment")
         if environment is None:
             return platform
-        prefix = f"{platform}-{environment}"
+        prefix = name_prefix_of(platform, environment)
         too_long = names_too_long(prefix)
         if too_long:
             raise ValueError(

@@ -50,6 +50,11 @@ NAME_LIMITS: tuple[NameLimit, ...] = (
 )
 
 
+def name_prefix_of(platform: str, environment: str) -> str:
+    """Prefix of an environment's physical names (`<platform>-<environment>`): the one place that spells it."""
+    return f"{platform}-{environment}"
+
+
 def longest_prefix() -> int:
     """The longest `<platform>-<environment>` every limit accepts."""
     return min(limit.max_length - limit.length("") for limit in NAME_LIMITS)

@@ -12,6 +12,7 @@ from typing import Literal
 from pydantic import Field
 
 from infra.config.base import HttpsUrl, Section
+from infra.config.names import name_prefix_of
 
 _SLUG = r"^[a-z0-9][a-z0-9_-]{0,49}$"
 _K8S_NAME = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
@@ -101,4 +102,6 @@ class SentrySpec(Section):
 
     def project_slug(self, platform: str, environment: str, role: str) -> str:
         """The slug of the `role` (backend, frontend) project: shared by every environment unless per environment."""
-        return f"{platform}-{environment}-{role}" if self.project_per_environment else f"{platform}-{role}"
+        return (
+            f"{name_prefix_of(platform, environment)}-{role}" if self.project_per_environment else f"{platform}-{role}"
+        )
