@@ -11,7 +11,7 @@ import re
 
 from pydantic import Field, field_validator, model_validator
 
-from infra.config.base import Section, Url
+from infra.config.base import K8S_NAME, Section, Url
 
 # Bucket bounds of http_request_duration_seconds in the backend contract.
 HTTP_DURATION_BUCKETS_MS = (10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000)
@@ -172,9 +172,6 @@ class RulesSpec(Section):
         return url
 
 
-_K8S_NAME = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
-
-
 class KubernetesAlertSpec(Section):
     """Alerts on the platform's Kubernetes objects (the `monitoring:kubernetes` section).
 
@@ -226,7 +223,7 @@ class KubernetesAlertSpec(Section):
     @classmethod
     def _are_namespace_names(cls, namespaces: tuple[str, ...]) -> tuple[str, ...]:
         for namespace in namespaces:
-            if not re.match(_K8S_NAME, namespace):
+            if not re.match(K8S_NAME, namespace):
                 raise ValueError(f"'{namespace}' is not a Kubernetes namespace name")
         if len(set(namespaces)) != len(namespaces):
             raise ValueError(f"namespaces {list(namespaces)} lists a namespace twice")
@@ -236,6 +233,6 @@ class KubernetesAlertSpec(Section):
     @classmethod
     def _prefixes_are_workload_names(cls, mapping: dict[str, str]) -> dict[str, str]:
         for prefix in mapping:
-            if not re.match(_K8S_NAME, prefix):
+            if not re.match(K8S_NAME, prefix):
                 raise ValueError(f"workload prefix '{prefix}' is not a Kubernetes object name (a-z, 0-9, '-')")
         return mapping

@@ -34,6 +34,8 @@ _HOST_LABEL = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$")
 _LOCAL_SUFFIXES = (".localhost", ".local", ".internal", ".home.arpa", ".lan", ".intranet", ".corp", ".svc")
 _TEMPLATE_BRACES = ("{{", "}}")
 # Prometheus data model: label names match this; names starting with __ are reserved.
+# A Kubernetes object name (RFC 1123 label: namespaces, containers, Secrets, name prefixes).
+K8S_NAME = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
 _LABEL_NAME = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
 
 

@@ -7,13 +7,12 @@ from typing import Literal
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
-from infra.config.base import Section, Url
+from infra.config.base import K8S_NAME, Section, Url
 
 # The AMP managed scraper refuses scrape intervals below 30 s.
 MANAGED_SCRAPER_MIN_INTERVAL_SECONDS = 30
 
 
-_K8S_NAME = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
 # EC2 resource IDs: the prefix and 8 (older) or 17 hexadecimal digits.
 _EC2_ID = r"^{prefix}-([0-9a-f]{{8}}|[0-9a-f]{{17}})$"
 
@@ -24,7 +23,7 @@ class CeleryExporterSpec(Section):
     enabled: bool = Field(default=True, description="deploy the exporter for the catalog's celery service")
     broker_secret_name: str = Field(
         default="celery-exporter-broker",
-        pattern=_K8S_NAME,
+        pattern=K8S_NAME,
         description="Kubernetes Secret holding the broker URL; created from the celeryBrokerUrl secret when set, "
         "otherwise it must already exist in the celery service's namespace",
     )
@@ -59,7 +58,7 @@ class ExportersSpec(Section):
     postgres: bool = Field(default=True, description="postgres-exporter for the catalog's postgres service")
     postgres_dsn_secret: str = Field(
         default="postgres-exporter-dsn",
-        pattern=r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$",
+        pattern=K8S_NAME,
         description="Kubernetes Secret holding DATA_SOURCE_NAME; created from the postgresDsn secret when set, "
         "otherwise it must already exist in the postgres service's namespace",
     )
@@ -88,7 +87,7 @@ class CollectionSpec(Section):
     cluster_name: str | None = Field(default=None, pattern=r"^[0-9A-Za-z][A-Za-z0-9_-]{0,99}$")
     subnet_ids: tuple[str, ...] = Field(default=(), description="managed scraper: subnets in at least two AZs")
     security_group_ids: tuple[str, ...] = ()
-    namespace: str = Field(default="monitoring", pattern=r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+    namespace: str = Field(default="monitoring", pattern=K8S_NAME)
     scrape_interval_seconds: int = Field(default=30, ge=5, le=300)
     exporters: ExportersSpec | None = Field(
         default=None, description="exporters to install in the cluster; none when absent (the cluster runs its own)"

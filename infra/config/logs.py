@@ -4,11 +4,9 @@ from __future__ import annotations
 
 from pydantic import Field, field_validator, model_validator
 
-from infra.config.base import HttpsUrl, IsoDate, Section
+from infra.config.base import K8S_NAME, HttpsUrl, IsoDate, Section
 from infra.config.core import LogRetentionDays
 from infra.logs.contract import LogFormat
-
-_K8S_NAME = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
 
 
 class LogSourceSpec(Section):
@@ -16,8 +14,8 @@ class LogSourceSpec(Section):
 
     service: str = Field(description="the catalog service the lines belong to (their `service` field)")
     format: LogFormat = Field(description="backend (JSON), nginx (JSON log_format) or postgres (stderr text)")
-    namespace: str = Field(default="screener", pattern=_K8S_NAME, description="Kubernetes namespace of the pods")
-    container: str = Field(pattern=_K8S_NAME, description="container name in those pods")
+    namespace: str = Field(default="screener", pattern=K8S_NAME, description="Kubernetes namespace of the pods")
+    container: str = Field(pattern=K8S_NAME, description="container name in those pods")
     gb_per_day: float = Field(
         alias="gbPerDay", ge=0, le=10000, description="log volume this source writes per day (cost model)"
     )

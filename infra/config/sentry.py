@@ -11,11 +11,10 @@ from typing import Literal
 
 from pydantic import Field
 
-from infra.config.base import HttpsUrl, Section
+from infra.config.base import K8S_NAME, HttpsUrl, Section
 from infra.config.names import name_prefix_of
 
 _SLUG = r"^[a-z0-9][a-z0-9_-]{0,49}$"
-_K8S_NAME = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
 
 # The windows Sentry's EventFrequencyCondition accepts (sentry/rules/conditions/event_frequency.py,
 # STANDARD_INTERVALS); anything else is refused when the rule is saved.
@@ -37,10 +36,10 @@ class BackendSpec(Section):
         default=0.1, ge=0, le=1, description="share of requests traced (SENTRY_TRACES_SAMPLE_RATE)"
     )
     namespace: str = Field(
-        default="screener", pattern=_K8S_NAME, description="the backend's Kubernetes namespace (gets the Secret)"
+        default="screener", pattern=K8S_NAME, description="the backend's Kubernetes namespace (gets the Secret)"
     )
     secret_name: str = Field(
-        default="sentry-backend", pattern=_K8S_NAME, description="Kubernetes Secret the backend reads with envFrom"
+        default="sentry-backend", pattern=K8S_NAME, description="Kubernetes Secret the backend reads with envFrom"
     )
 
 
