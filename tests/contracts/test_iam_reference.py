@@ -14,6 +14,7 @@ from typing import Any
 import policy_sentry
 
 from planner.engine import Plan
+from tests.conftest import plan_of
 from tests.contracts.iam_reference import POLICY_INPUTS, document_findings, plan_documents, plan_findings
 
 
@@ -46,8 +47,9 @@ def _planted(stack_plan: Plan, type_token: str, name: str, key: str) -> dict[str
     return document
 
 
-def test_a_misspelt_action_arn_or_condition_key_is_found(stack_plan: Plan) -> None:
-    """Planted, one per kind, in copies of the plan's own documents."""
+def test_a_misspelt_action_arn_or_condition_key_is_found() -> None:
+    """Planted, one per kind, in copies of a plan's own documents (the same in every stack)."""
+    stack_plan = plan_of("prod")
     topic_policy = _planted(stack_plan, "aws:sns/topicPolicy:TopicPolicy", "notifications-critical-policy", "policy")
     workspace = next(s for s in topic_policy["Statement"] if s.get("Sid") == "OnlyThisWorkspacePublishes")
     workspace["Action"] = ["sns:Publsh", "sns:GetTopicAttributes"]

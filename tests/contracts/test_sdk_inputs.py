@@ -15,6 +15,7 @@ import pulumi_aws as aws
 
 from infra.config.stackfile import load_stack_file
 from planner.engine import Plan, run_program
+from tests.conftest import plan_of
 from tests.contracts.sdk_inputs import UnknownKey, args_class, plan_unknown_keys, unchecked_types, unknown_keys
 
 
@@ -48,10 +49,10 @@ def test_a_typo_in_a_nested_dict_plans_under_the_mocks_and_fails_here() -> None:
     assert plan_unknown_keys(plan) == [UnknownKey("aws:amp/scraper:Scraper typo", "source.eks.cluster_arnn")]
 
 
-def test_typos_at_every_depth_of_the_committed_plans_are_found(stack_plan: Plan) -> None:
-    """Planted in copies of the planned inputs: a list item of a nested Args, and a Kubernetes pod spec."""
-    if stack_plan.stack == "dev":
-        return
+def test_typos_at_every_depth_of_the_committed_plans_are_found() -> None:
+    """Planted in copies of the planned inputs: a list item of a nested Args, and a Kubernetes pod spec
+    (prod: the stack with both; dev has no cluster)."""
+    stack_plan = plan_of("prod")
     configuration = stack_plan.one("aws:amp/workspaceConfiguration:WorkspaceConfiguration")
     inputs = copy.deepcopy(configuration.inputs)
     inputs["limitsPerLabelSets"][0]["limits"]["maxSeriez"] = inputs["limitsPerLabelSets"][0]["limits"].pop("maxSeries")
