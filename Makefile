@@ -105,7 +105,7 @@ silence: $(INSTALLED) ## silence MATCH='service="api"' FOR=2h in STACK's AMP Ale
 	@test -n '$(MATCH)' -a -n '$(FOR)' || { echo "usage: make silence STACK=prod MATCH='service=\"api\"' FOR=2h"; exit 2; }
 	$(PY) -m oncall silence --stack $(STACK) --match '$(MATCH)' --for '$(FOR)' $(if $(COMMENT),--comment '$(COMMENT)') $(if $(URL),--url '$(URL)')
 
-config-docs: $(INSTALLED) ## rewrite Pulumi.yaml's documentation of every config key from infra/config
+config-docs: $(INSTALLED) ## rewrite Pulumi.yaml's config schema and docs/configuration.md from infra/config
 	$(PY) -m planner.config_docs
 
 golden: $(INSTALLED) ## regenerate golden files (review the diff before committing)

@@ -20,11 +20,14 @@ from infra.config.stackfile import REPO_ROOT
 from planner.config_docs import (
     BEGIN,
     PROJECT_FILE,
+    REFERENCE_FILE,
     SCHEMA_BEGIN,
+    anchor,
     config_schema,
-    render_block,
+    render_reference,
     undeclared_keys,
     updated_project_file,
+    updated_reference,
 )
 from tests.conftest import STACKS
 
@@ -70,19 +73,45 @@ def schema_problems(declared: dict[str, dict[str, Any]], project: str = "monitor
     return problems
 
 
-def test_pulumi_yaml_declares_and_documents_every_key_of_the_current_model() -> None:
+def test_pulumi_yaml_declares_and_the_reference_documents_every_key_of_the_current_model() -> None:
     text = PROJECT_FILE.read_text()
-    assert BEGIN in text and SCHEMA_BEGIN in text
+    assert SCHEMA_BEGIN in text
     assert updated_project_file(text) == text, "Pulumi.yaml's configuration schema is stale: run `make config-docs`"
     assert yaml.safe_load(text)["config"] == config_schema()
+    reference = REFERENCE_FILE.read_text()
+    assert BEGIN in reference
+    assert updated_reference(reference) == reference, "docs/configuration.md is stale: run `make config-docs`"
 
 
-def test_the_block_names_every_section_and_secret() -> None:
-    block = render_block()
-    for key in ("monitoring:services", "monitoring:amp", "monitoring:grafana", "monitoring:collection"):
-        assert f"# {key} " in block
-    assert "# monitoring:grafanaAuth (secret, required)" in block
-    assert "retentionDays (default 15)" in block
+def test_pulumi_yaml_is_a_schema_not_a_manual() -> None:
+    """The manual lives in docs/configuration.md; Pulumi.yaml keeps what the CLI reads, at most 150 lines."""
+    text = PROJECT_FILE.read_text()
+    assert len(text.splitlines()) <= 150
+    assert "comment block" not in text
+
+
+def test_the_reference_names_every_section_nested_key_and_secret() -> None:
+    reference = render_reference()
+    for name, field in StackInput.model_fields.items():
+        assert f"\n### monitoring:{field.alias or name}\n" in reference
+    for setting in SECRET_SETTINGS:
+        assert f"| `monitoring:{setting.key}` |" in reference
+    assert "| `retentionDays` | default 15 |" in reference
+    assert "| `scrape.port` | required |" in reference  # a key two levels down
+    assert "| `kind` | required | one of `api`, " in reference  # a Literal's choices
+
+
+def test_each_sections_description_links_the_anchor_its_heading_gets() -> None:
+    """Where `pulumi config` and Pulumi Cloud show a description, the link is all there is of the manual."""
+    reference = REFERENCE_FILE.read_text()
+    headings = {anchor(line[4:]) for line in reference.splitlines() if line.startswith("### ")}
+    descriptions = [spec["description"] for spec in config_schema().values()]
+    linked = [text for text in descriptions if "docs/configuration.md#" in text]
+    assert len(linked) >= 10
+    for description in linked:
+        target = description.split("docs/configuration.md#", 1)[1].rstrip(")")
+        assert target in headings, description
+    assert anchor("monitoring:services") == "monitoringservices"
 
 
 def test_the_declarations_pass_pulumis_project_rules() -> None:
