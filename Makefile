@@ -39,8 +39,8 @@ lock: $(INSTALLED) ## after editing requirements*.txt: regenerate the hash-pinne
 	$(LOCK_COMPILE) requirements.txt -c requirements-dev.lock -o requirements.lock
 	$(LOCK_COMPILE) policies/requirements.txt -c requirements-dev.lock -o policies/requirements.lock
 
-plan: $(INSTALLED) ## offline plan of STACK (default dev): tree, outputs, build/$(STACK)/
-	$(PY) -m planner $(STACK)
+plan: $(INSTALLED) ## offline plan of STACK (default dev), in `pulumi preview`'s shape; VERBOSE=1: every resource and input
+	$(PY) -m planner $(STACK) $(if $(filter 1,$(VERBOSE)),--details)
 
 plan-all: $(INSTALLED) ## offline plan of every stack
 	@for stack in dev staging prod; do $(PY) -m planner $$stack --quiet || exit 1; done

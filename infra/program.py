@@ -62,7 +62,7 @@ from infra.config.cost import DEFAULT_USAGE_ALARM_PERCENT
 from infra.config.synthetics import SM_DATASOURCE_UID
 from infra.cost.limits import workspace_label_set_limits
 from infra.cost.model import Cardinality, cardinality
-from infra.cost.pricing import estimate, pricing_warning
+from infra.cost.pricing import estimate
 from infra.gc_policy import apply_gc_policy
 from infra.logs.fluent_bit import FLUENT_BIT, GROUP_KINDS, log_sources
 from infra.logs.fluent_bit import RELEASE as LOGS_RELEASE
@@ -604,10 +604,7 @@ def declare_usage_alarms(
     cost = estimate(config.settings, model, config.aws_region)
     if cost is not None:
         summary = cost.summary()
-        cost_component = CostEstimate("cost-estimate", summary)
-        unpriced_region = pricing_warning(cost.pricing, config.aws_region)
-        if unpriced_region is not None:
-            pulumi.log.warn(unpriced_region, resource=cost_component)
+        CostEstimate("cost-estimate", summary)
         pulumi.export("cost_estimate", summary)
 
 

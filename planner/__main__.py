@@ -1,8 +1,8 @@
-"""`python -m planner [STACK]`: what `pulumi up` would create, offline.
+"""`python -m planner [STACK] [--details]`: what `pulumi up` would create, offline.
 
-Prints the resource tree and the stack outputs, and writes
+Prints what `pulumi preview` would (planner/preview_text.py: the tree, diagnostics, outputs, the
+resource count), then the cost estimate and the policy pack's findings (policies/), and writes
 build/<stack>/plan.json plus every uploaded document as a plain file.
-Then runs the policy pack (policies/) over the plan and prints what it finds.
 Exits 2 on a configuration error, 3 on a mandatory policy violation,
 1 on any other program error.
 """
@@ -12,75 +12,18 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import textwrap
 from pathlib import Path
 from typing import Any
 
 from infra.config import ConfigError
 from infra.config.stackfile import REPO_ROOT
 from planner.artifacts import write_artifacts
-from planner.engine import Diagnostic, Plan, PlannedResource, Secret, run_stack
+from planner.engine import Plan, Secret, run_stack
 from planner.fakes import FAKE_ACCOUNT_ID
 from planner.policy_check import check_plan, format_report
+from planner.preview_text import WIDTH, about, render_diagnostics, render_outputs, render_tree, summary
 from planner.simulated import SIMULATED_NOTE, SimulatedMarker, simulated_tokens
-
-_SKIPPED_INPUTS = {"tags", "tagsAll", "__defaults"}
-
-
-def _short(value: Any) -> str | None:
-    if isinstance(value, bool | int | float):
-        return json.dumps(value)
-    if isinstance(value, str):
-        flat = value.replace("\n", " ")
-        return json.dumps(flat if len(flat) <= 60 else flat[:57] + "...")
-    if isinstance(value, Secret):
-        return "[secret]"
-    return None
-
-
-SIMULATED_MARK = "(simulated)"
-
-
-def _key_inputs(resource: PlannedResource, simulated: SimulatedMarker, limit: int = 4) -> str:
-    parts = []
-    for key, value in sorted(resource.inputs.items()):
-        shown = _short(value)
-        if key in _SKIPPED_INPUTS or shown is None:
-            continue
-        parts.append(f"{key}={shown}{SIMULATED_MARK if simulated(value) else ''}")
-        if len(parts) == limit:
-            break
-    return " ".join(parts)
-
-
-def render_tree(plan: Plan, simulated: SimulatedMarker | None = None) -> str:
-    marker = simulated or SimulatedMarker(simulated_tokens(plan))
-    lines: list[str] = []
-
-    def walk(parent: str, depth: int) -> None:
-        for resource in plan.children_of(parent):
-            marks = (" [protected]" if resource.protect else "") + (" [retained]" if resource.retain_on_delete else "")
-            lines.append(
-                f"{'  ' * depth}+ {resource.type}  {resource.name}{marks}  {_key_inputs(resource, marker)}".rstrip()
-            )
-            walk(resource.urn, depth + 1)
-
-    stack_urn = f"urn:pulumi:{plan.stack}::monitoring::pulumi:pulumi:Stack::monitoring-{plan.stack}"
-    lines.append(f"pulumi:pulumi:Stack  monitoring-{plan.stack}  (a value marked {SIMULATED_MARK} is invented offline)")
-    walk(stack_urn, 1)
-    return "\n".join(lines)
-
-
-def about(plan: Plan, diagnostic: Diagnostic) -> str:
-    """What a logged message is about: the resource it names, or the stack."""
-    resource = next((r for r in plan.resources if r.urn == diagnostic.urn), None)
-    return f"{resource.name} ({resource.type})" if resource is not None else f"stack {plan.stack}"
-
-
-def counted(plan: Plan) -> str:
-    """The one resource count of a plan: everything the program registers (the stack itself aside)."""
-    components = sum(1 for r in plan.resources if not r.custom)
-    providers = sum(1 for r in plan.resources if r.type.startswith("pulumi:providers:"))
-    return f"{len(plan.resources)} resources ({components} components, {providers} providers)"
 
 
 def to_json(value: Any) -> Any:
@@ -130,11 +73,71 @@ def plan_document(plan: Plan, simulated: SimulatedMarker | None = None) -> dict[
     }
 
 
+def diagnostic_groups(plan: Plan, stack: str) -> dict[str, list[tuple[str, str]]]:
+    """Every message of the plan, by what it is about: the program's, then the stack file's secrets."""
+    groups: dict[str, list[tuple[str, str]]] = {}
+    for diagnostic in plan.diagnostics:
+        groups.setdefault(about(plan, diagnostic), []).append((diagnostic.severity, diagnostic.message))
+    stack_file = f"stack file {plan.stack_file.path}"
+    by_environment: dict[str, list[str]] = {}
+    for key, environment in sorted(plan.stack_file.from_environment.items()):
+        by_environment.setdefault(environment, []).append(key)
+    for environment, keys in by_environment.items():
+        groups.setdefault(stack_file, []).append(
+            (
+                "note",
+                f"secret(s) {', '.join(keys)}: from the ESC environment {environment} "
+                f"(esc/{environment.rsplit('/', 1)[-1]}.yaml), unknown offline, so the plan used stand-ins; "
+                "`pulumi up` reads them from the environment",
+            )
+        )
+    for environment in plan.stack_file.unknown_environments:
+        groups.setdefault(stack_file, []).append(
+            (
+                "warning",
+                f"imports the ESC environment {environment}, which has no definition under esc/; the keys it "
+                "provides are unknown offline (add the definition, without values)",
+            )
+        )
+    for key in plan.stack_file.unset_secrets:
+        groups.setdefault(stack_file, []).append(
+            (
+                "note",
+                f"secret {key} is not set, so the plan used a stand-in; before `pulumi up`: "
+                f"pulumi config set --secret {key} <value> --stack {stack}",
+            )
+        )
+    return groups
+
+
+def cost_lines(estimate: dict[str, Any], stack: str) -> list[str]:
+    """The cost estimate the program computed (infra/cost); `make cost STACK=...` shows where it comes from."""
+    logs = "logsUsdPerMonth" in estimate
+    amp, budget = estimate.get("ampUsdPerMonth"), estimate["budgetUsdPerMonth"]
+    split = f" (AMP ${amp:,.2f} + CloudWatch Logs ${estimate['logsUsdPerMonth']:,.2f})" if logs else ""
+    lines = [
+        f"Cost: ${estimate['usdPerMonth']:,.2f}/month{split} against a budget of ${budget:,.2f}; "
+        f"breakdown: make cost STACK={stack}",
+        f"    {estimate['activeSeries']:,} active series, {estimate['samplesPerMonth']:,} samples/month, "
+        f"{estimate['querySamplesPerMonth']:,} query samples/month"
+        + (f", {estimate['logsGbPerDay']:,} GB of logs/day" if logs else ""),
+        f"    AMP prices: {estimate['pricing']}",
+    ]
+    if logs:
+        lines.append(f"    logs prices: {estimate['logsPricing']}")
+    return [
+        wrapped
+        for line in lines
+        for wrapped in textwrap.wrap(line, WIDTH, subsequent_indent="      ", break_on_hyphens=False)
+    ]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m planner", description=__doc__)
     parser.add_argument("stack", nargs="?", default="dev")
     parser.add_argument("--out", default=str(REPO_ROOT / "build"), help="output directory (default: build/)")
-    parser.add_argument("--quiet", action="store_true", help="print only the summary")
+    parser.add_argument("--quiet", action="store_true", help="print only the cost and policy lines")
+    parser.add_argument("--details", action="store_true", help="every resource with its inputs (make plan VERBOSE=1)")
     parser.add_argument(
         "--stack-file", type=Path, help="plan this file as the stack's configuration (a draft) instead of stacks/"
     )
@@ -157,53 +160,23 @@ def main(argv: list[str] | None = None) -> int:
     artifacts = write_artifacts(plan, out_dir)
 
     if not args.quiet:
-        print(render_tree(plan, simulated))
-        print(f"\nOutputs (a value marked {SIMULATED_MARK} is invented offline; `pulumi up` reports the real one):")
-        for key, value in sorted(plan.outputs.items()):
-            shown = to_json(value)
-            print(f"  {key}: {json.dumps(shown)}{'  ' + SIMULATED_MARK if simulated(shown) else ''}")
-    print()
-    for diagnostic in plan.diagnostics:
-        print(f"{diagnostic.severity}: {about(plan, diagnostic)}: {diagnostic.message}")
-    for key, environment in sorted(plan.stack_file.from_environment.items()):
         print(
-            f"note: secret {key}: from the ESC environment {environment} (esc/{environment.rsplit('/', 1)[-1]}.yaml), "
-            "present but unknown offline, so the plan used a placeholder; `pulumi up` reads it from the environment"
+            f"Previewing update ({args.stack}) offline: no cloud API is called; "
+            f"a value marked (simulated) is invented offline\n"
         )
-    for environment in plan.stack_file.unknown_environments:
-        print(
-            f"warning: stack {args.stack}: imports the ESC environment {environment}, which has no definition under "
-            "esc/; the keys it provides are unknown offline (add the definition, without values)"
-        )
-    for key in plan.stack_file.unset_secrets:
-        print(
-            f"note: secret {key}: not set in {plan.stack_file.path}, so the plan used a placeholder; "
-            f"before `pulumi up`: pulumi config set --secret {key} <value> --stack {args.stack}"
-        )
-    print(
-        f"\n{args.stack}: {counted(plan)}; wrote {out_dir / 'plan.json'} and {len(artifacts)} artifact(s); "
-        f"{len(document['metadata']['simulatedOutputs'])} of {len(plan.outputs)} outputs are simulated"
-    )
+        print("\n".join(render_tree(plan, simulated, details=args.details)))
+        diagnostics = render_diagnostics(diagnostic_groups(plan, args.stack))
+        if diagnostics:
+            print("\n" + "\n".join(diagnostics))
+        print("\n" + "\n".join(render_outputs(to_json(plan.outputs), simulated, details=args.details)))
+        print("\n" + "\n".join(summary(plan)))
+    if not args.details:
+        hint = f"every resource and input: make plan STACK={args.stack} VERBOSE=1"
+        print(f"\n{args.stack}: wrote {out_dir / 'plan.json'} and {len(artifacts)} artifact(s); {hint}")
 
     estimate = plan.outputs.get("cost_estimate")
     if isinstance(estimate, dict):
-        # Computed by the program (infra/cost); `make cost STACK=...` shows where it comes from.
-        logs = "logsUsdPerMonth" in estimate
-        print(
-            f"\n{'Monitoring' if logs else 'AMP'} estimate: {estimate['activeSeries']:,} active series, "
-            f"{estimate['samplesPerMonth']:,} samples/month, {estimate['querySamplesPerMonth']:,} query samples/month"
-            + (f", {estimate['logsGbPerDay']:,} GB of logs/day" if logs else "")
-            + f"\n  ${estimate['usdPerMonth']:,.2f}/month"
-            + (
-                f" (AMP ${estimate['ampUsdPerMonth']:,.2f} + CloudWatch Logs ${estimate['logsUsdPerMonth']:,.2f})"
-                if logs
-                else ""
-            )
-            + f" against a budget of ${estimate['budgetUsdPerMonth']:,.2f} "
-            f"(prices: {estimate['pricing']}"
-            + (f"; logs: {estimate['logsPricing']}" if logs else "")
-            + f"; breakdown: make cost STACK={args.stack})"
-        )
+        print("\n" + "\n".join(cost_lines(estimate, args.stack)))
 
     policy_report = check_plan(plan)
     print("\n" + format_report(plan, policy_report))

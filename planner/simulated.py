@@ -23,6 +23,8 @@ SIMULATED_NOTE = (
 # auto-name suffixes); IDs they merely compose from names the program chose (a dashboard's uid, a Helm
 # release's namespace/name) are predictable, not simulated.
 _INVENTED = re.compile(r"[0-9A-Fa-f]{7,}")
+# A numeric ID, or Grafana's `<orgId>:<id>` (a service account's ID in the grafana provider).
+_NUMERIC_ID = re.compile(r"\d+(:\d+)*")
 
 
 def _strings(value: Any) -> Iterator[str]:
@@ -39,7 +41,8 @@ def _strings(value: Any) -> Iterator[str]:
 def simulated_tokens(plan: Plan) -> frozenset[str]:
     """The invented parts of every value a fake computed (physical IDs, outputs the inputs do not hold).
 
-    A numeric ID (a Synthetic Monitoring check's) is kept whole, prefixed with `=`: it marks only an equal value.
+    A numeric ID (a Synthetic Monitoring check's, a Grafana service account's `1:56245`) is kept whole,
+    prefixed with `=`: it marks only an equal value.
     """
     found: set[str] = set()
     for resource in plan.resources:
@@ -49,7 +52,7 @@ def simulated_tokens(plan: Plan) -> frozenset[str]:
         for value in (resource.simulated_id, *_strings(resource.outputs)):
             if value in given:
                 continue
-            if value.isdigit() and len(value) >= 5:
+            if _NUMERIC_ID.fullmatch(value) and sum(c.isdigit() for c in value) >= 5:
                 found.add(f"={value}")
             found.update(run for run in _INVENTED.findall(value) if any(c.isdigit() for c in run))
     return frozenset(found)

@@ -15,7 +15,7 @@ from infra.cost.assumptions import HOURS_PER_MONTH
 from infra.cost.limits import workspace_label_set_limits
 from infra.cost.logs import LogsBill
 from infra.cost.model import Cardinality
-from infra.cost.pricing import CostEstimate, estimate, pricing_warning
+from infra.cost.pricing import CostEstimate, estimate, stand_in_note
 from infra.cost.stack import stack_cardinality
 
 
@@ -41,7 +41,8 @@ def report(stack: str, model: Cardinality, cost: CostEstimate | None, top: int, 
             f"  cost      ${bill.total_usd:,.2f}/month = ingestion ${bill.ingestion_usd:,.2f} + storage "
             f"${bill.storage_usd:,.2f} ({bill.stored_gb:,.1f} GB) + query ${bill.query_usd:,.2f}; "
             f"budget ${cost.budget_usd_per_month:,.2f}{' (AMP and logs together)' if cost.logs else ''}: {verdict}",
-            f"  prices    {cost.pricing.region} as of {cost.pricing.as_of}, {cost.pricing.source}",
+            f"  prices    {cost.pricing.region} as of {cost.pricing.as_of}, {cost.pricing.source}"
+            + (f"\n            {note}" if (note := stand_in_note(cost.pricing, cost.region)) else ""),
         ]
         if cost.logs is not None:
             lines += logs_report(cost.logs, cost)
@@ -82,9 +83,6 @@ def main(argv: list[str] | None = None) -> int:
     region = load_stack_file(args.stack, fill_unset_secrets=False).region or ""
     model = stack_cardinality(settings, render_rule_files(settings).documents)
     cost = estimate(settings, model, region)
-    unpriced_region = pricing_warning(cost.pricing, region) if cost is not None else None
-    if unpriced_region is not None:
-        print(f"warning: {unpriced_region}\n")
     # The per-service limits the workspace gets (a stack file's own limit on a service wins).
     limits = {
         label_set["service"]: max_series

@@ -69,6 +69,7 @@ class CostEstimate:
     bill: Bill
     budget_usd_per_month: float
     pricing: PricingSpec
+    region: str
     logs: LogsBill | None = None
 
     @property
@@ -87,7 +88,8 @@ class CostEstimate:
             "querySamplesPerMonth": round(self.model.query_samples_per_month),
             "usdPerMonth": round(self.total_usd, 2),
             "budgetUsdPerMonth": self.budget_usd_per_month,
-            "pricing": f"{self.pricing.region} as of {self.pricing.as_of} ({self.pricing.source})",
+            "pricing": f"{self.pricing.region} as of {self.pricing.as_of} ({self.pricing.source})"
+            + (f"; {note}" if (note := stand_in_note(self.pricing, self.region)) else ""),
         } | (
             {
                 "ampUsdPerMonth": round(self.bill.total_usd, 2),
@@ -124,14 +126,17 @@ def pricing_for(settings: StackInput, region: str) -> PricingSpec | None:
     return chosen
 
 
-def pricing_warning(pricing: PricingSpec, region: str) -> str | None:
-    """What the plan says when a stack in `region` is priced with another region's table."""
+def stand_in_note(pricing: PricingSpec, region: str) -> str | None:
+    """What the cost line adds when a stack in `region` is priced with another region's table.
+
+    Said once, in the estimate itself (the plan's cost line, `make cost`, the stack output), not as a
+    warning on every plan: a warning nobody can act on today teaches people to skip warnings.
+    """
     if pricing.region == region:
         return None
     return (
-        f"AMP cost estimate: there is no AMP price table for {region} (this stack's aws:region), so the estimate "
-        f"and the budget check use {pricing.region}'s prices, which may differ; add {region}'s table to "
-        f"infra/cost/{PRICE_TABLES_FILE.name} from {pricing.source}"
+        f"{region} has no table in infra/cost/{PRICE_TABLES_FILE.name}, so {pricing.region}'s prices stand in "
+        f"(add {region}'s from {pricing.source})"
     )
 
 
@@ -145,6 +150,7 @@ def estimate(settings: StackInput, model: Cardinality, region: str) -> CostEstim
         bill(model, pricing, settings.amp.retention_days),
         settings.cost.budget_usd_per_month,
         pricing,
+        region,
         # Logs are collected only where the stack runs on a cluster (infra/program.py declare_logs).
         logs_bill(settings.logs, collected=settings.collection.runs_in_cluster),
     )
