@@ -7,7 +7,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 
-.PHONY: help plan plan-all cost test lint typecheck unit tools bench golden policy-types preview up lab lab-fault lab-down clean plan-diff node-tools install lock config-docs alerts silence
+.PHONY: help plan plan-all cost test lint typecheck unit tools bench golden policy-types preview up lab lab-fault lab-down clean plan-diff node-tools install lock config-docs dashboards-doc alerts silence
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -107,6 +107,9 @@ silence: $(INSTALLED) ## silence MATCH='service="api"' FOR=2h in STACK's AMP Ale
 
 config-docs: $(INSTALLED) ## rewrite Pulumi.yaml's config schema and docs/configuration.md from infra/config
 	$(PY) -m planner.config_docs
+
+dashboards-doc: $(INSTALLED) ## rewrite docs/dashboards.md from the dashboards' code and docs/runbooks.md
+	$(PY) -m planner.dashboards_doc
 
 golden: $(INSTALLED) ## regenerate golden files (review the diff before committing)
 	$(PY) -m tests.golden

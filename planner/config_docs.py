@@ -46,6 +46,7 @@ from pydantic_core import PydanticUndefined
 from infra.config import SECRET_SETTINGS, StackInput
 from infra.config.loader import NAMESPACE
 from infra.config.stackfile import REPO_ROOT
+from planner.markdown import anchor
 
 PROJECT_FILE = REPO_ROOT / "Pulumi.yaml"
 REFERENCE_FILE = REPO_ROOT / "docs" / "configuration.md"
@@ -107,11 +108,6 @@ def _what(field: FieldInfo) -> str:
     choices = ", ".join(f"`{choice}`" for choice in _choices(field.annotation))
     text = field.description or ""
     return f"{text}{'; ' if text and choices else ''}{'one of ' + choices if choices else ''}"
-
-
-def anchor(key: str) -> str:
-    """The anchor GitHub gives a `### <key>` heading: lower case, punctuation other than '-' and '_' dropped."""
-    return "".join(c for c in key.lower() if c.isalnum() or c in "-_ ").replace(" ", "-")
 
 
 def _is_optional_without_default(field: FieldInfo) -> bool:

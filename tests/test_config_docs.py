@@ -22,13 +22,13 @@ from planner.config_docs import (
     PROJECT_FILE,
     REFERENCE_FILE,
     SCHEMA_BEGIN,
-    anchor,
     config_schema,
     render_reference,
     undeclared_keys,
     updated_project_file,
     updated_reference,
 )
+from planner.markdown import anchor
 from tests.conftest import STACKS
 
 PULUMI_TYPES: dict[str, type] = {"string": str, "integer": int, "boolean": bool, "array": list, "object": dict}
