@@ -86,10 +86,11 @@ def test_one_resource_count_and_the_policy_line_repeats_it(prod_run):
 def test_every_warning_and_note_says_what_it_is_about(prod_run):
     printed, document = prod_run
     warnings = [line for line in printed.splitlines() if line.startswith(("warning:", "note:"))]
-    # Two warnings (no Seoul price table; the AMP plugin without a Cloud token) and the three ESC notes.
-    assert len(warnings) == 5
+    # Two warnings (no Seoul price table; the AMP plugin without a Cloud token), the three ESC notes, and
+    # about the stack: its 13 example values (tests/test_placeholders.py) and the line that counts them.
+    assert len(warnings) == 5 + 13 + 1
     for line in warnings:
-        assert re.match(r"^(warning: [\w-]+ \([\w:/]+\)|note: secret monitoring:\w+): ", line), line
+        assert re.match(r"^(warning: [\w-]+ \([\w:/]+\)|note: secret monitoring:\w+|warning: stack prod): ", line), line
     about = "warning: cost-estimate (monitoring:index:CostEstimate)"
     assert f"{about}: AMP cost estimate: there is no AMP price " in printed
     assert "table for ap-northeast-2 (this stack's aws:region)" in printed
