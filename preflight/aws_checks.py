@@ -74,8 +74,8 @@ def caller_identity(sts: Any) -> tuple[Finding, Identity | None]:
     return ok("aws-identity", f"{identity.arn} (account {identity.account})"), identity
 
 
-def aws_cli(which: Callable[[str], str | None] = shutil.which) -> Finding:
-    found = which("aws")
+def aws_cli() -> Finding:
+    found = shutil.which("aws")
     if found is None:
         return fail(
             "aws-cli",
