@@ -218,8 +218,8 @@ def sentry_scopes(api: str, authorization: str, owns_shared_objects: bool) -> Fi
         return fail(
             "sentry-token",
             f"the token lacks {'; '.join(missing)}",
-            "create a token with those scopes (Sentry → Settings → Developer Settings → Custom Integrations → "
-            "internal integration, or a user auth token) and store it: esc/README.md",
+            "create a token (an internal integration's, or a user auth token) with org:read, team:admin, "
+            "project:admin, project:write and alerts:write and store it: esc/README.md",
         )
     return ok("sentry-token", f"scopes {', '.join(sorted(scopes))}")
 
@@ -260,8 +260,9 @@ def sentry_environment(target: Target, api: str, authorization: str) -> Finding:
         if any(entry.get("name") == environment for entry in answer.body):
             seen_in.append(slug)
     send_one = (
-        f"send one event with environment '{environment}' (`SENTRY_DSN=<the project's DSN> sentry-cli send-event "
-        f"-m 'first event' --env {environment}`, or one error from the app), then run `pulumi up` again"
+        f'`SENTRY_DSN="$(pulumi stack output sentry_backend_dsn --show-secrets --stack {target.stack})" npx '
+        f"@sentry/cli send-event --env {environment} -m '{environment}: environment created for alert rules'` "
+        "(the stack's first `pulumi up` creates the key and stops at the alerts), then `pulumi up` again"
     )
     if seen_in:
         return ok("sentry-environment", f"'{environment}' has events ({', '.join(seen_in)})")

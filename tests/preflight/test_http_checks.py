@@ -228,7 +228,10 @@ def test_an_environment_without_events_fails_with_how_to_send_one(sentry):
     environment = by_check(sentry_checks(at_sentry("prod", base), SENTRY_TOKEN))["sentry-environment"]
     assert environment.status is Status.FAIL
     assert environment.message.startswith("no event with environment 'prod' yet in screener-backend, screener-frontend")
-    assert "sentry-cli send-event -m 'first event' --env prod" in environment.fix
+    assert (
+        '`SENTRY_DSN="$(pulumi stack output sentry_backend_dsn --show-secrets --stack prod)" npx @sentry/cli '
+        "send-event --env prod -m 'prod: environment created for alert rules'`"
+    ) in environment.fix
 
 
 def test_before_the_projects_exist_the_first_event_is_a_note(sentry):
