@@ -98,3 +98,17 @@ def test_make_passes_the_stack_through_the_environment_never_the_recipe():
         ["make", "-n", "-s", "preflight", f"STACK={stack}"], cwd=REPO_ROOT, capture_output=True, text=True, check=True
     ).stdout
     assert recipe.strip().endswith('-m preflight "$STACK"') and "spliced" not in recipe
+
+
+def test_the_deploy_guide_names_only_checks_that_exist():
+    import re
+
+    guide = (REPO_ROOT / "docs" / "deploying.md").read_text()
+    table = guide.split("## 1. Prerequisites")[1].split("**The cluster**")[0]
+    rows = [line for line in table.splitlines() if line.startswith("| ")][1:]  # the header row aside
+    named = {name for row in rows for name in re.findall(r"`([a-z-]+\*?)`", row.rsplit("|", 2)[-2])}
+    source = "".join(path.read_text() for path in (REPO_ROOT / "preflight").glob("*.py"))
+    assert len(named) >= 12
+    for name in named:
+        pattern = r'f?"sns-\{' if name == "sns-*" else rf'"{re.escape(name)}"'
+        assert re.search(pattern, source), name
