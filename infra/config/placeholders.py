@@ -168,11 +168,10 @@ class PlaceholderError(ConfigError):
     """A stack that still holds example values; `problems` has one line per value, as the planner prints them."""
 
     def __init__(self, problems: list[str]) -> None:
-        super().__init__(problems)
-        self.args = (
+        # ConfigError's own message says "invalid"; these values are valid, only not yours.
+        Exception.__init__(
+            self,
             f"{len(problems)} example value(s) left in the stack configuration; nothing was deployed. Replace each "
             "(docs/deploying.md, 'Placeholders'):\n" + "\n".join(f"  - {p}" for p in problems),
         )
-
-    def __str__(self) -> str:
-        return str(self.args[0])
+        self.problems = problems
