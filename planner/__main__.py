@@ -18,7 +18,7 @@ from typing import Any
 from infra.config import ConfigError
 from infra.config.stackfile import REPO_ROOT
 from planner.artifacts import write_artifacts
-from planner.engine import PLACEHOLDER_WARNING, Diagnostic, Plan, PlannedResource, Secret, run_stack
+from planner.engine import Diagnostic, Plan, PlannedResource, Secret, run_stack
 from planner.fakes import FAKE_ACCOUNT_ID
 from planner.policy_check import check_plan, format_report
 from planner.simulated import SIMULATED_NOTE, SimulatedMarker, simulated_tokens
@@ -165,12 +165,6 @@ def main(argv: list[str] | None = None) -> int:
     print()
     for diagnostic in plan.diagnostics:
         print(f"{diagnostic.severity}: {about(plan, diagnostic)}: {diagnostic.message}")
-    placeholders = sum(1 for d in plan.diagnostics if d.message.startswith(PLACEHOLDER_WARNING))
-    if placeholders:
-        print(
-            f"warning: stack {args.stack}: {placeholders} example value(s) named above as '{PLACEHOLDER_WARNING}"
-            "...'; `pulumi preview` and `pulumi up` refuse the stack until each is replaced (docs/deploying.md)"
-        )
     for key, environment in sorted(plan.stack_file.from_environment.items()):
         print(
             f"note: secret {key}: from the ESC environment {environment} (esc/{environment.rsplit('/', 1)[-1]}.yaml), "

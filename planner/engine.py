@@ -349,7 +349,7 @@ def run_program(
     )
 
 
-# How the planner's warnings about example values start (planner.__main__ counts them).
+# How the planner's warning about each example value starts.
 PLACEHOLDER_WARNING = "placeholder: "
 
 
@@ -359,8 +359,14 @@ def warn_placeholders(config: StackConfig) -> None:
     The committed stack files are examples that must plan offline; `pulumi up` refuses the same list
     (infra.program.refuse_placeholders).
     """
-    for placeholder in find_placeholders(config.settings):
+    found = find_placeholders(config.settings)
+    for placeholder in found:
         pulumi.log.warn(PLACEHOLDER_WARNING + placeholder.describe(config.stack_file))
+    if found:
+        pulumi.log.warn(
+            f"{len(found)} example value(s) in {config.stack_file} (the '{PLACEHOLDER_WARNING}...' warnings): "
+            "`pulumi preview` and `pulumi up` refuse the stack until each is replaced (docs/deploying.md)"
+        )
 
 
 def run_stack(

@@ -6,8 +6,6 @@ planner: it must stop before declaring anything while an example is left, and pl
 
 from __future__ import annotations
 
-import contextlib
-import io
 import runpy
 from typing import Any
 
@@ -138,14 +136,10 @@ def test_a_value_equal_to_an_example_elsewhere_is_not_named():
     assert "sentry.team" not in found and "sentry.organization" in found
 
 
-def test_the_plan_prints_how_many_example_values_block_a_deployment(tmp_path):
-    printed = io.StringIO()
-    from planner.__main__ import main
-
-    with pytest.MonkeyPatch.context() as patch, contextlib.redirect_stdout(printed):
-        patch.setattr("planner.__main__.run_stack", lambda stack, stack_file_path=None: plan_of(stack))
-        assert main(["prod", "--quiet", "--out", str(tmp_path)]) == 0
-    assert (
-        "warning: stack prod: 13 example value(s) named above as 'placeholder: ...'; `pulumi preview` and "
+def test_the_plan_says_that_a_deployment_refuses_them():
+    (count,) = [d for d in plan_of("prod").diagnostics if "example value(s) in" in d.message]
+    assert (count.severity, count.urn) == ("warning", "")
+    assert count.message == (
+        "13 example value(s) in stacks/Pulumi.prod.yaml (the 'placeholder: ...' warnings): `pulumi preview` and "
         "`pulumi up` refuse the stack until each is replaced (docs/deploying.md)"
-    ) in printed.getvalue()
+    )
