@@ -96,20 +96,30 @@ def _pages(call: Callable[..., dict[str, Any]], key: str, token: str, **params: 
         params[token] = page[token]
 
 
+CLUSTER_CHECKS = ("eks-cluster", "eks-oidc-provider", "eks-authentication-mode", "eks-deployer-access")
+
+
+def refused(check: str, actions: str, run: Callable[[], Finding]) -> Finding:
+    """`run`'s finding, or a failure naming the read-only actions the caller may not perform."""
+    try:
+        return run()
+    except (ClientError, BotoCoreError) as error:
+        return fail(check, f"cannot read ({error})", f"allow {actions} to the identity running preflight")
+
+
 def cluster_checks(target: Target, clients: Clients, identity: Identity | None) -> list[Finding]:
-    """The EKS cluster, its OIDC provider, its authentication mode and the deployer's access to it."""
-    names = ("eks-cluster", "eks-oidc-provider", "eks-authentication-mode", "eks-deployer-access", "aws-cli")
+    """The aws CLI, the EKS cluster, its OIDC provider, its authentication mode and the deployer's access to it."""
     cluster_name = target.cluster_name
     if cluster_name is None:
-        return [skip(name, target.no_cluster_reason) for name in names]
+        return [skip(name, target.no_cluster_reason) for name in ("aws-cli", *CLUSTER_CHECKS)]
     findings = [aws_cli()]
     if identity is None:
-        return [*findings, *(skip(name, "no AWS identity (see aws-identity)") for name in names[:-1])]
+        return [*findings, *(skip(name, "no AWS identity (see aws-identity)") for name in CLUSTER_CHECKS)]
     where = f"in {target.region} of account {identity.account}"
     try:
         cluster = clients("eks").describe_cluster(name=cluster_name)["cluster"]
-    except ClientError as error:
-        if error_code(error) == "ResourceNotFoundException":
+    except (ClientError, BotoCoreError) as error:
+        if isinstance(error, ClientError) and error_code(error) == "ResourceNotFoundException":
             missing = fail(
                 "eks-cluster",
                 f"no EKS cluster '{cluster_name}' {where}",
@@ -117,20 +127,28 @@ def cluster_checks(target: Target, clients: Clients, identity: Identity | None) 
                 "(`aws eks list-clusters`)",
             )
         else:
-            missing = fail(
-                "eks-cluster", f"cannot describe cluster '{cluster_name}': {error}", "allow eks:DescribeCluster"
-            )
-        return [*findings, missing, *(skip(name, "no cluster (see eks-cluster)") for name in names[1:-1])]
+            missing = fail("eks-cluster", f"cannot describe '{cluster_name}' ({error})", "allow eks:DescribeCluster")
+        return [*findings, missing, *(skip(name, "no cluster (see eks-cluster)") for name in CLUSTER_CHECKS[1:])]
     status = cluster.get("status", "")
     findings.append(
         ok("eks-cluster", f"{cluster_name} {where}, {status}")
         if status == "ACTIVE"
         else fail("eks-cluster", f"cluster '{cluster_name}' is {status}, not ACTIVE", "wait for it, or repair it")
     )
-    findings.append(oidc_provider(clients("iam"), cluster_name, cluster))
     mode = cluster.get("accessConfig", {}).get("authenticationMode", "CONFIG_MAP")
-    findings.append(authentication_mode(target, cluster_name, mode))
-    findings.append(deployer_access(clients("eks"), cluster_name, mode, identity))
+    findings += [
+        refused(
+            "eks-oidc-provider",
+            "iam:ListOpenIDConnectProviders",
+            lambda: oidc_provider(clients("iam"), cluster_name, cluster),
+        ),
+        authentication_mode(target, cluster_name, mode),
+        refused(
+            "eks-deployer-access",
+            "eks:ListAccessEntries, eks:ListAssociatedAccessPolicies and eks:DescribeAccessEntry",
+            lambda: deployer_access(clients("eks"), cluster_name, mode, identity),
+        ),
+    ]
     return findings
 
 
@@ -246,8 +264,12 @@ def chatbot_workspace(target: Target, clients: Clients) -> Finding:
     )
     try:
         workspaces = list(_pages(clients("chatbot").describe_slack_workspaces, "SlackWorkspaces", "NextToken"))
-    except ClientError as error:
-        return fail("chatbot-slack", f"cannot list the authorised Slack workspaces: {error}", fix)
+    except (ClientError, BotoCoreError) as error:
+        return fail(
+            "chatbot-slack",
+            f"cannot list the authorised Slack workspaces ({error})",
+            "allow chatbot:DescribeSlackWorkspaces to the identity running preflight",
+        )
     found = next((w for w in workspaces if w["SlackTeamId"] == slack.team_id), None)
     if found is None:
         known = ", ".join(f"{w['SlackTeamId']} ({w['SlackTeamName']})" for w in workspaces) or "none"
@@ -277,8 +299,8 @@ def email_subscriptions(target: Target, clients: Clients, identity: Identity) ->
         arn = f"arn:{identity.partition}:sns:{target.region}:{identity.account}:{prefix}-alerts-{topic}"
         try:
             subscriptions = list(_pages(sns.list_subscriptions_by_topic, "Subscriptions", "NextToken", TopicArn=arn))
-        except ClientError as error:
-            if error_code(error) == "NotFound":
+        except (ClientError, BotoCoreError) as error:
+            if isinstance(error, ClientError) and error_code(error) == "NotFound":
                 findings.append(
                     info(
                         f"sns-{topic}",

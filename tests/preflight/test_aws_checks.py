@@ -329,3 +329,15 @@ def test_email_confirmation_is_reported_per_address_and_topic(aws):
     assert warning.status is Status.INFO
     assert warning.message.startswith(f"{email} has not confirmed (PendingConfirmation)")
     assert pipeline.status is Status.OK and pipeline.message == f"{email} confirmed"
+
+
+def test_a_read_the_caller_may_not_make_is_named_by_its_action(aws):
+    aws["eks"].add_response("describe_cluster", cluster(), {"name": "screener-prod"})
+    aws["iam"].add_client_error("list_open_id_connect_providers", "AccessDenied", "not authorized", 403)
+    aws["eks"].add_client_error("list_access_entries", "AccessDeniedException", "not authorized", 403)
+    findings = by_check(cluster_checks(load_target("prod"), aws.clients, DEPLOYER))
+    assert findings["eks-oidc-provider"].status is Status.FAIL
+    assert findings["eks-oidc-provider"].fix == "allow iam:ListOpenIDConnectProviders to the identity running preflight"
+    assert "AccessDenied" in findings["eks-oidc-provider"].message
+    assert findings["eks-deployer-access"].status is Status.FAIL
+    assert findings["eks-deployer-access"].fix.startswith("allow eks:ListAccessEntries")
