@@ -2,12 +2,14 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 STACK ?= dev
+# User values reach recipes through the environment ("$$STACK"), never spliced into the recipe's text.
+export STACK
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 
-.PHONY: help plan plan-all cost test lint typecheck unit tools bench golden policy-types preview up lab lab-fault lab-down clean plan-diff node-tools install lock config-docs dashboards-doc alerts silence
+.PHONY: help preflight plan plan-all cost test lint typecheck unit tools bench golden policy-types preview up lab lab-fault lab-down clean plan-diff node-tools install lock config-docs dashboards-doc alerts silence
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -77,7 +79,7 @@ typecheck: $(INSTALLED)
 # pytest rewrites the asserts of each of the ~90 test modules as it imports them, and caches the result
 # (keyed by the module's mtime and size) only where bytecode may be written: with the variable empty,
 # a worker after the first run imports them instead of rewriting them again, ~1 s of CPU per worker.
-PROJECT_PACKAGES := infra planner dashboards lab oncall bench tests policies/screener_policies
+PROJECT_PACKAGES := infra planner dashboards lab oncall preflight bench tests policies/screener_policies
 unit: $(INSTALLED) tools $(NODE_TOOLS)
 	@$(PY) -m compileall -q $(PROJECT_PACKAGES) >/dev/null
 	PYTHONDONTWRITEBYTECODE= $(PY) -m pytest -m "not lab and not exporters" --numprocesses auto --dist worksteal
@@ -116,6 +118,9 @@ golden: $(INSTALLED) ## regenerate golden files (review the diff before committi
 
 policy-types: $(INSTALLED) ## regenerate the policy pack's list of taggable AWS types (after a pulumi-aws upgrade)
 	$(PY) policies/generate_taggable.py
+
+preflight: $(INSTALLED) ## read-only check of STACK's prerequisites (your AWS credentials; GRAFANA_AUTH, SENTRY_AUTH_TOKEN): docs/deploying.md
+	$(PY) -m preflight "$$STACK"
 
 # Both depend on `install`: with the virtualenvs missing, the Pulumi CLI would create them itself
 # from the unpinned requirements.txt (its pip toolchain runs `pip install -r requirements.txt`).

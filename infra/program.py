@@ -6,7 +6,7 @@ components it builds on; nothing below this module reads configuration.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -59,6 +59,7 @@ from infra.components.synthetics import (
 from infra.components.synthetics_checks import CheckSpec, plan_checks
 from infra.config import StackConfig, load_stack_config
 from infra.config.cost import DEFAULT_USAGE_ALARM_PERCENT
+from infra.config.placeholders import PlaceholderError, find_placeholders
 from infra.config.synthetics import SM_DATASOURCE_UID
 from infra.cost.limits import workspace_label_set_limits
 from infra.cost.model import Cardinality, cardinality
@@ -763,7 +764,22 @@ def declare(config: StackConfig) -> None:
     declare_error_tracking(config)
 
 
-def main() -> None:
+def refuse_placeholders(config: StackConfig) -> None:
+    """Stop a real preview or deployment while the stack still holds an example value (infra/config/placeholders)."""
+    found = find_placeholders(config.settings)
+    if found:
+        raise PlaceholderError([placeholder.describe(config.stack_file) for placeholder in found])
+
+
+def main(on_placeholders: Callable[[StackConfig], None] = refuse_placeholders) -> None:
+    """The program `pulumi preview` and `pulumi up` run (__main__.py).
+
+    `on_placeholders` sees the validated configuration before anything is declared. The CLI's entry point
+    keeps the default, which refuses example values; the offline planner, which must plan the committed
+    example stacks, passes one that reports them as warnings instead (planner.engine.run_stack).
+    """
     apply_gc_policy()
     # Configuration errors surface here, before any resource is declared.
-    declare(load_stack_config())
+    config = load_stack_config()
+    on_placeholders(config)
+    declare(config)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 import textwrap
 from pathlib import Path
@@ -19,7 +20,7 @@ from typing import Any
 from infra.config import ConfigError
 from infra.config.stackfile import REPO_ROOT
 from planner.artifacts import write_artifacts
-from planner.engine import Plan, Secret, run_stack
+from planner.engine import PLACEHOLDER_WARNING, Plan, Secret, run_stack
 from planner.fakes import FAKE_ACCOUNT_ID
 from planner.policy_check import check_plan, format_report
 from planner.preview_text import WIDTH, about, render_diagnostics, render_outputs, render_tree, summary
@@ -73,10 +74,43 @@ def plan_document(plan: Plan, simulated: SimulatedMarker | None = None) -> dict[
     }
 
 
-def diagnostic_groups(plan: Plan, stack: str) -> dict[str, list[tuple[str, str]]]:
-    """Every message of the plan, by what it is about: the program's, then the stack file's secrets."""
+# planner.engine.warn_placeholders: one warning per example value, then the line that counts them.
+_PLACEHOLDER = re.compile(
+    re.escape(PLACEHOLDER_WARNING) + r"(?P<file>[^:]+): (?P<key>\S+): (?:holds|is not set, so it defaults to) "
+    r"the example value '(?P<value>.*?)'; set it to (?P<where>.*)$",
+    re.S,
+)
+_PLACEHOLDER_COUNT = re.compile(r"^\d+ example value\(s\) in ")
+
+
+def placeholder_lines(plan: Plan) -> list[str]:
+    """The example values still in the stack file, one line each (the whole hint: --details or deploying.md)."""
+    found = [m for d in plan.diagnostics if (m := _PLACEHOLDER.match(d.message))]
+    if not found:
+        return []
+    lines = [
+        f"Example values to replace ({len(found)}): `pulumi up` refuses {found[0]['file']} until each is "
+        "(where to find each value: VERBOSE=1, docs/deploying.md)"
+    ]
+    width = max(len(m["key"]) for m in found)
+    for m in found:
+        lines.append(_cut_line(f"    {m['key']:<{width}}  '{m['value']}': {m['where']}"))
+    return lines
+
+
+def _cut_line(text: str) -> str:
+    return text if len(text) <= WIDTH else text[: WIDTH - 1] + "…"
+
+
+def diagnostic_groups(plan: Plan, stack: str, *, details: bool = True) -> dict[str, list[tuple[str, str]]]:
+    """Every message of the plan, by what it is about: the program's, then the stack file's secrets.
+
+    Without `details`, the example values are left to `placeholder_lines`, which says them shorter.
+    """
     groups: dict[str, list[tuple[str, str]]] = {}
     for diagnostic in plan.diagnostics:
+        if not details and (_PLACEHOLDER.match(diagnostic.message) or _PLACEHOLDER_COUNT.match(diagnostic.message)):
+            continue
         groups.setdefault(about(plan, diagnostic), []).append((diagnostic.severity, diagnostic.message))
     stack_file = f"stack file {plan.stack_file.path}"
     by_environment: dict[str, list[str]] = {}
@@ -165,9 +199,11 @@ def main(argv: list[str] | None = None) -> int:
             f"a value marked (simulated) is invented offline\n"
         )
         print("\n".join(render_tree(plan, simulated, details=args.details)))
-        diagnostics = render_diagnostics(diagnostic_groups(plan, args.stack))
+        diagnostics = render_diagnostics(diagnostic_groups(plan, args.stack, details=args.details))
         if diagnostics:
             print("\n" + "\n".join(diagnostics))
+        if not args.details and (placeholders := placeholder_lines(plan)):
+            print("\n" + "\n".join(placeholders))
         print("\n" + "\n".join(render_outputs(to_json(plan.outputs), simulated, details=args.details)))
         print("\n" + "\n".join(summary(plan)))
     if not args.details:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import functools
 import json
 import threading
 from collections.abc import Callable
@@ -26,7 +27,8 @@ from pulumi.runtime.settings import SETTINGS, get_root_resource, set_root_resour
 from pulumi.runtime.stack import run_in_stack
 from pulumi.runtime.sync_await import _sync_await
 
-from infra.config import ConfigError, stack_file_for
+from infra.config import ConfigError, StackConfig, stack_file_for
+from infra.config.placeholders import find_placeholders
 from infra.config.stackfile import StackFile, load_stack_file
 from planner import fakes
 from planner.fakes.aws import generic_aws
@@ -347,6 +349,26 @@ def run_program(
     )
 
 
+# How the planner's warning about each example value starts.
+PLACEHOLDER_WARNING = "placeholder: "
+
+
+def warn_placeholders(config: StackConfig) -> None:
+    """The planner's answer to example values: the program's list, one warning each, and the plan goes on.
+
+    The committed stack files are examples that must plan offline; `pulumi up` refuses the same list
+    (infra.program.refuse_placeholders).
+    """
+    found = find_placeholders(config.settings)
+    for placeholder in found:
+        pulumi.log.warn(PLACEHOLDER_WARNING + placeholder.describe(config.stack_file))
+    if found:
+        pulumi.log.warn(
+            f"{len(found)} example value(s) in {config.stack_file} (the '{PLACEHOLDER_WARNING}...' warnings): "
+            "`pulumi preview` and `pulumi up` refuse the stack until each is replaced (docs/deploying.md)"
+        )
+
+
 def run_stack(
     stack: str,
     *,
@@ -361,7 +383,7 @@ def run_stack(
         stack, fill_unset_secrets=fill_unset_secrets, overrides=overrides, path=stack_file_path
     )
     try:
-        return run_program(stack_file, main)
+        return run_program(stack_file, functools.partial(main, on_placeholders=warn_placeholders))
     except ConfigError as error:
         if stack_file_path is None:
             raise

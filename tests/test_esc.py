@@ -9,6 +9,7 @@ secrets with a placeholder and says where they come from.
 
 from __future__ import annotations
 
+import functools
 import re
 import shutil
 from pathlib import Path
@@ -18,7 +19,7 @@ import yaml
 
 from infra.config import SECRET_SETTINGS
 from infra.config.stackfile import REPO_ROOT, environment_config_keys, load_stack_file, placeholder
-from planner.engine import SECRET, run_program
+from planner.engine import SECRET, run_program, warn_placeholders
 from tests.conftest import STACKS, plan_of
 
 SHARED = {"monitoring:grafanaAuth", "monitoring:syntheticMonitoringToken", "monitoring:sentryAuthToken"}
@@ -51,7 +52,8 @@ def test_without_the_import_the_plain_config_set_secret_path_still_works(tmp_pat
     assert stack_file.unset_secrets == ["monitoring:grafanaAuth", "monitoring:syntheticMonitoringToken"]
     from infra.program import main
 
-    plan = run_program(stack_file, main)
+    # The planner's handling of the dev file's example values (warnings), as `run_stack` plans.
+    plan = run_program(stack_file, functools.partial(main, on_placeholders=warn_placeholders))
     assert plan.one("pulumi:providers:grafana", "grafana").inputs["auth"] == SECRET
 
 

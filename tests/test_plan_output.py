@@ -214,3 +214,20 @@ def test_price_tables_refuse_two_tables_for_one_region(tmp_path: Path):
     duplicate.write_text(text + table)
     with pytest.raises(ValueError, match=r"one table per region, got \['us-east-1', 'us-east-1'\]"):
         price_tables.__wrapped__(duplicate)
+
+
+def test_the_example_values_are_one_line_each_and_the_details_say_where_the_real_ones_are(prod_run, prod_details):
+    printed, _ = prod_run
+    section = printed.split("\nExample values to replace (", 1)[1].split("\n\n")[0].splitlines()
+    count = int(section[0].split(")")[0])
+    keys = [line.split()[0] for line in section[1:]]
+    assert count == len(keys) == len(set(keys)) >= 10
+    assert "refuses stacks/Pulumi.prod.yaml" in section[0]
+    assert {"monitoring:grafana.url", "monitoring:notifications.emails[0]", "monitoring:sentry.organization"} <= set(
+        keys
+    )
+    # Said once: not again as warnings.
+    assert "placeholder: " not in printed
+    details = prod_details[0]
+    assert details.count("placeholder: stacks/Pulumi.prod.yaml: monitoring:") == count
+    assert "\nExample values to replace" not in details
