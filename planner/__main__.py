@@ -98,6 +98,14 @@ def placeholder_lines(plan: Plan) -> list[str]:
     return lines
 
 
+def _relative(path: Path) -> str:
+    """`path` as the reader typed the command: relative to the working directory when it is below it."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
 def _cut_line(text: str) -> str:
     return text if len(text) <= WIDTH else text[: WIDTH - 1] + "…"
 
@@ -206,9 +214,9 @@ def main(argv: list[str] | None = None) -> int:
             print("\n" + "\n".join(placeholders))
         print("\n" + "\n".join(render_outputs(to_json(plan.outputs), simulated, details=args.details)))
         print("\n" + "\n".join(summary(plan)))
-    if not args.details:
-        hint = f"every resource and input: make plan STACK={args.stack} VERBOSE=1"
-        print(f"\n{args.stack}: wrote {out_dir / 'plan.json'} and {len(artifacts)} artifact(s); {hint}")
+    hint = "" if args.details else f"; every resource and input: make plan STACK={args.stack} VERBOSE=1"
+    written = f"wrote {_relative(out_dir / 'plan.json')} and {len(artifacts)} artifact(s){hint}"
+    print(f"\n{args.stack}: {written}" if args.quiet else f"    {written}")
 
     estimate = plan.outputs.get("cost_estimate")
     if isinstance(estimate, dict):
