@@ -643,7 +643,7 @@ def declare_logs(
     if cluster.runs_in_cluster:
         # The collection declares its provider whenever it runs on a cluster.
         assert cluster.cluster_name is not None and collection.provider is not None
-        collector = CollectorArgs(cluster.cluster_name, cluster.namespace, collection.provider)
+        collector = CollectorArgs(cluster.cluster_name, collection.namespace, collection.provider)
     elif cluster.cluster_name is None:
         skipped = (
             f"no cluster: monitoring:collection.clusterName is not set in {config.stack_file}, so no container "
