@@ -500,10 +500,6 @@ def declare_collection(config: StackConfig, amp: AmpWorkspace, documents: Docume
     return collection
 
 
-# Sentry's platform ids of the two applications (what the project's onboarding and grouping follow).
-SENTRY_PLATFORMS = {"backend": "python-fastapi", "frontend": "javascript-react"}
-
-
 def declare_error_tracking(config: StackConfig) -> ErrorTracking | None:
     """Sentry projects, keys and alerts; the backend DSN as a Secret on the cluster, the frontend DSN an output."""
     spec = config.settings.sentry
@@ -534,7 +530,6 @@ def declare_error_tracking(config: StackConfig) -> ErrorTracking | None:
         ProjectArgs(
             role=role,
             slug=spec.project_slug(config.settings.platform, config.environment, role),
-            platform=SENTRY_PLATFORMS[role],
             rate_limit_count=project.rate_limit.count,
             rate_limit_window_seconds=project.rate_limit.window_seconds,
             create=spec.project_per_environment or spec.owns_shared_objects,
@@ -555,6 +550,8 @@ def declare_error_tracking(config: StackConfig) -> ErrorTracking | None:
             slack_workspace=spec.slack.workspace if spec.slack else None,
             slack_channel=spec.slack.channel if spec.slack else None,
             provider=provider,
+            api_url=spec.api_url,
+            token=token,
             backend_secret=backend_secret,
             project_per_environment=spec.project_per_environment,
             protect=config.settings.amp.protect,
