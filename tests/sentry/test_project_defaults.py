@@ -4,8 +4,10 @@ Contracts built against:
 - terraform-provider-sentry v0.11.2 (what pulumiverse-sentry 0.0.9, the newest on PyPI, bridges),
   sentry/resource_sentry_project.go: `platform` is Optional+Computed with `ValidateDiagFunc:
   validatePlatform`, which GETs https://docs.sentry.io/_platforms/<platform>.json (and the `-`→`/`
-  variant) and refuses the value unless one answers 200; terraform-plugin-sdk v2 validates only the
-  attributes a configuration sets. v0.11.2 has no `default_rules`/`default_key` (both arrive in v0.12.0).
+  variant) and refuses the value unless one answers 200; terraform-plugin-sdk v2 (v2.24.1 in its go.mod)
+  validates only the attributes a configuration sets (helper/schema/schema.go, `schemaMap.validate`: an unset
+  optional key returns before any ValidateDiagFunc). v0.11.2 has no `default_rules`/`default_key` (both
+  arrive in v0.12.0); pulumiverse-sentry 0.0.9 is the newest release on PyPI (`pip index versions`).
 - getsentry/sentry src/sentry/receivers/rules.py: `create_default_rules` adds "Send a notification for
   new issues" or "Send a notification for high priority issues" (mail to issue owners, falling through
   to active members) unless the project is created with `default_rules: false`.
@@ -239,3 +241,30 @@ def test_every_created_project_has_its_defaults_removed_once_it_exists() -> None
 def test_a_stack_that_creates_no_project_removes_nothing() -> None:
     plan = plan_of("prod")
     assert plan.of_type(PROJECT) == [] and plan.of_type(PROJECT_DEFAULTS) == []
+
+
+def test_the_provider_loads_in_a_fresh_process_started_from_the_project_directory() -> None:
+    """What the engine does at `pulumi up`: the dynamic provider host (`python -u -m pulumi.dynamic`, run in the
+    program's directory, so that directory is on sys.path) unpickles what `serialize_provider` stored in the
+    state. The provider class is pickled by reference, so its module must import there with the standard
+    library and the Pulumi SDK alone."""
+    import subprocess
+    import sys
+
+    from pulumi.dynamic.dynamic import serialize_provider
+
+    from infra.config.stackfile import REPO_ROOT
+
+    loader = (
+        "import base64, sys, dill; provider = dill.loads(base64.b64decode(sys.stdin.read())); "
+        "print(type(provider).__module__, type(provider).__name__)"
+    )
+    loaded = subprocess.run(
+        [sys.executable, "-c", loader],
+        input=serialize_provider(ProjectDefaultsRemover()),
+        capture_output=True,
+        text=True,
+        cwd=REPO_ROOT,
+        check=True,
+    )
+    assert loaded.stdout.split() == ["infra.components.sentry_defaults", "ProjectDefaultsRemover"]
