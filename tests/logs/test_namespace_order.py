@@ -10,10 +10,12 @@ so each such object must reach the Namespace through one of them, or it races it
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 
+from infra.config.stackfile import SecretValue, stack_settings
 from planner.engine import Plan, PlannedResource
 from tests.conftest import STACKS, plan_of
 
@@ -73,3 +75,26 @@ def test_the_fluent_bit_release_is_among_the_objects_checked_and_waits_for_monit
     checked = {r.name: namespace for r, namespace in objects_in_created_namespaces(plan)}
     assert checked["logs-collector"].name == "collection-namespace"
     assert checked["logs-collector"].urn in plan.one(RELEASE, "logs-collector").depends_on
+
+
+def test_exporters_and_their_secrets_placed_in_the_monitoring_namespace_wait_for_it(
+    plan_with: Callable[..., Plan],
+) -> None:
+    """The committed stacks put the application exporters in the applications' namespaces; a stack file may
+    put them in `monitoring`, which the collection creates: their Secrets and releases must wait for it too."""
+    services = [
+        {**service, "scrape": {**service["scrape"], "k8sNamespace": "monitoring"}} if "scrape" in service else service
+        for service in stack_settings("staging").model_dump(by_alias=True, mode="json", exclude_none=True)["services"]
+    ]
+    plan = plan_with(
+        "staging",
+        {
+            "monitoring:services": services,
+            "monitoring:postgresDsn": SecretValue("postgresql://exporter:pw@db:5432/screener"),
+            "monitoring:redisPassword": SecretValue("r3dis-pw"),
+            "monitoring:celeryBrokerUrl": SecretValue("redis://:pw@redis:6379/0"),
+        },
+    )
+    in_monitoring = {r.type.split(":")[-1] for r, _ in objects_in_created_namespaces(plan)}
+    assert {"Secret", "Release", "Deployment"} <= in_monitoring
+    assert unordered(plan) == []
