@@ -18,6 +18,9 @@ two, through Sentry's documented API (docs.sentry.io/api/):
 - DELETE /api/0/projects/{org}/{project}/rules/{rule_id}/ Delete an Issue Alert Rule
 - GET    /api/0/projects/{org}/{project}/keys/            List a Project's Client Keys
 - DELETE /api/0/projects/{org}/{project}/keys/{key_id}/   Delete a Client Key
+(docs.sentry.io/api/alerts/delete-an-issue-alert-rule answers 202 "Accepted", scopes alerts:write,
+project:write or project:admin; docs.sentry.io/api/projects/delete-a-client-key answers 204 and needs
+project:admin: scopes the token the README asks for already has.)
 Lists are paginated with a `Link` header (`rel="next"; results="true"; cursor="..."`, "Paginating
 Results"). Authentication: `Authorization: Bearer <token>` (the provider's token).
 
@@ -32,7 +35,7 @@ import re
 import urllib.error
 import urllib.parse
 import urllib.request
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import pulumi
@@ -58,7 +61,7 @@ class SentryApi:
     """The few calls of Sentry's web API this resource makes, at `base_url` (the provider's, ending /api/)."""
 
     base_url: str
-    token: str
+    token: str = field(repr=False)
 
     def _url(self, path: str) -> str:
         return urllib.parse.urljoin(self.base_url if self.base_url.endswith("/") else f"{self.base_url}/", path)
