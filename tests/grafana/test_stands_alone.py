@@ -23,9 +23,11 @@ from typing import Any
 import pytest
 
 from infra.alerting.grafana_rules import EXPRESSION_DATASOURCE
+from infra.config.stackfile import stack_settings
 from infra.config.synthetics import SM_DATASOURCE_UID
 from planner.engine import Plan, PlannedResource
 from tests.conftest import STACKS, plan_of
+from tests.grafana.stacks import plan_with_cloud_token
 
 Name = tuple[str, str]  # (kind, name)
 
@@ -59,6 +61,11 @@ BUILT_IN: frozenset[Name] = frozenset(
         ("data source", SM_DATASOURCE_UID),
     }
 )
+
+
+# Data source types Grafana ships (grafana/grafana public/app/plugins/datasource/<type>): no installation.
+CORE_DATA_SOURCE_TYPES = frozenset({"alertmanager", "cloudwatch", "prometheus"})
+PLUGIN = "grafana:cloud/pluginInstallation:PluginInstallation"
 
 
 def _references_in(value: Any, key: str | None = None) -> Iterator[Name]:
@@ -139,3 +146,23 @@ def test_a_tree_routing_another_stacks_contact_point_is_found() -> None:
         PlannedResource(tree.urn, tree.type, tree.name, tree.parent, tree.custom, routed, tree.outputs)
     )
     assert foreign_references(planted) == {tree.name: {("contact point", "screener-dev-team")}}
+
+
+def plugins_used(plan: Plan) -> set[str]:
+    return {
+        r.inputs["type"]
+        for r in plan.of_type("grafana:oss/dataSource:DataSource")
+        if r.inputs["type"] not in CORE_DATA_SOURCE_TYPES
+    }
+
+
+def test_the_one_shared_object_a_stack_uses_has_a_single_declared_owner() -> None:
+    """The AMP data source's plugin is installed once per Grafana Cloud stack (`grafana.stackSlug`): every stack's
+    data source uses it, one stack file declares it, and only that stack's plan installs it (docs/teardown.md
+    says what destroying that stack does to the others)."""
+    owners = [stack for stack in STACKS if stack_settings(stack).grafana.stack_slug is not None]
+    assert owners == ["prod"]
+    installs = {stack: {r.inputs["slug"] for r in plan_with_cloud_token(stack).of_type(PLUGIN)} for stack in STACKS}
+    assert installs == {"dev": set(), "staging": set(), "prod": {"grafana-amazonprometheus-datasource"}}
+    for stack in STACKS:
+        assert plugins_used(plan_of(stack)) <= installs["prod"], stack
