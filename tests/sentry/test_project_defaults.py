@@ -236,6 +236,8 @@ def test_every_created_project_has_its_defaults_removed_once_it_exists() -> None
         assert removal.inputs["organization"] == project.inputs["organization"]
         assert removal.inputs["apiUrl"] == "https://sentry.io/api/"
         assert removal.inputs["token"] == SECRET  # the provider token stays encrypted in state
+        # Exactly what ProjectDefaultsRemover.create reads (no SDK checks a dynamic resource's inputs).
+        assert set(removal.inputs) == {"__provider", "apiUrl", "token", "organization", "project"}
 
 
 def test_a_stack_that_creates_no_project_removes_nothing() -> None:
