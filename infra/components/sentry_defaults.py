@@ -24,6 +24,10 @@ project:admin: scopes the token the README asks for already has.)
 Lists are paginated with a `Link` header (`rel="next"; results="true"; cursor="..."`, "Paginating
 Results"). Authentication: `Authorization: Bearer <token>` (the provider's token).
 
+When a pulumiverse-sentry release bridges terraform-provider-sentry v0.13.0 or later (`default_rules`,
+`default_key`, and `platform` checked against a built-in list, internal/sentryplatforms, instead of a web
+request), set those two to false on the project, give it its platform again, and remove this resource.
+
 Deleting this resource does nothing: the defaults are gone, and the project's own deletion removes the rest.
 Only the standard library is used: a dynamic provider runs in its own process from the program's directory.
 """
