@@ -33,7 +33,7 @@ from infra.components.amp import AmpWorkspace, AmpWorkspaceArgs, LabelSetLimitAr
 from infra.components.amp_usage_alarms import AmpUsageAlarms, AmpUsageAlarmsArgs
 from infra.components.collection import ExporterSecrets, MetricsCollection, MetricsCollectionArgs
 from infra.components.cost_estimate import CostEstimate
-from infra.components.grafana_alerting import GrafanaAlerting, GrafanaAlertingArgs, PolicyTreeArgs, Recipients
+from infra.components.grafana_alerting import GrafanaAlerting, GrafanaAlertingArgs, NotificationTimings, Recipients
 from infra.components.grafana_alertmanager import GrafanaAlertmanagerDataSource
 from infra.components.grafana_dashboards import GrafanaDashboards, GrafanaDashboardsArgs
 from infra.components.grafana_datasource import (
@@ -44,7 +44,7 @@ from infra.components.grafana_datasource import (
 )
 from infra.components.grafana_heartbeat import GrafanaHeartbeat, GrafanaHeartbeatArgs
 from infra.components.grafana_logs import GrafanaLogs, GrafanaLogsArgs
-from infra.components.grafana_rules import GrafanaRuleGroup, GrafanaRuleGroupArgs, RuleContext
+from infra.components.grafana_rules import GrafanaRuleGroup, GrafanaRuleGroupArgs, RuleContext, RuleRouting
 from infra.components.grafana_service_accounts import Permission, ScopedServiceAccount, ScopedServiceAccountArgs
 from infra.components.logs import CentralLogs, CentralLogsArgs, CollectorArgs, log_group_name
 from infra.components.notifications import CHAT, PIPELINE, Notifications, NotificationsArgs, SlackChannelArgs
@@ -174,9 +174,9 @@ def grafana_role_args(config: StackConfig, purpose: str) -> GrafanaCloudRoleArgs
     )
 
 
-def grafana_rule_context(config: StackConfig) -> RuleContext:
-    """What the stack's Grafana-managed rules are stamped with (UIDs, the `env` label, runbook links)."""
-    return RuleContext(config.name_prefix, config.environment, config.settings.rules.runbook_base_url)
+def grafana_rule_context(config: StackConfig, routing: RuleRouting) -> RuleContext:
+    """What the stack's Grafana-managed rules are stamped with (UIDs, the `env` label, runbook links, routing)."""
+    return RuleContext(config.name_prefix, config.environment, config.settings.rules.runbook_base_url, routing)
 
 
 @dataclass(frozen=True)
@@ -246,7 +246,6 @@ def declare_grafana(
     pulumi.export("grafana_datasource_uid", datasource.uid)
     pulumi.export("grafana_folder_url", dashboards.folder_url)
     notifications = config.settings.notifications
-    tree = spec.notification_policy
     alerting = GrafanaAlerting(
         "grafana-alerting",
         GrafanaAlertingArgs(
@@ -257,17 +256,13 @@ def declare_grafana(
             slack_webhook_url=secrets.slack_webhook_url,
             recipients=Recipients(emails=notifications.emails, paging_emails=notifications.paging_emails),
             pagerduty_integration_key=pagerduty_integration_key,
-            maintenance=config.settings.maintenance,
-            policy_tree=PolicyTreeArgs(
-                platform=config.settings.platform,
-                environments=tree.environments,
-                maintenance_environments=tree.maintenance_environments,
+            timings=NotificationTimings(
                 group_wait_seconds=notifications.group_wait_seconds,
                 group_interval_minutes=notifications.group_interval_minutes,
                 repeat_interval_hours=notifications.repeat_interval_hours,
-            )
-            if tree is not None
-            else None,
+            ),
+            maintenance=config.settings.maintenance,
+            owns_policy_tree=spec.notification_policy is not None,
         ),
     )
     # "AMP returns no data" is the normal state of a stack that collects nothing (dev): such a stack
@@ -279,10 +274,10 @@ def declare_grafana(
             GrafanaRuleGroupArgs(
                 folder_uid=dashboards.folder_uid,
                 group=group,
-                context=grafana_rule_context(config),
+                context=grafana_rule_context(config, alerting.routing),
                 provider=provider,
             ),
-            opts=pulumi.ResourceOptions(depends_on=[datasource, alerting]),
+            opts=pulumi.ResourceOptions(depends_on=[datasource]),
         )
     pulumi.export("grafana_dashboard_urls", dashboards.dashboard_urls)
     pulumi.export("grafana_contact_points", [alerting.oncall_contact_point, alerting.team_contact_point])
@@ -313,7 +308,7 @@ def declare_grafana_heartbeat(
             # Through the data source's uid too: Grafana refuses a rule whose data source does not exist yet.
             folder_uid=pulumi.Output.all(declared.folder_uid, declared.datasource_uid).apply(lambda uids: uids[0]),
             group=heartbeat_rule_group(context.datasource_uid, config.name_prefix),
-            context=grafana_rule_context(config),
+            context=grafana_rule_context(config, declared.alerting.routing),
             provider=declared.provider,
         ),
         opts=pulumi.ResourceOptions(depends_on=[heartbeat]),
@@ -441,7 +436,7 @@ def declare_synthetics(
             grafana_provider=declared.provider,
             folder_uid=declared.folder_uid,
             rule_groups=uptime_rule_groups(checks, spec, config.name_prefix, SM_DATASOURCE_UID),
-            rule_context=grafana_rule_context(config),
+            rule_context=grafana_rule_context(config, declared.alerting.routing),
             status_page=StatusPageArgs(
                 dashboard_json=to_json(uptime.build_status_page(documents.dashboard_context)),
                 grafana_url=config.settings.grafana.url,
@@ -501,10 +496,6 @@ def declare_collection(config: StackConfig, amp: AmpWorkspace, documents: Docume
     return collection
 
 
-# Sentry's platform ids of the two applications (what the project's onboarding and grouping follow).
-SENTRY_PLATFORMS = {"backend": "python-fastapi", "frontend": "javascript-react"}
-
-
 def declare_error_tracking(config: StackConfig) -> ErrorTracking | None:
     """Sentry projects, keys and alerts; the backend DSN as a Secret on the cluster, the frontend DSN an output."""
     spec = config.settings.sentry
@@ -535,7 +526,6 @@ def declare_error_tracking(config: StackConfig) -> ErrorTracking | None:
         ProjectArgs(
             role=role,
             slug=spec.project_slug(config.settings.platform, config.environment, role),
-            platform=SENTRY_PLATFORMS[role],
             rate_limit_count=project.rate_limit.count,
             rate_limit_window_seconds=project.rate_limit.window_seconds,
             create=spec.project_per_environment or spec.owns_shared_objects,
@@ -556,6 +546,8 @@ def declare_error_tracking(config: StackConfig) -> ErrorTracking | None:
             slack_workspace=spec.slack.workspace if spec.slack else None,
             slack_channel=spec.slack.channel if spec.slack else None,
             provider=provider,
+            api_url=spec.api_url,
+            token=token,
             backend_secret=backend_secret,
             project_per_environment=spec.project_per_environment,
             protect=config.settings.amp.protect,
@@ -644,7 +636,7 @@ def declare_logs(
     if cluster.runs_in_cluster:
         # The collection declares its provider whenever it runs on a cluster.
         assert cluster.cluster_name is not None and collection.provider is not None
-        collector = CollectorArgs(cluster.cluster_name, cluster.namespace, collection.provider)
+        collector = CollectorArgs(cluster.cluster_name, collection.namespace, collection.provider)
     elif cluster.cluster_name is None:
         skipped = (
             f"no cluster: monitoring:collection.clusterName is not set in {config.stack_file}, so no container "

@@ -199,19 +199,20 @@ CASES: tuple[Case, ...] = (
         note="the plan would send the SM token there",
     ),
     Case(
-        "policy-tree-environment-without-stack",
-        "monitoring:grafana: notificationPolicy.environments",
+        "policy-tree-routing-other-stacks",
+        "monitoring:grafana.notificationPolicy",
         {
             "monitoring:grafana": section(
                 "prod",
                 "monitoring:grafana",
                 notificationPolicy={
-                    "environments": ["dev", "staging", "prod", "qa"],
+                    "environments": ["dev", "staging", "prod"],
                     "maintenanceEnvironments": ["prod"],
                 },
             )
         },
         stack="prod",
+        note="the tree would name contact points the other stacks own",
     ),
     Case("as-of-not-a-date", "monitoring:cost.pricing.asOf", {"monitoring:cost": cost(asOf="2026-02-30")}),
     Case(

@@ -5,8 +5,9 @@ Grafana at all), synthetic-check results and its own heartbeat. A rule is data
 (`GrafanaRule`); `infra.components.grafana_rules.GrafanaRuleGroup` uploads a
 group of them. Every rule gets `severity`, `service` and `env` labels and
 `summary`, `description` and `runbook_url` annotations here, by the
-conventions every alert shares (`conventions`), and none gets per-rule
-notification settings but the heartbeat: routing is the policy tree's job.
+conventions every alert shares (`conventions`). Every rule routes itself to its
+own stack's contact points (`infra.components.grafana_rules.RuleRouting`); the
+heartbeat alone has a route of its own (`DirectRoute`).
 """
 
 from __future__ import annotations
@@ -41,12 +42,12 @@ _UID_DIGEST_LENGTH = 12
 
 @dataclass(frozen=True)
 class DirectRoute:
-    """Rule-level routing (Grafana's simplified routing), for the one rule that must not use the policy tree.
+    """A rule's own route instead of its stack's alerting contact points, for the one rule that needs it.
 
-    The heartbeat goes straight to its own contact point: the tree belongs to
-    another stack, repeats every few hours and mutes during maintenance, none
-    of which a heartbeat may do. Simplified routing is GA and on by default
-    since Grafana 11 (grafana/grafana#84856).
+    The heartbeat goes straight to its own contact point: the stack's routing
+    repeats every few hours and mutes during maintenance, neither of which a
+    heartbeat may do. Simplified routing is GA and on by default since
+    Grafana 11 (grafana/grafana#84856).
     """
 
     contact_point: str

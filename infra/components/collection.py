@@ -112,8 +112,11 @@ class MetricsCollection(pulumi.ComponentResource):
             metadata=k8s.meta.v1.ObjectMetaArgs(name=args.namespace, labels={"app.kubernetes.io/part-of": name}),
             opts=in_cluster,
         )
+        # A stack file may put an exporter in this namespace: everything in the cluster waits for it
+        # (the API server refuses an object whose namespace does not exist yet).
+        after_namespace = pulumi.ResourceOptions.merge(in_cluster, pulumi.ResourceOptions(depends_on=[self.namespace]))
         for exporter in args.exporters:
-            self.releases.append(self._exporter(name, exporter, args, in_cluster))
+            self.releases.append(self._exporter(name, exporter, args, after_namespace))
         if args.celery_exporter is not None:
             self.celery_exporter = CeleryExporter(
                 f"{name}-celery-exporter",
@@ -122,7 +125,7 @@ class MetricsCollection(pulumi.ComponentResource):
                     broker_url=args.credentials.celery_broker_url,
                     part_of=name,
                 ),
-                opts=in_cluster,
+                opts=after_namespace,
             )
             self.celery_exporter_deployment = self.celery_exporter.deployment_name
 
@@ -175,7 +178,7 @@ class MetricsCollection(pulumi.ComponentResource):
     def _exporter(
         self, name: str, exporter: ExporterRelease, args: MetricsCollectionArgs, opts: pulumi.ResourceOptions
     ) -> k8s.helm.v3.Release:
-        depends_on: list[pulumi.Resource] = [self.namespace]
+        depends_on: list[pulumi.Resource] = []
         credentials = exporter.credentials
         value = getattr(args.credentials, credentials.config_secret) if credentials else None
         if credentials is not None and value is not None:

@@ -33,8 +33,12 @@ class CeleryExporter(pulumi.ComponentResource):
             name=s.k8s_service, namespace=s.namespace, labels={**labels, "app.kubernetes.io/part-of": args.part_of}
         )
         # Names are fixed (the scrape job selects the Service by name), so a
-        # replacement must delete the old object before creating the new one.
-        fixed_name = pulumi.ResourceOptions(parent=self, delete_before_replace=True)
+        # replacement must delete the old object before creating the new one. What the component was told
+        # to wait for (the Namespace, when the collection creates it) is passed on to every object: a
+        # component's dependencies are not its children's.
+        fixed_name = pulumi.ResourceOptions(
+            parent=self, delete_before_replace=True, depends_on=opts.depends_on if opts is not None else None
+        )
 
         depends_on: list[pulumi.Resource] = []
         if args.broker_url is not None:

@@ -12,15 +12,22 @@ provider's `sns` block is for Amazon Managed Grafana only (its docstring says
 (grafana/terraform-provider-grafana#1672, #2266). Email needs no AWS
 identity, so no IAM user or access key exists for Grafana.
 
-The policy tree is one per Grafana organisation. Only the stack that owns it
-(`grafana.notificationPolicy`) writes it; it routes every environment by the
-`env` label to that environment's contact points, by fixed names.
+Every Grafana-managed rule routes itself to these contact points (`RuleRouting`,
+the rule's `notification_settings`), so no stack names another stack's contact
+point or mute timing: each stack can be created and destroyed on its own. The
+organisation's one policy tree (a singleton: writing it replaces it whole) is
+written by the single stack that declares `grafana.notificationPolicy`, and names
+only that stack's own contact points: it catches alerts of rules made by hand,
+which route nowhere else. Deleting a contact point still named by a policy or a
+rule fails with 409 (terraform-provider-grafana #769, #1806; grafana/grafana
+#111921): here only the stack's own tree and rules name them, and Pulumi deletes
+those first because they take the names from the contact points' outputs.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import pulumi
 import pulumiverse_grafana as grafana
@@ -28,7 +35,7 @@ import pulumiverse_grafana as grafana
 from infra.alerting.conventions import GROUP_BY
 from infra.components.grafana_maintenance import mute_timing_intervals
 from infra.components.grafana_paging import pagerduty_integrations
-from infra.config import name_prefix_of
+from infra.components.grafana_rules import RuleRouting
 from infra.config.maintenance import MaintenanceSpec
 
 
@@ -65,13 +72,10 @@ class Recipients:
         return list(self.emails)
 
 
-@dataclass
-class PolicyTreeArgs:
-    """The org-wide policy tree: environments it routes and which of them have a maintenance mute timing."""
+@dataclass(frozen=True)
+class NotificationTimings:
+    """How notifications of one group are batched and repeated (monitoring:notifications)."""
 
-    platform: str
-    environments: Sequence[str]
-    maintenance_environments: Sequence[str]
     group_wait_seconds: int
     group_interval_minutes: int
     repeat_interval_hours: int
@@ -84,14 +88,14 @@ class GrafanaAlertingArgs:
     provider: grafana.Provider
     # The same people as AMP's Alertmanager reaches through SNS.
     recipients: Recipients
+    timings: NotificationTimings
     page_on_warning: bool = False
     slack_webhook_url: pulumi.Output[str] | None = None
     maintenance: MaintenanceSpec | None = None
-    policy_tree: PolicyTreeArgs | None = None
+    # This stack owns the organisation's policy tree (grafana.notificationPolicy; one stack per instance).
+    owns_policy_tree: bool = False
     # monitoring:paging: the on-call contact point also pages through PagerDuty (Events API v2).
     pagerduty_integration_key: pulumi.Output[str] | None = None
-    # Resources the policy tree must wait for (other stacks' or components' contact points).
-    extra_dependencies: Sequence[pulumi.Resource] = field(default_factory=list)
 
 
 @dataclass
@@ -101,10 +105,11 @@ class _Integrations:
 
 
 class GrafanaAlerting(pulumi.ComponentResource):
-    """Contact points, the maintenance mute timing and (for the owning stack) the policy tree."""
+    """Contact points, the maintenance mute timing, the routing of the stack's rules and (for its owner) the tree."""
 
     oncall_contact_point: pulumi.Output[str]
     team_contact_point: pulumi.Output[str]
+    routing: RuleRouting
 
     def __init__(self, name: str, args: GrafanaAlertingArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("monitoring:index:GrafanaAlerting", name, None, opts)
@@ -159,21 +164,45 @@ class GrafanaAlerting(pulumi.ComponentResource):
                 opts=on_grafana,
             )
 
+        timings = args.timings
+        mute_timings = [self.mute_timing.name] if self.mute_timing is not None else []
+        self.routing = RuleRouting(
+            critical_contact_point=self.oncall.name,
+            warning_contact_point=self.team.name,
+            mute_timings=mute_timings,
+            group_wait=f"{timings.group_wait_seconds}s",
+            group_interval=f"{timings.group_interval_minutes}m",
+            repeat_interval=f"{timings.repeat_interval_hours}h",
+        )
+
         self.policy: grafana.alerting.NotificationPolicy | None = None
-        if args.policy_tree is not None:
-            own = [self.oncall, self.team, *([self.mute_timing] if self.mute_timing else [])]
-            tree = policy_tree(args.policy_tree, args.environment)
+        if args.owns_policy_tree:
+            # Only this stack's own objects, by their outputs: the tree is written after them and
+            # removed before them, and no other stack's destroy is blocked by it.
             self.policy = grafana.alerting.NotificationPolicy(
                 f"{name}-policy",
-                contact_point=tree.contact_point,
+                contact_point=self.team.name,
                 group_bies=list(GROUP_BY),
-                group_wait=f"{args.policy_tree.group_wait_seconds}s",
-                group_interval=f"{args.policy_tree.group_interval_minutes}m",
-                repeat_interval=f"{args.policy_tree.repeat_interval_hours}h",
-                policies=tree.routes,
-                opts=pulumi.ResourceOptions(
-                    parent=self, provider=args.provider, depends_on=[*own, *args.extra_dependencies]
-                ),
+                group_wait=self.routing.group_wait,
+                group_interval=self.routing.group_interval,
+                repeat_interval=self.routing.repeat_interval,
+                # Mute timings are not inherited and the root may have none: each route names them.
+                policies=[
+                    grafana.alerting.NotificationPolicyPolicyArgs(
+                        matchers=[
+                            grafana.alerting.NotificationPolicyPolicyMatcherArgs(
+                                label="severity", match="=", value="critical"
+                            )
+                        ],
+                        contact_point=self.oncall.name,
+                        mute_timings=mute_timings or None,
+                    ),
+                    # No matcher: everything else.
+                    grafana.alerting.NotificationPolicyPolicyArgs(
+                        contact_point=self.team.name, mute_timings=mute_timings or None
+                    ),
+                ],
+                opts=on_grafana,
             )
 
         self.oncall_contact_point = self.oncall.name
@@ -181,51 +210,3 @@ class GrafanaAlerting(pulumi.ComponentResource):
         self.register_outputs(
             {"oncall_contact_point": self.oncall_contact_point, "team_contact_point": self.team_contact_point}
         )
-
-
-def _severity_routes(name_prefix: str, muted: bool) -> list[grafana.alerting.NotificationPolicyPolicyPolicyArgs]:
-    mute = [maintenance_mute_timing(name_prefix)] if muted else None
-    return [
-        grafana.alerting.NotificationPolicyPolicyPolicyArgs(
-            matchers=[
-                grafana.alerting.NotificationPolicyPolicyPolicyMatcherArgs(label="severity", match="=", value=severity)
-            ],
-            contact_point=contact_point,
-            # Mute timings are not inherited: each route that can match names it.
-            mute_timings=mute,
-        )
-        for severity, contact_point in (
-            ("critical", oncall_contact_point(name_prefix)),
-            ("warning", team_contact_point(name_prefix)),
-        )
-    ]
-
-
-@dataclass(frozen=True)
-class PolicyTree:
-    contact_point: str
-    routes: list[grafana.alerting.NotificationPolicyPolicyArgs]
-
-
-def policy_tree(tree: PolicyTreeArgs, own_environment: str) -> PolicyTree:
-    """The whole tree: per environment (by `env`), critical to on-call and the rest to the team.
-
-    That the tree routes its own stack's environment is checked by the config model.
-    """
-    routes = []
-    for environment in tree.environments:
-        prefix = name_prefix_of(tree.platform, environment)
-        muted = environment in tree.maintenance_environments
-        routes.append(
-            grafana.alerting.NotificationPolicyPolicyArgs(
-                matchers=[
-                    grafana.alerting.NotificationPolicyPolicyMatcherArgs(label="env", match="=", value=environment)
-                ],
-                # Anything of this environment without a known severity still reaches its team.
-                contact_point=team_contact_point(prefix),
-                mute_timings=[maintenance_mute_timing(prefix)] if muted else None,
-                policies=_severity_routes(prefix, muted),
-            )
-        )
-    # An alert without an `env` label is a mistake in a rule: it still reaches a person.
-    return PolicyTree(contact_point=team_contact_point(name_prefix_of(tree.platform, own_environment)), routes=routes)

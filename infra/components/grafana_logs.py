@@ -2,7 +2,8 @@
 
 The role follows the AMP data source's trust pattern (`grafana_assume_role`:
 Grafana Cloud's account assumes it with the stack's external ID); it may only
-run Logs Insights queries and read events in this stack's log groups.
+run Logs Insights queries and read events in this stack's log groups, and list group and metric names
+(what Grafana's "Save & test" health check calls).
 """
 
 from __future__ import annotations
@@ -29,8 +30,11 @@ LOGS_READ_ACTIONS = (
     "logs:FilterLogEvents",
 )
 # No resource type exists for these (IAM reference): they read no log content. StopQuery cancels
-# our own query; DescribeLogGroups lists group names for the editor's picker and the health check.
-LOGS_UNSCOPED_ACTIONS = ("logs:StopQuery", "logs:DescribeLogGroups")
+# our own query; DescribeLogGroups lists group names for the editor's picker. The data source's
+# "Save & test" (CheckHealth, grafana/grafana pkg/tsdb/cloudwatch/cloudwatch.go) calls
+# cloudwatch:ListMetrics (AWS/Billing EstimatedCharges: metric names only, no values) and
+# logs:DescribeLogGroups (Limit 1) and fails when either is denied.
+LOGS_UNSCOPED_ACTIONS = ("logs:StopQuery", "logs:DescribeLogGroups", "cloudwatch:ListMetrics")
 
 
 def logs_read_policy(group_arns: Sequence[str]) -> str:

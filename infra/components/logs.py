@@ -80,10 +80,14 @@ def alarm_description(service: str, environment: str, name_prefix: str, burst: E
 
 @dataclass
 class CollectorArgs:
-    """Where the collector runs: the cluster and its Kubernetes provider (no CollectorArgs without a cluster)."""
+    """Where the collector runs: the cluster, its Kubernetes provider and the namespace the collection creates.
+
+    The Namespace object itself, not its name: the Helm release does not create its namespace (the
+    provider's `createNamespace` is off), so it must be installed after the collection's Namespace exists.
+    """
 
     cluster_name: str
-    namespace: pulumi.Input[str]
+    namespace: k8s.core.v1.Namespace
     provider: k8s.Provider
 
 
@@ -244,12 +248,14 @@ class CentralLogs(pulumi.ComponentResource):
     ) -> None:
         cluster = aws.eks.get_cluster_output(name=collector.cluster_name, opts=pulumi.InvokeOutputOptions(parent=self))
         issuer = cluster.identities[0].oidcs[0].issuer
+        # Read from the Namespace resource: the release and the role's trust name it once it exists.
+        namespace: pulumi.Output[str] = collector.namespace.metadata.name
         self.collector_role, self.collector_policy = irsa_role(
             (f"{name}-collector-role", f"{name}-collector-write"),
             f"{args.name_prefix}-logs-collector",
             "Fluent Bit: write container logs to this stack's log groups (IRSA)",
             issuer,
-            (collector.namespace, fluent_bit.SERVICE_ACCOUNT),
+            (namespace, fluent_bit.SERVICE_ACCOUNT),
             arns.apply(collector_policy),
             tags,
             self,
@@ -258,13 +264,14 @@ class CentralLogs(pulumi.ComponentResource):
             f"{name}-collector",
             fluent_bit.RELEASE,
             fluent_bit.FLUENT_BIT,
-            collector.namespace,
+            namespace,
             fluent_bit.chart_values(args.sources, names, args.region, self.collector_role.arn),
-            # Lines are written from the first start: the role's permission and the groups exist before.
+            # Lines are written from the first start: the role's permission and the groups exist before,
+            # and so does the namespace the release is installed into.
             pulumi.ResourceOptions(
                 parent=self,
                 provider=collector.provider,
-                depends_on=[self.collector_policy, *self.groups.values()],
+                depends_on=[collector.namespace, self.collector_policy, *self.groups.values()],
             ),
         )
         self.collector_role_arn = self.collector_role.arn

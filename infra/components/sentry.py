@@ -20,6 +20,7 @@ import pulumiverse_sentry as sentry
 
 from infra.alerting.sentry_alerts import IssueAlertDefinition, alert_actions
 from infra.collection.kubeconfig import eks_provider
+from infra.components.sentry_defaults import ProjectDefaultsArgs, SentryProjectDefaults
 
 # Every DSN and key half a client key returns is kept secret. The provider marks only `dsnSecret`
 # and `secret` (its SDK's additional_secret_outputs); the public DSN sends events on our quota just as well.
@@ -34,7 +35,6 @@ def _kebab(camel: str) -> str:
 class ProjectArgs:
     role: str  # backend | frontend
     slug: str
-    platform: str  # Sentry's platform id (python-fastapi, javascript-react)
     rate_limit_count: int
     rate_limit_window_seconds: int
     create: bool  # this stack creates the project (else it exists, owned by another stack)
@@ -65,6 +65,9 @@ class ErrorTrackingArgs:
     slack_workspace: str | None
     slack_channel: str | None
     provider: sentry.Provider
+    # The provider's API URL and token, for the removal of what Sentry adds to a new project.
+    api_url: str
+    token: pulumi.Input[str]
     backend_secret: BackendSecretArgs | None
     # Projects of this environment alone (else shared by every environment, created by the owning stack).
     project_per_environment: bool
@@ -104,10 +107,20 @@ class ErrorTracking(pulumi.ComponentResource):
                     organization=args.organization,
                     name=project.slug,
                     slug=project.slug,
-                    platform=project.platform,
+                    # No `platform`: provider v0.11.2's validatePlatform (sentry/resource_sentry_project.go)
+                    # GETs https://docs.sentry.io/_platforms/<platform>.json at every preview and refuses the
+                    # value unless it answers 200; an unset optional attribute is never validated.
                     # The team's output, not its slug: the project is created after the team.
                     teams=[team_slug],
                     opts=own if args.project_per_environment else shared,
+                )
+                # The provider cannot ask Sentry to skip its default alert and unlimited key: removed here.
+                SentryProjectDefaults(
+                    f"{name}-{project.role}-defaults",
+                    ProjectDefaultsArgs(
+                        api_url=args.api_url, token=args.token, organization=args.organization, project=resource.slug
+                    ),
+                    opts=pulumi.ResourceOptions(parent=self),
                 )
                 project_opts = pulumi.ResourceOptions.merge(in_sentry, pulumi.ResourceOptions(depends_on=[resource]))
             key = sentry.SentryKey(

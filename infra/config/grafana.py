@@ -19,31 +19,29 @@ MAX_TITLE_LENGTH = 189
 
 
 class NotificationPolicySpec(Section):
-    """Ownership of the Grafana instance's one notification policy tree.
+    """Ownership of the Grafana instance's one notification policy tree (`notificationPolicy: {}`).
 
     Grafana has a single policy tree per organisation, and the committed
     stacks share one Grafana Cloud stack: if every stack wrote the tree, the
     last deploy would erase the others' routes. Exactly one stack per Grafana
-    instance sets this section; its tree routes each listed environment (by
-    the `env` label every Grafana rule carries) to the contact points and
-    mute timing that environment's own stack creates under fixed names.
+    instance sets this section. Its tree names only that stack's own contact
+    points and mute timing: every Grafana-managed rule of every stack routes
+    itself to its own stack's contact points (the rule's notification
+    settings), so the tree only catches alerts of rules made by hand.
     """
 
-    environments: tuple[str, ...] = Field(
-        min_length=1, description="environments routed by the tree; must include this stack's own"
-    )
-    maintenance_environments: tuple[str, ...] = Field(
-        default=(), description="environments whose stacks set monitoring:maintenance (their mute timing exists)"
-    )
-
-    @model_validator(mode="after")
-    def _maintenance_is_routed(self) -> NotificationPolicySpec:
-        if len(set(self.environments)) != len(self.environments):
-            raise ValueError(f"environments {list(self.environments)} lists an environment twice")
-        unrouted = sorted(set(self.maintenance_environments) - set(self.environments))
-        if unrouted:
-            raise ValueError(f"maintenanceEnvironments {unrouted} are not in environments; add them there")
-        return self
+    @model_validator(mode="before")
+    @classmethod
+    def _routes_left_the_tree(cls, data: Any) -> Any:
+        # The tree used to route every environment to that environment's contact points, by name: it
+        # tied the owning stack to objects the other stacks own (they could not be destroyed first).
+        if isinstance(data, dict) and {"environments", "maintenanceEnvironments"} & set(data):
+            raise ValueError(
+                "environments and maintenanceEnvironments were removed: every Grafana rule now routes itself to "
+                "its own stack's contact points, and the tree names only this stack's own; write "
+                "`notificationPolicy: {}`"
+            )
+        return data
 
 
 class GrafanaSpec(Section):
@@ -95,7 +93,9 @@ class GrafanaSpec(Section):
         description="version of grafana-amazonprometheus-datasource; pinned so that 'latest' never shows as drift",
     )
     notification_policy: NotificationPolicySpec | None = Field(
-        default=None, description="set on exactly one stack per Grafana instance: that stack owns the policy tree"
+        default=None,
+        description="set (to {}) on exactly one stack per Grafana instance: that stack owns the policy tree, which "
+        "sends alerts of hand-made rules to this stack's contact points (every managed rule routes itself)",
     )
     dashboard_previews: bool = Field(
         default=False,

@@ -135,39 +135,6 @@ class StackInput(Section):
             )
         return platform
 
-    @field_validator("grafana")
-    @classmethod
-    def _tree_routes_its_own_environment(cls, grafana: GrafanaSpec, info: ValidationInfo) -> GrafanaSpec:
-        # The owning stack's own contact points hang off its environment's route.
-        environment = info.data.get("environment")
-        tree = grafana.notification_policy
-        if tree is not None and environment is not None and environment not in tree.environments:
-            raise ValueError(
-                f"notificationPolicy.environments {list(tree.environments)} must include this stack's own "
-                f"environment '{environment}'; add it"
-            )
-        # The tree routes to contact points that each environment's own stack creates.
-        if tree is not None:
-            missing = [env for env in tree.environments if not (STACKS_DIR / f"Pulumi.{env}.yaml").is_file()]
-            if missing:
-                raise ValueError(
-                    f"notificationPolicy.environments {missing} have no stack file (stacks/Pulumi.<env>.yaml), so "
-                    "nothing creates the contact points the tree routes them to; remove them or add their stacks"
-                )
-        # The tree names this stack's mute timing exactly when this stack creates it
-        # (a maintenance setting that failed validation is absent from info.data: its own error says enough).
-        if tree is None or environment is None or "maintenance" not in info.data:
-            return grafana
-        muted = info.data["maintenance"] is not None
-        if muted != (environment in tree.maintenance_environments):
-            fix = "add it there" if muted else "remove it there, or set monitoring:maintenance"
-            raise ValueError(
-                f"monitoring:maintenance is {'set' if muted else 'not set'} but notificationPolicy."
-                f"maintenanceEnvironments {list(tree.maintenance_environments)} "
-                f"{'lacks' if muted else 'lists'} this stack's environment '{environment}'; {fix}"
-            )
-        return grafana
-
     @field_validator("synthetics")
     @classmethod
     def _checks_cover_the_public_catalog(cls, synthetics: SyntheticsSpec, info: ValidationInfo) -> SyntheticsSpec:

@@ -165,8 +165,6 @@ def _settings(maintenance: dict[str, Any] | None, page_on_warning: bool = False)
     raw.pop("maintenance", None)
     if maintenance is not None:
         raw["maintenance"] = maintenance
-    else:
-        raw["grafana"]["notificationPolicy"]["maintenanceEnvironments"] = []
     raw["notifications"]["pageOnWarning"] = page_on_warning
     return StackInput.model_validate(raw)
 
@@ -268,13 +266,3 @@ def test_a_bad_maintenance_setting_is_refused(maintenance: dict[str, Any], expec
     problems = refused(maintenance)
     assert any(p.startswith(f"{PROD_FILE}: ") and expected in p for p in problems), problems
     assert not any("notificationPolicy" in p for p in problems), "an invalid window is reported once, as itself"
-
-
-def test_the_policy_tree_must_agree_with_the_stacks_own_maintenance() -> None:
-    with pytest.raises(ConfigError) as info:
-        run_stack("prod", overrides={"monitoring:maintenance": None})
-    assert (
-        f"{PROD_FILE}: monitoring:grafana: monitoring:maintenance is not set but notificationPolicy."
-        "maintenanceEnvironments ['prod'] lists this stack's environment 'prod'; remove it there, or set "
-        "monitoring:maintenance" in info.value.problems
-    )

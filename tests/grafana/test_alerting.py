@@ -47,25 +47,63 @@ def test_every_grafana_rule_carries_the_amp_label_and_annotation_conventions(sta
         assert rule["annotations"]["runbook_url"] == f"{settings.rules.runbook_base_url}#{rule['name'].lower()}"
 
 
+HEARTBEAT_ROUTE = {
+    "groupBies": ["alertname", "grafana_folder"],
+    "groupWait": "0s",
+    "groupInterval": "1m",
+    # Often enough for the 15-minute silence alarm to see three in a window.
+    "repeatInterval": "5m",
+}
+
+
 @pytest.mark.parametrize("stack", STACKS)
-def test_no_grafana_rule_but_the_heartbeat_bypasses_the_policy_tree(stack: str) -> None:
-    bypassing = {
-        rule["name"]: rule["notificationSettings"]
-        for rule in grafana_rules(plan_of(stack))
-        if "notificationSettings" in rule
-    }
-    assert bypassing == {
-        "GrafanaHeartbeat": {
-            "contactPoint": f"screener-{stack}-heartbeat",
-            # Grafana requires alertname and grafana_folder when a rule groups its own notifications
-            # (pulumiverse_grafana RuleGroupRuleNotificationSettingsArgs.group_bies).
-            "groupBies": ["alertname", "grafana_folder"],
-            "groupWait": "0s",
-            "groupInterval": "1m",
-            # Often enough for the 15-minute silence alarm to see three in a window.
-            "repeatInterval": "5m",
+def test_every_grafana_rule_routes_itself_to_its_own_stacks_contact_points(stack: str) -> None:
+    """Simplified routing (the rule's notification_settings; grafana/grafana pkg/services/ngalert/models/
+    notifications.go ContactPointRouting): critical to the stack's on-call contact point, the rest to its team,
+    grouped and timed as the stack's notifications say, muted by its own maintenance window only."""
+    settings = stack_settings(stack)
+    notifications = settings.notifications
+    muted = {"muteTimings": [f"screener-{stack}-maintenance"]} if settings.maintenance is not None else {}
+    rules = list(grafana_rules(plan_of(stack)))
+    assert len(rules) > 1
+    for rule in rules:
+        if rule["name"] == "GrafanaHeartbeat":
+            assert rule["notificationSettings"] == {"contactPoint": f"screener-{stack}-heartbeat", **HEARTBEAT_ROUTE}
+            continue
+        audience = "oncall" if rule["labels"]["severity"] == "critical" else "team"
+        assert rule["notificationSettings"] == {
+            "contactPoint": f"screener-{stack}-{audience}",
+            # Grafana always groups a rule's own notifications by folder and alert name (and requires both).
+            "groupBies": ["alertname", "grafana_folder", "service", "severity"],
+            "groupWait": f"{notifications.group_wait_seconds}s",
+            "groupInterval": f"{notifications.group_interval_minutes}m",
+            "repeatInterval": f"{notifications.repeat_interval_hours}h",
+            **muted,
+        }, rule["name"]
+
+
+def test_only_prod_mutes_its_rules_in_its_maintenance_window() -> None:
+    assert stack_settings("prod").maintenance is not None
+    for stack in STACKS:
+        muted = {
+            tuple(rule["notificationSettings"].get("muteTimings", ()))
+            for rule in grafana_rules(plan_of(stack))
+            if rule["name"] != "GrafanaHeartbeat"
         }
-    }
+        assert muted == ({("screener-prod-maintenance",)} if stack == "prod" else {()}), stack
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_every_rule_group_is_created_after_and_deleted_before_what_it_routes_to(stack: str) -> None:
+    """Grafana refuses to delete a contact point or mute timing a rule still names (409; grafana/grafana#111921,
+    terraform-provider-grafana#1806): each rule group depends on every one its rules name."""
+    plan = plan_of(stack)
+    by_name = {r.inputs["name"]: r.urn for r in (*plan.of_type(CONTACT_POINT), *plan.of_type(MUTE_TIMING))}
+    for group in plan.of_type(RULE_GROUP):
+        for rule in group.inputs["rules"]:
+            route = rule["notificationSettings"]
+            for name in (route["contactPoint"], *route.get("muteTimings", ())):
+                assert by_name[name] in group.depends_on, (group.name, name)
 
 
 def test_amp_no_data_rule_alerts_when_the_data_source_returns_nothing_or_fails() -> None:
@@ -224,47 +262,32 @@ def test_only_prod_has_a_maintenance_mute_timing_and_it_follows_the_stack_file()
     }
 
 
-def _routes(policy: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    return {route["matchers"][0]["value"]: route for route in policy["policies"]}
-
-
-def test_policy_tree_routes_each_environment_by_severity_to_its_contact_points() -> None:
+def test_the_policy_tree_names_only_its_owners_contact_points_and_mute_timing() -> None:
     policy = plan_of("prod").one(POLICY).inputs
     notifications = stack_settings("prod").notifications
+    assert policy["contactPoint"] == "screener-prod-team"
     assert policy["groupBies"] == ["alertname", "service", "severity"]
     assert policy["groupWait"] == f"{notifications.group_wait_seconds}s"
     assert policy["groupInterval"] == f"{notifications.group_interval_minutes}m"
     assert policy["repeatInterval"] == f"{notifications.repeat_interval_hours}h"
-    routes = _routes(policy)
-    assert set(routes) == {"dev", "staging", "prod"}
-    for env, route in routes.items():
-        assert route["matchers"] == [{"label": "env", "match": "=", "value": env}]
-        by_severity = {child["matchers"][0]["value"]: child["contactPoint"] for child in route["policies"]}
-        assert by_severity == {"critical": f"screener-{env}-oncall", "warning": f"screener-{env}-team"}
+    muted = ["screener-prod-maintenance"]
+    assert policy["policies"] == [
+        {
+            "matchers": [{"label": "severity", "match": "=", "value": "critical"}],
+            "contactPoint": "screener-prod-oncall",
+            "muteTimings": muted,
+        },
+        {"contactPoint": "screener-prod-team", "muteTimings": muted},
+    ]
 
 
-def test_maintenance_mutes_every_route_of_its_environment_and_nothing_else() -> None:
-    routes = _routes(plan_of("prod").one(POLICY).inputs)
-    prod = routes["prod"]
-    assert prod["muteTimings"] == ["screener-prod-maintenance"]
-    assert all(child["muteTimings"] == ["screener-prod-maintenance"] for child in prod["policies"])
-    for env in ("dev", "staging"):
-        assert "muteTimings" not in routes[env]
-        assert all("muteTimings" not in child for child in routes[env]["policies"])
-
-
-def test_exactly_one_stack_per_grafana_instance_owns_a_tree_that_matches_the_other_stacks() -> None:
+def test_exactly_one_stack_per_grafana_instance_owns_the_tree() -> None:
     by_url: dict[str, list[str]] = {}
     for stack in STACKS:
         by_url.setdefault(stack_settings(stack).grafana.url, []).append(stack)
     for url, stacks in by_url.items():
         owners = [s for s in stacks if stack_settings(s).grafana.notification_policy is not None]
         assert len(owners) == 1, f"{url} is shared by {stacks}; exactly one must set grafana.notificationPolicy"
-        tree = stack_settings(owners[0]).grafana.notification_policy
-        assert tree is not None
-        assert set(tree.environments) == {stack_settings(s).environment for s in stacks}
-        muted = {stack_settings(s).environment for s in stacks if stack_settings(s).maintenance is not None}
-        assert set(tree.maintenance_environments) == muted
     assert plan_of("dev").of_type(POLICY) == [] and plan_of("staging").of_type(POLICY) == []
 
 
@@ -309,7 +332,7 @@ def test_every_grafana_rule_has_an_explicit_uid_grafana_accepts_unique_across_th
 def _uptime_uids(services: dict[str, str]) -> dict[tuple[str, str], str]:
     """(service, rule) -> UID of prod's uptime rules, with services renamed {old: new}, as the program sets them."""
     from infra.alerting.uptime_rules import uptime_rule_groups
-    from infra.components.grafana_rules import RuleContext, rule_args
+    from infra.components.grafana_rules import RuleContext, RuleRouting, rule_args
     from infra.components.synthetics_checks import plan_checks
     from infra.config.synthetics import SM_DATASOURCE_UID
 
@@ -317,11 +340,12 @@ def _uptime_uids(services: dict[str, str]) -> dict[tuple[str, str], str]:
     renamed = tuple(s.model_copy(update={"name": services.get(s.name, s.name)}) for s in settings.services)
     settings = settings.model_copy(update={"services": renamed})
     checks = plan_checks(settings)
+    routing = RuleRouting("screener-prod-oncall", "screener-prod-team", [], "30s", "5m", "4h")
     uids: dict[tuple[str, str], str] = {}
     for group in uptime_rule_groups(checks, settings.synthetics, "screener-prod", SM_DATASOURCE_UID):
         for rule in group.rules:
             uids[(rule.service, rule.name)] = str(
-                rule_args(rule, RuleContext("screener-prod", "prod", "https://x")).uid
+                rule_args(rule, RuleContext("screener-prod", "prod", "https://x", routing)).uid
             )
     return uids
 

@@ -35,25 +35,17 @@ def test_the_old_grafana_maintenance_key_names_its_new_home() -> None:
     assert f"{PROD_FILE}: monitoring:grafana: maintenance moved to monitoring:maintenance" in problems
 
 
-def test_a_muted_environment_must_be_routed() -> None:
-    tree = {"environments": ["prod"], "maintenanceEnvironments": ["staging"]}
-    problems = refused(prod_grafana(notificationPolicy=tree))
+@pytest.mark.parametrize("tree", [{"environments": ["dev", "staging", "prod"]}, {"maintenanceEnvironments": ["prod"]}])
+def test_a_tree_that_routes_other_stacks_is_refused_with_the_fix(tree: dict[str, list[str]]) -> None:
     assert (
-        f"{PROD_FILE}: monitoring:grafana.notificationPolicy: maintenanceEnvironments ['staging'] are not in "
-        "environments; add them there" in problems
+        f"{PROD_FILE}: monitoring:grafana.notificationPolicy: environments and maintenanceEnvironments were removed: "
+        "every Grafana rule now routes itself to its own stack's contact points, and the tree names only this "
+        "stack's own; write `notificationPolicy: {}`" in refused(prod_grafana(notificationPolicy=tree))
     )
 
 
 def test_an_unpinned_plugin_version_is_refused() -> None:
     assert f"{PROD_FILE}: monitoring:grafana.ampPluginVersion:" in refused(prod_grafana(ampPluginVersion="latest"))
-
-
-def test_the_owning_stack_must_route_its_own_environment() -> None:
-    tree = {"environments": ["dev", "staging"]}
-    assert (
-        f"{PROD_FILE}: monitoring:grafana: notificationPolicy.environments ['dev', 'staging'] must include this "
-        "stack's own environment 'prod'; add it" in refused(prod_grafana(notificationPolicy=tree)).splitlines()
-    )
 
 
 def test_a_second_stack_installing_the_amp_plugin_is_refused() -> None:

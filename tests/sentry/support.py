@@ -10,11 +10,13 @@ SENTRY_TYPES = (
     "sentry:index/sentryProject:SentryProject",
     "sentry:index/sentryKey:SentryKey",
     "sentry:index/sentryIssueAlert:SentryIssueAlert",
+    "pulumi-python:dynamic/sentry:ProjectDefaults",
 )
 KEY = "sentry:index/sentryKey:SentryKey"
 PROJECT = "sentry:index/sentryProject:SentryProject"
 TEAM = "sentry:index/sentryTeam:SentryTeam"
 ALERT = "sentry:index/sentryIssueAlert:SentryIssueAlert"
+PROJECT_DEFAULTS = "pulumi-python:dynamic/sentry:ProjectDefaults"
 K8S_SECRET = "kubernetes:core/v1:Secret"
 
 MINIMAL: dict[str, Any] = {

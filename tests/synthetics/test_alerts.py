@@ -52,15 +52,17 @@ def test_failing_checks_page_and_expiring_certificates_warn_with_env_service_and
         assert set(rule["annotations"]) == {"summary", "description", "runbook_url"}
 
 
-def test_no_uptime_alert_bypasses_the_policy_tree(stack_plan: Plan) -> None:
+def test_every_uptime_alert_routes_to_its_own_stacks_contact_points(stack_plan: Plan) -> None:
     alerting = next(r for r in stack_plan.resources if r.type == "monitoring:index:GrafanaAlerting")
     routing = {child.urn for child in stack_plan.children_of(alerting.urn) if child.type.startswith("grafana:")}
     assert routing
-    for (group, _), rule in _rules(stack_plan).items():
-        assert "notificationSettings" not in rule, group
+    prefix = f"screener-{stack_plan.stack}"
+    for (group, name), rule in _rules(stack_plan).items():
+        audience = "oncall" if name == FAILING else "team"
+        assert rule["notificationSettings"]["contactPoint"] == f"{prefix}-{audience}", group
     for component in stack_plan.of_type(RULE_COMPONENT):
         if component.name.startswith("synthetics-"):
-            # Created after the contact points and the tree that route them.
+            # Created after the contact points that route them.
             assert routing <= set(component.depends_on), component.name
 
 
