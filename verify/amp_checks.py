@@ -70,7 +70,8 @@ def check_rule_namespaces(amp: Any, target: Target) -> Result:
         if name in found and found[name]["statusCode"] != ACTIVE
     ]
     if missing or broken:
-        settling = not missing and all(found[n]["statusCode"] in SETTLING for n in expected if n in found)
+        not_active = [found[n]["statusCode"] for n in expected if n in found and found[n]["statusCode"] != ACTIVE]
+        settling = not missing and all(code in SETTLING for code in not_active)
         evidence = "; ".join([*(f"{name} missing" for name in missing), *broken])
         if settling:
             return warned(check, evidence, "still applying the last change: run `make verify` again in a few minutes")

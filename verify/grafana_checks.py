@@ -125,18 +125,24 @@ def check_rule_groups(grafana: JsonApi, target: Target) -> Result:
     return passed(check, f"{len(groups)} groups in folder {folder}: {', '.join(groups)}")
 
 
+def synthetics_query_path(target: Target) -> tuple[str, int]:
+    """The data-source-proxy query of every check's latest result, and the window it looks back (seconds)."""
+    settings = target.settings
+    window = result_window_seconds(settings.synthetics.frequency_seconds)
+    selector = job_selector(plan_checks(settings), settings.name_prefix)
+    expr = f"count by (job) (last_over_time(probe_success{{{selector}}}[{window}s]))"
+    query = urllib.parse.urlencode({"query": expr}, quote_via=urllib.parse.quote)
+    return f"api/datasources/proxy/uid/{SM_DATASOURCE_UID}/api/v1/query?{query}", window
+
+
 def check_synthetics(grafana: JsonApi, target: Target) -> Result:
     check = "grafana.synthetics"
     settings = target.settings
     checks = plan_checks(settings)
     if not checks:
         return skipped(check, f"no public endpoint in the service catalog of {target.stack_file}: nothing is probed")
-    window = result_window_seconds(settings.synthetics.frequency_seconds)
-    selector = job_selector(checks, settings.name_prefix)
-    expr = f"count by (job) (last_over_time(probe_success{{{selector}}}[{window}s]))"
-    answer = grafana.get(
-        f"api/datasources/proxy/uid/{SM_DATASOURCE_UID}/api/v1/query?{urllib.parse.urlencode({'query': expr})}"
-    )
+    path, window = synthetics_query_path(target)
+    answer = grafana.get(path)
     if not answer.ok:
         return failed(
             check,
