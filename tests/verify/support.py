@@ -16,6 +16,7 @@ import botocore.session
 from botocore.stub import Stubber
 
 from infra.config.stackfile import load_stack_file, stack_settings
+from planner.__main__ import to_json
 from tests.conftest import plan_of
 from tests.http_stub import answer, serving
 from verify.checks import AwsClients
@@ -28,8 +29,8 @@ CREATED = datetime(2026, 12, 1, tzinfo=UTC)
 
 def target_of(stack: str, **outputs: Any) -> Target:
     """The committed stack as deployed: its settings, and its plan's outputs (with `outputs` changed)."""
-    planned = dict(plan_of(stack).outputs)
-    planned.update(outputs)
+    # As `pulumi stack output --json --show-secrets=false` prints them: secrets as "[secret]".
+    planned = {**to_json(dict(plan_of(stack).outputs)), **outputs}
     return Target(
         stack=f"acme/{stack}",
         settings=stack_settings(stack),
