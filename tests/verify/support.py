@@ -55,12 +55,13 @@ def stubbed(service: str) -> Iterator[tuple[Any, Stubber]]:
         stubber.assert_no_pending_responses()
 
 
-def unused_clients() -> AwsClients:
-    """Clients for checks that must not call AWS: a Stubber with nothing queued fails any call."""
+def stubbed_clients() -> tuple[AwsClients, dict[str, Stubber]]:
+    """Clients whose every call must be queued on its active Stubber first (an unqueued call raises)."""
     clients = AwsClients(*(client(name) for name in ("amp", "sns", "cloudwatch", "logs")))
-    for aws in (clients.amp, clients.sns, clients.cloudwatch, clients.logs):
-        Stubber(aws).activate()
-    return clients
+    stubbers = {name: Stubber(getattr(clients, name)) for name in ("amp", "sns", "cloudwatch", "logs")}
+    for stubber in stubbers.values():
+        stubber.activate()
+    return clients, stubbers
 
 
 def status(code: str, reason: str | None = None) -> dict[str, str]:
