@@ -154,6 +154,11 @@ def maintenance_active(settings: StackInput, now: datetime) -> bool:
     return spec is not None and any(_in_interval(i, now.astimezone(UTC)) for i in utc_intervals(spec))
 
 
+def drill_runbook_url(settings: StackInput) -> str:
+    """Like every alert's: the runbook page's heading of the alert (docs/runbooks.md#screenertestalert)."""
+    return f"{settings.rules.runbook_base_url}#{TEST_ALERT_NAME.lower()}"
+
+
 def drill_labels(settings: StackInput, severity: str, service: str = "") -> dict[str, str]:
     names = [s.name for s in settings.services]
     chosen = service or names[0]
@@ -333,7 +338,7 @@ class AlertDrill:
             "summary": f"TEST alert from make test-alert ({who}): no action needed",
             "description": f"A test of the {severity} path of {self.settings.environment}, "
             f"sent {now:%Y-%m-%d %H:%M} UTC; it resolves by itself.",
-            "runbook_url": "docs/after-deploy.md",
+            "runbook_url": drill_runbook_url(self.settings),
         }
         baseline = {a: self.deliveries.count(a, now) for a in route.audiences}
         starts, ends = now, now + duration

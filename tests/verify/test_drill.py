@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from infra.alerting.alertmanager import alertmanager_config
+from tests.test_runbooks import github_anchors
 from tests.verify.support import api, fake_api, stubbed, target_of
 from verify.__main__ import main, refuse_prod
 from verify.drill import (
@@ -20,6 +21,7 @@ from verify.drill import (
     DrillStoppedError,
     blockers,
     drill_labels,
+    drill_runbook_url,
     grafana_contact_point_test,
     maintenance_active,
     recipients,
@@ -225,3 +227,11 @@ def test_the_command_refuses_an_http_url_without_local(tmp_path: Path, capsys: p
     )
     assert code == 2
     assert "grafana_url=http://127.0.0.1:3000 is plain http: pass --local" in capsys.readouterr().err
+
+
+def test_the_test_alerts_runbook_link_leads_to_a_heading_of_the_runbooks() -> None:
+    settings = target_of("staging").settings
+    url = drill_runbook_url(settings)
+    base, anchor = url.split("#")
+    assert base == settings.rules.runbook_base_url
+    assert anchor in github_anchors(Path("docs/runbooks.md").read_text())

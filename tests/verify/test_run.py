@@ -4,7 +4,9 @@ passing user values as "$$NAME" (never spliced into the recipe)."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
+from pathlib import Path
 from typing import Any
 
 from botocore.stub import Stubber
@@ -143,3 +145,31 @@ def test_the_make_targets_pass_user_values_as_quoted_variables() -> None:
         assert '--stack "$STACK"' in recipe
     verify = subprocess.run(["make", "-n", "verify"], capture_output=True, text=True, check=True).stdout
     assert '-m verify check --stack "$STACK" --outputs "$OUTPUTS" --format "${FORMAT:-text}"' in verify
+
+
+def test_make_verify_prints_only_the_json_with_format_json(tmp_path: Path) -> None:
+    """CI parses stdout: make must not echo the recipe before the document."""
+    outputs = tmp_path / "outputs.json"
+    outputs.write_text(json.dumps({}))  # no outputs: every check fails fast, without calling anything
+    environment = {
+        **os.environ,
+        "AWS_ACCESS_KEY_ID": "AKIDTESTONLY",
+        "AWS_SECRET_ACCESS_KEY": "test-only",
+        "GRAFANA_AUTH": "",
+        "SENTRY_AUTH_TOKEN": "",
+        # Nothing leaves the machine: every AWS endpoint is a closed loopback port, tried once.
+        "AWS_ENDPOINT_URL": "http://127.0.0.1:9",
+        "AWS_MAX_ATTEMPTS": "1",
+        "AWS_CONFIG_FILE": "/dev/null",
+    }
+    run = subprocess.run(
+        ["make", "--no-print-directory", "verify", "STACK=acme/dev", f"OUTPUTS={outputs}", "FORMAT=json"],
+        capture_output=True,
+        text=True,
+        check=False,
+        env=environment,
+        timeout=120,
+    )
+    document = json.loads(run.stdout)
+    assert document["stack"] == "acme/dev" and document["ok"] is False
+    assert run.returncode != 0
