@@ -6,6 +6,7 @@ endpoint answers 400 with the data source's own message), so only transport fail
 
 from __future__ import annotations
 
+import base64
 import json
 import urllib.error
 import urllib.request
@@ -35,7 +36,8 @@ class Answer:
 
 @dataclass(frozen=True)
 class JsonApi:
-    """`base_url` checked by `verify.target.checked_url`; `token` sent as `Authorization: Bearer`."""
+    """`base_url` checked by `verify.target.checked_url`; `token` a bearer token, or `user:password` (basic
+    auth), the two forms the Grafana provider's GRAFANA_AUTH takes."""
 
     base_url: str
     token: str
@@ -43,7 +45,7 @@ class JsonApi:
 
     def call(self, method: str, path: str, body: Any = None) -> Answer:
         data = None if body is None else json.dumps(body).encode()
-        headers = {"Accept": "application/json", "Authorization": f"Bearer {self.token}"}
+        headers = {"Accept": "application/json", "Authorization": self._authorization()}
         if data is not None:
             headers["Content-Type"] = "application/json"
         request = urllib.request.Request(
@@ -54,6 +56,11 @@ class JsonApi:
                 return Answer(response.status, _decode(response.read()))
         except urllib.error.HTTPError as error:
             return Answer(error.code, _decode(error.read()))
+
+    def _authorization(self) -> str:
+        if ":" in self.token:
+            return f"Basic {base64.b64encode(self.token.encode()).decode()}"
+        return f"Bearer {self.token}"
 
     def get(self, path: str) -> Answer:
         return self.call("GET", path)

@@ -7,18 +7,24 @@ from __future__ import annotations
 import json
 import re
 from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
 import pytest
+from botocore.credentials import Credentials
 
 from infra.alerting.alertmanager import alertmanager_config
+from oncall.alertmanager_api import AlertmanagerApi
+from tests.http_stub import answer, serving
 from tests.test_runbooks import github_anchors
 from tests.verify.support import api, fake_api, stubbed, target_of
 from verify.__main__ import main, refuse_prod
 from verify.drill import (
+    AlertDrill,
     CloudWatchDeliveries,
     DrillStoppedError,
+    Timing,
     blockers,
     drill_labels,
     drill_runbook_url,
@@ -235,3 +241,50 @@ def test_the_test_alerts_runbook_link_leads_to_a_heading_of_the_runbooks() -> No
     base, anchor = url.split("#")
     assert base == settings.rules.runbook_base_url
     assert anchor in github_anchors(Path("docs/runbooks.md").read_text())
+
+
+def test_an_alert_alertmanager_suppresses_stops_the_run_and_is_resolved_at_once() -> None:
+    """Alertmanager says the posted alert is suppressed (an inhibition nobody could foresee): the run stops,
+    names what suppressed it, and still posts the resolve so the alert does not linger."""
+    settings = target_of("staging").settings
+    topics = target_of("staging").output("alert_topic_arns")
+    posted: list[list[dict[str, Any]]] = []
+
+    class FakeAlertmanager(BaseHTTPRequestHandler):
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+        def do_GET(self) -> None:
+            if self.path.endswith("/api/v2/silences") or not posted:
+                answer(self, [])
+                return
+            held = {**posted[0][0], "status": {"state": "suppressed", "silencedBy": [], "inhibitedBy": ["fp-1"]}}
+            answer(self, [held])
+
+        def do_POST(self) -> None:
+            posted.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+            answer(self, None)
+
+    said: list[str] = []
+    with serving(FakeAlertmanager) as url:
+        drill = AlertDrill(
+            settings=settings,
+            topic_arns=topics,
+            outputs={},
+            alertmanager=AlertmanagerApi(url, "ap-northeast-2", Credentials("AKIDTESTONLY", "test-only")),
+            deliveries=NoDeliveries(),
+            grafana=None,
+            timing=Timing(held_timeout=2, delivered_timeout=1, resolved_timeout=1, poll=0.05),
+            say=said.append,
+        )
+        with pytest.raises(DrillStoppedError, match=re.escape("inhibited by ['fp-1']")):
+            drill.run("warning", timedelta(minutes=5))
+    fired, resolved = posted
+    assert fired[0]["labels"] == resolved[0]["labels"] == drill_labels(settings, "warning")
+    assert datetime.fromisoformat(resolved[0]["endsAt"]) < datetime.fromisoformat(fired[0]["endsAt"])
+    assert said[-1] == "resolved (endsAt now)"
+
+
+class NoDeliveries:
+    def count(self, audience: str, since: datetime) -> tuple[int, int]:
+        return 0, 0
