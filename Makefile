@@ -109,10 +109,10 @@ silence: $(INSTALLED) ## silence MATCH='service="api"' FOR=2h in STACK's AMP Ale
 export STACK OUTPUTS FORMAT SEVERITY FOR CONFIRM SERVICE
 
 verify: $(INSTALLED) ## read-only checks of deployed STACK (AMP, Grafana, delivery, logs, Sentry); FORMAT=json, OUTPUTS=file; see docs/after-deploy.md
-	$(PY) -m verify check --stack "$$STACK" --outputs "$$OUTPUTS" --format "$${FORMAT:-text}"
+	@$(PY) -m verify check --stack "$$STACK" --outputs "$$OUTPUTS" --format "$${FORMAT:-text}"
 
 test-alert: $(INSTALLED) ## fire one test alert through STACK's routes, wait for delivery, resolve it (SEVERITY=warning|critical FOR=5m; prod needs CONFIRM=prod)
-	$(PY) -m verify test-alert --stack "$$STACK" --outputs "$$OUTPUTS" --severity "$${SEVERITY:-warning}" --for "$${FOR:-5m}" --service "$$SERVICE" --confirm "$$CONFIRM"
+	@$(PY) -m verify test-alert --stack "$$STACK" --outputs "$$OUTPUTS" --severity "$${SEVERITY:-warning}" --for "$${FOR:-5m}" --service "$$SERVICE" --confirm "$$CONFIRM"
 
 config-docs: $(INSTALLED) ## rewrite Pulumi.yaml's documentation of every config key from infra/config
 	$(PY) -m planner.config_docs
