@@ -84,6 +84,8 @@ def main(argv: list[str] | None = None) -> int:
         if endpoints.alertmanager_url is None or credentials is None:
             raise VerifyError("no amp_alertmanager_url output or no AWS credentials (`aws sso login`, AWS_PROFILE)")
         topic_arns = target.output("alert_topic_arns") or {}
+        if not topic_arns:
+            raise VerifyError(f"no alert_topic_arns output for {args.stack}: deployed yet? (`make up STACK=...`)")
         run = AlertDrill(
             settings=target.settings,
             topic_arns=topic_arns,

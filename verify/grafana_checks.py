@@ -46,9 +46,15 @@ def check_datasources(grafana: JsonApi, target: Target) -> list[Result]:
     results = []
     for name, uid in datasource_uids(target).items():
         check = f"grafana.datasource.{name.lower().replace(' ', '-')}"
-        if uid is None:
-            why = str(target.output("logs_collection") or "the stack declares no such data source")
+        if uid is None and name == "CloudWatch Logs":
+            # Only the logs data source is optional: the stack declares it where it collects logs.
+            why = str(target.output("logs_collection") or "no logs_datasource_uid output")
             results.append(skipped(check, f"no {name} data source: {why}"))
+            continue
+        if uid is None:
+            results.append(
+                failed(check, f"no output names the {name} data source", f"run `make up STACK={target.stack}`")
+            )
             continue
         answer = grafana.get(f"api/datasources/uid/{urllib.parse.quote(uid)}/health")
         status = answer.document.get("status") if isinstance(answer.document, dict) else None

@@ -144,3 +144,10 @@ def test_a_synthetic_check_that_stopped_reporting_is_named() -> None:
     assert result.evidence.endswith(f"from: {jobs[0]}")
     ((_, path, _),) = seen
     assert path.startswith(f"/api/datasources/proxy/uid/{SM_DATASOURCE_UID}/api/v1/query?query=count by (job)")
+
+
+def test_a_missing_amp_data_source_output_fails_rather_than_skips() -> None:
+    target = target_of("staging", grafana_datasource_uid=None)
+    with fake_api(healthy_grafana(target)) as (url, _):
+        amp, *_ = check_datasources(api(url), target)
+    assert (amp.status, amp.evidence) == (Status.FAIL, "no output names the AMP data source")
