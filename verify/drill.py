@@ -346,6 +346,7 @@ class AlertDrill:
             [{"labels": labels, "annotations": annotations, "startsAt": starts.isoformat(), "endsAt": ends.isoformat()}]
         )
         self.say(f"posted to Alertmanager, ends at {ends:%H:%M:%S} UTC unless resolved first")
+        grafana_failure = ""
         try:
             held = wait_until(
                 "Alertmanager to hold the alert",
@@ -362,8 +363,13 @@ class AlertDrill:
             self.say(f"Alertmanager holds it: {state['state']}")
             self._wait_delivered(route, now, baseline, "firing notification", self.timing.delivered_timeout)
             if self.grafana is not None:
-                for line in grafana_contact_point_test(self.grafana, self.settings, severity, labels, annotations):
-                    self.say(f"Grafana contact point {line}")
+                try:
+                    for line in grafana_contact_point_test(self.grafana, self.settings, severity, labels, annotations):
+                        self.say(f"Grafana contact point {line}")
+                except RuntimeError as error:
+                    # Reported at the end: the AMP path's resolved notification is still worth waiting for.
+                    grafana_failure = str(error)
+                    self.say(f"Grafana contact point FAILED: {error}")
             else:
                 self.say("Grafana contact point: not tested (no GRAFANA_AUTH)")
             for line in recipients(self.settings, route, self.outputs):
@@ -384,3 +390,5 @@ class AlertDrill:
             self.say("resolved (endsAt now)")
         if route.send_resolved:
             self._wait_delivered(route, resolved_at, before, "resolved notification", self.timing.resolved_timeout)
+        if grafana_failure:
+            raise RuntimeError(grafana_failure)

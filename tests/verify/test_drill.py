@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
@@ -243,12 +244,8 @@ def test_the_test_alerts_runbook_link_leads_to_a_heading_of_the_runbooks() -> No
     assert anchor in github_anchors(Path("docs/runbooks.md").read_text())
 
 
-def test_an_alert_alertmanager_suppresses_stops_the_run_and_is_resolved_at_once() -> None:
-    """Alertmanager says the posted alert is suppressed (an inhibition nobody could foresee): the run stops,
-    names what suppressed it, and still posts the resolve so the alert does not linger."""
-    settings = target_of("staging").settings
-    topics = target_of("staging").output("alert_topic_arns")
-    posted: list[list[dict[str, Any]]] = []
+def fake_alertmanager(posted: list[list[dict[str, Any]]], state: dict[str, Any]) -> type[BaseHTTPRequestHandler]:
+    """Alertmanager API v2 as far as the drill uses it: no silences, the posted alert held in `state`."""
 
     class FakeAlertmanager(BaseHTTPRequestHandler):
         def log_message(self, format: str, *args: object) -> None:
@@ -258,33 +255,80 @@ def test_an_alert_alertmanager_suppresses_stops_the_run_and_is_resolved_at_once(
             if self.path.endswith("/api/v2/silences") or not posted:
                 answer(self, [])
                 return
-            held = {**posted[0][0], "status": {"state": "suppressed", "silencedBy": [], "inhibitedBy": ["fp-1"]}}
-            answer(self, [held])
+            answer(self, [{**posted[0][0], "status": state}])
 
         def do_POST(self) -> None:
             posted.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
             answer(self, None)
 
+    return FakeAlertmanager
+
+
+@dataclass(frozen=True)
+class PostsDelivered:
+    """Every post to Alertmanager shows up as one message published and delivered on every topic."""
+
+    posted: list[list[dict[str, Any]]]
+
+    def count(self, audience: str, since: datetime) -> tuple[int, int]:
+        return len(self.posted), len(self.posted)
+
+
+def drill_against(
+    url: str, settings: Any, posted: list[list[dict[str, Any]]], said: list[str], grafana: Any = None
+) -> AlertDrill:
+    return AlertDrill(
+        settings=settings,
+        topic_arns=target_of("staging").output("alert_topic_arns"),
+        outputs={},
+        alertmanager=AlertmanagerApi(url, "ap-northeast-2", Credentials("AKIDTESTONLY", "test-only")),
+        deliveries=PostsDelivered(posted),
+        grafana=grafana,
+        timing=Timing(held_timeout=2, delivered_timeout=2, resolved_timeout=2, poll=0.05),
+        say=said.append,
+    )
+
+
+def test_an_alert_alertmanager_suppresses_stops_the_run_and_is_resolved_at_once() -> None:
+    """Alertmanager says the posted alert is suppressed (an inhibition nobody could foresee): the run stops,
+    names what suppressed it, and still posts the resolve so the alert does not linger."""
+    settings = target_of("staging").settings
+    posted: list[list[dict[str, Any]]] = []
     said: list[str] = []
-    with serving(FakeAlertmanager) as url:
-        drill = AlertDrill(
-            settings=settings,
-            topic_arns=topics,
-            outputs={},
-            alertmanager=AlertmanagerApi(url, "ap-northeast-2", Credentials("AKIDTESTONLY", "test-only")),
-            deliveries=NoDeliveries(),
-            grafana=None,
-            timing=Timing(held_timeout=2, delivered_timeout=1, resolved_timeout=1, poll=0.05),
-            say=said.append,
-        )
-        with pytest.raises(DrillStoppedError, match=re.escape("inhibited by ['fp-1']")):
-            drill.run("warning", timedelta(minutes=5))
+    suppressed = {"state": "suppressed", "silencedBy": [], "inhibitedBy": ["fp-1"]}
+    stopped = pytest.raises(DrillStoppedError, match=re.escape("inhibited by ['fp-1']"))
+    with serving(fake_alertmanager(posted, suppressed)) as url, stopped:
+        drill_against(url, settings, posted, said).run("warning", timedelta(minutes=5))
     fired, resolved = posted
     assert fired[0]["labels"] == resolved[0]["labels"] == drill_labels(settings, "warning")
     assert datetime.fromisoformat(resolved[0]["endsAt"]) < datetime.fromisoformat(fired[0]["endsAt"])
     assert said[-1] == "resolved (endsAt now)"
 
 
-class NoDeliveries:
-    def count(self, audience: str, since: datetime) -> tuple[int, int]:
-        return 0, 0
+def test_a_failed_grafana_contact_point_still_waits_for_the_resolved_notification_then_fails() -> None:
+    settings = target_of("staging").settings
+    name = f"{settings.name_prefix}-team"
+    result = {
+        "receivers": [
+            {
+                "name": name,
+                "grafana_managed_receiver_configs": [
+                    {"name": name, "uid": "em1", "status": "failed", "error": "smtp: 535 authentication failed"}
+                ],
+            }
+        ]
+    }
+    grafana_routes = {
+        ("GET", "/api/alertmanager/grafana/config/api/v1/alerts"): (200, grafana_config(name)),
+        ("POST", "/api/alertmanager/grafana/config/api/v1/receivers/test"): (207, result),
+    }
+    posted: list[list[dict[str, Any]]] = []
+    said: list[str] = []
+    active = {"state": "active", "silencedBy": [], "inhibitedBy": []}
+    failed = pytest.raises(RuntimeError, match="535 authentication")
+    with serving(fake_alertmanager(posted, active)) as url, fake_api(grafana_routes) as (grafana_url, _), failed:
+        drill_against(url, settings, posted, said, api(grafana_url)).run("warning", timedelta(minutes=5))
+    assert len(posted) == 2
+    assert "firing notification: published and delivered on SNS warning, chat" in said
+    assert said[-1] == "resolved notification: published and delivered on SNS warning, chat"
+    assert any(line.startswith("should have received it: email (SNS warning): ") for line in said)
