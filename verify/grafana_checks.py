@@ -2,9 +2,11 @@
 
 Contract (Grafana HTTP API docs, grafana.com/docs/grafana/latest/developers/http_api/):
 - data_source: `GET /api/datasources/uid/:uid/health` answers 200 `{"status": "OK", "message"}`, 400 with
-  `{"status": "ERROR", "message"}` when the data source's own check fails (an AssumeRole denied, say),
-  404 "Data source not found", or 404 "Health check not implemented" for a plugin without one
-  (grafana/grafana pkg/api/datasources.go, CheckDatasourceHealthWithUID);
+  `{"status": "ERROR", "message"}` when the data source's own check fails (an AssumeRole denied, say), 403
+  when the token may not query it, 500 "Unable to load datasource metadata" when no data source has the UID,
+  404 "Plugin not found" when its plugin is not installed, 404 "Not found" when the plugin has no health
+  check (grafana/grafana pkg/api/datasources.go checkDatasourceHealth, pkg/api/plugins.go
+  translatePluginRequestErrorToAPIError);
 - dashboard: `GET /api/dashboards/uid/:uid` -> 200, or 404 "Dashboard not found";
 - alerting_provisioning: `GET /api/v1/provisioning/folder/:folderUid/rule-groups/:group` -> 200 with
   `rules`, 404 when the group does not exist;
@@ -60,16 +62,24 @@ def check_datasources(grafana: JsonApi, target: Target) -> list[Result]:
         status = answer.document.get("status") if isinstance(answer.document, dict) else None
         if answer.ok and status == "OK":
             results.append(passed(check, f"{uid}: {answer.document.get('message', 'OK')}"))
-        elif answer.status == 404 and "not implemented" in answer.message().lower():
+        elif answer.status == 404 and answer.message() == "HTTP 404: Not found":
             results.append(
                 warned(
                     check,
-                    f"{uid}: Grafana has no health check for this data source ({answer.message()})",
-                    "open Grafana's Alerting > Alert list with this data source selected to see it answer",
+                    f"{uid}: its plugin has no health check ({answer.message()})",
+                    "open Explore with this data source selected and run a query to see it answer",
                 )
             )
         elif answer.status == 404:
+            results.append(
+                failed(check, f"{uid}: {answer.message()}", "install the data source's plugin (monitoring:grafana)")
+            )
+        elif answer.status == 500 and "datasource metadata" in answer.message():
             results.append(failed(check, f"{uid} does not exist ({answer.message()})", "`make up` declares it"))
+        elif answer.status == 403:
+            results.append(
+                failed(check, f"{uid}: {answer.message()}", "the token needs datasources:query on this data source")
+            )
         else:
             results.append(failed(check, f"{uid}: {answer.message()}", ROLE_FIX))
     return results

@@ -85,21 +85,27 @@ def test_a_data_source_whose_health_check_fails_reports_grafanas_message() -> No
     assert [r.status for r in others] == [Status.PASS, Status.PASS]
 
 
-def test_a_plugin_without_a_health_check_warns_and_an_absent_data_source_fails() -> None:
+def test_a_plugin_without_a_health_check_warns_and_an_absent_data_source_or_plugin_fails() -> None:
+    """Grafana's answers (pkg/api/datasources.go, pkg/api/plugins.go): 404 "Not found" for a plugin without
+    a health check, 404 "Plugin not found" for a plugin not installed, 500 for a UID nobody has."""
     target = target_of("staging")
     routes = healthy_grafana(target)
+    amp_uid = target.output("grafana_datasource_uid")
     alertmanager_uid = target.output("grafana_alertmanager_datasource_uid")
-    routes[("GET", f"/api/datasources/uid/{alertmanager_uid}/health")] = (
-        404,
-        {"message": "Health check not implemented"},
+    logs_uid = target.output("logs_datasource_uid")
+    routes[("GET", f"/api/datasources/uid/{amp_uid}/health")] = (404, {"message": "Plugin not found"})
+    routes[("GET", f"/api/datasources/uid/{alertmanager_uid}/health")] = (404, {"message": "Not found"})
+    routes[("GET", f"/api/datasources/uid/{logs_uid}/health")] = (
+        500,
+        {"message": "Unable to load datasource metadata"},
     )
-    del routes[("GET", f"/api/datasources/uid/{target.output('logs_datasource_uid')}/health")]
     with fake_api(routes) as (url, _):
-        _amp, alertmanager, logs = check_datasources(api(url), target)
+        amp, alertmanager, logs = check_datasources(api(url), target)
+    assert (amp.status, amp.evidence) == (Status.FAIL, f"{amp_uid}: HTTP 404: Plugin not found")
     assert alertmanager.status is Status.WARN
     assert (logs.status, logs.evidence) == (
         Status.FAIL,
-        "screener-staging-cloudwatch-logs does not exist (HTTP 404: Not found)",
+        f"{logs_uid} does not exist (HTTP 500: Unable to load datasource metadata)",
     )
 
 
