@@ -53,7 +53,9 @@ def amp_query(url: str, region: str, credentials: Credentials) -> Query:
     """An instant query against AMP's (or a local Prometheus's) `/api/v1/query`, signed for `aps`."""
 
     def query(expr: str) -> list[dict[str, Any]]:
-        answer = signed_json_request("GET", f"{url}?{urllib.parse.urlencode({'query': expr})}", region, credentials)
+        # %20, not '+': SigV4 signs the query string as AWS canonicalises it (RFC 3986, spaces as %20).
+        query_string = urllib.parse.urlencode({"query": expr}, quote_via=urllib.parse.quote)
+        answer = signed_json_request("GET", f"{url}?{query_string}", region, credentials)
         result: list[dict[str, Any]] = answer["data"]["result"]
         return result
 
