@@ -9,7 +9,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 
-.PHONY: help preflight plan plan-all cost test lint typecheck unit tools bench golden policy-types preview up lab lab-fault lab-down clean plan-diff node-tools install lock config-docs dashboards-doc alerts silence
+.PHONY: help preflight plan plan-all cost test lint typecheck unit tools bench golden policy-types preview up lab lab-fault lab-down clean plan-diff node-tools install lock config-docs dashboards-doc alerts silence verify test-alert
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -79,7 +79,7 @@ typecheck: $(INSTALLED)
 # pytest rewrites the asserts of each of the ~90 test modules as it imports them, and caches the result
 # (keyed by the module's mtime and size) only where bytecode may be written: with the variable empty,
 # a worker after the first run imports them instead of rewriting them again, ~1 s of CPU per worker.
-PROJECT_PACKAGES := infra planner dashboards lab oncall preflight bench tests policies/screener_policies
+PROJECT_PACKAGES := infra planner dashboards lab oncall preflight verify bench tests policies/screener_policies
 unit: $(INSTALLED) tools $(NODE_TOOLS)
 	@$(PY) -m compileall -q $(PROJECT_PACKAGES) >/dev/null
 	PYTHONDONTWRITEBYTECODE= $(PY) -m pytest -m "not lab and not exporters" --numprocesses auto --dist worksteal
@@ -106,6 +106,15 @@ alerts: $(INSTALLED) ## what STACK's AMP Alertmanager holds: firing, silenced, i
 silence: $(INSTALLED) ## silence MATCH='service="api"' FOR=2h in STACK's AMP Alertmanager (COMMENT='...' optional)
 	@test -n '$(MATCH)' -a -n '$(FOR)' || { echo "usage: make silence STACK=prod MATCH='service=\"api\"' FOR=2h"; exit 2; }
 	$(PY) -m oncall silence --stack $(STACK) --match '$(MATCH)' --for '$(FOR)' $(if $(COMMENT),--comment '$(COMMENT)') $(if $(URL),--url '$(URL)')
+
+# User values reach the tools as environment variables ("$$NAME" below), never spliced into a recipe.
+export STACK OUTPUTS FORMAT SEVERITY FOR CONFIRM SERVICE
+
+verify: $(INSTALLED) ## read-only checks of deployed STACK (AMP, Grafana, delivery, logs, Sentry); FORMAT=json, OUTPUTS=file; see docs/after-deploy.md
+	@$(PY) -m verify check --stack "$$STACK" --outputs "$$OUTPUTS" --format "$${FORMAT:-text}"
+
+test-alert: $(INSTALLED) ## fire one test alert through STACK's routes, wait for delivery, resolve it (SEVERITY=warning|critical FOR=5m; prod needs CONFIRM=prod)
+	@$(PY) -m verify test-alert --stack "$$STACK" --outputs "$$OUTPUTS" --severity "$${SEVERITY:-warning}" --for "$${FOR:-5m}" --service "$$SERVICE" --confirm "$$CONFIRM"
 
 config-docs: $(INSTALLED) ## rewrite Pulumi.yaml's config schema and docs/configuration.md from infra/config
 	$(PY) -m planner.config_docs

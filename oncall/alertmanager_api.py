@@ -75,6 +75,25 @@ def parse_duration(text: str) -> timedelta:
     return duration
 
 
+def signed_json_request(
+    method: str, url: str, region: str, credentials: Credentials, body: Any = None, timeout: float = 15
+) -> Any:
+    """One JSON call to an AMP endpoint (Alertmanager or Prometheus query API), signed with SigV4 for `aps`.
+
+    The query string is part of what SigV4 signs, so it must be in `url` already (AMP answers 403 otherwise).
+    """
+    data = None if body is None else json.dumps(body).encode()
+    request = AWSRequest(
+        method=method, url=url, data=data, headers={"Content-Type": "application/json"} if data is not None else {}
+    )
+    SigV4Auth(credentials, SERVICE, region).add_auth(request)
+    prepared = request.prepare()
+    sent = urllib.request.Request(prepared.url, data=data, headers=dict(prepared.headers.items()), method=method)
+    with urllib.request.urlopen(sent, timeout=timeout) as response:
+        payload = response.read()
+    return json.loads(payload) if payload else None
+
+
 @dataclass(frozen=True)
 class AlertmanagerApi:
     """`base_url`: AMP's `.../workspaces/<id>/alertmanager` (stack output amp_alertmanager_url) or a local one."""
@@ -84,24 +103,23 @@ class AlertmanagerApi:
     credentials: Credentials
 
     def _call(self, method: str, path: str, body: Any = None) -> Any:
-        data = None if body is None else json.dumps(body).encode()
-        request = AWSRequest(
-            method=method,
-            url=f"{self.base_url.rstrip('/')}/api/v2/{path}",
-            data=data,
-            headers={"Content-Type": "application/json"} if data is not None else {},
-        )
-        SigV4Auth(self.credentials, SERVICE, self.region).add_auth(request)
-        prepared = request.prepare()
-        sent = urllib.request.Request(prepared.url, data=data, headers=dict(prepared.headers.items()), method=method)
-        with urllib.request.urlopen(sent, timeout=15) as response:
-            payload = response.read()
-        return json.loads(payload) if payload else None
+        url = f"{self.base_url.rstrip('/')}/api/v2/{path}"
+        return signed_json_request(method, url, self.region, self.credentials, body)
 
     def alerts(self) -> list[dict[str, Any]]:
         """Every alert Alertmanager holds: active, silenced or inhibited (GET api/v2/alerts)."""
         answer: list[dict[str, Any]] = self._call("GET", "alerts")
         return answer
+
+    def silences(self) -> list[dict[str, Any]]:
+        """Every silence, expired ones included: `status.state` says which are active (GET api/v2/silences)."""
+        answer: list[dict[str, Any]] = self._call("GET", "silences")
+        return answer
+
+    def post_alerts(self, alerts: list[dict[str, Any]]) -> None:
+        """Create or update alerts (POST api/v2/alerts; AMP's CreateAlertManagerAlerts): labels identify an alert,
+        an `endsAt` in the past resolves it."""
+        self._call("POST", "alerts", alerts)
 
     def silence(
         self, matchers: list[dict[str, Any]], duration: timedelta, created_by: str, comment: str, now: datetime
