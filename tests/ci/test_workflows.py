@@ -440,6 +440,7 @@ def test_lock_refresh_runs_make_lock_for_update_bots_without_any_secret_or_envir
     assert job["permissions"] == {"contents": "write"}
     assert "dependabot[bot]" in job["if"] and "renovate[bot]" in job["if"]
     assert "github.event.pull_request.head.repo.full_name == github.repository" in job["if"]
+    assert "github.actor == github.event.pull_request.user.login" in job["if"]  # the bot's push, not a person's
     runs = [s["run"] for s in job["steps"] if "run" in s]
     assert runs[0] == "make lock"
     assert 'git push origin "HEAD:refs/heads/$HEAD_REF"' in runs[1]
