@@ -204,6 +204,12 @@ class BootstrapSettings:
     create_oidc_provider: bool
     iam_name_patterns: tuple[str, ...]
     region: str
+    owner: str
+
+    @property
+    def tags(self) -> dict[str, str]:
+        """The tags the monitoring stacks' resources carry too (policies: aws-required-tags)."""
+        return {"environment": "ci", "service": "github-actions", "owner": self.owner}
 
     def subject(self, environment: str) -> str:
         """The `sub` GitHub presents for a job that names `environment`."""
@@ -248,6 +254,9 @@ def read_settings(config: pulumi.Config, aws_config: pulumi.Config, stack_file: 
                 f"{stack_file}: ci-bootstrap:iamNamePatterns has {pattern!r}; each is a role-name prefix of at least "
                 "3 characters, optionally ending in one '*' (e.g. screener-*)"
             )
+    owner = config.get("owner") or "platform-team"
+    if not re.fullmatch(r"[A-Za-z0-9 _.:/=+@-]{1,256}", owner):
+        problems.append(f"{stack_file}: ci-bootstrap:owner is {owner!r}; name the owning team (an AWS tag value)")
     region = aws_config.get("region") or ""
     if not region:
         problems.append(f"{stack_file}: aws:region is not set; set the region of the stacks this account holds")
@@ -260,6 +269,7 @@ def read_settings(config: pulumi.Config, aws_config: pulumi.Config, stack_file: 
         create_oidc_provider=config.get_bool("createOidcProvider") is not False,
         iam_name_patterns=patterns,
         region=region,
+        owner=owner,
     )
 
 
@@ -346,6 +356,7 @@ def main() -> None:
             "github-actions",
             url=GITHUB_ISSUER_URL,
             client_id_lists=[AUDIENCE],
+            tags=settings.tags,
             opts=pulumi.ResourceOptions(protect=True),  # every workflow of the account signs in through it
         ).arn
     else:
@@ -359,6 +370,7 @@ def main() -> None:
             description=f"GitHub Actions jobs of {settings.repository} in the environment {environment} ({kind})",
             assume_role_policy=provider_arn.apply(partial(_trust_of, subject=settings.subject(environment))),
             max_session_duration=MAX_SESSION_SECONDS,
+            tags=settings.tags,
         )
         aws.iam.RolePolicy(
             f"github-{environment}-permissions",

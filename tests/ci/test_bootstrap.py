@@ -265,8 +265,14 @@ def test_every_planned_trust_passes_the_policy_packs_trust_policies() -> None:
     from planner.policy_check import check_plan
 
     report = check_plan(bootstrap_plan())
-    trust = [v for v in report.violations if "trust" in v.policy or "oidc" in v.policy]
-    assert trust == []
+    assert report.not_run == []
+    # The deploy and drift roles grant AMP and SNS actions in the stacks' region on "*": they cannot know
+    # the workspace and topic ARNs before the stacks exist (docs/ci.md). Every other policy passes,
+    # the trust policy and the required tags among them.
+    assert {v.policy for v in report.violations} == {"iam-no-wildcard-resource-for-known-arns"}
+    assert {v.urn.rsplit("::", 1)[1] for v in report.violations} == {
+        f"github-{environment}-permissions" for environment in ("drift", "dev", "staging", "prod")
+    }
 
 
 def _stack_file(tmp_path: Path, **config: Any) -> Path:
