@@ -304,3 +304,24 @@ def test_an_existing_provider_is_looked_up_instead_of_created(tmp_path: Path) ->
     plan = plan_bootstrap(STACK, root=_stack_file(tmp_path, createOidcProvider=False))
     assert plan.of_type("aws:iam/openIdConnectProvider:OpenIdConnectProvider") == []
     assert plan.outputs["oidc_provider_arn"].endswith(f":oidc-provider/{GITHUB_ISSUER}")
+
+
+def test_the_planner_writes_the_bootstrap_plan_and_names_a_missing_stack(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from planner.bootstrap import main
+
+    assert main(["--out", str(tmp_path), "--quiet"]) == 0
+    document = json.loads((tmp_path / STACK / "plan.json").read_text())
+    assert document["stack"] == STACK and document["metadata"]["offline"] is True
+    assert sorted(r["name"] for r in document["resources"] if r["type"] == ROLE) == [
+        "github-dev",
+        "github-drift",
+        "github-pr-preview",
+        "github-prod",
+        "github-staging",
+    ]
+    assert main(["nope", "--out", str(tmp_path)]) == 2
+    assert capsys.readouterr().err == (
+        f"error: no stack file bootstrap/Pulumi.nope.yaml; bootstrap stacks here: {STACK}\n"
+    )

@@ -5,7 +5,9 @@ check-jsonschema's vendored GitHub schemas must accept every file; a broken
 copy must be refused, so a linter that checks nothing cannot pass. The
 structure tests pin what review and promotion depend on: least privilege per
 job, actions pinned to commits, dev → staging → prod through environments,
-drift that fails, and the offline diff where a fork has no credentials.
+drift that fails, the offline diff for every pull request, and the trust
+boundaries of docs/ci.md (no secret for unreviewed code, main-only deploys,
+lock refreshes without secrets), each rule checked against planted breaks.
 """
 
 from __future__ import annotations
