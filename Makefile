@@ -44,8 +44,9 @@ lock: $(INSTALLED) ## after editing requirements*.txt: regenerate the hash-pinne
 plan: $(INSTALLED) ## offline plan of STACK (default dev), in `pulumi preview`'s shape; VERBOSE=1: every resource and input
 	$(PY) -m planner $(STACK) $(if $(filter 1,$(VERBOSE)),--details)
 
-plan-all: $(INSTALLED) ## offline plan of every stack
+plan-all: $(INSTALLED) ## offline plan of every stack, and of bootstrap/ (CI identities: build/bootstrap/)
 	@for stack in dev staging prod; do $(PY) -m planner $$stack --quiet || exit 1; done
+	@$(PY) -m planner.bootstrap --quiet
 
 BASE ?= HEAD
 plan-diff: $(INSTALLED) ## what the working tree changes in STACK's offline plan vs BASE (git ref; FORMAT=markdown)

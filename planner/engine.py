@@ -305,18 +305,20 @@ def _quiet_about(error: BaseException) -> None:
 def run_program(
     stack_file: StackFile,
     program: Callable[[], None],
+    project: str = PROJECT,
 ) -> Plan:
-    """Run `program` as the Pulumi entry point would, under the recording mock engine."""
+    """Run `program` of `project` (the monitoring program; bootstrap/'s for its plan) as the Pulumi entry point
+    would, under the recording mock engine."""
     fakes.load_all()
     cloud = FakeCloud(
-        fakes.FakeContext(region=stack_file.region or "us-east-1", stack=stack_file.stack, project=PROJECT),
+        fakes.FakeContext(region=stack_file.region or "us-east-1", stack=stack_file.stack, project=project),
         disabled_default_providers(stack_file.config),
     )
     monitor = RecordingMonitor(cloud)
     pulumi.runtime.set_all_config(stack_file.config, stack_file.secret_keys)
     # set_mocks installs a throwaway root stack; drop it so that run_in_stack
     # creates and finishes the real one, exactly as the CLI's entry point does.
-    mocks.set_mocks(cloud, project=PROJECT, stack=stack_file.stack, preview=True, monitor=monitor)
+    mocks.set_mocks(cloud, project=project, stack=stack_file.stack, preview=True, monitor=monitor)
     # Messages go into the plan, each with the resource it is about, for the planner to print labelled.
     engine = RecordingEngine()
     SETTINGS.engine = engine

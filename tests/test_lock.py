@@ -9,10 +9,8 @@ These checks are offline: they compare names and specifiers, never ask PyPI.
 
 from __future__ import annotations
 
-import fnmatch
 import re
 import subprocess
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -201,28 +199,3 @@ def test_the_pinned_cli_is_the_locked_sdk_version_and_every_workflow_uses_it():
     esc = next(s for s in action["runs"]["steps"] if str(s.get("uses", "")).startswith("pulumi/esc-action@"))
     assert esc["with"]["version"] == "${{ steps.cli.outputs.version }}"
     assert f"Pulumi CLI {cli}" in (REPO_ROOT / "README.md").read_text()
-
-
-def test_dependabot_config_matches_its_schema_and_groups_the_pulumi_sdks(tmp_path):
-    path = REPO_ROOT / ".github" / "dependabot.yml"
-    broken = tmp_path / "dependabot.yml"
-    broken.write_text(path.read_text().replace("package-ecosystem: pip", "package-ecosystem: pipp"))
-    result = subprocess.run(
-        [sys.executable, "-m", "check_jsonschema", "--builtin-schema", "vendor.dependabot", str(path), str(broken)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert f"{broken}::$.updates[0]['package-ecosystem']: 'pipp' is not one of" in result.stdout
-    assert str(path) not in result.stdout.replace(str(broken), "")
-    config = yaml.safe_load(path.read_text())
-    ecosystems = {update["package-ecosystem"]: update for update in config["updates"]}
-    assert set(ecosystems) == {"pip", "github-actions", "npm"}
-    assert ecosystems["pip"]["directories"] == ["/", "/policies"]
-    assert next(iter(ecosystems["pip"]["groups"])) == "pulumi"  # the first matching group wins
-    # Every Pulumi SDK of the locks (each Python provider SDK pins its own plugin) lands in the one group.
-    patterns = ecosystems["pip"]["groups"]["pulumi"]["patterns"]
-    sdks = [n for n in read_lock((REPO_ROOT / "requirements-dev.lock").read_text()) if n.startswith("pulumi")]
-    assert len(sdks) >= 5
-    assert [n for n in sdks if not any(fnmatch.fnmatchcase(n, pattern) for pattern in patterns)] == []
-    assert "/.github/actions/*" in ecosystems["github-actions"]["directories"]

@@ -204,6 +204,32 @@ def _oidc_issuers(statement: Mapping[str, Any]) -> list[str]:
     return [str(arn).split(":oidc-provider/", 1)[1] for arn in federated if ":oidc-provider/" in str(arn)]
 
 
+GITHUB_OIDC_ISSUER = "token.actions.githubusercontent.com"
+# Operators under which a claim's value names who may assume: a negated operator (StringNotEquals) or
+# ForAllValues (true when the claim is absent) lets everyone else in. IAM user guide, "Condition operators"
+# and "Single-valued vs. multivalued condition keys".
+_RESTRICTING_OPERATORS = {"StringEquals", "StringLike", "ForAnyValue:StringEquals", "ForAnyValue:StringLike"}
+# GitHub's subject: repo:OWNER/REPO:<context> (OIDC reference, "Example subject claims"); the repository part
+# may carry immutable IDs (OWNER@ID/REPO@ID or OWNER-ID/REPO-ID) but never a pattern.
+_GITHUB_SUBJECT = re.compile(r"^repo:(?P<repository>[^:]+):(?P<context>.+)$")
+
+
+def _restricting(statement: Mapping[str, Any], key: str) -> list[str]:
+    return [value for operator, value in condition_values(statement, key) if operator in _RESTRICTING_OPERATORS]
+
+
+def _github_subject_gaps(statement: Mapping[str, Any]) -> Iterator[str]:
+    """A GitHub Actions subject that names no single repository lets another repository's workflows in."""
+    for subject in _restricting(statement, f"{GITHUB_OIDC_ISSUER}:sub"):
+        match = _GITHUB_SUBJECT.match(subject)
+        repository = match.group("repository") if match else subject
+        if match is None or any(c in repository for c in "*?") or repository.count("/") != 1:
+            yield (
+                f"lets the GitHub Actions workflows of any repository matching {subject!r} assume the role. "
+                "Fix: name one repository: repo:OWNER/REPO:environment:NAME (bootstrap/ declares these roles)."
+            )
+
+
 def _trust_gaps(statement: Mapping[str, Any]) -> Iterator[str]:
     """What a trust statement lacks to name who may assume the role."""
     principal = statement.get("Principal")
@@ -217,12 +243,14 @@ def _trust_gaps(statement: Mapping[str, Any]) -> Iterator[str]:
             "deputy). Fix: add StringEquals sts:ExternalId = the external ID the assuming service gives you."
         )
     for issuer in _oidc_issuers(statement):
-        missing = [claim for claim in ("sub", "aud") if not condition_values(statement, f"{issuer}:{claim}")]
+        missing = [claim for claim in ("sub", "aud") if not _restricting(statement, f"{issuer}:{claim}")]
         if missing:
             yield (
                 f"lets any identity of {issuer} assume the role: no {', '.join(f'{issuer}:{c}' for c in missing)} "
                 "condition. Fix: add StringEquals on the token's sub (the service account or workflow) and aud."
             )
+        if issuer == GITHUB_OIDC_ISSUER:
+            yield from _github_subject_gaps(statement)
     services = [str(p) for p in as_list(principal.get("Service"))] if is_mapping(principal) else []
     if services and not (
         condition_values(statement, "aws:SourceAccount") or condition_values(statement, "aws:SourceArn")
@@ -301,7 +329,7 @@ POLICIES = [
     ResourceValidationPolicy(
         name="iam-trust-policy-conditioned",
         description="Role trust policies name who may assume: an external ID for AWS principals, sub and aud for "
-        "OIDC, the source account for services; never anyone.",
+        "OIDC (a GitHub Actions sub naming one repository), the source account for services; never anyone.",
         validate=iam_trust_policy_conditioned,
     ),
     ResourceValidationPolicy(

@@ -129,23 +129,31 @@ def test_delete_removes_the_folder_and_tolerates_a_missing_one(fake_grafana) -> 
     assert [(m, p) for m, p, _ in calls] == [("DELETE", "/api/folders/screener-previews-pr42")] * 2
 
 
-def test_previews_run_only_for_branches_of_this_repository_and_comment_with_the_marker() -> None:
+SAME_REPOSITORY_NOT_DEPENDABOT = (
+    "github.event.pull_request.head.repo.full_name == github.repository && "
+    "github.event.pull_request.user.login != 'dependabot[bot]'"
+)
+
+
+def test_previews_run_only_for_branches_of_this_repository_after_review_and_comment_with_the_marker() -> None:
     job = load("pr.yml")["jobs"]["dashboard-previews"]
-    assert job["if"] == "github.event.pull_request.head.repo.full_name == github.repository"
+    assert job["if"] == SAME_REPOSITORY_NOT_DEPENDABOT
+    assert job["environment"] == "pr-preview"  # a maintainer approves before branch code gets the token
     assert job["env"]["GRAFANA_PREVIEWS_TOKEN"] == "${{ secrets.GRAFANA_PREVIEWS_TOKEN }}"
     (upload_step,) = [s for s in job["steps"] if s.get("id") == "upload"]
     assert "python3 -m planner.previews upload" in upload_step["run"]
     (script,) = steps_using(job, "actions/github-script@")
     assert f"'{COMMENT_MARKER}'" in script["with"]["script"]
-    # Forks still get the offline diff.
-    assert load("pr.yml")["jobs"]["offline-diff"]["if"] == "needs.credentials.outputs.available != 'true'"
+    # Forks (and everyone else) still get the offline diff.
+    assert "if" not in load("pr.yml")["jobs"]["offline-diff"]
 
 
 def test_the_folder_goes_when_the_pull_request_closes() -> None:
     workflow = load("pr-previews-cleanup.yml")
     assert workflow["on"] == {"pull_request": {"types": ["closed"]}}
     job = workflow["jobs"]["delete"]
-    assert job["if"] == "github.event.pull_request.head.repo.full_name == github.repository"
+    assert job["if"] == SAME_REPOSITORY_NOT_DEPENDABOT
+    assert job["environment"] == "pr-preview"
     assert "python3 -m planner.previews delete" in job["steps"][-1]["run"]
 
 
