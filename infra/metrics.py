@@ -147,8 +147,10 @@ NODE_EXPORTER = _metrics(
     ("node_load1", "gauge", ""),
 )
 
-# Names and labels as kube-state-metrics v2.15.0 documents them (docs/metrics/workload/*.md,
-# docs/metrics/cluster/node-metrics.md): the appVersion of the pinned chart 5.33.0.
+# Names and labels as kube-state-metrics v2.20.0 documents them (docs/metrics/workload/*.md,
+# docs/metrics/cluster/node-metrics.md): the appVersion of the pinned chart 8.4.0. Against v2.15.0
+# (chart 5.33.0) the only change to these is the `reason` label on kube_deployment_status_condition
+# (v2.16.0); tests/alerting/test_kubernetes_rules.py holds the label table.
 KUBE_STATE_METRICS = _metrics(
     "kube-state-metrics",
     ("kube_pod_container_resource_limits", "gauge", "by resource, unit"),
