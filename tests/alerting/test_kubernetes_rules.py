@@ -17,7 +17,7 @@ import promql_parser
 import pytest
 import yaml
 
-from infra.alerting.rule_kubernetes import _layers, watched_namespaces, workload_service_prefixes
+from infra.alerting.rule_kubernetes import _layers, watched_namespaces, with_service, workload_service_prefixes
 from infra.alerting.rules import render_rule_files
 from infra.config import StackInput
 from infra.config.stackfile import stack_settings
@@ -220,3 +220,48 @@ def test_the_label_check_catches_a_label_kube_state_metrics_does_not_have() -> N
     )
     assert ("by/without", {"namespace", "job"}) in read and ("label_replace", {"job"}) in read
     assert "job" not in set().union(*KSM_V2_20_LABELS.values())
+
+
+# --- scale: the mapping is written once ------------------------------------------------
+
+# AMP's quota is 1 MB per rule groups namespace; issue 27's target is 900 KB for every namespace at
+# 2,000 services. The Kubernetes namespace's share of it: the chain of one regex per layer, once.
+KUBERNETES_NAMESPACE_BYTES_AT_2000 = 100_000
+
+
+def _generated_catalog(stack: str, size: int) -> StackInput:
+    """The stack with `make bench`'s generated catalog of `size` services (bench/plan_once.py)."""
+    from bench.plan_once import generated_overrides
+    from infra.config.loader import NAMESPACE, decode_config_value
+    from infra.config.stackfile import load_stack_file
+
+    stack_file = load_stack_file(stack, fill_unset_secrets=False)
+    raw = {
+        key.removeprefix(f"{NAMESPACE}:"): decode_config_value(value)
+        for key, value in stack_file.config.items()
+        if key.startswith(f"{NAMESPACE}:") and key not in stack_file.secret_keys
+    }
+    raw.update({key.removeprefix(f"{NAMESPACE}:"): value for key, value in generated_overrides(stack, size).items()})
+    return StackInput.model_validate(raw)
+
+
+def mapping_chains(rule_file: str) -> list[str]:
+    """The rules (alert or record names) that spell the workload mapping's label_replace chain themselves."""
+    namespace_fallback = '"service", "$1", "namespace", "(.*)")'
+    rules = [rule for group in yaml.safe_load(rule_file)["groups"] for rule in group["rules"]]
+    return [rule.get("alert", rule.get("record")) for rule in rules if namespace_fallback in rule["expr"]]
+
+
+def test_two_thousand_services_spell_the_mapping_once_and_stay_small() -> None:
+    files = render_rule_files(_generated_catalog("staging", 2000))
+    assert mapping_chains(files["kubernetes"]) == ["kubernetes:object_service:info"]
+    assert mapping_chains(files["resources"]) == []
+    assert len(files["kubernetes"].encode()) <= KUBERNETES_NAMESPACE_BYTES_AT_2000
+    # Every generated service is in the one chain (the check is not vacuous).
+    assert files["kubernetes"].count("-x1999") == 1
+
+
+def test_the_chain_check_catches_a_mapping_spelt_in_an_alert() -> None:
+    chain = with_service("up", "pod", stack_settings("staging"))
+    planted = yaml.safe_dump({"groups": [{"name": "g", "rules": [{"alert": "A", "expr": chain}]}]})
+    assert mapping_chains(planted) == ["A"]
