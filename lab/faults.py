@@ -281,9 +281,10 @@ def _add(field: str, *members: object) -> Callable[[Conditions], None]:
 
 
 def _cordoned_dead(conditions: Conditions) -> None:
-    # Someone cordoned node 1 (to drain it), and then it died instead of being replaced.
-    conditions.cordoned_nodes.add(1)
-    conditions.not_ready_nodes.add(1)
+    # Someone cordoned node 0 (to drain it), and then it died instead of being replaced. Not node 1, whose
+    # KubeNodeNotReady the lane's step before (node-not-ready) raised: a fresh alert, not the same one again.
+    conditions.cordoned_nodes.add(0)
+    conditions.not_ready_nodes.add(0)
 
 
 def _frontend_down(conditions: Conditions) -> None:
@@ -362,17 +363,19 @@ FAULT_LIST += (
         _cordoned_dead,
         (E("KubeNodeNotReady", "warning", "cluster"),),
         # The cordon excuses it for the grace (rule_kubernetes._CORDONED_NOT_READY_GRACE) before the wait starts.
-        window="45m",
+        window="15m",
     ),
     Fault(
         "daemonset-not-scheduled",
         f"DaemonSet {_NODE_EXPORTER} lacks its pod on one node",
         _add("unscheduled_daemonsets", _NODE_EXPORTER),
-        # The pod missing is a shortfall the rollout does not fix: stuck too (kubernetes-mixin's rule).
+        # The pod missing is a shortfall the rollout does not fix: stuck too (kubernetes-mixin's rule), once the
+        # updated count (which fell with it) has not changed for the rule's progress window.
         (
             E("KubeDaemonSetNotScheduled", "warning", "monitoring"),
             E("KubeDaemonSetRolloutStuck", "warning", "monitoring"),
         ),
+        window="5m",
     ),
     Fault(
         "daemonset-misscheduled",

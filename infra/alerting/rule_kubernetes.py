@@ -78,9 +78,10 @@ _DAEMONSET_NOT_SCHEDULED_FOR = "10m"
 _DAEMONSET_MISSCHEDULED_FOR = "15m"
 _DAEMONSET_ROLLOUT_STUCK_FOR = "15m"
 _DAEMONSET_PROGRESS_WINDOW = "5m"
-# How long a cordoned node may stay NotReady before KubeNodeNotReady's own wait starts: a drained node
-# being replaced is gone well within it.
-_CORDONED_NOT_READY_GRACE = "45m"
+# How long a cordoned node may stay NotReady before KubeNodeNotReady's own wait starts: a node drained for
+# replacement or scale-down is deleted, and its series end, within minutes of going NotReady; one still
+# NotReady after this is a dead node someone cordoned.
+_CORDONED_NOT_READY_GRACE = "15m"
 # kubernetes-mixin's KubePodCrashLooping: a container that waited in CrashLoopBackOff
 # at any scrape of the last 5 minutes (it alternates between waiting and running).
 _CRASH_LOOP_LOOKBACK = "5m"
