@@ -147,8 +147,10 @@ NODE_EXPORTER = _metrics(
     ("node_load1", "gauge", ""),
 )
 
-# Names and labels as kube-state-metrics v2.15.0 documents them (docs/metrics/workload/*.md,
-# docs/metrics/cluster/node-metrics.md): the appVersion of the pinned chart 5.33.0.
+# Names and labels as kube-state-metrics v2.20.0 documents them (docs/metrics/workload/*.md,
+# docs/metrics/cluster/node-metrics.md): the appVersion of the pinned chart 8.4.0. Against v2.15.0
+# (chart 5.33.0) the only change to these is the `reason` label on kube_deployment_status_condition
+# (v2.16.0); tests/alerting/test_kubernetes_rules.py holds the label table.
 KUBE_STATE_METRICS = _metrics(
     "kube-state-metrics",
     ("kube_pod_container_resource_limits", "gauge", "by resource, unit"),
@@ -180,6 +182,16 @@ KUBE_STATE_METRICS = _metrics(
     ("kube_horizontalpodautoscaler_spec_min_replicas", "gauge", ""),
     ("kube_node_status_condition", "gauge", "by condition, status"),
     ("kube_node_spec_unschedulable", "gauge", "1 while the node is cordoned (drains, scale-down)"),
+    (
+        "kube_pod_owner",
+        "gauge",
+        'kept for owner_kind="Job" only (the scrape job drops the rest): pods KubePodNotReady leaves out',
+    ),
+    ("kube_daemonset_status_desired_number_scheduled", "gauge", "nodes that should run the DaemonSet's pod"),
+    ("kube_daemonset_status_current_number_scheduled", "gauge", "nodes running at least one of its pods"),
+    ("kube_daemonset_status_number_misscheduled", "gauge", "nodes running its pod that should not"),
+    ("kube_daemonset_status_updated_number_scheduled", "gauge", "nodes running the current pod template"),
+    ("kube_daemonset_status_number_available", "gauge", "nodes whose pod is available"),
 )
 
 KUBELET = _metrics(

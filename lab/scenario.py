@@ -70,7 +70,8 @@ LANES: dict[str, tuple[tuple[str, ...], ...]] = {
         ("workload-down",),
     ),
     "batch": (("job-failed", "cronjob-missed"),),
-    "cluster": (("node-not-ready", "node-pressure"),),
+    "cluster": (("node-not-ready", "node-pressure"), ("node-cordoned-dead",)),
+    "daemonsets": (("daemonset-not-scheduled", "daemonset-misscheduled"),),
 }
 RESTART_FAULT = "nginx-down"
 # Alerts no simulated fault can raise: they need Prometheus itself to fail.

@@ -112,6 +112,9 @@ class Conditions:
     cronjob_due: dict[str, float] = field(default_factory=dict)
     maxed_hpas: set[str] = field(default_factory=set)
     not_ready_nodes: set[int] = field(default_factory=set)
+    cordoned_nodes: set[int] = field(default_factory=set)  # kube_node_spec_unschedulable 1 (kubectl cordon)
+    unscheduled_daemonsets: set[str] = field(default_factory=set)  # one node lacks the DaemonSet's pod
+    misscheduled_daemonsets: set[str] = field(default_factory=set)  # one pod runs on a node it no longer selects
     node_pressure: dict[int, str] = field(default_factory=dict)  # node index -> MemoryPressure, DiskPressure, ...
     # The collector agent's remote write to AMP.
     remote_write_lag_seconds: float = 0.5
@@ -136,6 +139,9 @@ class Conditions:
             cronjob_due=dict(self.cronjob_due),
             maxed_hpas=set(self.maxed_hpas),
             not_ready_nodes=set(self.not_ready_nodes),
+            cordoned_nodes=set(self.cordoned_nodes),
+            unscheduled_daemonsets=set(self.unscheduled_daemonsets),
+            misscheduled_daemonsets=set(self.misscheduled_daemonsets),
             node_pressure=dict(self.node_pressure),
         )
 
@@ -517,6 +523,11 @@ VOLUMES = (("screener", "data-postgres-0", 100 * GIB), ("screener", "redis-data-
 JOBS = (("airflow", "airflow-db-cleanup-28935120"), ("screener", "api-report-28935180"))
 CRONJOBS = (("airflow", "airflow-db-cleanup"), ("screener", "api-report"))
 HPAS = (("screener", "frontend", 1, 4), ("screener", "api", 2, 6))
+# DaemonSets, one pod per node: node-exporter in the collector's namespace (service `monitoring`, no prefix
+# matches) and a node agent of the screener namespace (service `screener`): services no other lane uses.
+DAEMONSETS = (("monitoring", "node-exporter"), ("screener", "logs-forwarder"))
+# The pod of each Job's last run (namespace, pod, Job): Succeeded, owned by its Job (kube_pod_owner).
+JOB_PODS = (("airflow", "airflow-db-cleanup-28935120-x7k2p", "airflow-db-cleanup-28935120"),)
 # Restarts per lab second of a crash-looping (CrashLoopBackOff backs off up to 5 minutes) and an OOM-killed container.
 CRASH_LOOP_RESTARTS_PER_SECOND = 0.2
 OOM_RESTARTS_PER_SECOND = 0.1
@@ -548,6 +559,26 @@ def _pods(c: Conditions, s: Series) -> None:
         ready = "false" if pod in c.not_ready_pods else "true"
         for status in ("true", "false", "unknown"):
             s.gauge("kube_pod_status_ready", int(status == ready), namespace=namespace, pod=pod, condition=status)
+        # Every pod has an owner; the scrape job keeps Job owners only, so these never reach the rules.
+        owner_kind, owner = ("StatefulSet", pod.rsplit("-", 1)[0]) if pod[-1].isdigit() else ("ReplicaSet", pod)
+        s.gauge("kube_pod_owner", 1, namespace=namespace, pod=pod, owner_kind=owner_kind, owner_name=owner)
+    for namespace, pod, job in JOB_PODS:
+        s.gauge("kube_pod_owner", 1, namespace=namespace, pod=pod, owner_kind="Job", owner_name=job)
+        for phase in ("Pending", "Running", "Succeeded", "Failed", "Unknown"):
+            s.gauge("kube_pod_status_phase", int(phase == "Succeeded"), namespace=namespace, pod=pod, phase=phase)
+
+
+def _daemonsets(c: Conditions, s: Series) -> None:
+    desired = len(NODES)
+    for namespace, daemonset in DAEMONSETS:
+        labels = {"namespace": namespace, "daemonset": daemonset}
+        current = desired - 1 if daemonset in c.unscheduled_daemonsets else desired
+        s.gauge("kube_daemonset_status_desired_number_scheduled", desired, **labels)
+        s.gauge("kube_daemonset_status_current_number_scheduled", current, **labels)
+        s.gauge("kube_daemonset_status_updated_number_scheduled", current, **labels)
+        s.gauge("kube_daemonset_status_number_available", current, **labels)
+        misscheduled = 1 if daemonset in c.misscheduled_daemonsets else 0
+        s.gauge("kube_daemonset_status_number_misscheduled", misscheduled, **labels)
 
 
 def _workloads(c: Conditions, s: Series) -> None:
@@ -599,6 +630,7 @@ def kube_state_metrics(c: Conditions, replicas: int) -> Series:
     s = Series()
     _pods(c, s)
     _workloads(c, s)
+    _daemonsets(c, s)
     _batch(c, s)
     for index, node in enumerate(NODES):
         for condition in NODE_CONDITIONS:
@@ -611,7 +643,7 @@ def kube_state_metrics(c: Conditions, replicas: int) -> Series:
                     condition=condition,
                     status=status,
                 )
-        s.gauge("kube_node_spec_unschedulable", 0, node=node)
+        s.gauge("kube_node_spec_unschedulable", int(index in c.cordoned_nodes), node=node)
     return s
 
 

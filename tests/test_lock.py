@@ -177,8 +177,8 @@ def test_no_other_entry_point_installs_python_packages_itself():
         str(p.relative_to(REPO_ROOT)) for p in paths if re.search(r"pip3? install|uv pip install", p.read_text())
     ]
     assert offenders == []
-    # Nor does the README tell anyone to: every command that installs a requirements file names a lock.
-    readme = (REPO_ROOT / "README.md").read_text()
+    # Nor do the README and docs/ tell anyone to: every command that installs a requirements file names a lock.
+    readme = "\n".join(p.read_text() for p in [REPO_ROOT / "README.md", *sorted((REPO_ROOT / "docs").glob("*.md"))])
     assert re.findall(r"pip3? install[^\n`]*requirements[\w-]*\.txt", readme) == []
     assert "make install" in readme
 
@@ -198,4 +198,4 @@ def test_the_pinned_cli_is_the_locked_sdk_version_and_every_workflow_uses_it():
     action = yaml.safe_load((REPO_ROOT / ".github" / "actions" / "pulumi-prepare" / "action.yml").read_text())
     esc = next(s for s in action["runs"]["steps"] if str(s.get("uses", "")).startswith("pulumi/esc-action@"))
     assert esc["with"]["version"] == "${{ steps.cli.outputs.version }}"
-    assert f"Pulumi CLI {cli}" in (REPO_ROOT / "README.md").read_text()
+    assert f"the Pulumi CLI {cli}" in (REPO_ROOT / "docs" / "deploying.md").read_text()

@@ -6,10 +6,16 @@ published passes every mock and fails the first real `pulumi up`
 where the version was found; the test fails when the program pins anything
 the table does not list, so a bump must come with its evidence.
 
-How the rows were verified (2026-11-29, from each publisher's repository):
+How the rows were verified (2026-11-29, from each publisher's repository; the Helm chart rows again
+2026-12-06, when every chart moved to its newest major: prometheus 27.19.0 -> 29.27.0, kube-state-metrics
+5.33.0 -> 8.4.0, prometheus-node-exporter 4.45.3 -> 4.56.1, prometheus-nginx-exporter 1.11.6 -> 1.23.1,
+prometheus-statsd-exporter 0.13.1 -> 1.0.0; postgres 8.2.0 and redis 6.29.0 were already the newest tags):
 - Helm charts: prometheus-community/helm-charts publishes each chart version
   with chart-releaser, which tags the release `<chart>-<version>`; the tag
-  exists and `charts/<chart>/Chart.yaml` at that commit carries the version.
+  exists, it is the highest `<chart>-*` tag of the snapshot read (main at
+  cf408a290aec489277a94450bb3511432477a53a, 2026-08-22), and `charts/<chart>/Chart.yaml`
+  at that commit carries the version. The values keys the program sets are checked
+  against each version's templates in tests/collection/test_chart_values.py.
 - celery-exporter: danihodovic/celery-exporter's workflow
   `.github/workflows/push-image-ghcr.yml` pushes ghcr.io/danihodovic/celery-exporter
   with tag `{{version}}` for every git tag `vX.Y.Z` (docker/metadata-action,
@@ -51,26 +57,26 @@ PUBLISHED = (
     Published(
         "helm chart",
         "prometheus",
-        "27.19.0",
-        HELM_CHARTS + "prometheus-27.19.0",
-        "703b84d7cf9a1e3446d0a7415078f4d868566ed5",
-        "2025-06-01",
+        "29.27.0",
+        HELM_CHARTS + "prometheus-29.27.0",
+        "ca06aaef8a20ca639f06523f467cb0ef8a114feb",
+        "2026-08-18",
     ),
     Published(
         "helm chart",
         "kube-state-metrics",
-        "5.33.0",
-        HELM_CHARTS + "kube-state-metrics-5.33.0",
-        "102e7bbd2f215ecf6694bea80c417b80075135d0",
-        "2025-04-26",
+        "8.4.0",
+        HELM_CHARTS + "kube-state-metrics-8.4.0",
+        "1982f1c5828920f5d4ea5d04956169e81f8c5129",
+        "2026-08-18",
     ),
     Published(
         "helm chart",
         "prometheus-node-exporter",
-        "4.45.3",
-        HELM_CHARTS + "prometheus-node-exporter-4.45.3",
-        "80b38521a32660d051bc3ca611e760adf96ee299",
-        "2025-04-25",
+        "4.56.1",
+        HELM_CHARTS + "prometheus-node-exporter-4.56.1",
+        "8b8e639cac80a3001412f187060068978f649a55",
+        "2026-07-14",
     ),
     Published(
         "helm chart",
@@ -92,18 +98,18 @@ PUBLISHED = (
     Published(
         "helm chart",
         "prometheus-nginx-exporter",
-        "1.11.6",
-        HELM_CHARTS + "prometheus-nginx-exporter-1.11.6",
-        "00f00fdc39306fec3fdee410c7d50af001d1ef42",
-        "2025-08-15",
+        "1.23.1",
+        HELM_CHARTS + "prometheus-nginx-exporter-1.23.1",
+        "7b70fafdf47959493d762d0fbebc209dbd4cf99a",
+        "2026-08-14",
     ),
     Published(
         "helm chart",
         "prometheus-statsd-exporter",
-        "0.13.1",
-        HELM_CHARTS + "prometheus-statsd-exporter-0.13.1",
-        "b5830ed529f311abeb4641fbe7b72f846c03d776",
-        "2024-04-06",
+        "1.0.0",
+        HELM_CHARTS + "prometheus-statsd-exporter-1.0.0",
+        "50bfbd494426782d8b90e7074c56e5ba7e0fbf54",
+        "2025-10-06",
     ),
     Published(
         "image",

@@ -1,8 +1,8 @@
 """Kubernetes objects of the platform: crash loops, OOM kills, pods that never get ready,
 rollouts that stop, workloads with no replica left, nodes, Jobs, CronJobs and HPAs.
 
-The series come from kube-state-metrics (names and labels as v2.15.0, the
-pinned chart's appVersion, documents them); the rules follow
+The series come from kube-state-metrics (names and labels as v2.20.0, the
+pinned chart 8.4.0's appVersion, documents them); the rules follow
 kubernetes-mixin's (alerts/apps_alerts.libsonnet, alerts/kubelet.libsonnet)
 with its default windows, which `monitoring:kubernetes` can change. Only
 stacks with Kubernetes discovery get them (dev has no cluster).
@@ -19,13 +19,26 @@ Node alerts are about the cluster: `service: cluster`. So a crash-looping
 backend pod and the backend Deployment with no replica left carry the same
 `service` as the API's other alerts, and the critical `KubeWorkloadDown`
 holds back that service's per-pod warnings (Alertmanager's `...Down` rule).
+
+The mapping is evaluated once, not once per alert: the recording rule
+`kubernetes:object_service:info` (first in the group, so every alert after it
+reads this evaluation's result) gives each object name the alerts read, in the
+namespaces in scope, its `service`; each alert joins it on (namespace, name)
+with `group_left (service)` (`service_join`). The label_replace chain (one
+regex per layer, longest prefix last) grows with the catalog, so it is written
+once: 2,000 services add one regex of 2,000 names to one rule instead of to
+every alert (the container resource alerts in `rule_resources` join it too).
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
+
 from infra.alerting.rule_availability import COLLECTOR_SERVICE
 from infra.alerting.rule_model import (
     Alert,
+    Recording,
     Rule,
     RuleNamespace,
     Severity,
@@ -42,6 +55,33 @@ from infra.config import StackInput
 
 NAMESPACE = "kubernetes"
 CLUSTER_SERVICE = "cluster"
+# One series per object name in scope, valued 1, labelled namespace, object, service.
+SERVICE_INFO = "kubernetes:object_service:info"
+# The label each kube-state-metrics family names its object by (docs/metrics/workload/*.md, v2.20.0);
+# cAdvisor's container_* series name their pod `pod`.
+_OBJECT_LABEL_BY_PREFIX = (
+    ("kube_pod_", "pod"),
+    ("container_", "pod"),
+    ("kube_deployment_", "deployment"),
+    ("kube_statefulset_", "statefulset"),
+    ("kube_daemonset_", "daemonset"),
+    ("kube_job_", "job_name"),
+    ("kube_cronjob_", "cronjob"),
+    ("kube_horizontalpodautoscaler_", "horizontalpodautoscaler"),
+)
+# The series the container resource alerts (rule_resources) read their pods from.
+CONTAINER_SERIES = ("container_memory_working_set_bytes", "container_cpu_cfs_periods_total")
+# kubernetes-mixin's DaemonSet windows (alerts/apps_alerts.libsonnet: KubeDaemonSetNotScheduled 'for' 10m,
+# KubeDaemonSetMisScheduled 15m, KubeDaemonSetRolloutStuck config.libsonnet kubeDaemonSetRolloutStuckFor 15m,
+# its progress guard changes(...[5m]) == 0).
+_DAEMONSET_NOT_SCHEDULED_FOR = "10m"
+_DAEMONSET_MISSCHEDULED_FOR = "15m"
+_DAEMONSET_ROLLOUT_STUCK_FOR = "15m"
+_DAEMONSET_PROGRESS_WINDOW = "5m"
+# How long a cordoned node may stay NotReady before KubeNodeNotReady's own wait starts: a node drained for
+# replacement or scale-down is deleted, and its series end, within minutes of going NotReady; one still
+# NotReady after this is a dead node someone cordoned.
+_CORDONED_NOT_READY_GRACE = "15m"
 # kubernetes-mixin's KubePodCrashLooping: a container that waited in CrashLoopBackOff
 # at any scrape of the last 5 minutes (it alternates between waiting and running).
 _CRASH_LOOP_LOOKBACK = "5m"
@@ -86,8 +126,54 @@ def watched_namespaces(settings: StackInput) -> tuple[str, ...]:
     """The stack's `kubernetes.namespaces`, or the catalog's scrape namespaces and the collection's."""
     if settings.kubernetes.namespaces:
         return tuple(sorted(settings.kubernetes.namespaces))
+    return catalog_namespaces(settings)
+
+
+def catalog_namespaces(settings: StackInput) -> tuple[str, ...]:
+    """The catalog's scrape namespaces and the collection's: where the container resource alerts look."""
     names = {service.scrape.k8s_namespace for service in settings.services if service.scrape}
     return tuple(sorted({*names, settings.collection.namespace}))
+
+
+def service_join(expr: str, name_label: str) -> str:
+    """`expr` with the `service` the mapping gives the object named in its `name_label` label.
+
+    `kubernetes:object_service:info` has one series per (namespace, object), so
+    the join is many-to-one; `group_left (service)` replaces the scrape job's
+    `service` with the mapped one and keeps every other label of `expr`, and
+    the info's value 1 keeps `expr`'s value.
+    """
+    info = f'label_replace({SERVICE_INFO}, {promql_string(name_label)}, "$1", "object", "(.+)")'
+    return f"(\n{expr}\n)\n* on (namespace, {name_label}) group_left (service)\n{info}"
+
+
+_SERIES = re.compile(r"\b((?:kube|container)_[a-z_]+)\{")
+
+
+def _object_label(metric: str) -> str:
+    return next(label for prefix, label in _OBJECT_LABEL_BY_PREFIX if metric.startswith(prefix))
+
+
+def service_info(settings: StackInput, exprs: Iterable[str]) -> Recording:
+    """The recording rule naming the `service` of every object that `exprs` (and the container alerts) read.
+
+    Its input is every object name those series carry in the namespaces in
+    scope, so an alert never waits for an object the info lacks; the mapping
+    (`with_service`) is applied once, to that union.
+    """
+    metrics = {name for expr in exprs for name in _SERIES.findall(expr)} | set(CONTAINER_SERIES)
+    by_label: dict[str, list[str]] = {}
+    for metric in sorted(metrics):
+        by_label.setdefault(_object_label(metric), []).append(metric)
+    scope = {"namespace": one_of(sorted({*watched_namespaces(settings), *catalog_namespaces(settings)}))}
+    names = [
+        f"label_replace(\ngroup by (namespace, {label}) ("
+        + " or ".join(sel(metric, **scope) for metric in metric_names)
+        + f'),\n"object", "$1", {promql_string(label)}, "(.+)")'
+        for label, metric_names in sorted(by_label.items())
+    ]
+    union = "group by (namespace, object) (\n" + "\nor\n".join(names) + "\n)"
+    return Recording(record=SERVICE_INFO, expr=with_service(union, "object", settings))
 
 
 def with_service(expr: str, name_label: str, settings: StackInput) -> str:
@@ -134,7 +220,6 @@ def _layers(mapping: dict[str, str]) -> list[dict[str, list[str]]]:
 
 
 def _mapped(
-    settings: StackInput,
     name: str,
     expr: str,
     name_label: str,
@@ -147,7 +232,7 @@ def _mapped(
     """An alert whose `service` the mapping derives from the object name in `name_label`."""
     return Alert(
         name=name,
-        expr=with_service(expr, name_label, settings),
+        expr=service_join(expr, name_label),
         for_=for_,
         severity=severity,
         service=None,
@@ -183,15 +268,20 @@ def _containers(settings: StackInput, scope: dict[str, str]) -> list[Rule]:
         f"and on ({_BY_CONTAINER})\nmax by ({_BY_CONTAINER}) ({oom}) == 1"
     )
     phase = "kube_pod_status_phase"
+    # A Job's pod waits for its turn (a parallelism limit, a queue of Jobs) or ends Failed and is retried:
+    # KubeJobFailed reports the Job, so its pods page nobody here. kubernetes-mixin's KubePodNotReady
+    # (alerts/apps_alerts.libsonnet) keeps only pods whose kube_pod_owner has owner_kind!="Job"; the
+    # collector keeps kube_pod_owner for Job owners only (scrape_config.NARROWED_SERIES), so this
+    # subtracts those, and a pod without an owner still alerts.
     not_ready = (
         f"max by (namespace, pod) (\n  {sel(phase, **scope, phase='~Pending|Unknown')} == 1\n  or\n"
         f"  ({sel(phase, **scope, phase='Running')} == 1\n"
-        f"  and on (namespace, pod) {sel('kube_pod_status_ready', **scope, condition='true')} == 0)\n)"
+        f"  and on (namespace, pod) {sel('kube_pod_status_ready', **scope, condition='true')} == 0)\n)\n"
+        f"unless on (namespace, pod)\n{sel('kube_pod_owner', **scope, owner_kind='Job')}"
     )
     return [
         # One replica restarting is a warning: its siblings still serve. KubeWorkloadDown pages.
         _mapped(
-            settings,
             "KubePodCrashLooping",
             crash_loop,
             "pod",
@@ -202,7 +292,6 @@ def _containers(settings: StackInput, scope: dict[str, str]) -> list[Rule]:
             f"{k8s.crash_loop_restarts} restarts in {k8s.crash_loop_window_minutes} minutes).",
         ),
         _mapped(
-            settings,
             "KubeContainerOOMKilled",
             oom_killed,
             "pod",
@@ -213,7 +302,6 @@ def _containers(settings: StackInput, scope: dict[str, str]) -> list[Rule]:
             f"was OOM-killed and restarted in the last {k8s.oom_kill_window_minutes} minutes.",
         ),
         _mapped(
-            settings,
             "KubePodNotReady",
             not_ready,
             "pod",
@@ -258,7 +346,6 @@ def _workloads(settings: StackInput, scope: dict[str, str]) -> list[Rule]:
     )
     return [
         _mapped(
-            settings,
             "KubeWorkloadReplicasMismatch",
             missing,
             "workload",
@@ -269,7 +356,6 @@ def _workloads(settings: StackInput, scope: dict[str, str]) -> list[Rule]:
             f"{k8s.rollout_progress_window_minutes} minutes.",
         ),
         _mapped(
-            settings,
             "KubeWorkloadRolloutStuck",
             stuck,
             "workload",
@@ -280,7 +366,6 @@ def _workloads(settings: StackInput, scope: dict[str, str]) -> list[Rule]:
             "Deployment passed its progress deadline).",
         ),
         _mapped(
-            settings,
             "KubeWorkloadDown",
             down,
             "workload",
@@ -290,6 +375,60 @@ def _workloads(settings: StackInput, scope: dict[str, str]) -> list[Rule]:
             summary="A Deployment or StatefulSet has no ready replica at all.",
             description="{{ $labels.namespace }}/{{ $labels.workload }} ({{ $labels.service }}) has had no "
             f"available replica for {k8s.workload_down_for_minutes} minutes.",
+        ),
+    ]
+
+
+def _daemonsets(scope: dict[str, str]) -> list[Rule]:
+    """kubernetes-mixin's three DaemonSet alerts (alerts/apps_alerts.libsonnet), with its windows.
+
+    node-exporter and the log collector are DaemonSets: a node without their
+    pod has no metrics and no logs, and nothing else says so.
+    """
+
+    def ds(metric: str) -> str:
+        return sel(f"kube_daemonset_{metric}", **scope)
+
+    desired = ds("status_desired_number_scheduled")
+    not_scheduled = _as_workload(f"{desired}\n- {ds('status_current_number_scheduled')}\n> 0", "daemonset")
+    misscheduled = _as_workload(f"{ds('status_number_misscheduled')}\n> 0", "daemonset")
+    # Any of the four shortfalls while the rollout has not moved for the window: unavailable pods
+    # (a crash-looping or unready node-exporter) count as stuck too, as in the mixin.
+    stuck = _as_workload(
+        f"(\n  ({ds('status_current_number_scheduled')}\n  != {desired})\n"
+        f"  or ({ds('status_number_misscheduled')}\n  != 0)\n"
+        f"  or ({ds('status_updated_number_scheduled')}\n  != {desired})\n"
+        f"  or ({ds('status_number_available')}\n  != {desired})\n)\n"
+        f"and changes({ds('status_updated_number_scheduled')}[{dur(_DAEMONSET_PROGRESS_WINDOW)}]) == 0",
+        "daemonset",
+    )
+    return [
+        _mapped(
+            "KubeDaemonSetNotScheduled",
+            not_scheduled,
+            "workload",
+            for_=_DAEMONSET_NOT_SCHEDULED_FOR,
+            summary="DaemonSet pods are not scheduled.",
+            description="{{ $value }} pod(s) of DaemonSet {{ $labels.namespace }}/{{ $labels.daemonset }} are not "
+            f"scheduled on nodes that should run one, for {_DAEMONSET_NOT_SCHEDULED_FOR}.",
+        ),
+        _mapped(
+            "KubeDaemonSetMisScheduled",
+            misscheduled,
+            "workload",
+            for_=_DAEMONSET_MISSCHEDULED_FOR,
+            summary="DaemonSet pods run where they should not.",
+            description="{{ $value }} pod(s) of DaemonSet {{ $labels.namespace }}/{{ $labels.daemonset }} run on "
+            f"nodes their node selector or tolerations exclude, for {_DAEMONSET_MISSCHEDULED_FOR}.",
+        ),
+        _mapped(
+            "KubeDaemonSetRolloutStuck",
+            stuck,
+            "workload",
+            for_=_DAEMONSET_ROLLOUT_STUCK_FOR,
+            summary="A DaemonSet rollout is stuck or its pods are unavailable.",
+            description="DaemonSet {{ $labels.namespace }}/{{ $labels.daemonset }} has pods not scheduled, not "
+            f"updated or not available, and its rollout has not moved, for {_DAEMONSET_ROLLOUT_STUCK_FOR}.",
         ),
     ]
 
@@ -315,7 +454,6 @@ def _batch(settings: StackInput, scope: dict[str, str]) -> list[Rule]:
     maxed = _as_workload(f"{current}\n>= {maximum}\nand {maximum}\n> {minimum}", "horizontalpodautoscaler")
     return [
         _mapped(
-            settings,
             "KubeJobFailed",
             failed,
             "workload",
@@ -325,7 +463,6 @@ def _batch(settings: StackInput, scope: dict[str, str]) -> list[Rule]:
             "its deadline. Deleting the Job after investigation clears the alert.",
         ),
         _mapped(
-            settings,
             "KubeCronJobNotScheduled",
             late,
             "workload",
@@ -336,7 +473,6 @@ def _batch(settings: StackInput, scope: dict[str, str]) -> list[Rule]:
             "{{ $value | humanizeDuration }} ago and has not run.",
         ),
         _mapped(
-            settings,
             "KubeHpaMaxedOut",
             maxed,
             "workload",
@@ -349,16 +485,20 @@ def _batch(settings: StackInput, scope: dict[str, str]) -> list[Rule]:
 
 
 def _node_condition(
-    name: str, condition: str, value: int, *, for_minutes: int, summary: str, description: str
+    name: str, condition: str, value: int, *, for_minutes: int, summary: str, description: str, cordoned: str = ""
 ) -> Alert:
     """A node whose `condition` (kube_node_status_condition, status true) has `value`, unless it is cordoned.
 
-    A cordoned node is being drained on purpose (an upgrade, a scale-down): not news.
+    A cordoned node is being drained on purpose (an upgrade, a scale-down): not
+    news. `cordoned`, when given, is the condition under which a cordoned node
+    is news all the same.
     """
+    is_cordoned = "kube_node_spec_unschedulable == 1"
+    excused = f"({is_cordoned}\n unless on (node)\n ({cordoned}))" if cordoned else is_cordoned
     return Alert(
         name=name,
         expr=f"{sel('kube_node_status_condition', condition=condition, status='true')} == {value}\n"
-        "and on (node)\nkube_node_spec_unschedulable == 0",
+        f"unless on (node)\n{excused}",
         for_=_minutes(for_minutes),
         severity="warning",
         service=CLUSTER_SERVICE,
@@ -369,6 +509,7 @@ def _node_condition(
 
 def _nodes(settings: StackInput) -> list[Rule]:
     k8s = settings.kubernetes
+    ready = sel("kube_node_status_condition", condition="Ready", status="true")
     return [
         _node_condition(
             "KubeNodeNotReady",
@@ -377,7 +518,13 @@ def _nodes(settings: StackInput) -> list[Rule]:
             for_minutes=k8s.node_not_ready_for_minutes,
             summary="A node is not ready.",
             description="Node {{ $labels.node }} has not been Ready for "
-            f"{k8s.node_not_ready_for_minutes} minutes and is not cordoned.",
+            f"{k8s.node_not_ready_for_minutes} minutes (after {_CORDONED_NOT_READY_GRACE} more if it is cordoned).",
+            # A drained node goes NotReady briefly while it is replaced and then its series end; one that stays
+            # NotReady past the grace is a dead node someone cordoned, and nothing else would report it.
+            # NotReady at every sample of the grace, and already at its start (a node first seen NotReady
+            # has not been NotReady for the grace yet).
+            cordoned=f"max_over_time({ready}[{dur(_CORDONED_NOT_READY_GRACE)}]) == 0\n"
+            f" and on (node)\n {ready} offset {dur(_CORDONED_NOT_READY_GRACE)} == 0",
         ),
         _node_condition(
             "KubeNodePressure",
@@ -395,10 +542,13 @@ def kubernetes_rules(settings: StackInput) -> tuple[RuleNamespace, ...]:
     if settings.collection.discovery != "kubernetes":
         return ()
     scope = {"namespace": one_of(watched_namespaces(settings))}
-    rules = [
+    alerts = [
         *_containers(settings, scope),
         *_workloads(settings, scope),
+        *_daemonsets(scope),
         *_batch(settings, scope),
         *_nodes(settings),
     ]
-    return one_group_namespace(NAMESPACE, rules)
+    # First in the group: the alerts after it read this evaluation's mapping (nodes are `cluster`'s).
+    info = service_info(settings, (rule.expr for rule in alerts if isinstance(rule, Alert) and rule.service is None))
+    return one_group_namespace(NAMESPACE, [info, *alerts])

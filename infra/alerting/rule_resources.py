@@ -4,10 +4,14 @@ These series come from cAdvisor, kube-state-metrics, the kubelet and
 node_exporter, which only exist where metrics are collected through
 Kubernetes discovery; a stack with static targets gets none of these rules.
 Containers are limited to the namespaces the catalog and the collector use.
+A container alert's `service` is its pod's under the workload mapping of the
+Kubernetes rules (`rule_kubernetes.service_join`), so it groups and is
+inhibited with the service's other alerts; it used to be the container's name.
 """
 
 from __future__ import annotations
 
+from infra.alerting.rule_kubernetes import CONTAINER_SERIES, catalog_namespaces, service_join
 from infra.alerting.rule_model import (
     Alert,
     Rule,
@@ -31,22 +35,18 @@ _VOLUME_SERVICE = "storage"
 
 
 def _namespaces(settings: StackInput) -> str:
-    names = [service.scrape.k8s_namespace for service in settings.services if service.scrape]
-    return one_of([*names, settings.collection.namespace])
-
-
-def _as_service(expr: str, label: str) -> str:
-    """Name the alert's `service` after the container (or volume) it is about."""
-    return f'label_replace(\n{expr},\n"service", "$1", "{label}", "(.*)")'
+    return one_of(catalog_namespaces(settings))
 
 
 def _containers(settings: StackInput) -> list[Rule]:
     thresholds = settings.thresholds
     namespaces = _namespaces(settings)
-    working_set = sel("container_memory_working_set_bytes", namespace=namespaces, container="!~|POD")
+    # The series the mapping's info reads its pods from (rule_kubernetes.CONTAINER_SERIES).
+    working_set_series, periods_series = CONTAINER_SERIES
+    working_set = sel(working_set_series, namespace=namespaces, container="!~|POD")
     limits = sel("kube_pod_container_resource_limits", namespace=namespaces, resource="memory")
     throttled = sel("container_cpu_cfs_throttled_periods_total", namespace=namespaces, container="!~|POD")
-    periods = sel("container_cpu_cfs_periods_total", namespace=namespaces, container="!~|POD")
+    periods = sel(periods_series, namespace=namespaces, container="!~|POD")
     by_container = "by (namespace, pod, container)"
     memory_ratio = (
         f"  max {by_container} ({working_set})\n  / on (namespace, pod, container)\n"
@@ -59,7 +59,7 @@ def _containers(settings: StackInput) -> list[Rule]:
     return [
         Alert(
             name="ContainerMemoryNearLimit",
-            expr=_as_service(memory_ratio, "container"),
+            expr=service_join(memory_ratio, "pod"),
             # The OOM killer acts at 100 %; a quarter of an hour above the threshold is a trend, not a spike.
             for_="15m",
             severity="warning",
@@ -71,7 +71,7 @@ def _containers(settings: StackInput) -> list[Rule]:
         ),
         Alert(
             name="ContainerCpuThrottled",
-            expr=_as_service(throttling_ratio, "container"),
+            expr=service_join(throttling_ratio, "pod"),
             for_="15m",
             severity="warning",
             service=None,

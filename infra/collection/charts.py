@@ -24,14 +24,23 @@ class ChartPin:
 
 
 # Exact versions: an upgrade is a reviewed change, never a side effect of `pulumi up`.
-# Each is a published release (tests/test_published_pins.py records where it was verified).
-PROMETHEUS = ChartPin("prometheus", "27.19.0")  # Prometheus v3 (agent mode: --agent)
-KUBE_STATE_METRICS = ChartPin("kube-state-metrics", "5.33.0")
-NODE_EXPORTER = ChartPin("prometheus-node-exporter", "4.45.3")
-POSTGRES_EXPORTER = ChartPin("prometheus-postgres-exporter", "8.2.0")
-REDIS_EXPORTER = ChartPin("prometheus-redis-exporter", "6.29.0")
-NGINX_EXPORTER = ChartPin("prometheus-nginx-exporter", "1.11.6")
-STATSD_EXPORTER = ChartPin("prometheus-statsd-exporter", "0.13.1")
+# Each is a published release (tests/test_published_pins.py records where it was verified), and every
+# values key below is one its templates read at that version (tests/collection/test_chart_values.py).
+# The `# renovate:` line above each pin is what Renovate's regex manager reads to propose a bump.
+# renovate: datasource=helm depName=prometheus registryUrl=https://prometheus-community.github.io/helm-charts
+PROMETHEUS = ChartPin("prometheus", "29.27.0")  # Prometheus v3.14 (agent mode: --agent)
+# renovate: datasource=helm depName=kube-state-metrics registryUrl=https://prometheus-community.github.io/helm-charts
+KUBE_STATE_METRICS = ChartPin("kube-state-metrics", "8.4.0")  # kube-state-metrics v2.20.0
+# renovate: datasource=helm depName=prometheus-node-exporter registryUrl=https://prometheus-community.github.io/helm-charts
+NODE_EXPORTER = ChartPin("prometheus-node-exporter", "4.56.1")  # node_exporter 1.12.1
+# renovate: datasource=helm depName=prometheus-postgres-exporter registryUrl=https://prometheus-community.github.io/helm-charts
+POSTGRES_EXPORTER = ChartPin("prometheus-postgres-exporter", "8.2.0")  # postgres_exporter v0.20.1
+# renovate: datasource=helm depName=prometheus-redis-exporter registryUrl=https://prometheus-community.github.io/helm-charts
+REDIS_EXPORTER = ChartPin("prometheus-redis-exporter", "6.29.0")  # redis_exporter v1.89.0
+# renovate: datasource=helm depName=prometheus-nginx-exporter registryUrl=https://prometheus-community.github.io/helm-charts
+NGINX_EXPORTER = ChartPin("prometheus-nginx-exporter", "1.23.1")  # nginx-prometheus-exporter 1.5.3
+# renovate: datasource=helm depName=prometheus-statsd-exporter registryUrl=https://prometheus-community.github.io/helm-charts
+STATSD_EXPORTER = ChartPin("prometheus-statsd-exporter", "1.0.0")  # statsd_exporter v0.28.0
 
 # The agent's release name is fixed: the chart mounts `<release>-<configMapOverrideName>`.
 AGENT_RELEASE = "collector"

@@ -81,4 +81,8 @@ LABEL_VALUES: dict[str, LabelValues] = {
     "failed_job": LabelValues(3, "assumed: failed Jobs kept (failedJobsHistoryLimit); 3 condition series each"),
     "cronjob": LabelValues(5, "assumed: CronJobs in the cluster"),
     "hpa": LabelValues(5, "assumed: HorizontalPodAutoscalers in the cluster"),
+    "daemonset": LabelValues(
+        6, "assumed: DaemonSets in the cluster (aws-node, kube-proxy, EBS CSI node, node-exporter, log collector, ...)"
+    ),
+    "job_pod": LabelValues(10, "assumed: pods owned by Jobs kept at once (CronJob history limits; one series each)"),
 }

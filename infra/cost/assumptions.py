@@ -139,6 +139,13 @@ METRIC_SHAPES: dict[str, MetricShape] = {
     "kube_horizontalpodautoscaler_spec_min_replicas": _(("hpa",)),
     "kube_node_status_condition": _(("node", "node_condition")),
     "kube_node_spec_unschedulable": _(("node",)),
+    # kube_pod_owner is kept for Job-owned pods only (scrape_config.NARROWED_SERIES): one series each.
+    "kube_pod_owner": _(("job_pod",)),
+    "kube_daemonset_status_desired_number_scheduled": _(("daemonset",)),
+    "kube_daemonset_status_current_number_scheduled": _(("daemonset",)),
+    "kube_daemonset_status_number_misscheduled": _(("daemonset",)),
+    "kube_daemonset_status_updated_number_scheduled": _(("daemonset",)),
+    "kube_daemonset_status_number_available": _(("daemonset",)),
     # kubelet (one target per node)
     "kubelet_volume_stats_available_bytes": _(("pvc/node",)),
     "kubelet_volume_stats_capacity_bytes": _(("pvc/node",)),

@@ -38,6 +38,7 @@ from infra.logs.contract import (
 )
 
 # https://aws.github.io/eks-charts index.yaml: aws-for-fluent-bit 0.2.0 is AWS for Fluent Bit 3.2.1.
+# renovate: datasource=helm depName=aws-for-fluent-bit registryUrl=https://aws.github.io/eks-charts
 FLUENT_BIT = ChartPin("aws-for-fluent-bit", "0.2.0", repo="https://aws.github.io/eks-charts")
 RELEASE = "logs-collector"
 SERVICE_ACCOUNT = "fluent-bit-logs"

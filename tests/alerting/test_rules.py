@@ -18,6 +18,7 @@ import pytest
 import yaml
 
 from infra.alerting.rule_business import trading_hours_filter
+from infra.alerting.rule_kubernetes import SERVICE_INFO
 from infra.alerting.rule_model import SEVERITIES, Alert, le_matcher, num, sel
 from infra.alerting.rules import render_rule_files, rule_namespaces
 from infra.config import ConfigError
@@ -111,7 +112,8 @@ def test_recording_rules_are_named_level_metric_operations() -> None:
     for rule in rendered_rules("staging"):
         if "record" in rule:
             level, metric, operations = rule["record"].split(":")
-            assert level in {"service", "slo"} and metric and operations, rule["record"]
+            # `kubernetes`: the workload mapping's info series (rule_kubernetes.SERVICE_INFO).
+            assert level in {"service", "slo", "kubernetes"} and metric and operations, rule["record"]
 
 
 # --- alert conventions ----------------------------------------------------------
@@ -125,8 +127,12 @@ def test_every_alert_has_severity_service_and_the_three_annotations(stack: str) 
         name, labels, annotations = rule["alert"], rule["labels"], rule["annotations"]
         assert re.fullmatch(r"[A-Z][A-Za-z0-9]+", name)
         assert labels["severity"] in SEVERITIES, name
-        # A static service label, or one the expression derives (label_replace) and promtool checked.
-        assert "service" in labels or ("label_replace(" in rule["expr"] and '"service"' in rule["expr"]), name
+        # A static service label, or one the expression derives (label_replace, or the Kubernetes workload
+        # mapping joined with group_left) and promtool checked.
+        derived = ("label_replace(" in rule["expr"] and '"service"' in rule["expr"]) or (
+            f"group_left (service)\nlabel_replace({SERVICE_INFO}," in rule["expr"]
+        )
+        assert "service" in labels or derived, name
         assert set(annotations) == {"summary", "description", "runbook_url"}, name
         assert "{{" not in annotations["summary"], name
         templated = "{{ $labels." in annotations["description"] or "{{ $value" in annotations["description"]

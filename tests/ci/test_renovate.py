@@ -140,7 +140,6 @@ def test_every_annotated_chart_pin_is_read_with_its_own_name_and_version() -> No
 
 
 @needs_node
-@pytest.mark.xfail(strict=True, reason="issue 29: the charts engineer adds the renovate comment above each ChartPin")
 def test_every_chart_pin_in_infra_is_read_by_renovate() -> None:
     missing = []
     for path, pins in chart_pins().items():

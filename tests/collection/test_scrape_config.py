@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
 import yaml
 
+from infra.collection.scrape_config import NARROWED_SERIES
 from infra.config.model import StackInput
 from infra.config.stackfile import stack_settings
 from infra.metrics import scraped_series_names
@@ -180,8 +182,14 @@ def test_each_job_keeps_exactly_its_sources_catalog_series(stack_plan: Plan) -> 
         "collector": "collector",
     }
     for name, job in jobs(scrape_config(stack_plan)).items():
-        (rule,) = job["metric_relabel_configs"]
+        # The keep-list first; after it only the drop rules narrowing a kept series (kube_pod_owner).
+        rule, *narrowing = job["metric_relabel_configs"]
+        assert rule["action"] == "keep" and rule["source_labels"] == ["__name__"], name
         assert set(rule["regex"].split("|")) == scraped_series_names(sources[name]), name
+        expected = NARROWED_SERIES.get(sources[name], ())
+        assert [(r["action"], r["source_labels"][0], r["regex"].split(";")[0]) for r in narrowing] == [
+            ("drop", "__name__", n.name) for n in expected
+        ], name
         assert keep_regex(job).match("go_gc_duration_seconds") is None
 
 
@@ -191,3 +199,34 @@ def test_a_static_stack_without_targets_is_refused_by_the_config_before_renderin
     services[0]["scrape"].pop("staticTargets")
     with pytest.raises(ValueError, match=r"service\(s\) 'api' have no scrape\.staticTargets"):
         StackInput.model_validate({**base.model_dump(by_alias=True, exclude_none=True), "services": services})
+
+
+def _stored(job: dict[str, Any], labels: dict[str, str]) -> bool:
+    """Whether the job's metric_relabel_configs keep a sample with `labels` (keep/drop, anchored RE2 as in
+    Prometheus' relabel package: source label values joined by ';', a missing label read as '')."""
+    for rule in job["metric_relabel_configs"]:
+        value = ";".join(labels.get(name, "") for name in rule["source_labels"])
+        matched = re.fullmatch(f"(?:{rule['regex']})", value) is not None
+        if (rule["action"] == "keep" and not matched) or (rule["action"] == "drop" and matched):
+            return False
+    return True
+
+
+@pytest.mark.parametrize("stack", ["staging", "prod"])
+def test_kube_pod_owner_is_kept_for_job_owners_only(stack: str) -> None:
+    """KubePodNotReady subtracts Job-owned pods (kubernetes-mixin's owner_kind!="Job"); no other owner is stored."""
+    job = jobs(scrape_config(plan_of(stack)))["kube-state-metrics"]
+    owner = {"__name__": "kube_pod_owner", "namespace": "screener", "pod": "p"}
+    assert _stored(job, {**owner, "owner_kind": "Job"})
+    for kind in ("ReplicaSet", "StatefulSet", "DaemonSet", "CronJob", "Jobs", "J", "Jo", "<none>", ""):
+        assert not _stored(job, {**owner, "owner_kind": kind}), kind
+    # The narrowing touches nothing else.
+    assert _stored(job, {"__name__": "kube_pod_status_phase", "phase": "Running"})
+    assert _stored(job, {"__name__": "kube_daemonset_status_number_available", "daemonset": "node-exporter"})
+    assert not _stored(job, {"__name__": "kube_pod_info"})
+
+
+def test_the_owner_check_catches_a_keep_list_that_stores_every_owner() -> None:
+    job = jobs(scrape_config(plan_of("staging")))["kube-state-metrics"]
+    planted = {**job, "metric_relabel_configs": job["metric_relabel_configs"][:1]}
+    assert _stored(planted, {"__name__": "kube_pod_owner", "owner_kind": "ReplicaSet"})

@@ -16,9 +16,11 @@ postgres_exporter 0.11.1 vs 0.20 (chart 8.2.0): same names for every catalog
 series except the two replication gauges 0.11 lacks (ABSENT_IN_LAB); 0.20
 drops the `server` label and adds usename/application_name/backend_type/wait_*
 to pg_stat_activity_count (rules sum by service/state: unaffected).
-redis_exporter 1.45 vs 1.90 (chart 6.30.x), nginx-prometheus-exporter 0.11 vs
-the chart's 1.x, node_exporter 1.5 vs the chart's 1.9 line: the catalog's
-names are unchanged across these. Prometheus 2.42 vs the agent's v3: same
+redis_exporter 1.45 vs 1.89 (chart 6.29.0), nginx-prometheus-exporter 0.11 vs
+1.5.3 (chart 1.23.1), node_exporter 1.5 vs 1.12.1 (chart 4.56.1): the catalog's
+names are unchanged across these (nginx: collector/nginx.go at v1.5.3 names the
+same seven series as v1.4.2; node_exporter's CHANGELOG 1.9.1..1.12.1 renames none
+of the catalog's, it only adds erofs to the file systems left out). Prometheus 2.42 vs the agent's v3: same
 relabelling semantics (anchored RE2 on __name__) and remote-storage names.
 """
 

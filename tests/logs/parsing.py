@@ -7,7 +7,7 @@ the contract's patterns differs (no lookbehind, no Onigmo-only escapes, which
 The multiline rule joins a PostgreSQL entry's continuation lines to it, as
 Fluent Bit's regex multiline parser does with the same start/cont patterns.
 What is not emulated: the CRI/docker unwrapping (Fluent Bit built-ins), and
-Onigmo itself; the README lists both under what the offline plan cannot know.
+Onigmo itself; docs/logs.md lists both under what the offline plan cannot know.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 Expectations come from the samples (tests/logs/samples/, written by hand in
 each source's documented format) and from a real NGINX writing a line with
-the exact `log_format` the README tells the platform to apply.
+the exact `log_format` docs/logs.md tells the platform to apply.
 """
 
 from __future__ import annotations
@@ -140,8 +140,8 @@ def test_postgres_settings_log_statements_over_a_second_with_the_parsed_prefix()
     assert POSTGRES_SETTINGS["log_line_prefix"] == "'%m [%p] %q%u@%d '"
 
 
-def test_the_readme_gives_the_platform_the_exact_settings_the_parsers_expect() -> None:
-    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+def test_the_logs_page_gives_the_platform_the_exact_settings_the_parsers_expect() -> None:
+    readme = (Path(__file__).resolve().parents[2] / "docs" / "logs.md").read_text()
     assert f"```nginx\n{nginx_log_format('nginx')}\n```" in readme
     assert f"```\n{postgres_settings_text()}\n```" in readme
 
@@ -154,7 +154,7 @@ def _free_port() -> int:
 
 @pytest.mark.skipif(shutil.which("nginx") is None, reason="Debian's nginx is not installed")
 def test_real_nginx_writes_lines_the_collector_parses_with_the_contracts_fields(tmp_path: Path) -> None:
-    """Debian's nginx, on loopback, with the exact directives of `nginx_log_format` (README "Logs")."""
+    """Debian's nginx, on loopback, with the exact directives of `nginx_log_format` (docs/logs.md)."""
     port = _free_port()
     log = tmp_path / "access.log"
     directives = nginx_log_format("nginx").replace("/dev/stdout", str(log))

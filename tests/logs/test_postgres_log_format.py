@@ -1,4 +1,4 @@
-"""Debian's PostgreSQL, with the settings the README gives the platform, writes lines the collector parses.
+"""Debian's PostgreSQL, with the settings docs/logs.md gives the platform, writes lines the collector parses.
 
 The real server's stderr (log_destination = 'stderr', the contract's log_line_prefix,
 log_min_duration_statement = 1000) is joined with the collector's multiline rules and
