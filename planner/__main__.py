@@ -10,11 +10,14 @@ Exits 2 on a configuration error, 3 on a mandatory policy violation,
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import sys
 import textwrap
 from pathlib import Path
 from typing import Any
+
+import pulumi
 
 from infra.config import ConfigError
 from infra.config.stackfile import REPO_ROOT
@@ -26,9 +29,31 @@ from planner.preview_text import WIDTH, about, render_diagnostics, render_output
 from planner.simulated import SIMULATED_NOTE, SimulatedMarker, simulated_tokens
 
 
+def _file_digest(path: str) -> dict[str, str]:
+    """A file the program uploads, by its repository path and content hash: a code change shows in plan-diff."""
+    file = Path(path)
+    shown = file.resolve().relative_to(REPO_ROOT).as_posix() if file.resolve().is_relative_to(REPO_ROOT) else path
+    return {"file": shown, "sha256": hashlib.sha256(file.read_bytes()).hexdigest()}
+
+
+def asset_json(value: pulumi.Asset | pulumi.Archive) -> Any:
+    """Pulumi's assets and archives (a Lambda function's `code`) as plain data for plan.json."""
+    if isinstance(value, pulumi.AssetArchive):
+        return {"archive": {name: asset_json(member) for name, member in sorted(value.assets.items())}}
+    if isinstance(value, pulumi.FileAsset | pulumi.FileArchive):
+        return _file_digest(str(value.path))
+    if isinstance(value, pulumi.StringAsset):
+        return {"text": {"sha256": hashlib.sha256(value.text.encode()).hexdigest(), "chars": len(value.text)}}
+    if isinstance(value, pulumi.RemoteAsset | pulumi.RemoteArchive):
+        return {"uri": value.uri}
+    return {"asset": type(value).__name__}
+
+
 def to_json(value: Any) -> Any:
     if isinstance(value, Secret):
         return "[secret]"
+    if isinstance(value, pulumi.Asset | pulumi.Archive):
+        return asset_json(value)
     if isinstance(value, dict):
         return {k: to_json(v) for k, v in value.items()}
     if isinstance(value, list | tuple):

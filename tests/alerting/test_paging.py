@@ -13,6 +13,7 @@ the trigger/resolve pairing fails here.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 from typing import Any
@@ -21,7 +22,7 @@ import pytest
 from pulumi.runtime import rpc
 
 from infra.config import ConfigError
-from infra.config.stackfile import SecretValue, load_stack_file
+from infra.config.stackfile import REPO_ROOT, SecretValue, load_stack_file
 from infra.paging import relay
 from planner.engine import SECRET, Plan, run_stack
 from tests.alerting.test_alertmanager import LONG_NAME, alert, configs, render  # noqa: F401 (configs is a fixture)
@@ -229,3 +230,25 @@ def test_the_paged_stack_passes_every_policy(paged: Plan) -> None:
     from planner.policy_check import check_plan
 
     assert check_plan(paged).violations == []
+
+
+def test_make_plan_of_a_stack_with_paging_writes_its_plan_and_checks_its_policies(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Issue 25 item 5: `make plan` of a stack with monitoring:paging crashed on the relay's code archive
+    (`TypeError: Object of type AssetArchive is not JSON serializable`), so the relay was never policy-checked."""
+    from infra.components.paging import RELAY_SOURCE
+    from planner.__main__ import main
+
+    draft = tmp_path / "Pulumi.prod.yaml"
+    committed = (REPO_ROOT / "stacks" / "Pulumi.prod.yaml").read_text()
+    draft.write_text(committed + "  monitoring:paging: {provider: pagerduty, escalationPolicyId: PABC123}\n")
+    assert main(["prod", "--stack-file", str(draft), "--out", str(tmp_path / "build"), "--quiet"]) == 0
+    printed = capsys.readouterr().out
+    assert "0 mandatory violation(s)" in printed
+    plan = json.loads((tmp_path / "build" / "prod" / "plan.json").read_text())
+    (function,) = [r for r in plan["resources"] if r["type"] == "aws:lambda/function:Function"]
+    # The code is recorded by path and content hash, so a change to the relay shows in `make plan-diff`.
+    (member,) = function["inputs"]["code"]["archive"].items()
+    assert member[0] == "relay.py" and member[1]["file"] == "infra/paging/relay.py"
+    assert member[1]["sha256"] == hashlib.sha256(RELAY_SOURCE.read_bytes()).hexdigest()
