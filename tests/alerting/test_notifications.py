@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fnmatch
 import json
 from collections.abc import Callable
 from typing import Any
@@ -113,6 +114,45 @@ def test_no_statement_allows_anyone_without_conditions(stack_plan: Plan, audienc
             assert statement["Condition"]["StringEquals"] == {"aws:SourceAccount": ACCOUNT}, sid
         assert statement["Principal"] != "*" or statement["Effect"] == "Deny", sid
     assert policy["DenyPublishWithoutTls"]["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+
+
+def publishers(policy: dict[str, Any]) -> list[str]:
+    """Who an SNS topic policy lets publish: each Allow statement whose actions match sns:Publish (wildcards
+    included, case-insensitive as IAM matches actions), as its principal; a non-service principal is a finding."""
+    found = []
+    for statement in policy["Statement"]:
+        actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+        if statement["Effect"] == "Allow" and any(fnmatch.fnmatch("sns:publish", a.lower()) for a in actions):
+            principal = statement["Principal"]
+            found.append(principal["Service"] if isinstance(principal, dict) and "Service" in principal else "ACCOUNT")
+    return found
+
+
+def test_the_publisher_check_finds_a_planted_account_publish() -> None:
+    # The plant of issue 28 finding 7: the account statement with sns:Publish again (or sns:*).
+    for planted in ("sns:Publish", "SNS:*", "*"):
+        policy = {"Statement": [{"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::1:root"}, "Action": [planted]}]}
+        assert publishers(policy) == ["ACCOUNT"]
+
+
+@pytest.mark.parametrize("audience", ["critical", "warning", "watchdog", "pipeline"])
+def test_no_principal_of_the_account_may_publish_only_amp_and_this_stacks_alarms(
+    stack_plan: Plan, audience: str
+) -> None:
+    """Issue 28 finding 7: a `[RESOLVED]` subject or an `OK` alarm payload published by anyone in the account
+    would close a live PagerDuty incident through the relay. The account keeps managing the topic, not publishing;
+    an explicit Deny refuses every caller but the allowed service principals, because within one account an
+    identity policy's sns:Publish suffices without the topic's Allow (IAM user guide, policy evaluation logic)."""
+    _, policy = _topic_policy(stack_plan, audience)
+    document = {"Statement": list(policy.values())}
+    expected = {"pipeline": ["cloudwatch.amazonaws.com"], "warning": ["aps.amazonaws.com", "cloudwatch.amazonaws.com"]}
+    allowed = expected.get(audience, ["aps.amazonaws.com"])
+    assert sorted(publishers(document)) == allowed
+    account = policy["AccountManagesTheTopic"]
+    assert "sns:Subscribe" in account["Action"] and "sns:GetTopicAttributes" in account["Action"]
+    deny = policy["OnlyTheseServicesPublish"]
+    assert (deny["Effect"], deny["Principal"], deny["Action"]) == ("Deny", "*", "sns:Publish")
+    assert deny["Condition"] == {"StringNotEquals": {"aws:PrincipalServiceName": allowed}}
 
 
 def test_exactly_the_topics_that_alarms_publish_to_take_this_stacks_alarms(stack_plan: Plan) -> None:
