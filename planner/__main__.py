@@ -21,6 +21,7 @@ import pulumi
 
 from infra.config import ConfigError
 from infra.config.stackfile import REPO_ROOT
+from infra.stack_name import StackName, stack_argument
 from planner.artifacts import write_artifacts
 from planner.engine import Plan, Secret, run_stack
 from planner.fakes import FAKE_ACCOUNT_ID
@@ -159,7 +160,9 @@ def cost_lines(estimate: dict[str, Any], stack: str) -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m planner", description=__doc__)
-    parser.add_argument("stack", nargs="?", default="dev")
+    parser.add_argument(
+        "stack", nargs="?", default="dev", type=stack_argument, help="<stack> or <org>/<stack> (default dev)"
+    )
     parser.add_argument("--out", default=str(REPO_ROOT / "build"), help="output directory (default: build/)")
     parser.add_argument("--quiet", action="store_true", help="print only the cost and policy lines")
     parser.add_argument("--details", action="store_true", help="every resource with its inputs (make plan VERBOSE=1)")
@@ -167,9 +170,11 @@ def main(argv: list[str] | None = None) -> int:
         "--stack-file", type=Path, help="plan this file as the stack's configuration (a draft) instead of stacks/"
     )
     args = parser.parse_args(argv)
+    named: StackName = args.stack
+    stack = named.stack
 
     try:
-        plan = run_stack(args.stack, stack_file_path=args.stack_file)
+        plan = run_stack(stack, stack_file_path=args.stack_file)
     except ConfigError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
@@ -177,7 +182,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {error}", file=sys.stderr)
         return 2
 
-    out_dir = Path(args.out) / args.stack
+    out_dir = Path(args.out) / stack
     out_dir.mkdir(parents=True, exist_ok=True)
     simulated = SimulatedMarker(simulated_tokens(plan))
     document = plan_document(plan, simulated)
@@ -186,28 +191,28 @@ def main(argv: list[str] | None = None) -> int:
 
     if not args.quiet:
         print(
-            f"Previewing update ({args.stack}) offline: no cloud API is called; "
+            f"Previewing update ({named.qualified}) offline: no cloud API is called; "
             f"a value marked (simulated) is invented offline\n"
         )
         print("\n".join(render_tree(plan, simulated, details=args.details)))
-        diagnostics = render_diagnostics(diagnostic_groups(plan, args.stack))
+        diagnostics = render_diagnostics(diagnostic_groups(plan, named.qualified))
         if diagnostics:
             print("\n" + "\n".join(diagnostics))
         print("\n" + "\n".join(render_outputs(to_json(plan.outputs), simulated, details=args.details)))
         print("\n" + "\n".join(summary(plan)))
     if not args.details:
-        hint = f"every resource and input: make plan STACK={args.stack} VERBOSE=1"
-        print(f"\n{args.stack}: wrote {out_dir / 'plan.json'} and {len(artifacts)} artifact(s); {hint}")
+        hint = f"every resource and input: make plan STACK={named.qualified} VERBOSE=1"
+        print(f"\n{stack}: wrote {out_dir / 'plan.json'} and {len(artifacts)} artifact(s); {hint}")
 
     estimate = plan.outputs.get("cost_estimate")
     if isinstance(estimate, dict):
-        print("\n" + "\n".join(cost_lines(estimate, args.stack)))
+        print("\n" + "\n".join(cost_lines(estimate, named.qualified)))
 
     policy_report = check_plan(plan)
     print("\n" + format_report(plan, policy_report))
     if policy_report.blocking:
         print(
-            f"error: {len(policy_report.blocking)} mandatory policy violation(s) in stack {args.stack}; "
+            f"error: {len(policy_report.blocking)} mandatory policy violation(s) in stack {stack}; "
             "`pulumi preview --policy-pack policies` would refuse this change (see above for each fix)",
             file=sys.stderr,
         )
