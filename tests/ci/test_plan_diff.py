@@ -122,14 +122,14 @@ def topic_policy(*statements: dict[str, Any]) -> str:
     return json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
 
 
-MANAGES = {
+MANAGES: dict[str, Any] = {
     "Sid": "AccountManagesTheTopic",
     "Effect": "Allow",
     "Principal": ACCOUNT_ROOT,
     "Action": ["sns:GetTopicAttributes", "sns:Subscribe"],
     "Resource": TOPIC_ARN,
 }
-AMP_PUBLISHES = {
+AMP_PUBLISHES: dict[str, Any] = {
     "Sid": "OnlyThisWorkspacePublishes",
     "Effect": "Allow",
     "Principal": {"Service": "aps.amazonaws.com"},
