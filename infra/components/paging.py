@@ -167,6 +167,11 @@ class PagerDutyPaging(pulumi.ComponentResource):
             f"{name}-routing-key",
             name=f"{args.name_prefix}/pagerduty-routing-key",
             description="PagerDuty Events API v2 routing key of the paging service (read by the relay)",
+            # Deleted at once: the key is PagerDuty's (the integration above), nothing is lost, and a secret
+            # waiting out the default 30-day recovery window keeps its name, so the next `pulumi up` after a
+            # destroy could not create it again (pulumi-aws secretsmanager.Secret, recovery_window_in_days:
+            # "0 to force deletion without recovery or range from 7 to 30 days. The default value is 30").
+            recovery_window_in_days=0,
             tags=dict(args.tags),
             opts=child,
         )

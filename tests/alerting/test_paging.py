@@ -61,6 +61,8 @@ def test_the_routing_key_is_a_secret_the_relay_reads_not_an_environment_variable
     assert integration.inputs["secretString"] == SECRET
     assert integration.inputs["secretId"] == secret.simulated_id
     assert secret.inputs["name"] == "screener-prod/pagerduty-routing-key"
+    # Recreatable after a destroy: a secret in its recovery window keeps the name (0 = delete at once).
+    assert secret.inputs["recoveryWindowInDays"] == 0
     key = rpc.unwrap_rpc_secret(integration.raw_inputs["secretString"])
     assert len(key) == 32
     function = paged.one("aws:lambda/function:Function")
