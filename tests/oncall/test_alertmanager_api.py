@@ -275,3 +275,15 @@ def test_the_table_lists_critical_first_with_the_silence() -> None:
         "suppressed  critical  PostgresDown    postgres  2026-11-29 19:50  s-1",
         "active      warning   RedisEvictions  redis     2026-11-29 19:58  -",
     ]
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_the_stacks_own_alertmanager_url_passes_the_check(stack: str) -> None:
+    """What `make alerts` reads from `pulumi stack output amp_alertmanager_url` is accepted (planned URL)."""
+    from infra.config.stackfile import load_stack_file
+    from tests.conftest import plan_of
+
+    url = plan_of(stack).outputs["amp_alertmanager_url"]
+    region = load_stack_file(stack, fill_unset_secrets=False).region
+    assert region is not None
+    assert checked_url(url, region) == url
