@@ -92,9 +92,23 @@ def spliced_user_values(text: str) -> list[str]:
     return findings
 
 
+_SHELL_REFERENCE = re.compile(r"\$\$\{?([A-Z_][A-Z0-9_]*)")
+
+
+def unlisted_environment_values(text: str) -> list[str]:
+    """User values a recipe reads as "$$NAME" that USER_VARIABLES does not list: the Makefile would neither keep
+    a $(...) in them as text nor export them when they come from the environment."""
+    _, recipes, declared = analyse(text)
+    return sorted(
+        {f"{target}: $${name}" for target, line in recipes for name in _SHELL_REFERENCE.findall(line)}
+        - {f"{target}: $${name}" for target, line in recipes for name in declared}
+    )
+
+
 def test_no_recipe_splices_a_user_value() -> None:
     text = MAKEFILE.read_text()
     assert spliced_user_values(text) == []
+    assert unlisted_environment_values(text) == []
     _, recipes, declared = analyse(text)
     assert declared >= REQUIRED_USER_VARIABLES
     assert "export $(USER_VARIABLES)" in logical_lines(text)
@@ -117,6 +131,11 @@ def test_no_recipe_splices_a_user_value() -> None:
 def test_the_check_finds_a_planted_splice(planted: str, found: str) -> None:
     text = MAKEFILE.read_text() + "\n" + planted
     assert any(finding.startswith(found) for finding in spliced_user_values(text))
+
+
+def test_a_planted_value_read_from_the_environment_but_not_listed_is_found() -> None:
+    text = MAKEFILE.read_text() + '\nverify:\n\t$(PY) -m verify --severity "$$SEVERITY"\n'
+    assert unlisted_environment_values(text) == ["verify: $$SEVERITY"]
 
 
 def test_the_quoted_environment_form_passes_the_check() -> None:
@@ -211,5 +230,14 @@ def test_a_qualified_stack_reaches_every_stack_tool_as_written(fake_python: Path
     assert run_make(fake_python, tmp_path, "plan-diff", f"STACK={stack}", "FORMAT=markdown", "OUTPUT=a b.md") == [
         ["-m", "planner.plan_diff", stack, "--base", "HEAD", "--format", "markdown", "--output", "a b.md"]
     ]
-    lab = run_make(fake_python, tmp_path, "lab", f"STACK={stack}", "REPORT=0")
-    assert lab == [["-m", "lab", "up", "--stack", stack]]
+
+
+def test_pulumi_gets_the_qualified_stack_as_written(fake_python: Path, tmp_path: Path) -> None:
+    """Offline the organisation is ignored; the real `pulumi preview`/`up` get `<org>/<stack>` whole."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    shutil.copy(fake_python, bin_dir / "pulumi")
+    path = f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}"
+    # POLICY_VENV= : no policy-pack virtualenv prerequisite either.
+    preview = run_make(fake_python, tmp_path, "preview", "STACK=acme/prod", "POLICY_VENV=", env={"PATH": path})
+    assert preview == [["preview", "--stack", "acme/prod", "--diff", "--policy-pack", "policies"]]
