@@ -226,6 +226,7 @@ def test_local_is_passed_only_as_local_1(fake_python: Path, tmp_path: Path) -> N
 def test_a_qualified_stack_reaches_every_stack_tool_as_written(fake_python: Path, tmp_path: Path) -> None:
     stack = "acme/prod"
     assert run_make(fake_python, tmp_path, "plan", f"STACK={stack}") == [["-m", "planner", stack]]
+    assert run_make(fake_python, tmp_path, "plan", "VERBOSE=1") == [["-m", "planner", "dev", "--details"]]
     assert run_make(fake_python, tmp_path, "cost", f"STACK={stack}") == [["-m", "infra.cost", stack]]
     assert run_make(fake_python, tmp_path, "plan-diff", f"STACK={stack}", "FORMAT=markdown", "OUTPUT=a b.md") == [
         ["-m", "planner.plan_diff", stack, "--base", "HEAD", "--format", "markdown", "--output", "a b.md"]
