@@ -141,8 +141,9 @@ def topic_policy(
     same-account requests). So an explicit Deny refuses Publish to every caller that is not one of the service
     principals allowed below (`aws:PrincipalServiceName` is present only when a service principal calls, IAM
     user guide, global condition keys, https://docs.aws.amazon.com/IAM/latest/UserGuide/
-    reference_policies_condition-keys.html#condition-keys-principalservicename; an absent key makes
-    StringNotEquals true, so every IAM user and role of the account, and its root, is refused).
+    reference_policies_condition-keys.html#condition-keys-principalservicename; and under a negated operator
+    an absent key makes the condition true, IAM user guide, "Condition operators", so every IAM user and role
+    of the account, and its root, is refused).
     The Allow statements are AWS's documented ones: AMP user guide, "Giving Amazon Managed Service for
     Prometheus permission to send alert messages to your Amazon SNS topic"
     (https://docs.aws.amazon.com/prometheus/latest/userguide/AMP-alertmanager-receiver-AMPpermission.html:

@@ -155,6 +155,40 @@ def test_no_principal_of_the_account_may_publish_only_amp_and_this_stacks_alarms
     assert deny["Condition"] == {"StringNotEquals": {"aws:PrincipalServiceName": allowed}}
 
 
+@pytest.mark.parametrize("audience", ["critical", "warning", "watchdog", "pipeline"])
+def test_an_administrator_of_the_account_is_denied_publish_and_the_services_are_not(
+    stack_plan: Plan, audience: str
+) -> None:
+    """Within one account an identity policy's sns:Publish would suffice (IAM evaluation logic), so the topic
+    policy's explicit Deny must match every caller that is not an allowed service principal: a role, a user,
+    the root (no aws:PrincipalServiceName in their requests), another service; and not AMP or CloudWatch."""
+    from tests.contracts.delivery import _statement_matches, allows
+
+    topic, policy = _topic_policy(stack_plan, audience)
+    document = json.dumps({"Statement": list(policy.values())})
+    denies = [s for s in policy.values() if s["Effect"] == "Deny"]
+    arn = topic.outputs["arn"]
+
+    def denied(principal: dict[str, str], context: dict[str, str]) -> bool:
+        context = {"aws:SecureTransport": "true", **context}
+        return any(_statement_matches(s, principal, "sns:Publish", arn, context) for s in denies)
+
+    for principal in (f"arn:aws:iam::{ACCOUNT}:role/admin", f"arn:aws:iam::{ACCOUNT}:root"):
+        assert denied({"AWS": principal}, {}), principal
+    assert denied({"Service": "events.amazonaws.com"}, {"aws:PrincipalServiceName": "events.amazonaws.com"})
+    _, workspace_arn = workspace(stack_plan)
+    alarm_arn = f"arn:aws:cloudwatch:{REGION}:{ACCOUNT}:alarm:screener-{stack_plan.stack}-x"
+    publishers = {
+        "aps.amazonaws.com": workspace_arn,
+        "cloudwatch.amazonaws.com": alarm_arn,
+    }
+    by_audience = {"pipeline": {"cloudwatch.amazonaws.com"}, "warning": set(publishers)}
+    allowed = by_audience.get(audience, {"aps.amazonaws.com"})
+    for service, source in publishers.items():
+        context = {"aws:SourceArn": source, "aws:SourceAccount": ACCOUNT, "aws:PrincipalServiceName": service}
+        assert allows(document, {"Service": service}, "sns:Publish", arn, context) == (service in allowed), service
+
+
 def test_exactly_the_topics_that_alarms_publish_to_take_this_stacks_alarms(stack_plan: Plan) -> None:
     """Issue 14 item 2: the quota alarms publish to `warning`, whose policy used to refuse CloudWatch."""
     takes_alarms = {
