@@ -15,9 +15,11 @@ message that is not a valid alert is logged and counted (`DroppedMessages`,
 relay.py); an event PagerDuty refuses or never answers goes, after Lambda's
 retries, to an SQS queue (the asynchronous invocation's on-failure
 destination, https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-retain-records.html:
-the execution role needs sqs:SendMessage on it); and three alarms (errors,
-drops, queue depth) reach the last-resort pipeline topic, whose email
-subscribers hear them even when the relay is what is broken.
+the execution role needs sqs:SendMessage on it; SNS invokes a subscribed
+function asynchronously, https://docs.aws.amazon.com/lambda/latest/dg/with-sns.html);
+and four alarms (errors, failures to reach that queue, drops, queue depth)
+reach the last-resort pipeline topic, whose email subscribers hear them even
+when the relay is what is broken.
 """
 
 from __future__ import annotations
@@ -276,6 +278,14 @@ class PagerDutyPaging(pulumi.ComponentResource):
             "alerts may not page. See its log group; failed events land in its -failed queue.",
             namespace="AWS/Lambda",
             metric_name="Errors",
+            dimensions={"FunctionName": function_name},
+        )
+        alarm(
+            "destination-failures",
+            "Lambda could not put a failed PagerDuty relay event into its -failed queue (queue gone or the role "
+            "lost sqs:SendMessage): that event is lost. See the relay's log group for the alert.",
+            namespace="AWS/Lambda",
+            metric_name="DestinationDeliveryFailures",
             dimensions={"FunctionName": function_name},
         )
         alarm(

@@ -101,7 +101,7 @@ def test_the_routing_key_is_a_secret_the_relay_reads_not_an_environment_variable
 
 def test_failed_events_go_to_a_queue_and_failures_drops_and_the_queue_page_the_pipeline(paged: Plan) -> None:
     """Lambda's asynchronous invocation config (0-2 retries, 60-21600 s: the provider's documented bounds)
-    sends what still fails to the SQS queue; three alarms of this stack reach the pipeline topic and chat."""
+    sends what still fails to the SQS queue; four alarms of this stack reach the pipeline topic and chat."""
     function = paged.one("aws:lambda/function:Function")
     queue = paged.one("aws:sqs/queue:Queue")
     assert queue.inputs["name"] == "screener-prod-pagerduty-relay-failed"
@@ -126,6 +126,11 @@ def test_failed_events_go_to_a_queue_and_failures_drops_and_the_queue_page_the_p
     }
     assert watched == {
         "errors": ("AWS/Lambda", "Errors", {"FunctionName": function.inputs["name"]}),
+        "destination-failures": (
+            "AWS/Lambda",
+            "DestinationDeliveryFailures",
+            {"FunctionName": function.inputs["name"]},
+        ),
         "dropped": ("Screener/PagingRelay", "DroppedMessages", {"FunctionName": function.inputs["name"]}),
         "failed-queue": ("AWS/SQS", "ApproximateNumberOfMessagesVisible", {"QueueName": queue.inputs["name"]}),
     }
