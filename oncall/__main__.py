@@ -2,7 +2,7 @@
 
 The stack's AMP Alertmanager URL is its `amp_alertmanager_url` output
 (`pulumi stack output`), unless `--url` names another AMP one, or a loopback
-Alertmanager with `--local` (the lab; nothing is signed then). STACK may be
+Alertmanager with `--local` (the lab; signed with a key that is not yours). STACK may be
 `<org>/<stack>`: the stack file is stacks/Pulumi.<stack>.yaml, Pulumi gets the
 name as written. The Makefile passes every value as one argument, never
 through the shell.
@@ -26,12 +26,13 @@ from botocore.credentials import Credentials
 from infra.config.stackfile import load_stack_file
 from infra.stack_name import stack_argument
 from oncall.alertmanager_api import (
+    LOCAL_CREDENTIALS,
     AlertmanagerApi,
     OnCallError,
     alerts_table,
     checked_url,
     parse_duration,
-    parse_matchers,
+    silence_matchers,
 )
 
 
@@ -79,12 +80,12 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "silence":
             # Checked before any URL is looked up, any credential read or anything sent.
-            matchers, duration = parse_matchers(args.match), parse_duration(args.duration)
+            matchers, duration = silence_matchers(args.match), parse_duration(args.duration)
         region = load_stack_file(args.stack.stack, fill_unset_secrets=False).region or "us-east-1"
         if args.local and not args.url:
             raise OnCallError("LOCAL=1 needs URL=http://127.0.0.1:<port> (the local Alertmanager)")
         url = checked_url(args.url or stack_url(args.stack.qualified), region, local=args.local)
-        api = AlertmanagerApi(url, region, None if args.local else credentials())
+        api = AlertmanagerApi(url, region, LOCAL_CREDENTIALS if args.local else credentials())
         if args.command == "alerts":
             print("\n".join(alerts_table(api.alerts())))
         else:

@@ -6,8 +6,9 @@ and authorises each call by its IAM action (ListAlertManagerAlerts,
 PutAlertManagerSilences, ...: AMP user guide, "Alertmanager APIs"). Requests
 are signed for service `aps` with botocore's SigV4 signer and the caller's
 usual AWS credentials (environment, profile, SSO). A plain Alertmanager
-serves the same API at `<url>/api/v2/...`; the tools reach one only on
-loopback and only when told (`--local`, LOCAL=1: the lab), unsigned.
+serves the same API at `<url>/api/v2/...` and ignores the signature; the
+tools reach one only on loopback and only when told (`--local`, LOCAL=1: the
+lab), and sign for it with a key that is not yours (LOCAL_CREDENTIALS).
 
 Input is hostile until checked (issue 28 finding 9): a URL must be AMP's
 https endpoint of the stack's region (SigV4 headers go nowhere else); a
@@ -65,6 +66,11 @@ PROBE_VALUES = (
     "é",
     "x" * 200,
 )
+
+
+# What requests to a local Alertmanager are signed with: it ignores signatures, and no key of the caller's
+# signs anything that is not AMP's.
+LOCAL_CREDENTIALS = Credentials("LOCAL-ALERTMANAGER", "not-a-secret")
 
 
 class OnCallError(ValueError):
@@ -134,7 +140,7 @@ def narrows(matcher: dict[str, Any]) -> bool:
 
 
 def parse_matchers(text: str) -> list[dict[str, Any]]:
-    """`service="api",severity=~"warning|critical"` as Alertmanager API matchers."""
+    """`service="api",severity=~"warning|critical"` as Alertmanager API matchers (regexes checked: RE2)."""
     matchers: list[dict[str, Any]] = []
     position = 0
     text = text.strip().removeprefix("{").removesuffix("}")
@@ -160,6 +166,12 @@ def parse_matchers(text: str) -> list[dict[str, Any]]:
     for matcher in matchers:
         if matcher["isRegex"]:
             _compiled(matcher["value"])
+    return matchers
+
+
+def silence_matchers(text: str) -> list[dict[str, Any]]:
+    """The matchers of a silence: parsed, and refused unless one of them names something (`narrows`)."""
+    matchers = parse_matchers(text)
     if not any(narrows(matcher) for matcher in matchers):
         raise OnCallError(
             f"MATCH={text!r} silences (nearly) every alert: each matcher matches any value, or any alert without "
@@ -186,7 +198,7 @@ class AlertmanagerApi:
 
     base_url: str
     region: str
-    credentials: Credentials | None  # None: a local Alertmanager (checked_url(local=True)), nothing signed
+    credentials: Credentials
 
     def _call(self, method: str, path: str, body: Any = None) -> Any:
         data = None if body is None else json.dumps(body).encode()
@@ -196,8 +208,7 @@ class AlertmanagerApi:
             data=data,
             headers={"Content-Type": "application/json"} if data is not None else {},
         )
-        if self.credentials is not None:
-            SigV4Auth(self.credentials, SERVICE, self.region).add_auth(request)
+        SigV4Auth(self.credentials, SERVICE, self.region).add_auth(request)
         prepared = request.prepare()
         sent = urllib.request.Request(prepared.url, data=data, headers=dict(prepared.headers.items()), method=method)
         with urllib.request.urlopen(sent, timeout=15) as response:

@@ -1,9 +1,9 @@
 """`make silence` and `make alerts` against the real Alertmanager (0.25), through the command line.
 
 The tools sign every request (SigV4, service `aps`) for AMP; a plain
-Alertmanager on loopback serves the same v2 API and is reached only with
-`--local` (LOCAL=1), unsigned. A
-silenced critical must page nobody while an unsilenced warning still does,
+Alertmanager on loopback serves the same v2 API, ignores the signature and is
+reached only with `--local` (LOCAL=1), signed with a key that is not the
+caller's. A silenced critical must page nobody while an unsilenced warning still does,
 and `alerts` must show the first suppressed by the new silence.
 """
 

@@ -26,6 +26,7 @@ from oncall.alertmanager_api import (
     narrows,
     parse_duration,
     parse_matchers,
+    silence_matchers,
 )
 from tests.http_stub import answer, serving
 
@@ -108,7 +109,7 @@ def test_matchers_read_every_operator_and_escaped_quotes() -> None:
 )
 def test_a_bad_matcher_says_how_to_write_one(text: str, message: str) -> None:
     with pytest.raises(OnCallError, match=message):
-        parse_matchers(text)
+        silence_matchers(text)
 
 
 # Issue 28 finding 9: `..*` passed the old guard, which compared the text with ".*" and ".+".
@@ -138,7 +139,9 @@ MATCH_ALLS = [
 @pytest.mark.parametrize("text", MATCH_ALLS)
 def test_a_silence_that_names_nothing_is_refused_however_it_is_spelled(text: str) -> None:
     with pytest.raises(OnCallError, match="silences \\(nearly\\) every alert"):
-        parse_matchers(text)
+        silence_matchers(text)
+    # Only a silence must name something: a route's or an inhibition's matchers may be broad.
+    assert parse_matchers(text)
 
 
 @pytest.mark.parametrize(
@@ -153,7 +156,7 @@ def test_a_silence_that_names_nothing_is_refused_however_it_is_spelled(text: str
     ],
 )
 def test_a_silence_that_names_something_is_accepted(text: str) -> None:
-    assert parse_matchers(text)
+    assert silence_matchers(text) == parse_matchers(text)
 
 
 def test_matchers_are_judged_as_alertmanager_anchors_them() -> None:
@@ -215,10 +218,19 @@ def test_a_loopback_alertmanager_is_accepted_with_the_local_flag(url: str) -> No
     assert checked_url(url, "ap-northeast-2", local=True) == url
 
 
-def test_a_local_alertmanager_gets_no_signature(recorder: tuple[str, list[dict[str, Any]]]) -> None:
+def test_a_local_alertmanager_gets_no_signature_of_the_callers_key(
+    monkeypatch: pytest.MonkeyPatch, recorder: tuple[str, list[dict[str, Any]]]
+) -> None:
+    import oncall.__main__ as command
+
     url, seen = recorder
-    AlertmanagerApi(checked_url(url, "ap-northeast-2", local=True), "ap-northeast-2", None).alerts()
-    assert "Authorization" not in seen[0]["headers"]
+
+    def forbidden() -> None:
+        raise AssertionError("read the caller's credentials for a local Alertmanager")
+
+    monkeypatch.setattr(command, "credentials", forbidden)
+    assert command.main(["alerts", "--stack", "dev", "--url", url, "--local"]) == 0
+    assert "Credential=LOCAL-ALERTMANAGER/" in seen[0]["headers"]["Authorization"]
 
 
 def test_the_command_refuses_a_match_all_before_it_reads_credentials_or_a_url(
