@@ -111,7 +111,7 @@ lab-down: ## stop the lab and check that nothing keeps listening
 	$(PY) -m lab down
 
 # URL= another AMP Alertmanager (https://aps-workspaces.<region>.amazonaws.com/...); LOCAL=1 URL=http://127.0.0.1:<port>
-# for one on this machine (the lab), unsigned.
+# for one on this machine (the lab; signed with a throwaway key, never yours).
 ONCALL_TARGET = --stack "$$STACK" $${URL:+--url "$$URL"} $$([ "$$LOCAL" = 1 ] && echo --local)
 alerts: $(INSTALLED) ## what STACK's AMP Alertmanager holds: firing, silenced, inhibited (your AWS credentials; URL=... for another)
 	$(PY) -m oncall alerts $(ONCALL_TARGET)
