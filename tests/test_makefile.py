@@ -108,7 +108,8 @@ def unlisted_environment_values(text: str) -> list[str]:
 def test_no_recipe_splices_a_user_value() -> None:
     text = MAKEFILE.read_text()
     assert spliced_user_values(text) == []
-    assert unlisted_environment_values(text) == []
+    unlisted = unlisted_environment_values(text)
+    assert unlisted == [], f"add each name to USER_VARIABLES at the head of the Makefile: {unlisted}"
     _, recipes, declared = analyse(text)
     assert declared >= REQUIRED_USER_VARIABLES
     assert "export $(USER_VARIABLES)" in logical_lines(text)
