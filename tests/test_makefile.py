@@ -135,8 +135,8 @@ def test_the_check_finds_a_planted_splice(planted: str, found: str) -> None:
 
 
 def test_a_planted_value_read_from_the_environment_but_not_listed_is_found() -> None:
-    text = MAKEFILE.read_text() + '\nverify:\n\t$(PY) -m verify --severity "$$SEVERITY"\n'
-    assert unlisted_environment_values(text) == ["verify: $$SEVERITY"]
+    text = MAKEFILE.read_text() + '\nverify:\n\t$(PY) -m verify --planted "$$PLANTED_VALUE"\n'
+    assert unlisted_environment_values(text) == ["verify: $$PLANTED_VALUE"]
 
 
 def test_the_quoted_environment_form_passes_the_check() -> None:
