@@ -192,11 +192,13 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, int]:
         try:
             if record.get("EventSource") != "aws:sns":
                 raise DroppedError("not-an-sns-record")
-            pager_event = event_for(topic_arn, subject, str(sns.get("Message", "")), routing_key())
+            # The key is read only for a message that is an alert: what is dropped never touches the secret.
+            pager_event = event_for(topic_arn, subject, str(sns.get("Message", "")), "")
         except DroppedError as reason:
             print(dropped_log_line(str(reason), topic_arn, subject, str(sns.get("MessageId", ""))), file=sys.stdout)
             dropped += 1
             continue
+        pager_event["routing_key"] = routing_key()
         request = urllib.request.Request(
             EVENTS_URL,
             data=json.dumps(pager_event).encode(),

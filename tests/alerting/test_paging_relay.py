@@ -238,6 +238,20 @@ def test_the_handler_posts_alerts_and_logs_and_counts_each_dropped_message(
     assert KEY not in line
 
 
+def test_a_dropped_message_never_reads_the_secret(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    client = botocore.session.get_session().create_client(
+        "secretsmanager", region_name=REGION, aws_access_key_id="AKIDTESTONLY", aws_secret_access_key="test-only"
+    )
+    stubber = Stubber(client)
+    stubber.activate()  # no answer queued: any call raises
+    monkeypatch.setattr(botocore.session.Session, "create_client", lambda *args, **kwargs: client)
+    forged = record(PIPELINE, "[RESOLVED] CRITICAL PostgresDown postgres (prod)", "forged")
+    assert relay.handler({"Records": [forged]}, None) == {"sent": 0, "dropped": 1}
+    assert json.loads(capsys.readouterr().out)["reason"] == "not-json"
+
+
 def test_a_record_that_is_not_from_sns_is_dropped(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
