@@ -2,9 +2,19 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 STACK ?= dev
-# User values reach recipes through the environment ("$$STACK"), never spliced into the recipe's text.
-export STACK
 PYTHON ?= python3
+BASE ?= HEAD
+# Values the user sets (make X=...) reach recipes only through the environment, as "$$NAME": a
+# double-quoted shell expansion is never parsed again, so a ' or $(...) in MATCH or COMMENT stays text.
+# Never write $(NAME) of one of these in a recipe (tests/test_makefile.py fails on it). STACK may be
+# <org>/<stack>: the tools read stacks/Pulumi.<stack>.yaml and hand Pulumi the name as written.
+USER_VARIABLES := STACK PYTHON BASE FORMAT OUTPUT OUTPUTS UPGRADE REPORT FAULT URL LOCAL MATCH FOR COMMENT VERBOSE \
+	SEVERITY CONFIRM SERVICE
+# Make would also expand a $(...) inside a value given on the command line or in the environment
+# (`MATCH='x$(shell ...)'` runs it): each such value is kept as the text it is.
+$(foreach name,$(USER_VARIABLES),$(if $(filter command line environment environment override,$(origin $(name))),\
+	$(eval override $(name) := $$(value $(name)))))
+export $(USER_VARIABLES)
 VENV := .venv
 PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
@@ -19,14 +29,14 @@ help: ## list the targets
 PIP_INSTALL_LOCKED := -m pip install --quiet --disable-pip-version-check --require-hashes -r
 
 $(INSTALLED): requirements-dev.lock
-	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@test -x $(PY) || "$$PYTHON" -m venv $(VENV)
 	$(PY) $(PIP_INSTALL_LOCKED) requirements-dev.lock
 	@touch $@
 
 # The policy pack's own virtualenv (PulumiPolicy.yaml: virtualenv venv), which the Pulumi CLI runs.
 POLICY_VENV := policies/venv/.installed
 $(POLICY_VENV): policies/requirements.lock
-	@test -x policies/venv/bin/python || $(PYTHON) -m venv policies/venv
+	@test -x policies/venv/bin/python || "$$PYTHON" -m venv policies/venv
 	policies/venv/bin/python $(PIP_INSTALL_LOCKED) policies/requirements.lock
 	@touch $@
 
@@ -35,25 +45,26 @@ install: $(INSTALLED) $(POLICY_VENV) ## the program's and the policy pack's virt
 # One resolution (the dev lock, a superset) constrains the other two, so a package has one version everywhere.
 # uv keeps every version already in a lock; UPGRADE=1 (or UPGRADE=<package>) lets them move.
 LOCK_COMPILE = $(VENV)/bin/uv pip compile --quiet --generate-hashes --universal --python-version 3.11 \
-	--custom-compile-command 'make lock' $(if $(filter 1,$(UPGRADE)),--upgrade,$(if $(UPGRADE),--upgrade-package $(UPGRADE)))
+	--custom-compile-command 'make lock' "$${upgrade[@]}"
 lock: $(INSTALLED) ## after editing requirements*.txt: regenerate the hash-pinned locks (UPGRADE=1 or UPGRADE=<package> to update)
-	$(LOCK_COMPILE) requirements-dev.txt -o requirements-dev.lock
-	$(LOCK_COMPILE) requirements.txt -c requirements-dev.lock -o requirements.lock
+	@upgrade=(); if [ "$$UPGRADE" = 1 ]; then upgrade=(--upgrade); elif [ -n "$$UPGRADE" ]; then upgrade=(--upgrade-package "$$UPGRADE"); fi; \
+	set -x; \
+	$(LOCK_COMPILE) requirements-dev.txt -o requirements-dev.lock && \
+	$(LOCK_COMPILE) requirements.txt -c requirements-dev.lock -o requirements.lock && \
 	$(LOCK_COMPILE) policies/requirements.txt -c requirements-dev.lock -o policies/requirements.lock
 
-plan: $(INSTALLED) ## offline plan of STACK (default dev), in `pulumi preview`'s shape; VERBOSE=1: every resource and input
-	$(PY) -m planner $(STACK) $(if $(filter 1,$(VERBOSE)),--details)
+plan: $(INSTALLED) ## offline plan of STACK (default dev; <org>/<stack> too), in `pulumi preview`'s shape; VERBOSE=1: every resource and input
+	$(PY) -m planner "$$STACK" $$([ "$$VERBOSE" = 1 ] && echo --details)
 
 plan-all: $(INSTALLED) ## offline plan of every stack, and of bootstrap/ (CI identities: build/bootstrap/)
-	@for stack in dev staging prod; do $(PY) -m planner $$stack --quiet || exit 1; done
+	@for stack in dev staging prod; do $(PY) -m planner "$$stack" --quiet || exit 1; done
 	@$(PY) -m planner.bootstrap --quiet
 
-BASE ?= HEAD
 plan-diff: $(INSTALLED) ## what the working tree changes in STACK's offline plan vs BASE (git ref; FORMAT=markdown)
-	$(PY) -m planner.plan_diff $(STACK) --base $(BASE) $(if $(FORMAT),--format $(FORMAT)) $(if $(OUTPUT),--output $(OUTPUT))
+	$(PY) -m planner.plan_diff "$$STACK" --base "$$BASE" $${FORMAT:+--format "$$FORMAT"} $${OUTPUT:+--output "$$OUTPUT"}
 
 cost: $(INSTALLED) ## AMP cost of STACK: series by service and metric, samples, $/month against the budget
-	$(PY) -m infra.cost $(STACK)
+	$(PY) -m infra.cost "$$STACK"
 
 tools: ## install promtool and amtool (Debian packages) when missing
 	@scripts/install-tools.sh
@@ -92,24 +103,24 @@ bench: $(INSTALLED) ## time and measure the offline plan of each stack against t
 	$(PY) -m bench
 
 lab: $(INSTALLED) tools ## start the alerting lab of STACK in the background (build/lab), run every alert family, print the table (REPORT=0 skips it)
-	$(PY) -m lab up --stack $(STACK)
-	@if [ "$(REPORT)" != "0" ]; then $(PY) -m lab report; fi
+	$(PY) -m lab up --stack "$$STACK"
+	@if [ "$$REPORT" != "0" ]; then $(PY) -m lab report; fi
 
 lab-fault: ## inject FAULT=<name> into the running lab (FAULT=none clears; no FAULT lists them)
-	$(PY) -m lab fault $(FAULT)
+	$(PY) -m lab fault $${FAULT:+"$$FAULT"}
 
 lab-down: ## stop the lab and check that nothing keeps listening
 	$(PY) -m lab down
 
+# URL= another AMP Alertmanager (https://aps-workspaces.<region>.amazonaws.com/...); LOCAL=1 URL=http://127.0.0.1:<port>
+# for one on this machine (the lab; signed with a throwaway key, never yours).
+ONCALL_TARGET = --stack "$$STACK" $${URL:+--url "$$URL"} $$([ "$$LOCAL" = 1 ] && echo --local)
 alerts: $(INSTALLED) ## what STACK's AMP Alertmanager holds: firing, silenced, inhibited (your AWS credentials; URL=... for another)
-	$(PY) -m oncall alerts --stack $(STACK) $(if $(URL),--url '$(URL)')
+	$(PY) -m oncall alerts $(ONCALL_TARGET)
 
 silence: $(INSTALLED) ## silence MATCH='service="api"' FOR=2h in STACK's AMP Alertmanager (COMMENT='...' optional)
-	@test -n '$(MATCH)' -a -n '$(FOR)' || { echo "usage: make silence STACK=prod MATCH='service=\"api\"' FOR=2h"; exit 2; }
-	$(PY) -m oncall silence --stack $(STACK) --match '$(MATCH)' --for '$(FOR)' $(if $(COMMENT),--comment '$(COMMENT)') $(if $(URL),--url '$(URL)')
-
-# User values reach the tools as environment variables ("$$NAME" below), never spliced into a recipe.
-export STACK OUTPUTS FORMAT SEVERITY FOR CONFIRM SERVICE
+	@[ -n "$$MATCH" ] && [ -n "$$FOR" ] || { echo "usage: make silence STACK=prod MATCH='service=\"api\"' FOR=2h"; exit 2; }
+	$(PY) -m oncall silence $(ONCALL_TARGET) --match "$$MATCH" --for "$$FOR" $${COMMENT:+--comment "$$COMMENT"}
 
 verify: $(INSTALLED) ## read-only checks of deployed STACK (AMP, Grafana, delivery, logs, Sentry); FORMAT=json, OUTPUTS=file; see docs/after-deploy.md
 	@$(PY) -m verify check --stack "$$STACK" --outputs "$$OUTPUTS" --format "$${FORMAT:-text}"
@@ -135,12 +146,12 @@ preflight: $(INSTALLED) ## read-only check of STACK's prerequisites (your AWS cr
 # Both depend on `install`: with the virtualenvs missing, the Pulumi CLI would create them itself
 # from the unpinned requirements.txt (its pip toolchain runs `pip install -r requirements.txt`).
 preview: install ## real `pulumi preview` of STACK (needs the Pulumi CLI and credentials)
-	@command -v pulumi >/dev/null || { echo "pulumi CLI not found: install it (https://www.pulumi.com/docs/install/) or use 'make plan STACK=$(STACK)' offline"; exit 127; }
-	pulumi preview --stack $(STACK) --diff --policy-pack policies
+	@command -v pulumi >/dev/null || { echo "pulumi CLI not found: install it (https://www.pulumi.com/docs/install/) or use 'make plan STACK=$$STACK' offline"; exit 127; }
+	pulumi preview --stack "$$STACK" --diff --policy-pack policies
 
 up: install ## real `pulumi up` of STACK
-	@command -v pulumi >/dev/null || { echo "pulumi CLI not found: install it (https://www.pulumi.com/docs/install/) or use 'make plan STACK=$(STACK)' offline"; exit 127; }
-	pulumi up --stack $(STACK) --policy-pack policies
+	@command -v pulumi >/dev/null || { echo "pulumi CLI not found: install it (https://www.pulumi.com/docs/install/) or use 'make plan STACK=$$STACK' offline"; exit 127; }
+	pulumi up --stack "$$STACK" --policy-pack policies
 
 clean:
 	rm -rf build .pytest_cache .mypy_cache .ruff_cache

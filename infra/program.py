@@ -145,11 +145,12 @@ def declare_paging(config: StackConfig, notifications: Notifications) -> pulumi.
             service_name=spec.service_name or f"{config.name_prefix} monitoring",
             escalation_policy_id=spec.escalation_policy_id,
             token=token,
+            region=config.aws_region,
+            amp_topic_arns={"critical": notifications.topic_arns.apply(lambda arns: arns["critical"])},
             # A broken alerting path (the pipeline topic's alarms) pages like a critical alert.
-            paged_topic_arns={
-                "critical": notifications.topic_arns.apply(lambda arns: arns["critical"]),
-                PIPELINE: notifications.topic_arns.apply(lambda arns: arns[PIPELINE]),
-            },
+            alarm_topic_arns={PIPELINE: notifications.alarm_topic(PIPELINE)},
+            alarm_actions=[notifications.alarm_topic(PIPELINE)]
+            + ([notifications.alarm_topic(CHAT)] if CHAT in notifications.topics else []),
             log_retention_days=config.settings.amp.log_retention_days,
             tags=config.tags("paging"),
         ),

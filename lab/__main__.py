@@ -23,6 +23,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from infra.stack_name import stack_argument
 from lab.processes import LabError, http_json, wait_for
 from lab.scenario import LabClient, check, run_families
 from lab.stack import Lab
@@ -177,21 +178,21 @@ def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m lab", description=__doc__.split("\n")[0] if __doc__ else None)
     parser.add_argument("command", choices=("up", "fault", "report", "down", "run", "serve"))
     parser.add_argument("names", nargs="*", help="fault names (for `fault`)")
-    parser.add_argument("--stack", default=None)
+    parser.add_argument("--stack", default=None, type=stack_argument, help="<stack> or <org>/<stack>")
     parser.add_argument("--workdir", type=Path, default=DEFAULT_WORKDIR)
     args = parser.parse_args(argv)
     try:
         if args.command == "up":
-            return up(args.stack or "dev", args.workdir)
+            return up(args.stack.stack if args.stack else "dev", args.workdir)
         if args.command == "serve":
-            return serve(args.stack or "dev", args.workdir)
+            return serve(args.stack.stack if args.stack else "dev", args.workdir)
         if args.command == "fault":
             return fault(args.names, args.workdir)
         if args.command == "report":
             return report(args.workdir)
         if args.command == "down":
             return down(args.workdir)
-        return run(args.stack or "staging")
+        return run(args.stack.stack if args.stack else "staging")
     except LabError as error:
         print(f"lab: {error}", file=sys.stderr)
         return 1

@@ -1,7 +1,11 @@
 """`make alerts STACK=...` and `make silence STACK=... MATCH='service="api"' FOR=2h`.
 
 The stack's AMP Alertmanager URL is its `amp_alertmanager_url` output
-(`pulumi stack output`), unless `--url` names one (a local Alertmanager).
+(`pulumi stack output`), unless `--url` names another AMP one, or a loopback
+Alertmanager with `--local` (the lab; signed with a key that is not yours). STACK may be
+`<org>/<stack>`: the stack file is stacks/Pulumi.<stack>.yaml, Pulumi gets the
+name as written. The Makefile passes every value as one argument, never
+through the shell.
 Requests are signed with your AWS credentials (the usual chain: environment,
 profile, SSO) for the stack file's region; the identity needs the
 aps:*AlertManager* actions of the workspace (the Grafana role's list).
@@ -20,7 +24,16 @@ import botocore.session
 from botocore.credentials import Credentials
 
 from infra.config.stackfile import load_stack_file
-from oncall.alertmanager_api import AlertmanagerApi, OnCallError, alerts_table, parse_duration, parse_matchers
+from infra.stack_name import stack_argument
+from oncall.alertmanager_api import (
+    LOCAL_CREDENTIALS,
+    AlertmanagerApi,
+    OnCallError,
+    alerts_table,
+    checked_url,
+    parse_duration,
+    silence_matchers,
+)
 
 
 def stack_url(stack: str) -> str:
@@ -53,8 +66,11 @@ def main(argv: list[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     for name in ("alerts", "silence"):
         command = commands.add_parser(name)
-        command.add_argument("--stack", required=True)
-        command.add_argument("--url", default="", help="an Alertmanager URL instead of the stack's output")
+        command.add_argument("--stack", required=True, type=stack_argument, help="<stack> or <org>/<stack>")
+        command.add_argument("--url", default="", help="another AMP Alertmanager URL than the stack's output")
+        command.add_argument(
+            "--local", action="store_true", help="--url is a loopback Alertmanager (the lab): http allowed, unsigned"
+        )
         if name == "silence":
             command.add_argument("--match", required=True, help='e.g. service="api",severity="critical"')
             command.add_argument("--for", dest="duration", required=True, help="e.g. 30m, 2h, 1d (at most 7d)")
@@ -62,12 +78,17 @@ def main(argv: list[str] | None = None) -> int:
             command.add_argument("--by", default=f"{getpass.getuser()}@{socket.gethostname()}")
     args = parser.parse_args(argv)
     try:
-        region = load_stack_file(args.stack, fill_unset_secrets=False).region or "us-east-1"
-        api = AlertmanagerApi(args.url or stack_url(args.stack), region, credentials())
+        if args.command == "silence":
+            # Checked before any URL is looked up, any credential read or anything sent.
+            matchers, duration = silence_matchers(args.match), parse_duration(args.duration)
+        region = load_stack_file(args.stack.stack, fill_unset_secrets=False).region or "us-east-1"
+        if args.local and not args.url:
+            raise OnCallError("LOCAL=1 needs URL=http://127.0.0.1:<port> (the local Alertmanager)")
+        url = checked_url(args.url or stack_url(args.stack.qualified), region, local=args.local)
+        api = AlertmanagerApi(url, region, LOCAL_CREDENTIALS if args.local else credentials())
         if args.command == "alerts":
             print("\n".join(alerts_table(api.alerts())))
         else:
-            matchers, duration = parse_matchers(args.match), parse_duration(args.duration)
             now = datetime.now(UTC)
             silence_id = api.silence(matchers, duration, args.by, args.comment, now)
             print(f"silence {silence_id}: {args.match} until {(now + duration).isoformat(timespec='minutes')}")

@@ -10,6 +10,7 @@ Exits 2 on a configuration error, 3 on a mandatory policy violation,
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import re
 import sys
@@ -17,8 +18,11 @@ import textwrap
 from pathlib import Path
 from typing import Any
 
+import pulumi
+
 from infra.config import ConfigError
 from infra.config.stackfile import REPO_ROOT
+from infra.stack_name import StackName, stack_argument
 from planner.artifacts import write_artifacts
 from planner.engine import PLACEHOLDER_WARNING, Plan, Secret, run_stack
 from planner.fakes import FAKE_ACCOUNT_ID
@@ -27,9 +31,31 @@ from planner.preview_text import WIDTH, about, render_diagnostics, render_output
 from planner.simulated import SIMULATED_NOTE, SimulatedMarker, simulated_tokens
 
 
+def _file_digest(path: str) -> dict[str, str]:
+    """A file the program uploads, by its repository path and content hash: a code change shows in plan-diff."""
+    file = Path(path)
+    shown = file.resolve().relative_to(REPO_ROOT).as_posix() if file.resolve().is_relative_to(REPO_ROOT) else path
+    return {"file": shown, "sha256": hashlib.sha256(file.read_bytes()).hexdigest()}
+
+
+def asset_json(value: pulumi.Asset | pulumi.Archive) -> Any:
+    """Pulumi's assets and archives (a Lambda function's `code`) as plain data for plan.json."""
+    if isinstance(value, pulumi.AssetArchive):
+        return {"archive": {name: asset_json(member) for name, member in sorted(value.assets.items())}}
+    if isinstance(value, pulumi.FileAsset | pulumi.FileArchive):
+        return _file_digest(str(value.path))
+    if isinstance(value, pulumi.StringAsset):
+        return {"text": {"sha256": hashlib.sha256(value.text.encode()).hexdigest(), "chars": len(value.text)}}
+    if isinstance(value, pulumi.RemoteAsset | pulumi.RemoteArchive):
+        return {"uri": value.uri}
+    return {"asset": type(value).__name__}
+
+
 def to_json(value: Any) -> Any:
     if isinstance(value, Secret):
         return "[secret]"
+    if isinstance(value, pulumi.Asset | pulumi.Archive):
+        return asset_json(value)
     if isinstance(value, dict):
         return {k: to_json(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
@@ -176,7 +202,9 @@ def cost_lines(estimate: dict[str, Any], stack: str) -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m planner", description=__doc__)
-    parser.add_argument("stack", nargs="?", default="dev")
+    parser.add_argument(
+        "stack", nargs="?", default="dev", type=stack_argument, help="<stack> or <org>/<stack> (default dev)"
+    )
     parser.add_argument("--out", default=str(REPO_ROOT / "build"), help="output directory (default: build/)")
     parser.add_argument("--quiet", action="store_true", help="print only the cost and policy lines")
     parser.add_argument("--details", action="store_true", help="every resource with its inputs (make plan VERBOSE=1)")
@@ -184,9 +212,11 @@ def main(argv: list[str] | None = None) -> int:
         "--stack-file", type=Path, help="plan this file as the stack's configuration (a draft) instead of stacks/"
     )
     args = parser.parse_args(argv)
+    named: StackName = args.stack
+    stack = named.stack
 
     try:
-        plan = run_stack(args.stack, stack_file_path=args.stack_file)
+        plan = run_stack(stack, stack_file_path=args.stack_file)
     except ConfigError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
@@ -194,7 +224,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {error}", file=sys.stderr)
         return 2
 
-    out_dir = Path(args.out) / args.stack
+    out_dir = Path(args.out) / stack
     out_dir.mkdir(parents=True, exist_ok=True)
     simulated = SimulatedMarker(simulated_tokens(plan))
     document = plan_document(plan, simulated)
@@ -203,30 +233,30 @@ def main(argv: list[str] | None = None) -> int:
 
     if not args.quiet:
         print(
-            f"Previewing update ({args.stack}) offline: no cloud API is called; "
+            f"Previewing update ({named.qualified}) offline: no cloud API is called; "
             f"a value marked (simulated) is invented offline\n"
         )
         print("\n".join(render_tree(plan, simulated, details=args.details)))
-        diagnostics = render_diagnostics(diagnostic_groups(plan, args.stack, details=args.details))
+        diagnostics = render_diagnostics(diagnostic_groups(plan, named.qualified, details=args.details))
         if diagnostics:
             print("\n" + "\n".join(diagnostics))
         if not args.details and (placeholders := placeholder_lines(plan)):
             print("\n" + "\n".join(placeholders))
         print("\n" + "\n".join(render_outputs(to_json(plan.outputs), simulated, details=args.details)))
         print("\n" + "\n".join(summary(plan)))
-    hint = "" if args.details else f"; every resource and input: make plan STACK={args.stack} VERBOSE=1"
+    hint = "" if args.details else f"; every resource and input: make plan STACK={named.qualified} VERBOSE=1"
     written = f"wrote {_relative(out_dir / 'plan.json')} and {len(artifacts)} artifact(s){hint}"
-    print(f"\n{args.stack}: {written}" if args.quiet else f"    {written}")
+    print(f"\n{stack}: {written}" if args.quiet else f"    {written}")
 
     estimate = plan.outputs.get("cost_estimate")
     if isinstance(estimate, dict):
-        print("\n" + "\n".join(cost_lines(estimate, args.stack)))
+        print("\n" + "\n".join(cost_lines(estimate, named.qualified)))
 
     policy_report = check_plan(plan)
     print("\n" + format_report(plan, policy_report))
     if policy_report.blocking:
         print(
-            f"error: {len(policy_report.blocking)} mandatory policy violation(s) in stack {args.stack}; "
+            f"error: {len(policy_report.blocking)} mandatory policy violation(s) in stack {stack}; "
             "`pulumi preview --policy-pack policies` would refuse this change (see above for each fix)",
             file=sys.stderr,
         )

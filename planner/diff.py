@@ -57,8 +57,11 @@ class ValueChange:
     before: Any
     after: Any
     note: str = ""  # e.g. which uploaded document shows the change in full
+    sentence: str = ""  # said in words instead of before → after (a policy document's changes)
 
     def describe(self) -> str:
+        if self.sentence:
+            return f"{self.path}: {self.sentence}"
         if isinstance(self.before, str) and isinstance(self.after, str) and _is_long(self.before, self.after):
             text = f"{self.path}: changed ({_line_count(self.before)} → {_line_count(self.after)} lines)"
         else:
@@ -152,9 +155,13 @@ def _decode_json_document(value: Any) -> Any:
 
 
 def diff_values(before: Any, after: Any, path: str = "") -> Iterator[ValueChange]:
-    """Every key path whose value differs, depth first, in sorted key order."""
+    """Every key path whose value differs, depth first, in sorted key order; a policy document's changes
+    statement by statement (see `diff_policies`)."""
     before, after = _decode_json_document(before), _decode_json_document(after)
     if before == after:
+        return
+    if is_policy_document(before) and is_policy_document(after):
+        yield from diff_policies(before, after, path)
         return
     if isinstance(before, dict) and isinstance(after, dict):
         for key in sorted(set(before) | set(after), key=str):
@@ -177,6 +184,198 @@ def diff_values(before: Any, after: Any, path: str = "") -> Iterator[ValueChange
 
 def _join(path: str, key: str) -> str:
     return f"{path}.{key}" if path else key
+
+
+# --- policy documents -----------------------------------------------------------
+#
+# An IAM, key, topic, bucket or trust policy is read as IAM evaluates it: statements, each a set of actions,
+# resources and principals and a condition block whose values are sets (IAM user guide, "IAM JSON policy
+# element reference": Action/Resource/Principal take a string or an array; a condition key's values are ORed;
+# statement order means nothing). So a reordered list is no change, and a statement, an action, a resource, a
+# principal or a condition value gained or lost is named, with whether it grants more.
+
+_STATEMENT_SETS = ("Action", "NotAction", "Resource", "NotResource")
+# What widens an Allow (and narrows a Deny) when it gains values.
+_WIDENS_WHEN_GAINED = frozenset({"Action", "Resource", "Principal"})
+
+
+def is_policy_document(value: Any) -> bool:
+    """A policy document: a mapping whose Statement is a statement or a list of statements."""
+    if not isinstance(value, dict) or "Statement" not in value:
+        return False
+    statements = value["Statement"]
+    return isinstance(statements, dict) or (
+        isinstance(statements, list) and all(isinstance(s, dict) for s in statements)
+    )
+
+
+def _as_set(value: Any) -> set[str]:
+    if value is None or value is ABSENT:
+        return set()
+    values = value if isinstance(value, list) else [value]
+    return {v if isinstance(v, str) else json.dumps(v, sort_keys=True) for v in values}
+
+
+def _principals(statement: Mapping[str, Any], key: str = "Principal") -> set[str]:
+    principal = statement.get(key)
+    if principal is None:
+        return set()
+    if not isinstance(principal, dict):
+        return {f"{principal}"}
+    return {f"{kind}:{value}" for kind, values in principal.items() for value in _as_set(values)}
+
+
+def _conditions(statement: Mapping[str, Any]) -> dict[tuple[str, str], set[str]]:
+    block = statement.get("Condition") or {}
+    return {
+        (operator, key): _as_set(values)
+        for operator, keys in (block.items() if isinstance(block, dict) else [])
+        for key, values in (keys.items() if isinstance(keys, dict) else [])
+    }
+
+
+def _statements(document: Mapping[str, Any]) -> list[dict[str, Any]]:
+    statements = document["Statement"]
+    return [statements] if isinstance(statements, dict) else list(statements)
+
+
+def _statement_label(statement: Mapping[str, Any], index: int) -> str:
+    sid = statement.get("Sid")
+    return f'statement "{sid}"' if isinstance(sid, str) and sid else f"statement [{index}]"
+
+
+_SUMMARY_WORDS = {
+    "Action": "",
+    "NotAction": "all actions but ",
+    "Resource": "on ",
+    "NotResource": "on all but ",
+    "Principal": "to ",
+    "NotPrincipal": "to all but ",
+}
+
+
+def _summary(statement: Mapping[str, Any]) -> str:
+    """`Allow sns:Publish on arn:... to Service:aps.amazonaws.com if StringEquals aws:SourceAccount=...`"""
+    words = [str(statement.get("Effect", "?"))]
+    for key, lead in _SUMMARY_WORDS.items():
+        if key in statement:
+            values = _principals(statement, key) if "Principal" in key else _as_set(statement[key])
+            words.append(lead + ", ".join(sorted(values)))
+    conditions = _conditions(statement)
+    if conditions:
+        words.append(
+            "if "
+            + " and ".join(f"{op} {key}={'|'.join(sorted(values))}" for (op, key), values in sorted(conditions.items()))
+        )
+    return " ".join(words)
+
+
+def _pair_statements(
+    old: list[dict[str, Any]], new: list[dict[str, Any]]
+) -> tuple[list[tuple[int, int]], list[int], list[int]]:
+    """(matched (old index, new index), removed old indexes, added new indexes): by Sid, then identical
+    statements, then same Effect and Principal, then what is left in order."""
+    pairs: list[tuple[int, int]] = []
+    left_old, left_new = list(range(len(old))), list(range(len(new)))
+
+    def match(key: Any) -> None:
+        for i in list(left_old):
+            for j in list(left_new):
+                if key(old[i]) is not None and key(old[i]) == key(new[j]):
+                    pairs.append((i, j))
+                    left_old.remove(i)
+                    left_new.remove(j)
+                    break
+
+    match(lambda s: s.get("Sid") or None)
+    match(lambda s: None if s.get("Sid") else json.dumps(s, sort_keys=True))
+    match(lambda s: None if s.get("Sid") else (s.get("Effect"), json.dumps(s.get("Principal"), sort_keys=True)))
+    # Statements without a Sid that changed Effect or Principal: in order, the rest added or removed.
+    unnamed_old = [i for i in left_old if not old[i].get("Sid")]
+    unnamed_new = [j for j in left_new if not new[j].get("Sid")]
+    for i, j in zip(unnamed_old, unnamed_new, strict=False):
+        pairs.append((i, j))
+        left_old.remove(i)
+        left_new.remove(j)
+    return pairs, left_old, left_new
+
+
+def _grants_more(effect: str, gained: bool) -> str:
+    """Gaining a value widens an Allow and narrows a Deny; losing one, the reverse."""
+    wider = gained == (effect == "Allow")
+    return " (grants more)" if wider else ""
+
+
+def _statement_changes(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[str]:
+    sentences: list[str] = []
+    effect = str(new.get("Effect", ""))
+    if old.get("Effect") != new.get("Effect"):
+        sentences.append(
+            f"Effect {old.get('Effect')} → {new.get('Effect')}" + (" (grants more)" if effect == "Allow" else "")
+        )
+    sets = {key: (_as_set(old.get(key, ABSENT)), _as_set(new.get(key, ABSENT))) for key in _STATEMENT_SETS}
+    sets["Principal"] = (_principals(old), _principals(new))
+    sets["NotPrincipal"] = (_principals(old, "NotPrincipal"), _principals(new, "NotPrincipal"))
+    for key, (before, after) in sets.items():
+        widens = key in _WIDENS_WHEN_GAINED
+        for value in sorted(after - before):
+            sentences.append(f"{key} + {value}" + _grants_more(effect, widens))
+        for value in sorted(before - after):
+            sentences.append(f"{key} - {value}" + _grants_more(effect, not widens))
+    old_conditions, new_conditions = _conditions(old), _conditions(new)
+    for operator, key in sorted(set(old_conditions) | set(new_conditions)):
+        was, now = old_conditions.get((operator, key)), new_conditions.get((operator, key))
+        if was is None:
+            # A new condition narrows an Allow.
+            sentences.append(
+                f"Condition {operator} {key} added: {'|'.join(sorted(now or ()))}" + _grants_more(effect, False)
+            )
+        elif now is None:
+            sentences.append(
+                f"Condition {operator} {key} removed (was {'|'.join(sorted(was))})" + _grants_more(effect, True)
+            )
+        else:
+            # A condition key's values are ORed: one more value admits more requests.
+            for value in sorted(now - was):
+                sentences.append(f"Condition {operator} {key} + {value}" + _grants_more(effect, True))
+            for value in sorted(was - now):
+                sentences.append(f"Condition {operator} {key} - {value}" + _grants_more(effect, False))
+    known = {"Sid", "Effect", "Condition", "Principal", "NotPrincipal", *_STATEMENT_SETS}
+    for key in sorted((set(old) | set(new)) - known, key=str):
+        if old.get(key, ABSENT) != new.get(key, ABSENT):
+            sentences.append(f"{key} {show_value(old.get(key, ABSENT))} → {show_value(new.get(key, ABSENT))}")
+    return sentences
+
+
+def diff_policies(before: Mapping[str, Any], after: Mapping[str, Any], path: str = "") -> Iterator[ValueChange]:
+    """A policy document's changes in words: statements added or removed, and in each kept statement every
+    action, resource, principal and condition value gained or lost (and whether that grants more)."""
+    old, new = _statements(before), _statements(after)
+    pairs, removed, added = _pair_statements(old, new)
+    found = False
+    for key in sorted((set(before) | set(after)) - {"Statement"}, key=str):
+        if before.get(key, ABSENT) != after.get(key, ABSENT):
+            found = True
+            yield ValueChange(_join(path, key), before.get(key, ABSENT), after.get(key, ABSENT))
+    for j in added:
+        found = True
+        grants = " (grants more)" if new[j].get("Effect") == "Allow" else ""
+        yield ValueChange(
+            path, ABSENT, new[j], sentence=f"{_statement_label(new[j], j)} added{grants}: {_summary(new[j])}"
+        )
+    for i in removed:
+        found = True
+        grants = " (grants more)" if old[i].get("Effect") == "Deny" else ""
+        yield ValueChange(
+            path, old[i], ABSENT, sentence=f"{_statement_label(old[i], i)} removed{grants}: {_summary(old[i])}"
+        )
+    for i, j in sorted(pairs, key=lambda pair: pair[1]):
+        for sentence in _statement_changes(old[i], new[j]):
+            found = True
+            yield ValueChange(path, old[i], new[j], sentence=f"{_statement_label(new[j], j)}: {sentence}")
+    if not found:
+        # Only the order or the spelling (a string for a one-element list) changed: no permission did.
+        yield ValueChange(path, before, after, sentence="rewritten, the same permissions (order or spelling only)")
 
 
 # --- resources ----------------------------------------------------------------

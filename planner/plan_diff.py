@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from infra.config.stackfile import REPO_ROOT
+from infra.stack_name import stack_argument
 from planner.diff import MARKDOWN_LIMIT, PlanDiff, diff_plans, read_documents, render_markdown, render_text
 
 EXIT_CONFIG = 2
@@ -147,7 +148,7 @@ def compute(stack: str, base_ref: str, repo: Path = REPO_ROOT) -> tuple[PlanDiff
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m planner.plan_diff", description=__doc__)
-    parser.add_argument("stack", help="stack name (stacks/Pulumi.<stack>.yaml)")
+    parser.add_argument("stack", type=stack_argument, help="<stack> or <org>/<stack> (stacks/Pulumi.<stack>.yaml)")
     parser.add_argument("--base", required=True, help="git revision to compare with (branch, tag, SHA)")
     parser.add_argument("--format", choices=("text", "markdown"), default="text")
     parser.add_argument("--output", help="write the diff to this file instead of standard output")
@@ -158,7 +159,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     try:
-        diff, policy_blocked = compute(args.stack, args.base, repo=REPO_ROOT)
+        diff, policy_blocked = compute(args.stack.stack, args.base, repo=REPO_ROOT)
     except PlanDiffError as error:
         print(error, file=sys.stderr)
         return error.code

@@ -3,7 +3,8 @@
 One topic per audience (critical, warning, watchdog, and chat when Slack is
 configured); `infra/alerting/alertmanager.py` explains why. Those topics are
 encrypted with one customer-managed key that only this stack's workspace and
-this stack's alarms may use, and only they may publish.
+this stack's alarms may use, and only they may publish: no principal of the
+account may (see `topic_policy`).
 
 The `pipeline` topic is the last resort: the alarms that say the alerting
 path itself is broken (Watchdog silent, notifications failing, rules failing)
@@ -116,30 +117,57 @@ def pipeline_key_policy(account_id: str, partition: str, alarm_arn_pattern: str)
     )
 
 
+# What the account's own principals may do with a topic: manage it and read it, never publish to it.
+ACCOUNT_TOPIC_ACTIONS = (
+    "sns:GetTopicAttributes",
+    "sns:SetTopicAttributes",
+    "sns:AddPermission",
+    "sns:RemovePermission",
+    "sns:DeleteTopic",
+    "sns:Subscribe",
+    "sns:ListSubscriptionsByTopic",
+)
+
+
 def topic_policy(
     topic_arn: str, account_id: str, partition: str, workspace_arn: str | None, alarm_arn_pattern: str | None
 ) -> dict[str, Any]:
-    """A topic's policy: only this workspace's Alertmanager and (where alarms publish) this stack's alarms."""
+    """A topic's policy: only this workspace's Alertmanager and (where alarms publish) this stack's alarms publish.
+
+    Issue 28 finding 7: with `sns:Publish` granted to the account, any principal of the account could publish
+    a `[RESOLVED] ...` subject or an `OK` alarm payload and close a live PagerDuty incident through the relay.
+    Dropping it from the account statement is not enough: within one account an identity policy's
+    `sns:Publish` (an administrator's `sns:*`) suffices on its own (IAM user guide, "Policy evaluation logic",
+    same-account requests). So an explicit Deny refuses Publish to every caller that is not one of the service
+    principals allowed below (`aws:PrincipalServiceName` is present only when a service principal calls, IAM
+    user guide, global condition keys, https://docs.aws.amazon.com/IAM/latest/UserGuide/
+    reference_policies_condition-keys.html#condition-keys-principalservicename; and under a negated operator
+    an absent key makes the condition true, IAM user guide, "Condition operators", so every IAM user and role
+    of the account, and its root, is refused).
+    The Allow statements are AWS's documented ones: AMP user guide, "Giving Amazon Managed Service for
+    Prometheus permission to send alert messages to your Amazon SNS topic"
+    (https://docs.aws.amazon.com/prometheus/latest/userguide/AMP-alertmanager-receiver-AMPpermission.html:
+    aps.amazonaws.com, sns:Publish + sns:GetTopicAttributes, ArnEquals aws:SourceArn = the workspace,
+    StringEquals AWS:SourceAccount); CloudWatch user guide, "Using Amazon SNS to notify users / confused deputy"
+    (https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/Notify_Users_Alarm_Changes.html and SNS
+    developer guide sns-access-policy-use-cases, "Prevent cross-service confused deputy": ArnLike aws:SourceArn
+    on the alarms, StringEquals aws:SourceAccount). Nothing else publishes: Grafana mails and pages directly
+    (grafana_alerting.py), AWS Chatbot and the PagerDuty relay are subscribers, and no EventBridge rule targets
+    these topics.
+    """
     statements: list[dict[str, Any]] = [
         {
-            # Replaces SNS's default policy, so the account keeps its own rights.
+            # Replaces SNS's default policy, so the account keeps its rights to manage the topic.
             "Sid": "AccountManagesTheTopic",
             "Effect": "Allow",
             "Principal": {"AWS": f"arn:{partition}:iam::{account_id}:root"},
-            "Action": [
-                "sns:GetTopicAttributes",
-                "sns:SetTopicAttributes",
-                "sns:AddPermission",
-                "sns:RemovePermission",
-                "sns:DeleteTopic",
-                "sns:Subscribe",
-                "sns:ListSubscriptionsByTopic",
-                "sns:Publish",
-            ],
+            "Action": list(ACCOUNT_TOPIC_ACTIONS),
             "Resource": topic_arn,
         }
     ]
+    publishers: list[str] = []
     if workspace_arn is not None:
+        publishers.append(AMP_PRINCIPAL)
         statements.append(
             {
                 # The confused-deputy guard: another account's workspace, or another
@@ -159,6 +187,7 @@ def topic_policy(
         # What CloudWatch needs to publish an alarm's notification, narrowed to
         # this stack's alarms (AWS re:Post knowledge center,
         # "cloudwatch-receive-sns-for-alarm-trigger": ArnLike aws:SourceArn).
+        publishers.append(CLOUDWATCH_PRINCIPAL)
         statements.append(
             {
                 "Sid": "AlarmsOfThisStackPublish",
@@ -172,6 +201,16 @@ def topic_policy(
                 },
             }
         )
+    statements.append(
+        {
+            "Sid": "OnlyTheseServicesPublish",
+            "Effect": "Deny",
+            "Principal": "*",
+            "Action": "sns:Publish",
+            "Resource": topic_arn,
+            "Condition": {"StringNotEquals": {"aws:PrincipalServiceName": publishers}},
+        }
+    )
     statements.append(
         {
             "Sid": "DenyPublishWithoutTls",

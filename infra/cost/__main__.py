@@ -17,6 +17,7 @@ from infra.cost.logs import LogsBill
 from infra.cost.model import Cardinality
 from infra.cost.pricing import CostEstimate, estimate, stand_in_note
 from infra.cost.stack import stack_cardinality
+from infra.stack_name import stack_argument
 
 
 def _share(part: float, whole: float) -> str:
@@ -76,11 +77,14 @@ def logs_report(logs: LogsBill, cost: CostEstimate) -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m infra.cost", description=__doc__)
-    parser.add_argument("stack", nargs="?", default="dev")
+    parser.add_argument(
+        "stack", nargs="?", default="dev", type=stack_argument, help="<stack> or <org>/<stack> (default dev)"
+    )
     parser.add_argument("--top", type=int, default=15, help="how many metrics to list (default 15)")
     args = parser.parse_args(argv)
-    settings = stack_settings(args.stack)
-    region = load_stack_file(args.stack, fill_unset_secrets=False).region or ""
+    stack = args.stack.stack
+    settings = stack_settings(stack)
+    region = load_stack_file(stack, fill_unset_secrets=False).region or ""
     model = stack_cardinality(settings, render_rule_files(settings).documents)
     cost = estimate(settings, model, region)
     # The per-service limits the workspace gets (a stack file's own limit on a service wins).
@@ -89,7 +93,7 @@ def main(argv: list[str] | None = None) -> int:
         for label_set, max_series in workspace_label_set_limits(settings, model)
         if set(label_set) == {"service"}
     }
-    print(report(args.stack, model, cost, args.top, limits))
+    print(report(stack, model, cost, args.top, limits))
     return 0
 
 

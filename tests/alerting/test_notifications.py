@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fnmatch
 import json
 from collections.abc import Callable
 from typing import Any
@@ -113,6 +114,79 @@ def test_no_statement_allows_anyone_without_conditions(stack_plan: Plan, audienc
             assert statement["Condition"]["StringEquals"] == {"aws:SourceAccount": ACCOUNT}, sid
         assert statement["Principal"] != "*" or statement["Effect"] == "Deny", sid
     assert policy["DenyPublishWithoutTls"]["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+
+
+def publishers(policy: dict[str, Any]) -> list[str]:
+    """Who an SNS topic policy lets publish: each Allow statement whose actions match sns:Publish (wildcards
+    included, case-insensitive as IAM matches actions), as its principal; a non-service principal is a finding."""
+    found = []
+    for statement in policy["Statement"]:
+        actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+        if statement["Effect"] == "Allow" and any(fnmatch.fnmatch("sns:publish", a.lower()) for a in actions):
+            principal = statement["Principal"]
+            found.append(principal["Service"] if isinstance(principal, dict) and "Service" in principal else "ACCOUNT")
+    return found
+
+
+def test_the_publisher_check_finds_a_planted_account_publish() -> None:
+    # The plant of issue 28 finding 7: the account statement with sns:Publish again (or sns:*).
+    for planted in ("sns:Publish", "SNS:*", "*"):
+        policy = {"Statement": [{"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::1:root"}, "Action": [planted]}]}
+        assert publishers(policy) == ["ACCOUNT"]
+
+
+@pytest.mark.parametrize("audience", ["critical", "warning", "watchdog", "pipeline"])
+def test_no_principal_of_the_account_may_publish_only_amp_and_this_stacks_alarms(
+    stack_plan: Plan, audience: str
+) -> None:
+    """Issue 28 finding 7: a `[RESOLVED]` subject or an `OK` alarm payload published by anyone in the account
+    would close a live PagerDuty incident through the relay. The account keeps managing the topic, not publishing;
+    an explicit Deny refuses every caller but the allowed service principals, because within one account an
+    identity policy's sns:Publish suffices without the topic's Allow (IAM user guide, policy evaluation logic)."""
+    _, policy = _topic_policy(stack_plan, audience)
+    document = {"Statement": list(policy.values())}
+    expected = {"pipeline": ["cloudwatch.amazonaws.com"], "warning": ["aps.amazonaws.com", "cloudwatch.amazonaws.com"]}
+    allowed = expected.get(audience, ["aps.amazonaws.com"])
+    assert sorted(publishers(document)) == allowed
+    account = policy["AccountManagesTheTopic"]
+    assert "sns:Subscribe" in account["Action"] and "sns:GetTopicAttributes" in account["Action"]
+    deny = policy["OnlyTheseServicesPublish"]
+    assert (deny["Effect"], deny["Principal"], deny["Action"]) == ("Deny", "*", "sns:Publish")
+    assert deny["Condition"] == {"StringNotEquals": {"aws:PrincipalServiceName": allowed}}
+
+
+@pytest.mark.parametrize("audience", ["critical", "warning", "watchdog", "pipeline"])
+def test_an_administrator_of_the_account_is_denied_publish_and_the_services_are_not(
+    stack_plan: Plan, audience: str
+) -> None:
+    """Within one account an identity policy's sns:Publish would suffice (IAM evaluation logic), so the topic
+    policy's explicit Deny must match every caller that is not an allowed service principal: a role, a user,
+    the root (no aws:PrincipalServiceName in their requests), another service; and not AMP or CloudWatch."""
+    from tests.contracts.delivery import _statement_matches, allows
+
+    topic, policy = _topic_policy(stack_plan, audience)
+    document = json.dumps({"Statement": list(policy.values())})
+    denies = [s for s in policy.values() if s["Effect"] == "Deny"]
+    arn = topic.outputs["arn"]
+
+    def denied(principal: dict[str, str], context: dict[str, str]) -> bool:
+        context = {"aws:SecureTransport": "true", **context}
+        return any(_statement_matches(s, principal, "sns:Publish", arn, context) for s in denies)
+
+    for principal in (f"arn:aws:iam::{ACCOUNT}:role/admin", f"arn:aws:iam::{ACCOUNT}:root"):
+        assert denied({"AWS": principal}, {}), principal
+    assert denied({"Service": "events.amazonaws.com"}, {"aws:PrincipalServiceName": "events.amazonaws.com"})
+    _, workspace_arn = workspace(stack_plan)
+    alarm_arn = f"arn:aws:cloudwatch:{REGION}:{ACCOUNT}:alarm:screener-{stack_plan.stack}-x"
+    publishers = {
+        "aps.amazonaws.com": workspace_arn,
+        "cloudwatch.amazonaws.com": alarm_arn,
+    }
+    by_audience = {"pipeline": {"cloudwatch.amazonaws.com"}, "warning": set(publishers)}
+    allowed = by_audience.get(audience, {"aps.amazonaws.com"})
+    for service, source in publishers.items():
+        context = {"aws:SourceArn": source, "aws:SourceAccount": ACCOUNT, "aws:PrincipalServiceName": service}
+        assert allows(document, {"Service": service}, "sns:Publish", arn, context) == (service in allowed), service
 
 
 def test_exactly_the_topics_that_alarms_publish_to_take_this_stacks_alarms(stack_plan: Plan) -> None:

@@ -13,108 +13,25 @@ the trigger/resolve pairing fails here.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
-from typing import Any
 
 import pytest
 from pulumi.runtime import rpc
 
 from infra.config import ConfigError
-from infra.config.stackfile import SecretValue, load_stack_file
+from infra.config.stackfile import REPO_ROOT, SecretValue, load_stack_file
 from infra.paging import relay
 from planner.engine import SECRET, Plan, run_stack
-from tests.alerting.test_alertmanager import LONG_NAME, alert, configs, render  # noqa: F401 (configs is a fixture)
 from tests.conftest import plan_of
 
 PAGING = {"provider": "pagerduty", "escalationPolicyId": "PABC123"}
 TOKEN = "u+pd-test-only-token"
-KEY = "R0UT1NGKEY0000000000000000000000"
-
-
-# --- the relay ---------------------------------------------------------------------------------------------------
-
-
-def test_a_firing_and_its_resolve_share_the_dedup_key(configs: dict[str, Path], tmp_path: Path) -> None:  # noqa: F811
-    firing = render(
-        "prod", configs, "screener.subject", [alert("ApiHighErrorRate"), alert("ApiHighErrorRate")], tmp_path
-    )
-    resolved = render("prod", configs, "screener.subject", [alert("ApiHighErrorRate", "resolved")], tmp_path)
-    assert firing.startswith("[FIRING:2] ") and resolved.startswith("[RESOLVED] ")
-    trigger = relay.event_for(firing, "body", KEY)
-    resolve = relay.event_for(resolved, "body", KEY)
-    assert trigger is not None and resolve is not None
-    assert trigger["event_action"] == "trigger" and resolve["event_action"] == "resolve"
-    assert trigger["dedup_key"] == resolve["dedup_key"] == "amp:CRITICAL ApiHighErrorRate api (prod)"
-    assert trigger["routing_key"] == KEY
-    assert trigger["payload"] == {
-        "summary": "CRITICAL ApiHighErrorRate api (prod)",
-        "source": "amp-alertmanager",
-        "severity": "critical",
-        "custom_details": {"message": "body"},
-    }
-    assert "payload" not in resolve
-
-
-def test_a_long_groups_trigger_and_resolve_still_pair_up(configs: dict[str, Path], tmp_path: Path) -> None:  # noqa: F811
-    # The template cuts the subject at 96 characters: "[FIRING:12] " and "[RESOLVED] " leave
-    # different lengths of the group.
-    firing = render("prod", configs, "screener.subject", [alert(LONG_NAME)] * 12, tmp_path)
-    resolved = render("prod", configs, "screener.subject", [alert(LONG_NAME, "resolved")], tmp_path)
-    assert firing.endswith("...") and resolved.endswith("...") and firing[12:] != resolved[11:]
-    trigger, resolve = relay.event_for(firing, "", KEY), relay.event_for(resolved, "", KEY)
-    assert trigger is not None and resolve is not None
-    assert trigger["dedup_key"] == resolve["dedup_key"]
-    assert trigger["dedup_key"] != relay.event_for("[FIRING:1] CRITICAL Other api (prod)", "", KEY)["dedup_key"]  # type: ignore[index]
-
-
-def test_cloudwatch_alarms_on_amp_trigger_and_resolve_by_alarm_name() -> None:
-    alarm = {"AlarmName": "screener-prod-watchdog-silent", "NewStateValue": "ALARM", "NewStateReason": "no messages"}
-    trigger = relay.event_for('ALARM: "screener-prod-watchdog-silent" in Asia Pacific (Seoul)', json.dumps(alarm), KEY)
-    ok = relay.event_for("OK: ...", json.dumps({**alarm, "NewStateValue": "OK"}), KEY)
-    assert trigger is not None and ok is not None
-    assert (trigger["event_action"], ok["event_action"]) == ("trigger", "resolve")
-    assert trigger["dedup_key"] == ok["dedup_key"] == "cloudwatch:screener-prod-watchdog-silent"
-    assert trigger["payload"]["summary"] == "screener-prod-watchdog-silent: no messages"
-
-
-def test_messages_that_are_not_alerts_are_not_relayed() -> None:
-    assert relay.event_for(None, "hello", KEY) is None
-    assert (
-        relay.event_for(
-            "Subscription confirmed", json.dumps({"AlarmName": "x", "NewStateValue": "INSUFFICIENT_DATA"}), KEY
-        )
-        is None
-    )
-
-
-def test_the_handler_posts_each_alert_to_the_events_api(monkeypatch: pytest.MonkeyPatch) -> None:
-    sent: list[tuple[str, dict[str, Any]]] = []
-
-    class Response:
-        def __enter__(self) -> Response:
-            return self
-
-        def __exit__(self, *args: object) -> None:
-            pass
-
-        def read(self) -> bytes:
-            return b'{"status":"success"}'
-
-    def urlopen(request: Any, timeout: float) -> Response:
-        sent.append((request.full_url, json.loads(request.data)))
-        return Response()
-
-    monkeypatch.setenv("PAGERDUTY_ROUTING_KEY", KEY)
-    monkeypatch.setattr("urllib.request.urlopen", urlopen)
-    records = [
-        {"Sns": {"Subject": "[FIRING:1] CRITICAL PostgresDown postgres (prod)", "Message": "down"}},
-        {"Sns": {"Subject": None, "Message": "not an alert"}},
-    ]
-    assert relay.handler({"Records": records}, None) == {"sent": 1}
-    ((url, event),) = sent
-    assert url == "https://events.pagerduty.com/v2/enqueue"
-    assert event["routing_key"] == KEY and event["dedup_key"] == "amp:CRITICAL PostgresDown postgres (prod)"
+TOPICS = {
+    audience: f"arn:aws:sns:ap-northeast-2:123456789012:screener-prod-alerts-{audience}"
+    for audience in ("critical", "pipeline")
+}
 
 
 # --- under mocks -------------------------------------------------------------------------------------------------
@@ -135,25 +52,98 @@ def test_pagerduty_service_pages_the_configured_escalation_policy(paged: Plan) -
     assert integration.inputs["service"] == paged.outputs["paging_service_url"].rsplit("/", 1)[1]
 
 
-def test_the_integration_key_and_the_token_stay_secret(paged: Plan) -> None:
-    integration = paged.one("pagerduty:index/serviceIntegration:ServiceIntegration")
-    assert integration.outputs["integrationKey"] == SECRET
-    function = paged.one("aws:lambda/function:Function")
-    assert function.inputs["environment"] == SECRET
-    (variables,) = [rpc.unwrap_rpc_secret(function.raw_inputs["environment"])["variables"]]
-    assert set(variables) == {"PAGERDUTY_ROUTING_KEY"}
-    # The relay's copy of the integration's key (the plan records outputs redacted only).
-    key = variables["PAGERDUTY_ROUTING_KEY"]
+def test_the_routing_key_is_a_secret_the_relay_reads_not_an_environment_variable(paged: Plan) -> None:
+    """Issue 28 finding 7: the key in the function's environment was readable with
+    lambda:GetFunctionConfiguration. It lives in Secrets Manager (SecretVersion.secretString, which the SDK
+    marks secret); the environment names the secret's ARN; the role reads exactly that secret."""
+    integration = paged.one("aws:secretsmanager/secretVersion:SecretVersion")
+    secret = paged.one("aws:secretsmanager/secret:Secret")
+    assert integration.inputs["secretString"] == SECRET
+    assert integration.inputs["secretId"] == secret.simulated_id
+    assert secret.inputs["name"] == "screener-prod/pagerduty-routing-key"
+    # Recreatable after a destroy: a secret in its recovery window keeps the name (0 = delete at once).
+    assert secret.inputs["recoveryWindowInDays"] == 0
+    key = rpc.unwrap_rpc_secret(integration.raw_inputs["secretString"])
     assert len(key) == 32
+    function = paged.one("aws:lambda/function:Function")
+    variables = function.inputs["environment"]["variables"]
+    assert variables == {
+        "PAGERDUTY_ROUTING_KEY_SECRET_ARN": secret.outputs["arn"],
+        "AMP_TOPIC_ARNS": TOPICS["critical"],
+        "ALARM_TOPIC_ARNS": TOPICS["pipeline"],
+        "ALARM_ARN_PREFIX": "arn:aws:cloudwatch:ap-northeast-2:123456789012:alarm:screener-prod-",
+    }
+    # Every name the relay reads is one the component sets.
+    assert set(variables) == {
+        relay.ENV_SECRET_ARN,
+        relay.ENV_AMP_TOPICS,
+        relay.ENV_ALARM_TOPICS,
+        relay.ENV_ALARM_ARN_PREFIX,
+    }
+    access = json.loads(paged.one("aws:iam/rolePolicy:RolePolicy", "paging-relay-access").inputs["policy"])
+    queue = paged.one("aws:sqs/queue:Queue")
+    assert access["Statement"] == [
+        {
+            "Sid": "ReadTheRoutingKey",
+            "Effect": "Allow",
+            "Action": ["secretsmanager:GetSecretValue"],
+            "Resource": secret.outputs["arn"],
+        },
+        {"Sid": "KeepFailedEvents", "Effect": "Allow", "Action": ["sqs:SendMessage"], "Resource": queue.outputs["arn"]},
+    ]
+    # The function starts only once its secret holds a value and its role may read it.
+    assert {integration.urn, paged.one("aws:iam/rolePolicy:RolePolicy", "paging-relay-access").urn} <= set(
+        function.depends_on
+    )
     recorded = json.dumps([repr(r.inputs) + repr(r.outputs) for r in paged.resources]) + repr(paged.outputs)
     assert key not in recorded and TOKEN not in recorded
 
 
-def test_the_relay_hangs_off_the_critical_and_pipeline_topics_only(paged: Plan) -> None:
-    topics = {
-        audience: f"arn:aws:sns:ap-northeast-2:123456789012:screener-prod-alerts-{audience}"
-        for audience in ("critical", "pipeline")
+def test_failed_events_go_to_a_queue_and_failures_drops_and_the_queue_page_the_pipeline(paged: Plan) -> None:
+    """Lambda's asynchronous invocation config (0-2 retries, 60-21600 s: the provider's documented bounds)
+    sends what still fails to the SQS queue; four alarms of this stack reach the pipeline topic and chat."""
+    function = paged.one("aws:lambda/function:Function")
+    queue = paged.one("aws:sqs/queue:Queue")
+    assert queue.inputs["name"] == "screener-prod-pagerduty-relay-failed"
+    assert queue.inputs["sqsManagedSseEnabled"] is True and queue.inputs["messageRetentionSeconds"] == 1209600
+    config = paged.one("aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig")
+    assert config.inputs["functionName"] == function.inputs["name"]
+    assert config.inputs["destinationConfig"] == {"onFailure": {"destination": queue.outputs["arn"]}}
+    assert 0 <= config.inputs["maximumRetryAttempts"] <= 2
+    assert 60 <= config.inputs["maximumEventAgeInSeconds"] <= 21600
+    alarms = {
+        a.inputs["name"]: a
+        for a in paged.of_type("aws:cloudwatch/metricAlarm:MetricAlarm")
+        if "pagerduty-relay" in a.inputs["name"]
     }
+    watched = {
+        name.removeprefix("screener-prod-pagerduty-relay-"): (
+            a.inputs["namespace"],
+            a.inputs["metricName"],
+            a.inputs["dimensions"],
+        )
+        for name, a in alarms.items()
+    }
+    assert watched == {
+        "errors": ("AWS/Lambda", "Errors", {"FunctionName": function.inputs["name"]}),
+        "destination-failures": (
+            "AWS/Lambda",
+            "DestinationDeliveryFailures",
+            {"FunctionName": function.inputs["name"]},
+        ),
+        "dropped": ("Screener/PagingRelay", "DroppedMessages", {"FunctionName": function.inputs["name"]}),
+        "failed-queue": ("AWS/SQS", "ApproximateNumberOfMessagesVisible", {"QueueName": queue.inputs["name"]}),
+    }
+    # The metric the alarm watches is the one the relay's log lines emit.
+    assert (relay.METRIC_NAMESPACE, relay.DROPPED_METRIC) == ("Screener/PagingRelay", "DroppedMessages")
+    chat = "arn:aws:sns:ap-northeast-2:123456789012:screener-prod-alerts-chat"
+    for alarm in alarms.values():
+        assert alarm.inputs["alarmActions"] == alarm.inputs["okActions"] == [TOPICS["pipeline"], chat]
+        assert (alarm.inputs["comparisonOperator"], alarm.inputs["threshold"]) == ("GreaterThanThreshold", 0)
+
+
+def test_the_relay_hangs_off_the_critical_and_pipeline_topics_only(paged: Plan) -> None:
+    topics = TOPICS
     topic = topics["critical"]
     function = paged.one("aws:lambda/function:Function")
     subscriptions = paged.of_type("aws:sns/topicSubscription:TopicSubscription")
@@ -229,3 +219,25 @@ def test_the_paged_stack_passes_every_policy(paged: Plan) -> None:
     from planner.policy_check import check_plan
 
     assert check_plan(paged).violations == []
+
+
+def test_make_plan_of_a_stack_with_paging_writes_its_plan_and_checks_its_policies(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Issue 25 item 5: `make plan` of a stack with monitoring:paging crashed on the relay's code archive
+    (`TypeError: Object of type AssetArchive is not JSON serializable`), so the relay was never policy-checked."""
+    from infra.components.paging import RELAY_SOURCE
+    from planner.__main__ import main
+
+    draft = tmp_path / "Pulumi.prod.yaml"
+    committed = (REPO_ROOT / "stacks" / "Pulumi.prod.yaml").read_text()
+    draft.write_text(committed + "  monitoring:paging: {provider: pagerduty, escalationPolicyId: PABC123}\n")
+    assert main(["prod", "--stack-file", str(draft), "--out", str(tmp_path / "build"), "--quiet"]) == 0
+    printed = capsys.readouterr().out
+    assert "0 mandatory violation(s)" in printed
+    plan = json.loads((tmp_path / "build" / "prod" / "plan.json").read_text())
+    (function,) = [r for r in plan["resources"] if r["type"] == "aws:lambda/function:Function"]
+    # The code is recorded by path and content hash, so a change to the relay shows in `make plan-diff`.
+    (member,) = function["inputs"]["code"]["archive"].items()
+    assert member[0] == "relay.py" and member[1]["file"] == "infra/paging/relay.py"
+    assert member[1]["sha256"] == hashlib.sha256(RELAY_SOURCE.read_bytes()).hexdigest()

@@ -106,9 +106,122 @@ def test_changed_inputs_are_listed_per_key_path_including_json_policy_documents(
     changes = [c.describe() for c in diff(base, head).changed[0].changes]
 
     assert changes == [
-        'inputs.policy.Statement[0].Action: ["sns:Publish"] → ["sns:Publish", "sns:Subscribe"]',
+        "inputs.policy: statement [0]: Action + sns:Subscribe (grants more)",
         'inputs.tags.owner: "a" → (absent)',
         'inputs.tags.team: (absent) → "b"',
+    ]
+
+
+# --- policy documents: what a reviewer must see (issue 28, review tooling) ------------------------------------------
+
+TOPIC_ARN = "arn:aws:sns:ap-northeast-2:123456789012:screener-prod-alerts-critical"
+ACCOUNT_ROOT = {"AWS": "arn:aws:iam::123456789012:root"}
+
+
+def topic_policy(*statements: dict[str, Any]) -> str:
+    return json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
+
+
+MANAGES: dict[str, Any] = {
+    "Sid": "AccountManagesTheTopic",
+    "Effect": "Allow",
+    "Principal": ACCOUNT_ROOT,
+    "Action": ["sns:GetTopicAttributes", "sns:Subscribe"],
+    "Resource": TOPIC_ARN,
+}
+AMP_PUBLISHES: dict[str, Any] = {
+    "Sid": "OnlyThisWorkspacePublishes",
+    "Effect": "Allow",
+    "Principal": {"Service": "aps.amazonaws.com"},
+    "Action": "sns:Publish",
+    "Resource": TOPIC_ARN,
+    "Condition": {"StringEquals": {"aws:SourceAccount": "123456789012"}},
+}
+
+
+def policy_diff(before: str, after: str, key: str = "policy") -> list[str]:
+    base = plan(resource("p", "aws:sns/topicPolicy:TopicPolicy", {key: before}))
+    head = plan(resource("p", "aws:sns/topicPolicy:TopicPolicy", {key: after}))
+    result = diff(base, head)
+    assert result.has_changes
+    text = render_text(result)
+    lines = [c.describe() for change in result.changed for c in change.changes]
+    assert all(line in text for line in lines)
+    return lines
+
+
+def test_a_planted_widening_of_an_action_list_shows_and_says_it_grants_more() -> None:
+    """The plant of finding 7 as a reviewer would meet it: sns:Publish slipped into the account's statement."""
+    widened = {**MANAGES, "Action": [*MANAGES["Action"], "sns:Publish"]}
+    assert policy_diff(topic_policy(MANAGES, AMP_PUBLISHES), topic_policy(widened, AMP_PUBLISHES)) == [
+        'inputs.policy: statement "AccountManagesTheTopic": Action + sns:Publish (grants more)'
+    ]
+
+
+def test_a_statement_gained_or_lost_is_named_with_what_it_allows() -> None:
+    assert policy_diff(topic_policy(MANAGES), topic_policy(MANAGES, AMP_PUBLISHES)) == [
+        'inputs.policy: statement "OnlyThisWorkspacePublishes" added (grants more): Allow sns:Publish on '
+        f"{TOPIC_ARN} to Service:aps.amazonaws.com if StringEquals aws:SourceAccount=123456789012"
+    ]
+    deny = {"Sid": "DenyPublishWithoutTls", "Effect": "Deny", "Principal": "*", "Action": "sns:Publish"}
+    assert policy_diff(topic_policy(MANAGES, deny), topic_policy(MANAGES)) == [
+        'inputs.policy: statement "DenyPublishWithoutTls" removed (grants more): Deny sns:Publish to *'
+    ]
+
+
+def test_a_statement_inserted_before_others_does_not_read_as_every_statement_changed() -> None:
+    unnamed = {k: v for k, v in MANAGES.items() if k != "Sid"}
+    other = {"Effect": "Allow", "Principal": {"Service": "cloudwatch.amazonaws.com"}, "Action": "sns:Publish"}
+    assert policy_diff(topic_policy(unnamed), topic_policy(other, unnamed)) == [
+        "inputs.policy: statement [0] added (grants more): Allow sns:Publish to Service:cloudwatch.amazonaws.com"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        ({"Resource": [TOPIC_ARN, "*"]}, 'statement "OnlyThisWorkspacePublishes": Resource + * (grants more)'),
+        (
+            {"Principal": {"Service": ["aps.amazonaws.com", "events.amazonaws.com"]}},
+            'statement "OnlyThisWorkspacePublishes": Principal + Service:events.amazonaws.com (grants more)',
+        ),
+        (
+            {"Condition": {"StringEquals": {"aws:SourceAccount": ["123456789012", "210987654321"]}}},
+            'statement "OnlyThisWorkspacePublishes": Condition StringEquals aws:SourceAccount + 210987654321 '
+            "(grants more)",
+        ),
+        (
+            {"Condition": {}},
+            'statement "OnlyThisWorkspacePublishes": Condition StringEquals aws:SourceAccount removed '
+            "(was 123456789012) (grants more)",
+        ),
+        (
+            {"Condition": {**AMP_PUBLISHES["Condition"], "ArnEquals": {"aws:SourceArn": "arn:ws"}}},
+            'statement "OnlyThisWorkspacePublishes": Condition ArnEquals aws:SourceArn added: arn:ws',
+        ),
+        ({"Action": []}, 'statement "OnlyThisWorkspacePublishes": Action - sns:Publish'),
+    ],
+)
+def test_each_value_a_statement_gains_or_loses_is_named(change: dict[str, Any], expected: str) -> None:
+    assert policy_diff(topic_policy(AMP_PUBLISHES), topic_policy({**AMP_PUBLISHES, **change})) == [
+        f"inputs.policy: {expected}"
+    ]
+
+
+def test_a_trust_policy_inside_a_role_is_read_the_same_way() -> None:
+    trust = {"Effect": "Allow", "Principal": {"Federated": "arn:oidc"}, "Action": "sts:AssumeRoleWithWebIdentity"}
+    scoped = {**trust, "Condition": {"StringLike": {"token.actions.githubusercontent.com:sub": "repo:o/r:ref:x"}}}
+    wider = {**trust, "Condition": {"StringLike": {"token.actions.githubusercontent.com:sub": ["repo:o/r:ref:x", "*"]}}}
+    assert policy_diff(topic_policy(scoped), topic_policy(wider), key="assumeRolePolicy") == [
+        "inputs.assumeRolePolicy: statement [0]: Condition StringLike token.actions.githubusercontent.com:sub + * "
+        "(grants more)"
+    ]
+
+
+def test_a_reordered_or_respelled_policy_says_the_permissions_are_the_same() -> None:
+    one = {**MANAGES, "Action": ["sns:Subscribe", "sns:GetTopicAttributes"]}
+    assert policy_diff(topic_policy(MANAGES, AMP_PUBLISHES), topic_policy(AMP_PUBLISHES, one)) == [
+        "inputs.policy: rewritten, the same permissions (order or spelling only)"
     ]
 
 

@@ -25,8 +25,13 @@ Every edge an alert travels, read from the plan (nothing listed by hand):
 
 The policy evaluation is a deliberately small subset of IAM's: Allow statements for
 the principal whose actions, resources and every condition match the request
-context (StringEquals/Like, ArnEquals/Like, Bool, with IfExists), minus any
-matching Deny; an unknown operator or a key the context lacks does not match.
+context (StringEquals/Like, ArnEquals/Like, Bool, with IfExists, and their Not
+forms), minus any matching Deny; an unknown operator does not match, nor does a
+key the context lacks, except under a Not operator, where IAM counts an absent
+key as true (IAM user guide, "Condition operators": "If the policy condition
+requires that the key is not matched, such as StringNotLike or ArnNotLike, and
+the right key is not present, the condition is true"). A service principal's
+request carries aws:PrincipalServiceName (IAM global condition keys).
 """
 
 from __future__ import annotations
@@ -76,9 +81,15 @@ def _glob(pattern: str, value: str, case: bool = False) -> bool:
     return re.fullmatch(regex, value, flags=0 if case else re.IGNORECASE) is not None
 
 
+_NEGATED = {"StringNotEquals": "StringEquals", "StringNotLike": "StringLike", "ArnNotEquals": "ArnEquals"}
+_NEGATED["ArnNotLike"] = "ArnLike"
+
+
 def _condition_holds(operator: str, key: str, wanted: Any, context: Mapping[str, str]) -> bool:
     base = operator.removesuffix("IfExists")
     actual = next((v for k, v in context.items() if k.lower() == key.lower()), None)
+    if base in _NEGATED:
+        return actual is None or not _condition_holds(_NEGATED[base], key, wanted, context)
     if actual is None:
         return operator.endswith("IfExists")
     values = [str(v) for v in _as_list(wanted)]
@@ -178,7 +189,11 @@ class DeliveryGraph:
         if topic is None:
             self.broken.append(Broken(edge, "the topic is not part of this plan, so nothing proves it accepts"))
             return
-        context = {"aws:SourceArn": source_arn, "aws:SourceAccount": _arn_account(source_arn)}
+        context = {
+            "aws:SourceArn": source_arn,
+            "aws:SourceAccount": _arn_account(source_arn),
+            "aws:PrincipalServiceName": service,
+        }
         if not allows(self._topic_policy(topic_arn), {"Service": service}, "sns:Publish", topic_arn, context):
             self.broken.append(Broken(edge, f"the topic policy does not let {service} sns:Publish from {source_arn}"))
         key = self._key_of(topic)

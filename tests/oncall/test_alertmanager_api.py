@@ -18,7 +18,16 @@ from typing import Any
 import pytest
 from botocore.credentials import Credentials
 
-from oncall.alertmanager_api import AlertmanagerApi, OnCallError, alerts_table, parse_duration, parse_matchers
+from oncall.alertmanager_api import (
+    AlertmanagerApi,
+    OnCallError,
+    alerts_table,
+    checked_url,
+    narrows,
+    parse_duration,
+    parse_matchers,
+    silence_matchers,
+)
 from tests.http_stub import answer, serving
 
 WORKSPACE_PATH = "/workspaces/ws-12345678-abcd/alertmanager"
@@ -94,21 +103,170 @@ def test_matchers_read_every_operator_and_escaped_quotes() -> None:
     [
         ("service=api", "cannot read the matcher at 'service=api'"),
         ("", "no matcher"),
-        ('alertname=~".*"', "match every alert"),
+        ('alertname=~".*"', "silences \\(nearly\\) every alert"),
+        ('service=~"("', "not a regular expression Alertmanager accepts"),
     ],
 )
 def test_a_bad_matcher_says_how_to_write_one(text: str, message: str) -> None:
     with pytest.raises(OnCallError, match=message):
-        parse_matchers(text)
+        silence_matchers(text)
+
+
+# Issue 28 finding 9: `..*` passed the old guard, which compared the text with ".*" and ".+".
+MATCH_ALLS = [
+    'alertname=~".*"',
+    'alertname=~"..*"',
+    'alertname=~".+"',
+    'alertname=~".*.*"',
+    'alertname=~"(.*)"',
+    'alertname=~"(?:.+)"',
+    'alertname=~"|x"',
+    'alertname=~"x|"',
+    'alertname=~"(|.+)"',
+    'alertname=~".{0,}"',
+    'alertname=~"[\\s\\S]*"',
+    'alertname=~"(?s).+"',
+    'alertname=~"\\PL*.*"',
+    'service=""',
+    'service=~""',
+    'service!="api"',
+    'service!~"api|web"',
+    'service!~""',
+    'alertname=~".+",severity!="info"',
+]
+
+
+@pytest.mark.parametrize("text", MATCH_ALLS)
+def test_a_silence_that_names_nothing_is_refused_however_it_is_spelled(text: str) -> None:
+    with pytest.raises(OnCallError, match="silences \\(nearly\\) every alert"):
+        silence_matchers(text)
+    # Only a silence must name something: a route's or an inhibition's matchers may be broad.
+    assert parse_matchers(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        'service="api"',
+        'service=~"api|web"',
+        'alertname=~"Api.*"',
+        'alertname=~".+",service="api"',  # one matcher that names something is enough
+        'severity="critical",service!="api"',
+        'service=~"a"',  # the shortest probe value, named exactly
+    ],
+)
+def test_a_silence_that_names_something_is_accepted(text: str) -> None:
+    assert silence_matchers(text) == parse_matchers(text)
+
+
+def test_matchers_are_judged_as_alertmanager_anchors_them() -> None:
+    # Unanchored, "a" would be found inside most values; Alertmanager matches ^(?:a)$.
+    assert narrows({"name": "service", "value": "a", "isRegex": True, "isEqual": True})
+    # A negative matcher never narrows: it matches the alerts without the label.
+    assert not narrows({"name": "service", "value": "api", "isRegex": False, "isEqual": False})
 
 
 def test_durations() -> None:
     assert parse_duration("2h") == timedelta(hours=2)
     assert parse_duration("1h30m") == timedelta(minutes=90)
     assert parse_duration("7d") == timedelta(days=7)
-    for bad in ("2 hours", "0m", "8d", "h", "-1h"):
+    assert parse_duration("604800s") == timedelta(days=7)  # at the limit
+    for bad in ("2 hours", "0m", "8d", "604801s", "h", "-1h", "7d1s"):
         with pytest.raises(OnCallError):
             parse_duration(bad)
+
+
+@pytest.mark.parametrize("huge", ["9" * 30 + "d", "99999999999999999999d", "1" * 5000 + "s", "1h" * 20])
+def test_a_huge_for_is_a_clear_error_not_a_crash(huge: str) -> None:
+    with pytest.raises(OnCallError, match=r"FOR='.*at most 7d"):
+        parse_duration(huge)
+
+
+AMP_URL = "https://aps-workspaces.ap-northeast-2.amazonaws.com/workspaces/ws-1/alertmanager"
+
+
+def test_amps_https_endpoint_in_the_stacks_region_is_accepted() -> None:
+    assert checked_url(AMP_URL, "ap-northeast-2") == AMP_URL
+    fips = "https://aps-workspaces-fips.us-east-1.amazonaws.com/workspaces/ws-1/alertmanager"
+    assert checked_url(fips, "us-east-1") == fips
+
+
+@pytest.mark.parametrize(
+    ("url", "local", "message"),
+    [
+        # Plain http, even to AMP's host: the signature would travel in clear.
+        (AMP_URL.replace("https:", "http:"), False, "is not AMP's Alertmanager"),
+        ("https://evil.example.com/workspaces/ws-1/alertmanager", False, "is not AMP's Alertmanager"),
+        ("https://aps-workspaces.ap-northeast-2.amazonaws.com.evil.example/x", False, "is not AMP's Alertmanager"),
+        ("https://aps-workspaces.ap-northeast-2.amazonaws.com:8443/x", False, "is not AMP's Alertmanager"),
+        ("https://user:pw@aps-workspaces.ap-northeast-2.amazonaws.com/x", False, "no user or password"),
+        ("https://aps-workspaces.us-east-1.amazonaws.com/workspaces/ws-1/alertmanager", False, "is in us-east-1"),
+        ("http://127.0.0.1:9093", False, "LOCAL=1"),
+        # The local flag is for loopback only.
+        ("http://10.0.0.5:9093", True, "LOCAL=1 is for an Alertmanager on this machine"),
+        ("http://localhost.evil.example:9093", True, "LOCAL=1 is for an Alertmanager on this machine"),
+        ("file:///etc/passwd", True, "LOCAL=1 is for an Alertmanager on this machine"),
+    ],
+)
+def test_a_url_that_is_not_amp_is_refused_before_anything_is_signed(url: str, local: bool, message: str) -> None:
+    with pytest.raises(OnCallError, match=message):
+        checked_url(url, "ap-northeast-2", local=local)
+
+
+@pytest.mark.parametrize("url", ["http://127.0.0.1:9093", "http://localhost:9093", "http://[::1]:9093"])
+def test_a_loopback_alertmanager_is_accepted_with_the_local_flag(url: str) -> None:
+    assert checked_url(url, "ap-northeast-2", local=True) == url
+
+
+def test_a_local_alertmanager_gets_no_signature_of_the_callers_key(
+    monkeypatch: pytest.MonkeyPatch, recorder: tuple[str, list[dict[str, Any]]]
+) -> None:
+    import oncall.__main__ as command
+
+    url, seen = recorder
+
+    def forbidden() -> None:
+        raise AssertionError("read the caller's credentials for a local Alertmanager")
+
+    monkeypatch.setattr(command, "credentials", forbidden)
+    assert command.main(["alerts", "--stack", "dev", "--url", url, "--local"]) == 0
+    assert "Credential=LOCAL-ALERTMANAGER/" in seen[0]["headers"]["Authorization"]
+
+
+def test_the_command_refuses_a_match_all_before_it_reads_credentials_or_a_url(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import oncall.__main__ as command
+
+    def forbidden(*args: object) -> None:
+        raise AssertionError("looked up a URL or credentials")
+
+    monkeypatch.setattr(command, "stack_url", forbidden)
+    monkeypatch.setattr(command, "credentials", forbidden)
+    assert command.main(["silence", "--stack", "acme/prod", "--match", 'alertname=~"..*"', "--for", "2h"]) == 2
+    assert "silences (nearly) every alert" in capsys.readouterr().err
+    assert command.main(["silence", "--stack", "prod", "--match", 'service="api"', "--for", "9" * 40 + "d"]) == 2
+    assert "FOR=" in capsys.readouterr().err
+
+
+def test_the_command_asks_pulumi_for_the_qualified_stack_and_reads_the_stack_file(
+    monkeypatch: pytest.MonkeyPatch, recorder: tuple[str, list[dict[str, Any]]]
+) -> None:
+    import oncall.__main__ as command
+
+    url, seen = recorder
+    asked: list[str] = []
+
+    def stack_url(stack: str) -> str:
+        asked.append(stack)
+        return AMP_URL
+
+    monkeypatch.setattr(command, "stack_url", stack_url)
+    monkeypatch.setattr(command, "credentials", lambda: Credentials("AKIDEXAMPLETESTONLY", "test-only-secret"))
+    # The stack output is checked like URL= (here: AMP's URL, which the test does not call).
+    monkeypatch.setattr(command, "AlertmanagerApi", lambda u, region, creds: api(url))
+    assert command.main(["alerts", "--stack", "acme/prod"]) == 0
+    assert asked == ["acme/prod"] and seen[0]["path"].endswith("/api/v2/alerts")
 
 
 def test_the_table_lists_critical_first_with_the_silence() -> None:
@@ -129,3 +287,15 @@ def test_the_table_lists_critical_first_with_the_silence() -> None:
         "suppressed  critical  PostgresDown    postgres  2026-11-29 19:50  s-1",
         "active      warning   RedisEvictions  redis     2026-11-29 19:58  -",
     ]
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_the_stacks_own_alertmanager_url_passes_the_check(stack: str) -> None:
+    """What `make alerts` reads from `pulumi stack output amp_alertmanager_url` is accepted (planned URL)."""
+    from infra.config.stackfile import load_stack_file
+    from tests.conftest import plan_of
+
+    url = plan_of(stack).outputs["amp_alertmanager_url"]
+    region = load_stack_file(stack, fill_unset_secrets=False).region
+    assert region is not None
+    assert checked_url(url, region) == url
