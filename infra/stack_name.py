@@ -1,6 +1,6 @@
 """A stack as the user names it: `prod`, or Pulumi's fully qualified `acme/prod` (or `acme/monitoring/prod`).
 
-Every tool that takes a stack (`make plan|plan-diff|cost|alerts|silence|lab|preview|up STACK=...`) reads it
+Every tool that takes a stack (`make plan|plan-diff|cost|alerts|silence|preview|up STACK=...`) reads it
 here. The stack file is always `stacks/Pulumi.<stack>.yaml` (Pulumi names a stack's config file after the
 stack alone, whatever its organisation: Pulumi docs, "Project file reference", stackConfigDir, and "Stacks",
 fully qualified stack names `<organization>/<project>/<stack>`). Offline the organisation means nothing and is

@@ -2,7 +2,7 @@
 
 The stack's AMP Alertmanager URL is its `amp_alertmanager_url` output
 (`pulumi stack output`), unless `--url` names another AMP one, or a loopback
-Alertmanager with `--local` (the lab; signed with a key that is not yours). STACK may be
+Alertmanager with `--local` (a test one on this machine; signed with a key that is not yours). STACK may be
 `<org>/<stack>`: the stack file is stacks/Pulumi.<stack>.yaml, Pulumi gets the
 name as written. The Makefile passes every value as one argument, never
 through the shell.
@@ -69,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
         command.add_argument("--stack", required=True, type=stack_argument, help="<stack> or <org>/<stack>")
         command.add_argument("--url", default="", help="another AMP Alertmanager URL than the stack's output")
         command.add_argument(
-            "--local", action="store_true", help="--url is a loopback Alertmanager (the lab): http allowed, unsigned"
+            "--local", action="store_true", help="--url is a loopback Alertmanager (a test one): http allowed, unsigned"
         )
         if name == "silence":
             command.add_argument("--match", required=True, help='e.g. service="api",severity="critical"')

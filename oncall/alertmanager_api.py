@@ -8,7 +8,7 @@ are signed for service `aps` with botocore's SigV4 signer and the caller's
 usual AWS credentials (environment, profile, SSO). A plain Alertmanager
 serves the same API at `<url>/api/v2/...` and ignores the signature; the
 tools reach one only on loopback and only when told (`--local`, LOCAL=1: the
-lab), and sign for it with a key that is not yours (LOCAL_CREDENTIALS).
+test ones), and sign for it with a key that is not yours (LOCAL_CREDENTIALS).
 
 Input is hostile until checked (issue 28 finding 9): a URL must be AMP's
 https endpoint of the stack's region (SigV4 headers go nowhere else); a
@@ -93,7 +93,7 @@ def checked_url(url: str, region: str, local: bool = False) -> str:
     if local:
         if parts.scheme not in ("http", "https") or not _is_loopback(host):
             raise OnCallError(
-                f"URL={url!r}: LOCAL=1 is for an Alertmanager on this machine (http://127.0.0.1:<port>, the lab) only"
+                f"URL={url!r}: LOCAL=1 is for an Alertmanager on this machine (http://127.0.0.1:<port>) only"
             )
         return url
     amp = _AMP_HOST.fullmatch(host)
@@ -101,7 +101,7 @@ def checked_url(url: str, region: str, local: bool = False) -> str:
         raise OnCallError(
             f"URL={url!r} is not AMP's Alertmanager: write https://aps-workspaces.{region}.amazonaws.com/workspaces/"
             "<workspace id>/alertmanager (the stack output amp_alertmanager_url), or leave URL unset; for a local "
-            "Alertmanager (the lab) add LOCAL=1 with an http://127.0.0.1:<port> URL"
+            "Alertmanager (a test one on this machine) add LOCAL=1 with an http://127.0.0.1:<port> URL"
         )
     if amp.group(1) != region:
         raise OnCallError(
