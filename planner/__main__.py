@@ -10,11 +10,14 @@ Exits 2 on a configuration error, 3 on a mandatory policy violation,
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import sys
 import textwrap
 from pathlib import Path
 from typing import Any
+
+import pulumi
 
 from infra.config import ConfigError
 from infra.config.stackfile import REPO_ROOT
@@ -26,9 +29,27 @@ from planner.preview_text import WIDTH, about, render_diagnostics, render_output
 from planner.simulated import SIMULATED_NOTE, SimulatedMarker, simulated_tokens
 
 
+def _asset_json(value: pulumi.Asset | pulumi.Archive) -> dict[str, Any]:
+    """An asset or archive as the plan shows it: what it holds and a digest, so a code change shows in a diff."""
+    if isinstance(value, pulumi.AssetArchive):
+        return {"assetArchive": {name: to_json(item) for name, item in sorted(value.assets.items())}}
+    if isinstance(value, pulumi.FileAsset | pulumi.FileArchive):
+        path = Path(value.path).resolve()
+        shown = str(path.relative_to(REPO_ROOT)) if path.is_relative_to(REPO_ROOT) else str(path)
+        digest = hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else None
+        return {type(value).__name__[0].lower() + type(value).__name__[1:]: shown, "sha256": digest}
+    if isinstance(value, pulumi.StringAsset):
+        return {"stringAsset": {"sha256": hashlib.sha256(value.text.encode()).hexdigest()}}
+    if isinstance(value, pulumi.RemoteAsset | pulumi.RemoteArchive):
+        return {type(value).__name__[0].lower() + type(value).__name__[1:]: value.uri}
+    return {"asset": type(value).__name__}
+
+
 def to_json(value: Any) -> Any:
     if isinstance(value, Secret):
         return "[secret]"
+    if isinstance(value, pulumi.Asset | pulumi.Archive):
+        return _asset_json(value)
     if isinstance(value, dict):
         return {k: to_json(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
@@ -89,14 +110,6 @@ def diagnostic_groups(plan: Plan, stack: str) -> dict[str, list[tuple[str, str]]
                 f"secret(s) {', '.join(keys)}: from the ESC environment {environment} "
                 f"(esc/{environment.rsplit('/', 1)[-1]}.yaml), unknown offline, so the plan used stand-ins; "
                 "`pulumi up` reads them from the environment",
-            )
-        )
-    for environment in plan.stack_file.unknown_environments:
-        groups.setdefault(stack_file, []).append(
-            (
-                "warning",
-                f"imports the ESC environment {environment}, which has no definition under esc/; the keys it "
-                "provides are unknown offline (add the definition, without values)",
             )
         )
     for key in plan.stack_file.unset_secrets:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import datetime
 import functools
 import io
 import math
@@ -90,12 +91,24 @@ def cost(**pricing_changes: Any) -> dict[str, Any]:
 @dataclass(frozen=True)
 class Case:
     id: str
-    # The setting (or stack file and line) a refusal must name.
+    # The setting (or stack file and line) a refusal must name; for a valid neighbour, what its plan must hold.
     key: str
     overrides: dict[str, Any] = field(default_factory=dict)
     text: str | None = None
     stack: str = "dev"
     note: str = ""
+    # The file's bytes, for files that are not even text.
+    data: bytes | None = None
+    # REFUSED (exit 2), POLICY (exit 3), or ACCEPTED for a valid neighbour of a defect, which must still plan.
+    expect: str = "refused"
+
+
+PAGING = {"provider": "pagerduty", "escalationPolicyId": "PABC123"}
+
+
+def one_off(start: Any, end: Any, **changes: Any) -> dict[str, Any]:
+    """prod's maintenance with one one-off window instead of its own."""
+    return section("prod", "monitoring:maintenance", oneOff=[{"start": start, "end": end}], **changes)
 
 
 DEV_TEXT = (REPO_ROOT / "stacks/Pulumi.dev.yaml").read_text()
@@ -471,6 +484,7 @@ CASES: tuple[Case, ...] = (
         "endpoints-over-budget",
         "monitoring:cost.budgetUsdPerMonth",
         {"monitoring:cost": {**committed("dev", "monitoring:cost"), "labelValues": {"endpoint": 100000}}},
+        expect=POLICY,
     ),
     # --- stack files that are not a mapping of settings -------------------------------------------
     Case("stack-file-is-a-scalar", "stacks/Pulumi.dev.yaml:1", text="just some text\n"),
@@ -481,6 +495,200 @@ CASES: tuple[Case, ...] = (
         text=DEV_TEXT.replace(OWNER, OWNER + "\n  1: one", 1),
     ),
     Case("tab-indentation", "stacks/Pulumi.dev.yaml:", text="config:\n\taws:region: ap-northeast-2\n"),
+    # --- the YAML itself: one reader, every failure a configuration error naming the file and key ---------------
+    Case(
+        "yaml-date-unquoted",
+        "monitoring:cost.pricing.asOf",
+        {"monitoring:cost": cost(asOf=datetime.date(2026, 11, 29))},
+        note="a traceback before: JSON cannot hold a date",
+    ),
+    Case(
+        "yaml-timestamp",
+        "monitoring:maintenance.oneOff[0].start",
+        {"monitoring:maintenance": one_off(datetime.datetime(2026, 12, 13, 2, 0), "2026-12-13T04:00")},
+        stack="prod",
+    ),
+    Case("yaml-binary", "monitoring:owner", {"monitoring:owner": b"platform-team"}),
+    Case("yaml-set", "monitoring:tags", {"monitoring:tags": {"cost-center", "screener-dev"}}),
+    Case("yaml-custom-tag", "monitoring:owner", text=DEV_TEXT.replace(OWNER, "  monitoring:owner: !Ref owner", 1)),
+    Case(
+        "not-utf8",
+        f"stacks/Pulumi.dev.yaml:{AFTER_OWNER_LINE - 1}",
+        data=DEV_TEXT.replace(OWNER, "  monitoring:owner: platform-team-\udcff", 1).encode("utf-8", "surrogateescape"),
+    ),
+    Case("utf16-file", "stacks/Pulumi.dev.yaml:1", data=DEV_TEXT.encode("utf-16")),
+    Case(
+        "deep-nesting",
+        "monitoring:tags",
+        text=DEV_TEXT.replace("  monitoring:tags:\n", "  monitoring:tags: " + "[" * 500 + "]" * 500 + "\n  x:\n", 1),
+    ),
+    Case(
+        "alias-bomb",
+        "monitoring:cost",
+        text=DEV_TEXT
+        + "  monitoring:cost:\n    a: &a [x, x, x, x, x, x, x, x, x]\n    b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\n"
+        "    c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]\n",
+        note="nine aliases of nine aliases: a billion laughs in miniature",
+    ),
+    Case(
+        "alias-doubling-within-the-alias-bound",
+        "monitoring:tags",
+        text=DEV_TEXT.replace(
+            "  monitoring:tags:\n    cost-center: screener-dev\n",
+            "  monitoring:tags:\n    a: &a [" + ", ".join(["x" * 60000] * 10) + "]\n    b: [*a, *a, *a, *a]\n",
+            1,
+        ),
+    ),
+    Case(
+        "alias-cycle",
+        "monitoring:tags",
+        text=DEV_TEXT.replace(
+            "  monitoring:tags:\n    cost-center: screener-dev\n", "  monitoring:tags: &t {a: *t}\n", 1
+        ),
+    ),
+    Case(
+        "duplicate-top-level-key",
+        "monitoring:owner",
+        text=DEV_TEXT.replace(OWNER, OWNER + "\n  monitoring:owner: someone-else", 1),
+        note="the Pulumi CLI refuses it; PyYAML keeps the last",
+    ),
+    Case(
+        "duplicate-nested-key",
+        "monitoring:notifications.emails",
+        text=DEV_TEXT.replace(
+            "    repeatIntervalHours: 12\n", "    repeatIntervalHours: 12\n    emails: [x@example.com]\n", 1
+        ),
+    ),
+    Case(
+        "nested-key-not-a-string",
+        "monitoring:tags",
+        text=DEV_TEXT.replace("    cost-center: screener-dev\n", "    cost-center: screener-dev\n    1: one\n", 1),
+    ),
+    Case("string-of-100k-characters", "monitoring:owner", {"monitoring:owner": "x" * 100_000}),
+    Case(
+        "list-of-5000-probes", "monitoring:synthetics.probes", {"monitoring:synthetics": {"probes": ["Seoul"] * 5000}}
+    ),
+    # --- ESC imports (`environment:`) ---------------------------------------------------------------------------
+    Case("esc-import-unknown", "environment[0]", text=DEV_TEXT.replace("  - screener-shared", "  - team/other-env", 1)),
+    Case(
+        "esc-import-malformed-name",
+        "environment[0]",
+        text=DEV_TEXT.replace("  - screener-shared", '  - "screener shared"', 1),
+    ),
+    Case(
+        "esc-import-path-traversal",
+        "environment[0]",
+        text=DEV_TEXT.replace("  - screener-shared", "  - ../../etc/passwd", 1),
+    ),
+    Case("esc-import-a-mapping", "environment[0]", text=DEV_TEXT.replace("  - screener-shared", "  - {a: b}", 1)),
+    Case(
+        "esc-imports-a-string",
+        "environment.imports",
+        text=DEV_TEXT.replace("environment:\n  - screener-shared", "environment:\n  imports: screener-shared", 1),
+    ),
+    Case(
+        "esc-environment-unknown-key",
+        "environment:",
+        text=DEV_TEXT.replace("environment:\n  - screener-shared", "environment:\n  import: [screener-shared]", 1),
+    ),
+    Case(
+        "esc-environment-a-string",
+        "environment:",
+        text=DEV_TEXT.replace("environment:\n  - screener-shared", "environment: screener-shared", 1),
+    ),
+    Case(
+        "esc-import-twice",
+        "environment[1]",
+        text=DEV_TEXT.replace("  - screener-shared", "  - screener-shared\n  - screener-shared", 1),
+    ),
+    Case(
+        "valid-esc-imports-mapping",
+        "monitoring:grafanaAuth",
+        text=DEV_TEXT.replace("environment:\n  - screener-shared", "environment:\n  imports: [screener-shared]", 1),
+        expect=ACCEPTED,
+    ),
+    Case(
+        "valid-esc-import-with-org-and-project",
+        "monitoring:grafanaAuth",
+        text=DEV_TEXT.replace("  - screener-shared", "  - acme/default/screener-shared", 1),
+        expect=ACCEPTED,
+    ),
+    # --- pulumi:disable-default-providers ---------------------------------------------------------------------
+    Case(
+        "default-providers-a-string",
+        "pulumi:disable-default-providers",
+        {"pulumi:disable-default-providers": "kubernetes"},
+        note="a traceback before (the engine's JSON parse)",
+    ),
+    Case("default-providers-numbers", "pulumi:disable-default-providers", {"pulumi:disable-default-providers": [1, 2]}),
+    Case(
+        "default-providers-grafana-re-enabled",
+        "pulumi:disable-default-providers",
+        {"pulumi:disable-default-providers": ["kubernetes", "sentry"]},
+    ),
+    Case("default-providers-empty", "pulumi:disable-default-providers", {"pulumi:disable-default-providers": []}),
+    Case(
+        "default-providers-aws-disabled",
+        "pulumi:disable-default-providers",
+        {"pulumi:disable-default-providers": ["kubernetes", "grafana", "sentry", "aws"]},
+    ),
+    Case(
+        "default-providers-star",
+        "pulumi:disable-default-providers",
+        {"pulumi:disable-default-providers": ["*"]},
+    ),
+    Case(
+        "default-providers-unset",
+        "pulumi:disable-default-providers",
+        text=DEV_TEXT.replace("  pulumi:disable-default-providers: [kubernetes, grafana, sentry]\n", "", 1),
+    ),
+    Case(
+        "valid-default-providers-with-pagerduty",
+        "pulumi:providers:grafana",
+        {"pulumi:disable-default-providers": ["kubernetes", "grafana", "sentry", "pagerduty"]},
+        expect=ACCEPTED,
+    ),
+    # --- monitoring:paging --------------------------------------------------------------------------------------
+    Case(
+        "valid-paging",
+        "pagerduty:index/service:Service",
+        {"monitoring:paging": PAGING},
+        note="a traceback before: the relay's code archive was not JSON for plan.json",
+        expect=ACCEPTED,
+    ),
+    Case("paging-a-string", "monitoring:paging", {"monitoring:paging": "pagerduty"}),
+    Case("paging-a-list", "monitoring:paging", {"monitoring:paging": [PAGING]}),
+    Case(
+        "paging-unknown-provider",
+        "monitoring:paging.provider",
+        {"monitoring:paging": {**PAGING, "provider": "opsgenie"}},
+    ),
+    Case(
+        "paging-escalation-policy-malformed",
+        "monitoring:paging.escalationPolicyId",
+        {"monitoring:paging": {**PAGING, "escalationPolicyId": "escalation-1"}},
+    ),
+    Case(
+        "paging-without-escalation-policy",
+        "monitoring:paging.escalationPolicyId",
+        {"monitoring:paging": {"provider": "pagerduty"}},
+    ),
+    Case("paging-unknown-key", "monitoring:paging.routingKey", {"monitoring:paging": {**PAGING, "routingKey": "abc"}}),
+    Case(
+        "paging-service-name-templated",
+        "monitoring:paging.serviceName",
+        {"monitoring:paging": {**PAGING, "serviceName": "{{ .CommonLabels.alertname }} paging"}},
+    ),
+    Case(
+        "paging-service-name-huge",
+        "monitoring:paging.serviceName",
+        {"monitoring:paging": {**PAGING, "serviceName": "x" * 5000}},
+    ),
+    Case(
+        "paging-service-name-a-number",
+        "monitoring:paging.serviceName",
+        {"monitoring:paging": {**PAGING, "serviceName": 7}},
+    ),
 )
 
 
@@ -494,7 +702,9 @@ class Outcome:
 def write_stack_file(case: Case, directory: Path) -> Path:
     """The case as a stack file: its text, or the committed file with the overrides applied."""
     path = directory / f"Pulumi.{case.stack}.yaml"
-    if case.text is not None:
+    if case.data is not None:
+        path.write_bytes(case.data)
+    elif case.text is not None:
         path.write_text(case.text)
     else:
         document = yaml.safe_load((REPO_ROOT / f"stacks/Pulumi.{case.stack}.yaml").read_text())
