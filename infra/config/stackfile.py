@@ -147,6 +147,34 @@ def _enclosing_setting(text: str, line: int) -> str:
     return ""
 
 
+# Plain scalars resolve as the Pulumi CLI's YAML library does (gopkg.in/yaml.v3, YAML 1.2 core schema:
+# resolve.go), not as PyYAML's YAML 1.1: `yes`, `no`, `on`, `off` are text, not booleans, and `18:00` is text,
+# not the base-60 number 1080. Otherwise the plan would accept a file the real program reads differently.
+_RESOLVED_LIKE_YAML_1_1 = {
+    "tag:yaml.org,2002:bool",
+    "tag:yaml.org,2002:int",
+    "tag:yaml.org,2002:float",
+    "tag:yaml.org,2002:value",
+}
+_StackFileLoader.yaml_implicit_resolvers = {
+    first: [(tag, pattern) for tag, pattern in resolvers if tag not in _RESOLVED_LIKE_YAML_1_1]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_StackFileLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+)
+_StackFileLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:int", re.compile(r"^(?:[-+]?[0-9][0-9_]*|0o[0-7_]+|0x[0-9a-fA-F_]+)$"), list("-+0123456789")
+)
+_StackFileLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(
+        r"^(?:[-+]?(?:\.[0-9]+|[0-9][0-9_]*(?:\.[0-9_]*)?)(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"
+    ),
+    list("-+0123456789."),
+)
+
+
 def _child_path(path: str, key: str | int) -> str:
     if path == "config" and isinstance(key, str):
         return key  # a setting's full name, e.g. monitoring:cost, as every other error names it
