@@ -27,6 +27,7 @@ from infra.config.stackfile import (
 from planner.engine import run_stack
 
 FILE = "stacks/Pulumi.dev.yaml"
+PROVIDERS = "  pulumi:disable-default-providers: [kubernetes, grafana, sentry]\n"
 
 
 def problems_of(text: str) -> list[str]:
@@ -36,13 +37,15 @@ def problems_of(text: str) -> list[str]:
 
 
 def aliases(count: int) -> str:
-    return "config:\n  monitoring:tags:\n    a: &a x\n" + "".join(f"    k{i}: *a\n" for i in range(count))
+    return (
+        "config:\n" + PROVIDERS + "  monitoring:tags:\n    a: &a x\n" + "".join(f"    k{i}: *a\n" for i in range(count))
+    )
 
 
 def nested(levels: int) -> str:
     # `config:` and `monitoring:tags:` are two levels; the flow sequences the rest.
     inner = levels - 2
-    return "config:\n  monitoring:tags: " + "[" * inner + "]" * inner + "\n"
+    return "config:\n" + PROVIDERS + "  monitoring:tags: " + "[" * inner + "]" * inner + "\n"
 
 
 def test_aliases_up_to_the_bound_are_read() -> None:
@@ -52,7 +55,7 @@ def test_aliases_up_to_the_bound_are_read() -> None:
 
 def test_one_alias_past_the_bound_is_refused_naming_the_setting() -> None:
     (problem,) = problems_of(aliases(MAX_ALIASES + 1))
-    assert problem.startswith(f"{FILE}:{MAX_ALIASES + 4}: monitoring:tags: more than {MAX_ALIASES} YAML aliases")
+    assert problem.startswith(f"{FILE}:{MAX_ALIASES + 5}: monitoring:tags: more than {MAX_ALIASES} YAML aliases")
 
 
 def test_nesting_up_to_the_bound_is_read() -> None:
@@ -61,7 +64,7 @@ def test_nesting_up_to_the_bound_is_read() -> None:
 
 def test_one_level_past_the_nesting_bound_is_refused_naming_the_setting() -> None:
     (problem,) = problems_of(nested(MAX_DEPTH + 1))
-    assert problem.startswith(f"{FILE}:2: monitoring:tags: nested more than {MAX_DEPTH} levels deep")
+    assert problem.startswith(f"{FILE}:3: monitoring:tags: nested more than {MAX_DEPTH} levels deep")
 
 
 def test_a_file_that_is_not_utf8_is_refused_with_its_line_and_byte() -> None:
@@ -71,8 +74,8 @@ def test_a_file_that_is_not_utf8_is_refused_with_its_line_and_byte() -> None:
 
 
 def test_utf8_text_with_a_byte_order_mark_and_non_ascii_letters_is_read() -> None:
-    text = decode_stack_file("\ufeffconfig:\n  monitoring:owner: équipe-plateforme\n".encode(), FILE)
-    assert read_stack_document(text, FILE)[1] == {"monitoring:owner": "équipe-plateforme"}
+    text = decode_stack_file(("\ufeffconfig:\n" + PROVIDERS + "  monitoring:owner: équipe-plateforme\n").encode(), FILE)
+    assert read_stack_document(text, FILE)[1]["monitoring:owner"] == "équipe-plateforme"
 
 
 @pytest.mark.parametrize(
@@ -93,9 +96,8 @@ def test_what_json_cannot_hold_is_refused_naming_the_key(text: str, expected: st
 
 
 def test_a_quoted_date_is_text() -> None:
-    assert read_stack_document('config:\n  monitoring:tags: {at: "2026-11-29"}\n', FILE)[1] == {
-        "monitoring:tags": {"at": "2026-11-29"}
-    }
+    text = "config:\n" + PROVIDERS + '  monitoring:tags: {at: "2026-11-29"}\n'
+    assert read_stack_document(text, FILE)[1]["monitoring:tags"] == {"at": "2026-11-29"}
 
 
 def test_default_providers_of_the_committed_form_pass_and_each_missing_package_is_named() -> None:
@@ -144,3 +146,13 @@ def test_slack_webhook_secret_elsewhere_is_refused_without_echoing_it(url: str) 
     (problem,) = refused.value.problems
     assert problem.startswith(f"{FILE}: monitoring:slackWebhookUrl: not a Slack incoming-webhook URL")
     assert url not in problem and "attacker" not in problem
+
+
+def test_the_program_itself_refuses_a_default_provider_re_enabled() -> None:
+    # Overrides skip the offline reader: this is the check a real `pulumi up` runs, on what the CLI hands over.
+    with pytest.raises(ConfigError) as refused:
+        run_stack("dev", overrides={"pulumi:disable-default-providers": ["kubernetes", "sentry"]})
+    (problem,) = refused.value.problems
+    assert problem.startswith(
+        f"{FILE}: pulumi:disable-default-providers: re-enables the default provider of ['grafana']"
+    )

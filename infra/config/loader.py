@@ -244,9 +244,11 @@ def load_stack_config() -> StackConfig:
             problem := other_key_problem(full_key, pulumi.runtime.is_config_secret(full_key))
         ):
             problems.append(f"{stack_file}: {full_key}: {problem}")
+    # The offline reader checks the stack file's own key, present or not; here only a value the CLI handed over
+    # is checked (whether it hands `pulumi:` keys to the program at all is the CLI's business).
     disabled = pulumi.Config("pulumi").get("disable-default-providers")
     try:
-        problem = disable_default_providers_problem(json.loads(disabled) if disabled is not None else None)
+        problem = disable_default_providers_problem(json.loads(disabled)) if disabled is not None else None
     except json.JSONDecodeError:
         problem = disable_default_providers_problem(disabled)
     if problem:

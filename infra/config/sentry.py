@@ -23,10 +23,11 @@ from infra.config.names import name_prefix_of
 ORG_SLUG = re.compile(r"^(?![0-9]+$)[a-z0-9][a-z0-9-]*(?<!-)$")
 MIXED_SLUG = re.compile(r"^(?![0-9]+$)[a-z0-9_-]+$")
 MAX_SLUG_LENGTH = 50
-# Sentry's SaaS hosts: sentry.io, its regional hosts (us.sentry.io, de.sentry.io) and an organisation's own
-# subdomain (<org>.sentry.io) (Sentry docs: "Data Storage Location", "Customer domains"; the Sentry provider's
-# base_url defaults to https://sentry.io/api/). The plan sends the organisation's API token to this host.
-SENTRY_SAAS_HOST = re.compile(r"^([a-z0-9]([a-z0-9-]*[a-z0-9])?\.)?sentry\.io$")
+# Sentry's SaaS hosts: sentry.io and names under it: its regional hosts (us.sentry.io, de.sentry.io), an
+# organisation's own subdomain (<org>.sentry.io) and regional ingest hosts (o<id>.ingest.us.sentry.io)
+# (Sentry docs: "Data Storage Location", "Customer domains"; the provider's base_url defaults to
+# https://sentry.io/api/). The plan sends the organisation's API token to this host.
+SENTRY_SAAS_HOST = re.compile(r"^([a-z0-9]([a-z0-9-]*[a-z0-9])?\.)*sentry\.io$")
 # A Slack channel name (Slack API, conversations.create, "Naming"): lower-case letters, digits, '-' and '_',
 # at most 80 characters, not only punctuation (invalid_name_punctuation); written here with its '#'.
 SLACK_CHANNEL = re.compile(r"^#(?=[a-z0-9_-]*[a-z0-9])[a-z0-9_-]{1,80}$")

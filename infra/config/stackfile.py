@@ -351,10 +351,8 @@ def read_stack_document(text: str, relative: str, repo_root: Path = REPO_ROOT) -
                 f"{relative}:{_line(value)}: {key.value}: the value is empty (null); set a value or remove the key"
             )
     config = dict(document["config"])
-    if DISABLE_DEFAULT_PROVIDERS in config and (
-        problem := disable_default_providers_problem(config[DISABLE_DEFAULT_PROVIDERS])
-    ):
-        node = next(value for key, value in config_node.value if key.value == DISABLE_DEFAULT_PROVIDERS)
+    if problem := disable_default_providers_problem(config.get(DISABLE_DEFAULT_PROVIDERS)):
+        node = next((value for key, value in config_node.value if key.value == DISABLE_DEFAULT_PROVIDERS), config_node)
         problems.append(f"{relative}:{_line(node)}: {DISABLE_DEFAULT_PROVIDERS}: {problem}")
     if problems:
         raise ConfigError(problems)
