@@ -543,6 +543,12 @@ CASES: tuple[Case, ...] = (
         f"stacks/Pulumi.dev.yaml:{AFTER_OWNER_LINE - 1}",
         data=DEV_TEXT.replace(OWNER, "  monitoring:owner: platform-team-\udcff", 1).encode("utf-8", "surrogateescape"),
     ),
+    Case(
+        "control-character",
+        "monitoring:owner",
+        text=DEV_TEXT.replace(OWNER, "  monitoring:owner: platform\x07team", 1),
+        note="a traceback-free refusal, but it named no line or key before",
+    ),
     Case("utf16-file", "stacks/Pulumi.dev.yaml:1", data=DEV_TEXT.encode("utf-16")),
     Case(
         "deep-nesting",

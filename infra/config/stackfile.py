@@ -308,6 +308,17 @@ def read_stack_document(text: str, relative: str, repo_root: Path = REPO_ROOT) -
         setting = refused.where or (_enclosing_setting(text, refused.mark.line) if refused.mark is not None else "")
         named = f" {setting}:" if setting and not refused.problem.startswith(setting) else ""
         raise ConfigError([f"{relative}{line}:{named} {refused.problem}"]) from None
+    except yaml.reader.ReaderError as error:
+        # A character YAML does not allow in a document (control characters, U+FFFE, ...): no mark, a position.
+        line_index = text[: error.position].count("\n")
+        setting = _enclosing_setting(text, line_index)
+        character = error.character if isinstance(error.character, int) else ord(str(error.character)[:1] or "?")
+        raise ConfigError(
+            [
+                f"{relative}:{line_index + 1}:{' ' + setting + ':' if setting else ''} character U+{character:04X} "
+                "is not allowed in YAML (control characters are refused); remove it"
+            ]
+        ) from None
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None) or getattr(error, "context_mark", None)
         where = f"{relative}:{mark.line + 1}" if mark is not None else relative
