@@ -999,6 +999,17 @@ CASES: tuple[Case, ...] = (
         {"monitoring:notifications": section("dev", "monitoring:notifications", pageOnWarning=0)},
     ),
     Case(
+        "trading-days-with-a-boolean",
+        "monitoring:rules.tradingHours.weekdays",
+        {"monitoring:rules": {"tradingHours": {"weekdays": [True, 2, 3, 4, 5]}}},
+        note="true would be read as 1, Monday",
+    ),
+    Case(
+        "label-values-a-boolean",
+        "monitoring:cost.labelValues",
+        {"monitoring:cost": {**committed("dev", "monitoring:cost"), "labelValues": {"endpoint": True}}},
+    ),
+    Case(
         "repeat-interval-as-true",
         "monitoring:notifications.repeatIntervalHours",
         {"monitoring:notifications": section("dev", "monitoring:notifications", repeatIntervalHours=True)},

@@ -91,6 +91,12 @@ class Section(BaseModel):
             raise ValueError(f"must be a number (unquoted), not {shown}")
         if isinstance(value, list | tuple | dict) and len(value) > MAX_ENTRIES:
             raise ValueError(f"holds {len(value)} entries; at most {MAX_ENTRIES}")
+        # The same inside a list or mapping of numbers (`weekdays: [true, 2]`, `labelValues: {endpoint: true}`).
+        items = value.values() if isinstance(value, dict) else value if isinstance(value, list | tuple) else ()
+        element_types = [arg for arg in get_args(annotation) if arg is not Ellipsis]
+        element = element_types[-1] if get_origin(annotation) in (tuple, list, dict) and element_types else None
+        if element is not None and _is_number_field(element) and any(isinstance(item, bool) for item in items):
+            raise ValueError("holds true/false where numbers belong; write numbers")
         return value
 
 
