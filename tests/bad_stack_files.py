@@ -1,7 +1,10 @@
-"""A table of defective stack files, and what planning each of them does.
+"""A table of defective stack files and their valid neighbours, and what planning each of them does.
 
-Each case is a committed stack file with a few values changed (`overrides`) or
-a whole file's text (`text`, for files that are not even a mapping). `outcome()`
+Each case is a committed stack file with a few values changed (`overrides`), a
+whole file's text (`text`, for files that are not even a mapping) or its bytes
+(`data`, for files that are not even text). A defect must be refused with its
+key named (`expect` REFUSED, or POLICY); a valid neighbour (`expect` ACCEPTED),
+a value just inside the bound a defect crosses, must still plan. `outcome()`
 writes it as a draft stack file and runs `python -m planner STACK --stack-file
 FILE` in-process (its `main`, with the same reader, loader, engine and policy
 pack): exit 2 is refused by the configuration, 3 stopped by a mandatory
@@ -1380,7 +1383,9 @@ def main() -> int:
             result = outcome(case, Path(tmp))
             totals[result.status] += 1
             extra = ""
-            if result.status == ACCEPTED and result.rule_dir is not None:
+            if result.status != case.expect:
+                extra = f"EXPECTED {case.expect}"
+            elif result.status == ACCEPTED and result.rule_dir is not None:
                 extra = "; ".join(broken_alerts(result.rule_dir))
             elif result.status in (REFUSED, POLICY):
                 named = expected_key(case, Path(tmp) / f"Pulumi.{case.stack}.yaml") in result.detail

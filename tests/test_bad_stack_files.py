@@ -1,9 +1,10 @@
-"""Every defective stack file of the table is refused cleanly: exit 2 (configuration) or 3 (policy), key named.
+"""Every defective stack file of the table is refused cleanly: exit 2 (configuration) or 3 (policy), key named;
+every valid neighbour of a defect still plans, and its plan holds what it set.
 
 The cases and the classifier live in `tests/bad_stack_files.py` (`python -m
 tests.bad_stack_files` prints the table). Each case runs `python -m planner
 --stack-file` in-process (its `main`: exit status and what it prints), so the
-whole table costs about two seconds; two cases also run as a process, to see
+whole table costs well under a minute; two cases also run as a process, to see
 no traceback reach the terminal.
 """
 
@@ -29,10 +30,10 @@ from tests.bad_stack_files import (
     write_stack_file,
 )
 
-MIN_CASES = 60
+MIN_CASES = 200
 
 
-def test_the_table_holds_at_least_sixty_distinct_cases() -> None:
+def test_the_table_holds_at_least_two_hundred_distinct_cases() -> None:
     assert len(CASES) >= MIN_CASES
     assert len({case.id for case in CASES}) == len(CASES)
 
