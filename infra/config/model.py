@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 import pulumi
-import yaml
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from infra.config.alerting import KubernetesAlertSpec, RulesSpec, SloSpec, Thresholds
@@ -42,14 +41,16 @@ _TAG_VALUE_PUNCTUATION = frozenset(" _.:/=+-@")
 
 
 def _committed_settings(path: Path) -> dict[str, Any]:
-    """The `monitoring:` settings of a committed stack file, camelCase as written (empty if unreadable: that
-    file's own plan reports it)."""
+    """The `monitoring:` settings of a committed stack file, camelCase as written, read by the one stack-file
+    reader (empty if it refuses the file: that file's own plan reports why)."""
+    # Imported here: the reader imports the configuration package this module belongs to.
+    from infra.config.loader import ConfigError
+    from infra.config.stackfile import decode_stack_file, read_stack_document
+
+    relative = str(path.relative_to(STACKS_DIR.parent))
     try:
-        document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except (OSError, UnicodeDecodeError, yaml.YAMLError):
-        return {}
-    config = document.get("config") if isinstance(document, dict) else None
-    if not isinstance(config, dict):
+        _, config = read_stack_document(decode_stack_file(path.read_bytes(), relative), relative)
+    except (OSError, ConfigError):
         return {}
     return {str(key).removeprefix("monitoring:"): value for key, value in config.items()}
 
