@@ -18,8 +18,8 @@ from infra.config.names import name_prefix_of
 # Sentry's own slug rules (getsentry/sentry src/sentry/slug/patterns.py): an organisation slug is letters,
 # digits and '-', starting with a letter or digit, not ending with '-', not all digits (ORG_SLUG_PATTERN); a
 # team or project slug is letters, digits, '_' and '-', not all digits (MIXED_SLUG_PATTERN). Sentry stores
-# slugs lower-case, and its slug fields hold at most 50 characters (src/sentry/db/models/fields/slug.py,
-# DEFAULT_SLUG_MAX_LENGTH).
+# slugs lower-case; its slug fields (src/sentry/db/models/fields/slug.py) are Django SlugFields, whose default
+# max_length, 50, Sentry keeps for organisations and teams.
 ORG_SLUG = re.compile(r"^(?![0-9]+$)[a-z0-9][a-z0-9-]*(?<!-)$")
 MIXED_SLUG = re.compile(r"^(?![0-9]+$)[a-z0-9_-]+$")
 MAX_SLUG_LENGTH = 50
