@@ -159,14 +159,6 @@ def diagnostic_groups(plan: Plan, stack: str, *, details: bool = True) -> dict[s
                 "`pulumi up` reads them from the environment",
             )
         )
-    for environment in plan.stack_file.unknown_environments:
-        groups.setdefault(stack_file, []).append(
-            (
-                "warning",
-                f"imports the ESC environment {environment}, which has no definition under esc/; the keys it "
-                "provides are unknown offline (add the definition, without values)",
-            )
-        )
     for key in plan.stack_file.unset_secrets:
         groups.setdefault(stack_file, []).append(
             (

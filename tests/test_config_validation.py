@@ -49,8 +49,7 @@ BAD_INPUTS: list[tuple[str, dict[str, Any], str]] = [
     (
         "wrong-type",
         {"monitoring:amp": {"retentionDays": "fifteen"}},
-        f"{DEV_FILE}: monitoring:amp.retentionDays: Input should be a valid integer, unable to parse string "
-        "as an integer (got 'fifteen')",
+        f"{DEV_FILE}: monitoring:amp.retentionDays: must be a number (unquoted), not the text 'fifteen'",
     ),
     (
         "threshold-out-of-range",

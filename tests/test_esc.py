@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from infra.config import SECRET_SETTINGS
+from infra.config import SECRET_SETTINGS, ConfigError
 from infra.config.stackfile import REPO_ROOT, environment_config_keys, load_stack_file, placeholder
 from planner.engine import SECRET, run_program, warn_placeholders
 from tests.conftest import STACKS, plan_of
@@ -67,11 +67,15 @@ def test_a_key_set_in_the_stack_file_wins_over_the_environment(tmp_path):
     assert "monitoring:grafanaAuth" in stack_file.secret_keys
 
 
-def test_an_imported_environment_without_a_definition_is_reported_and_its_keys_unknown(tmp_path):
-    stack_file = load_stack_file("dev", root=stack_root(tmp_path, "dev", environment="team/other-env"))
-    assert stack_file.unknown_environments == ["team/other-env"]
-    assert stack_file.from_environment == {}
-    assert stack_file.unset_secrets == ["monitoring:grafanaAuth", "monitoring:syntheticMonitoringToken"]
+def test_an_imported_environment_without_a_definition_is_refused_like_the_cli_refuses_a_missing_one(tmp_path):
+    # The CLI fails to open an environment that does not exist; offline, "exists" is "has a definition in esc/".
+    with pytest.raises(ConfigError) as refused:
+        load_stack_file("dev", root=stack_root(tmp_path, "dev", environment="team/other-env"))
+    assert refused.value.problems == [
+        "stacks/Pulumi.dev.yaml:7: environment[0]: imports the ESC environment 'team/other-env', which has no "
+        "definition esc/other-env.yaml; the Pulumi CLI refuses an environment that does not exist: use one of "
+        "screener-shared or commit its definition (without values)"
+    ]
 
 
 def test_a_reference_with_org_and_project_finds_the_definition_by_its_name(tmp_path):

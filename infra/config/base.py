@@ -12,11 +12,12 @@ from __future__ import annotations
 import ipaddress
 import re
 from datetime import date
-from typing import Annotated
+from types import UnionType
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
 from urllib.parse import urlsplit
 
 import re2
-from pydantic import AfterValidator, BaseModel, ConfigDict
+from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationInfo, field_validator
 from pydantic.alias_generators import to_camel
 from pydantic_core import PydanticCustomError
 
@@ -34,13 +35,36 @@ _HOST_LABEL = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$")
 _LOCAL_SUFFIXES = (".localhost", ".local", ".internal", ".home.arpa", ".lan", ".intranet", ".corp", ".svc")
 _TEMPLATE_BRACES = ("{{", "}}")
 # Prometheus data model: label names match this; names starting with __ are reserved.
-# A Kubernetes object name (RFC 1123 label: namespaces, containers, Secrets, name prefixes).
-K8S_NAME = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
+# A Kubernetes object name: an RFC 1123 label, at most 63 characters (namespaces, containers, Services,
+# Secrets, name prefixes; kubernetes/apimachinery pkg/util/validation, IsDNS1123Label, DNS1123LabelMaxLength).
+K8S_NAME = r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$"
 _LABEL_NAME = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
 
 
+# Bounds every setting shares, beyond its own: no text setting needs more than a paragraph, and no list or
+# mapping more than a few hundred entries (the reader's bounds stop what would exhaust memory; these stop
+# what would only make a slow, unreadable plan).
+MAX_TEXT_CHARACTERS = 1024
+MAX_ENTRIES = 200
+
+
+def _is_bool_field(annotation: Any) -> bool:
+    return annotation is bool or (get_origin(annotation) in (Union, UnionType) and bool in get_args(annotation))
+
+
+def _is_number_field(annotation: Any) -> bool:
+    if annotation in (int, float):
+        return True
+    if get_origin(annotation) is Literal:
+        return all(isinstance(arg, int | float) and not isinstance(arg, bool) for arg in get_args(annotation))
+    if get_origin(annotation) in (Union, UnionType):
+        return any(_is_number_field(arg) for arg in get_args(annotation) if arg is not type(None))
+    return False
+
+
 class Section(BaseModel):
-    """Base of every configuration section: frozen, camelCase keys, no unknown keys, finite numbers."""
+    """Base of every configuration section: frozen, camelCase keys, no unknown keys, finite numbers,
+    strict booleans, bounded text and lists."""
 
     model_config = ConfigDict(
         alias_generator=to_camel,
@@ -50,7 +74,30 @@ class Section(BaseModel):
         str_strip_whitespace=True,
         # `.inf` in a threshold silences its alert (`x >= +Inf` is never true) and NaN compares false.
         allow_inf_nan=False,
+        str_max_length=MAX_TEXT_CHARACTERS,
     )
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _booleans_are_booleans_and_sizes_are_bounded(cls, value: Any, info: ValidationInfo) -> Any:
+        # Pydantic's lax mode reads 1, "yes" or "on" as true and true as the number 1, so `tracesSampleRate: true`
+        # would trace every request and `protect: 1` would pass for a decision. A switch takes true or false, a
+        # number takes a number.
+        annotation = cls.model_fields[info.field_name or ""].annotation
+        if _is_bool_field(annotation) and value is not None and not isinstance(value, bool):
+            raise ValueError(f"must be true or false (YAML's unquoted true/false), not {value!r}")
+        if isinstance(value, bool | str) and not _is_bool_field(annotation) and _is_number_field(annotation):
+            shown = str(value).lower() if isinstance(value, bool) else f"the text {value!r}"
+            raise ValueError(f"must be a number (unquoted), not {shown}")
+        if isinstance(value, list | tuple | dict) and len(value) > MAX_ENTRIES:
+            raise ValueError(f"holds {len(value)} entries; at most {MAX_ENTRIES}")
+        # The same inside a list or mapping of numbers (`weekdays: [true, 2]`, `labelValues: {endpoint: true}`).
+        items = value.values() if isinstance(value, dict) else value if isinstance(value, list | tuple) else ()
+        element_types = [arg for arg in get_args(annotation) if arg is not Ellipsis]
+        element = element_types[-1] if get_origin(annotation) in (tuple, list, dict) and element_types else None
+        if element is not None and _is_number_field(element) and any(isinstance(item, bool) for item in items):
+            raise ValueError("holds true/false where numbers belong; write numbers")
+        return value
 
 
 # The error type of `error_at`: the loader reports it at `ctx["at"]` instead of where pydantic raised it.
@@ -183,6 +230,12 @@ def check_trusted_host(
             f"{url} is not {expected} and the plan sends the {token} there; use the address the provider shows, "
             f"or set {override_key} to say why this host is trusted"
         )
+    # The provider's hosts answer on 443; another port on an allow-listed name is not the provider's service.
+    if override_reason is None and urlsplit(url).port not in (None, 443):
+        raise ValueError(
+            f"{url} names port {urlsplit(url).port}, and {expected} answers on 443 only; remove the port, or set "
+            f"{override_key} to say why this host is trusted"
+        )
     return url
 
 
@@ -210,6 +263,9 @@ def check_label_name(name: str) -> str:
 
 
 Email = Annotated[str, AfterValidator(_check_email)]
+# Free text that reaches a notification, a title or a third-party service name: template braces would be
+# executed by Grafana's or Alertmanager's templates wherever the text is shown.
+PlainText = Annotated[str, AfterValidator(refuse_template_braces)]
 # A day as the stack files write it, e.g. the `asOf` of a price table.
 IsoDate = Annotated[str, AfterValidator(_check_date)]
 Url = Annotated[str, AfterValidator(_check_url)]

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field, field_validator, model_validator
 
-from infra.config.base import PublicHttpsUrl, Section, check_label_name
+from infra.config.base import K8S_NAME, PublicHttpsUrl, Section, check_label_name
 
 ServiceKind = Literal["api", "frontend", "postgres", "redis", "nginx", "celery", "airflow"]
 
@@ -70,11 +70,11 @@ class ScrapeSpec(Section):
 
     port: int = Field(ge=1, le=65535, description="port of the /metrics endpoint or its exporter")
     path: str = Field(default="/metrics", pattern=r"^/[A-Za-z0-9/_.-]*$")
-    k8s_namespace: str = Field(default="screener", alias="k8sNamespace", pattern=r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+    k8s_namespace: str = Field(default="screener", alias="k8sNamespace", pattern=K8S_NAME)
     k8s_service: str | None = Field(
         alias="k8sService",
         default=None,
-        pattern=r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$",
+        pattern=K8S_NAME,
         description="Kubernetes Service selected by discovery; defaults to the service name",
     )
     static_targets: tuple[str, ...] = Field(

@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
-from infra.config.base import HttpsUrl, Section, check_trusted_host
+from infra.config.base import HttpsUrl, PlainText, Section, check_trusted_host
 
 # Grafana Cloud stacks live at <slug>.grafana.net (Grafana Cloud docs: region-url-formats). The plan
 # sends the service-account token to this host.
@@ -83,7 +83,7 @@ class GrafanaSpec(Section):
         "one per Grafana Cloud stack, its numeric ID, shown on an AWS data source's settings page; the same in "
         "every stack file with this grafana.url",
     )
-    folder_title: str | None = Field(
+    folder_title: PlainText | None = Field(
         default=None, min_length=1, max_length=MAX_TITLE_LENGTH, description="defaults to 'Screener monitoring (<env>)'"
     )
     amp_plugin_version: str = Field(

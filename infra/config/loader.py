@@ -8,6 +8,7 @@ line each, before any resource is declared.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -53,6 +54,101 @@ SECRET_SETTINGS: tuple[SecretSetting, ...] = (
 _SECRET_KEYS = {setting.key for setting in SECRET_SETTINGS}
 # The regions of the installed AWS provider (its `Region` enum), which is what would deploy them.
 AWS_REGIONS = frozenset(region.value for region in Region)
+
+
+# Keys outside `monitoring:` the program reads or the engine honours; every other one is refused, since a
+# provider setting in a stack file changes where the program's calls go without the program knowing.
+DISABLE_DEFAULT_PROVIDERS = "pulumi:disable-default-providers"
+OTHER_KEYS: dict[str, str] = {
+    "aws:region": "the region of every AWS resource",
+    "aws:profile": "the local AWS CLI profile of the default AWS provider",
+    "aws:allowedAccountIds": "the accounts the default AWS provider may act in (a guard against the wrong login)",
+    "aws:accessKey": "static AWS credentials (prefer a profile or OIDC); `secure:` only",
+    "aws:secretKey": "static AWS credentials; `secure:` only",
+    "aws:token": "an AWS session token; `secure:` only",
+    DISABLE_DEFAULT_PROVIDERS: "packages whose default provider the engine refuses",
+}
+# Settings of the AWS provider (pulumi-aws, provider config reference) that send its calls, and the
+# credentials they carry, somewhere else or skip the checks that would notice: refused by name.
+REDIRECTING_AWS_KEYS = {
+    "aws:endpoints": "sends AWS API calls (with the deploy credentials) to other hosts",
+    "aws:httpProxy": "sends AWS API calls through a proxy",
+    "aws:httpsProxy": "sends AWS API calls through a proxy",
+    "aws:customCaBundle": "trusts another certificate authority for AWS API calls",
+    "aws:insecure": "turns off TLS verification of AWS API calls",
+    "aws:skipCredentialsValidation": "skips the STS check of the credentials",
+    "aws:skipRequestingAccountId": "skips learning which account the calls act in",
+    "aws:skipMetadataApiCheck": "lets credentials come from an instance metadata service",
+    "aws:skipRegionValidation": "accepts a region AWS does not have",
+    "aws:stsRegion": "sends the credential check to another region's STS",
+    "aws:assumeRole": "acts as another role than the deploy identity",
+}
+# A key whose name says it holds a credential must be `secure:` (encrypted in the stack file, a secret in the plan).
+SECRET_NAME = re.compile(r"secret|token|password|passwd|credential|dsn|auth|webhook|key$|Key$", re.IGNORECASE)
+# Packages whose resources always name their provider (infra/components, infra/program.py): a stack file must
+# keep their default provider disabled, so a resource that forgot `provider=` fails instead of reaching the
+# ambient kubeconfig or GRAFANA_URL (tests/test_default_providers.py).
+EXPLICIT_PROVIDER_PACKAGES = ("kubernetes", "grafana", "sentry")
+# The program's AWS resources use the default provider (configured by aws:region), so it must stay enabled.
+DEFAULT_PROVIDER_PACKAGES = ("aws",)
+_PACKAGE_NAME = re.compile(r"^[a-z][a-z0-9-]{0,63}$")
+DISABLE_DEFAULT_PROVIDERS_FIX = (
+    f"write `{DISABLE_DEFAULT_PROVIDERS}: [{', '.join(EXPLICIT_PROVIDER_PACKAGES)}]` (more packages may be added; "
+    "never aws or '*')"
+)
+
+
+def disable_default_providers_problem(value: Any) -> str | None:
+    """What is wrong with a `pulumi:disable-default-providers` value (as YAML or JSON gives it), or None."""
+    if value is None:
+        return f"is not set, so every default provider is enabled; {DISABLE_DEFAULT_PROVIDERS_FIX}"
+    if not isinstance(value, list) or not all(isinstance(package, str) for package in value):
+        return f"must be a list of package names; {DISABLE_DEFAULT_PROVIDERS_FIX}"
+    malformed = [package for package in value if package != "*" and not _PACKAGE_NAME.match(package)]
+    if malformed:
+        return f"{malformed} are not package names; {DISABLE_DEFAULT_PROVIDERS_FIX}"
+    if len(set(value)) != len(value):
+        return f"lists a package twice ({value}); {DISABLE_DEFAULT_PROVIDERS_FIX}"
+    enabled_needed = [package for package in ("*", *DEFAULT_PROVIDER_PACKAGES) if package in value]
+    if enabled_needed:
+        return (
+            f"disables {enabled_needed}, but the program's AWS resources use the default AWS provider (aws:region); "
+            f"{DISABLE_DEFAULT_PROVIDERS_FIX}"
+        )
+    re_enabled = [package for package in EXPLICIT_PROVIDER_PACKAGES if package not in value]
+    if re_enabled:
+        return (
+            f"re-enables the default provider of {re_enabled}: a resource that forgot `provider=` would then act on "
+            f"the ambient kubeconfig or GRAFANA_URL/SENTRY_AUTH_TOKEN; {DISABLE_DEFAULT_PROVIDERS_FIX}"
+        )
+    return None
+
+
+def other_key_problem(full_key: str, secret: bool) -> str | None:
+    """What is wrong with a key outside `monitoring:` (its value aside), or None."""
+    if full_key in REDIRECTING_AWS_KEYS:
+        return f"{REDIRECTING_AWS_KEYS[full_key]}; the program does not allow it: remove it"
+    if full_key not in OTHER_KEYS:
+        return (
+            "not a setting this program reads (providers other than AWS are configured from monitoring: settings); "
+            f"remove it. Accepted outside monitoring: {', '.join(sorted(OTHER_KEYS))}"
+        )
+    if SECRET_NAME.search(full_key.partition(":")[2]) and not secret:
+        return (
+            f"{OTHER_KEYS[full_key]}: it is in plain text; remove it and run "
+            f"`pulumi config set --secret {full_key} <value>`"
+        )
+    return None
+
+
+# Grafana's Slack integration posts to an incoming webhook, https://hooks.slack.com/services/... (Slack API docs,
+# "Sending messages using incoming webhooks"); the URL is a credential, so no other host may receive it.
+SLACK_WEBHOOK = re.compile(r"^https://hooks\.slack\.com/(services|workflows|triggers)/[A-Za-z0-9/_-]+$")
+
+
+def offline_placeholder(full_key: str) -> str:
+    """What the offline planner (planner/, infra/config/stackfile.py) holds for a secret it cannot decrypt."""
+    return f"<secret {full_key}>"
 
 
 def decode_config_value(value: str) -> Any:
@@ -144,6 +240,19 @@ def load_stack_config() -> StackConfig:
         namespace, _, key = full_key.partition(":")
         if namespace == NAMESPACE and key not in known:
             problems.append(f"{stack_file}: {full_key}: unknown key; accepted keys: {', '.join(sorted(known))}")
+        elif namespace != NAMESPACE and (
+            problem := other_key_problem(full_key, pulumi.runtime.is_config_secret(full_key))
+        ):
+            problems.append(f"{stack_file}: {full_key}: {problem}")
+    # The offline reader checks the stack file's own key, present or not; here only a value the CLI handed over
+    # is checked (whether it hands `pulumi:` keys to the program at all is the CLI's business).
+    disabled = pulumi.Config("pulumi").get("disable-default-providers")
+    try:
+        problem = disable_default_providers_problem(json.loads(disabled)) if disabled is not None else None
+    except json.JSONDecodeError:
+        problem = disable_default_providers_problem(disabled)
+    if problem:
+        problems.append(f"{stack_file}: {DISABLE_DEFAULT_PROVIDERS}: {problem}")
 
     raw: dict[str, Any] = {}
     for key in _field_keys():
@@ -173,6 +282,17 @@ def load_stack_config() -> StackConfig:
                 f"{stack_file}: {full_key}: {why} ({setting.description}); run "
                 f"`pulumi config set --secret {full_key} <value> --stack {stack}`"
             )
+
+    # The webhook URL is a secret: checked here, where the program first holds it, and never echoed.
+    slack_webhook = config.get("slackWebhookUrl")
+    unknown_offline = slack_webhook == offline_placeholder(f"{NAMESPACE}:slackWebhookUrl")
+    if slack_webhook is not None and not unknown_offline and not SLACK_WEBHOOK.match(slack_webhook):
+        problems.append(
+            f"{stack_file}: {NAMESPACE}:slackWebhookUrl: not a Slack incoming-webhook URL "
+            "(https://hooks.slack.com/services/...); the URL is not shown because it is a secret. Copy it again "
+            f"from the Slack app's Incoming Webhooks page: `pulumi config set --secret {NAMESPACE}:slackWebhookUrl "
+            f"<url> --stack {stack}`"
+        )
 
     region = pulumi.Config("aws").get("region")
     if not region:

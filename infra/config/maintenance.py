@@ -7,17 +7,31 @@ planned database upgrade pages nobody whichever pipeline sees it.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from bisect import bisect_right
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, field_validator, model_validator
 
-from infra.config.base import Section
+from infra.config.base import Section, error_at
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 _CLOCK = r"^([01]\d|2[0-3]):[0-5]\d$"
 # A one-off window longer than this is more likely a typo in a date than a plan.
 MAX_ONE_OFF_DAYS = 14
+# Maintenance mutes every notification, critical ones included, while the Watchdog keeps beating: nobody would
+# notice a stack muted for good. Two bounds over all windows together:
+# - the weekly windows recur for ever, so they may mute at most 10 hours a week (6% of it): a nightly hour of
+#   backups (7 h) plus a 3-hour weekend window fits; round-the-clock or business-hours muting does not.
+# - all windows (weekly and one-off) may mute at most half of any 30 days: one 14-day upgrade window (the
+#   longest one-off) with the weekly ones fits; two chained 14-day windows, or a month of one-offs, do not.
+# A longer break is not maintenance: it is a silence with an owner and an end, or a change to the stack.
+MAX_WEEKLY_MUTED_MINUTES = 10 * 60
+MAX_MUTED_MINUTES_PER_30_DAYS = 15 * 24 * 60
+MUTED_BOUND_SPAN = timedelta(days=30)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+# A Monday from which weekly windows are laid out when there is no one-off window to centre on.
+_REFERENCE_MONDAY = date(2026, 1, 5)
 # Whether a zone keeps one UTC offset is read from these two years of the tz database
 # (fixed, so a plan does not depend on the day it runs).
 OFFSET_CHECK_YEAR = 2026
@@ -119,6 +133,155 @@ class MaintenanceSpec(Section):
             )
         return self
 
+    @model_validator(mode="after")
+    def _windows_do_not_overlap(self) -> MaintenanceSpec:
+        for index, window in enumerate(self.weekly):
+            for earlier_index, earlier in enumerate(self.weekly[:index]):
+                shared = [day for day in window.weekdays if day in earlier.weekdays]
+                if shared and window.start_time < earlier.end_time and earlier.start_time < window.end_time:
+                    raise error_at(
+                        ("maintenance", "weekly", index),
+                        f"overlaps weekly[{earlier_index}] on {', '.join(shared)} ({earlier.start_time}-"
+                        f"{earlier.end_time}); merge them into one window",
+                    )
+        for index, one_off in enumerate(self.one_off):
+            for earlier_index, earlier_one_off in enumerate(self.one_off[:index]):
+                if one_off.start < earlier_one_off.end and earlier_one_off.start < one_off.end:
+                    raise error_at(
+                        ("maintenance", "oneOff", index),
+                        f"overlaps oneOff[{earlier_index}] ({earlier_one_off.start.isoformat()} to "
+                        f"{earlier_one_off.end.isoformat()}); "
+                        "merge them into one window",
+                    )
+        return self
+
+    @model_validator(mode="after")
+    def _muted_time_is_bounded(self) -> MaintenanceSpec:
+        weekly = self.weekly_muted_minutes()
+        if weekly > MAX_WEEKLY_MUTED_MINUTES:
+            raise error_at(
+                ("maintenance", "weekly"),
+                f"the weekly windows mute every notification (critical included) {weekly} minutes a week; at most "
+                f"{MAX_WEEKLY_MUTED_MINUTES} ({MAX_WEEKLY_MUTED_MINUTES // 60} hours): shorten them, or use a "
+                "one-off window for a one-time job",
+            )
+        muted, start = self.most_muted_minutes(MUTED_BOUND_SPAN)
+        if muted > MAX_MUTED_MINUTES_PER_30_DAYS:
+            raise error_at(
+                ("maintenance", "oneOff"),
+                f"the windows mute every notification (critical included) {muted} minutes in the 30 days from "
+                f"{start:%Y-%m-%d %H:%M} UTC; at most {MAX_MUTED_MINUTES_PER_30_DAYS} (15 days): spread or shorten "
+                "the one-off windows (a longer break is a silence with an owner, not maintenance)",
+            )
+        return self
+
+    def weekly_muted_minutes(self) -> int:
+        """Minutes the weekly windows mute in every week (they do not overlap)."""
+        return sum(
+            (_minute_of_day(window.end_time) - _minute_of_day(window.start_time)) * len(window.weekdays)
+            for window in self.weekly
+        )
+
+    def muted_intervals(self, start: datetime, end: datetime) -> list[tuple[int, int]]:
+        """Every muted stretch that touches [start, end) (UTC), as merged, sorted [from, to) minutes since 1970."""
+        stretches = [(_utc_minute(o.start, self.zone), _utc_minute(o.end, self.zone)) for o in self.one_off]
+        first_monday = (start - timedelta(days=7)).date()
+        first_monday -= timedelta(days=first_monday.weekday())
+        for week in range((end - start).days // 7 + 3):
+            monday = first_monday + timedelta(weeks=week)
+            for window in self.weekly:
+                for day in window.weekdays:
+                    local_day = monday + timedelta(days=WEEKDAYS.index(day))
+                    local_start = datetime.combine(local_day, time()) + timedelta(
+                        minutes=_minute_of_day(window.start_time)
+                    )
+                    length = _minute_of_day(window.end_time) - _minute_of_day(window.start_time)
+                    first = _utc_minute(local_start, self.zone)
+                    stretches.append((first, first + length))
+        merged: list[tuple[int, int]] = []
+        for first, last in sorted(stretches):
+            if merged and first <= merged[-1][1]:
+                merged[-1] = (merged[-1][0], max(merged[-1][1], last))
+            else:
+                merged.append((first, last))
+        return merged
+
+    def most_muted_minutes(self, span: timedelta) -> tuple[int, datetime]:
+        """The most minutes muted within any `span` (weekly and one-off windows together), and where it starts."""
+        span_minutes = int(span.total_seconds()) // 60
+        margin = span + timedelta(days=7)
+        # Around each one-off window (and once for the weekly windows alone): the busiest span starts at the
+        # start of a muted stretch or ends at the end of one.
+        reference = datetime.combine(_REFERENCE_MONDAY, time(), tzinfo=UTC)
+        ranges = [(reference, reference + margin + margin)]
+        ranges += [
+            (_utc(w.start, self.zone) - margin, _utc(w.end, self.zone) + margin)
+            for w in sorted(self.one_off, key=lambda w: w.start)
+        ]
+        best, best_start = 0, reference
+        for range_start, range_end in _merged_ranges(ranges):
+            muted = _MutedTimeline(self.muted_intervals(range_start, range_end))
+            low, high = _minutes_since_epoch(range_start), _minutes_since_epoch(range_end) - span_minutes
+            for candidate in muted.candidate_starts(span_minutes):
+                if low <= candidate <= high:
+                    minutes = muted.within(candidate, candidate + span_minutes)
+                    if minutes > best:
+                        best, best_start = minutes, _EPOCH + timedelta(minutes=candidate)
+        return best, best_start
+
     @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.time_zone)
+
+
+class _MutedTimeline:
+    """Merged, sorted muted stretches [from, to) in minutes, and the muted minutes within any range."""
+
+    def __init__(self, intervals: list[tuple[int, int]]) -> None:
+        self.intervals = intervals
+        self.starts = [first for first, _ in intervals]
+        self.before = [0]
+        for first, last in intervals:
+            self.before.append(self.before[-1] + last - first)
+
+    def _until(self, moment: int) -> int:
+        index = bisect_right(self.starts, moment) - 1
+        if index < 0:
+            return 0
+        first, last = self.intervals[index]
+        return self.before[index] + min(moment, last) - first
+
+    def within(self, start: int, end: int) -> int:
+        return self._until(end) - self._until(start)
+
+    def candidate_starts(self, span_minutes: int) -> set[int]:
+        # The muted minutes in [x, x + span) change slope only where x or x + span meets a stretch's edge,
+        # so the maximum is at a span starting where a stretch starts or ending where one ends.
+        return {first for first, _ in self.intervals} | {last - span_minutes for _, last in self.intervals}
+
+
+def _minute_of_day(clock: str) -> int:
+    hours, minutes = clock.split(":")
+    return int(hours) * 60 + int(minutes)
+
+
+def _utc(local: datetime, zone: ZoneInfo) -> datetime:
+    return local.replace(tzinfo=zone).astimezone(UTC)
+
+
+def _minutes_since_epoch(moment: datetime) -> int:
+    return int((moment - _EPOCH).total_seconds()) // 60
+
+
+def _utc_minute(local: datetime, zone: ZoneInfo) -> int:
+    return _minutes_since_epoch(_utc(local, zone))
+
+
+def _merged_ranges(ranges: list[tuple[datetime, datetime]]) -> list[tuple[datetime, datetime]]:
+    merged: list[tuple[datetime, datetime]] = []
+    for start, end in sorted(ranges):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        else:
+            merged.append((start, end))
+    return merged

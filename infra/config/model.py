@@ -5,12 +5,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pulumi
-from pydantic import Field, ValidationInfo, field_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from infra.config.alerting import KubernetesAlertSpec, RulesSpec, SloSpec, Thresholds
-from infra.config.base import Section, error_at
+from infra.config.base import PlainText, Section, error_at
 from infra.config.collection import CollectionSpec
 from infra.config.core import AmpSpec, ServiceSpec
 from infra.config.cost import CostSpec
@@ -32,11 +33,86 @@ _YAML_LITERALS = frozenset({"null", "none", "nil", "true", "false", "yes", "no",
 STACKS_DIR = Path(__file__).resolve().parents[2] / "stacks"
 
 
+# AWS allows 50 tags per resource; these are the ones `StackConfig.tags` adds to every resource.
+PROGRAM_TAGS = ("environment", "service", "owner", "component", "managed-by")
+MAX_USER_TAGS = 50 - len(PROGRAM_TAGS)
+MAX_TAG_VALUE = 256
+_TAG_VALUE_PUNCTUATION = frozenset(" _.:/=+-@")
+
+
+def _committed_settings(path: Path) -> dict[str, Any]:
+    """The `monitoring:` settings of a committed stack file, camelCase as written, read by the one stack-file
+    reader (empty if it refuses the file: that file's own plan reports why)."""
+    # Imported here: the reader imports the configuration package this module belongs to.
+    from infra.config.loader import ConfigError
+    from infra.config.stackfile import decode_stack_file, read_stack_document
+
+    relative = str(path.relative_to(STACKS_DIR.parent))
+    try:
+        _, config = read_stack_document(decode_stack_file(path.read_bytes(), relative), relative)
+    except (OSError, ConfigError):
+        return {}
+    return {str(key).removeprefix("monitoring:"): value for key, value in config.items()}
+
+
+def other_stack_files(environment: str) -> list[tuple[Path, dict[str, Any]]]:
+    """The committed stack files of the other environments, with their `monitoring:` settings."""
+    others = []
+    for path in sorted(STACKS_DIR.glob("Pulumi.*.yaml")):
+        settings = _committed_settings(path)
+        if settings.get("environment") not in (None, environment):
+            others.append((path, settings))
+    return others
+
+
+def _same_url(left: Any, right: Any) -> bool:
+    return isinstance(left, str) and isinstance(right, str) and left.rstrip("/").lower() == right.rstrip("/").lower()
+
+
+def shared_object_claims(mine: StackInput, theirs: dict[str, Any]) -> list[tuple[tuple[str, ...], bool, bool, str]]:
+    """(where, this stack claims it, the other claims it, what it is) for each object one stack owns."""
+    claims: list[tuple[tuple[str, ...], bool, bool, str]] = []
+    grafana: dict[str, Any] = theirs["grafana"] if isinstance(theirs.get("grafana"), dict) else {}
+    if _same_url(mine.grafana.url, grafana.get("url")):
+        claims += [
+            (
+                ("grafana", "notificationPolicy"),
+                mine.grafana.notification_policy is not None,
+                grafana.get("notificationPolicy") is not None,
+                f"notificationPolicy writes the one policy tree of {mine.grafana.url}",
+            ),
+            (
+                ("grafana", "stackSlug"),
+                mine.grafana.stack_slug is not None,
+                grafana.get("stackSlug") is not None,
+                f"stackSlug installs the AMP plugin on {mine.grafana.url}",
+            ),
+            (
+                ("grafana", "dashboardPreviews"),
+                mine.grafana.dashboard_previews,
+                grafana.get("dashboardPreviews") is True,
+                f"dashboardPreviews owns the previews folder and upload account of {mine.grafana.url}",
+            ),
+        ]
+    sentry: dict[str, Any] = theirs["sentry"] if isinstance(theirs.get("sentry"), dict) else {}
+    if mine.sentry is not None and sentry.get("organization") == mine.sentry.organization:
+        claims.append(
+            (
+                ("sentry", "ownsSharedObjects"),
+                mine.sentry.owns_shared_objects,
+                sentry.get("ownsSharedObjects") is True,
+                f"ownsSharedObjects creates the team and shared projects of Sentry organisation "
+                f"'{mine.sentry.organization}'",
+            )
+        )
+    return claims
+
+
 class StackInput(Section):
     """Everything under the `monitoring:` namespace of a stack file, secrets excepted."""
 
     environment: str = Field(description="dev, staging, prod, ...: 2-16 lower-case letters, digits and '-'")
-    owner: str = Field(min_length=1, max_length=64, description="team that owns the alerts (tag `owner`)")
+    owner: PlainText = Field(min_length=1, max_length=64, description="team that owns the alerts (tag `owner`)")
     platform: str = Field(
         default="screener", pattern=r"^[a-z][a-z0-9-]{1,30}$", description="prefix of every physical name"
     )
@@ -248,12 +324,47 @@ class StackInput(Section):
     @field_validator("tags")
     @classmethod
     def _tags_are_valid(cls, tags: dict[str, str]) -> dict[str, str]:
+        # AWS tag rules (AWS General Reference, "Tagging AWS resources", tag naming limits and requirements):
+        # keys 1-128 and values 0-256 Unicode characters of letters, digits, spaces and _.:/=+-@; the `aws:`
+        # prefix is reserved for AWS; at most 50 user tags per resource.
+        if len(tags) > MAX_USER_TAGS:
+            raise ValueError(
+                f"{len(tags)} tags; AWS allows 50 per resource and the program adds {len(PROGRAM_TAGS)} "
+                f"({', '.join(PROGRAM_TAGS)}), so at most {MAX_USER_TAGS}"
+            )
         for key, value in tags.items():
             if not _TAG_KEY.match(key) or key.lower().startswith("aws:"):
-                raise ValueError(f"tag key '{key}' is not allowed (1-128 letters, digits, ' _.:/=+@-'; not 'aws:')")
-            if len(value) > 256:
-                raise ValueError(f"tag '{key}' value is longer than 256 characters")
+                raise ValueError(
+                    f"tag key '{key}' is not allowed: 1-128 letters, digits, spaces and _.:/=+@-, and the prefix "
+                    "'aws:' is reserved for AWS; rename it"
+                )
+            if key in PROGRAM_TAGS:
+                raise ValueError(f"tag key '{key}' is set by the program on every resource; remove it from tags")
+            if len(value) > MAX_TAG_VALUE:
+                raise ValueError(
+                    f"tag '{key}' value is {len(value)} characters; AWS allows at most {MAX_TAG_VALUE}: shorten it"
+                )
+            if not all(char.isalnum() or char in _TAG_VALUE_PUNCTUATION for char in value):
+                raise ValueError(
+                    f"tag '{key}' value {value!r} has characters AWS refuses in tags: letters, digits, spaces and "
+                    "_.:/=+-@ only"
+                )
         return tags
+
+    @model_validator(mode="after")
+    def _one_stack_owns_each_shared_object(self) -> StackInput:
+        # Objects of a whole Grafana instance or Sentry organisation belong to one stack: a second owner would
+        # overwrite the first one's on every deploy, and destroying either would delete them under the other.
+        # The other owners are the committed stack files of other environments.
+        for other_file, other in other_stack_files(self.environment):
+            for loc, mine, theirs, what in shared_object_claims(self, other):
+                if mine and theirs:
+                    raise error_at(
+                        loc,
+                        f"{what}, and {other_file.relative_to(STACKS_DIR.parent)} already owns it; one stack owns "
+                        "each shared object: remove it here (or move it: remove it there first)",
+                    )
+        return self
 
 
 @dataclass(frozen=True)

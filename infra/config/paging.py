@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from infra.config.base import Section
+from infra.config.base import PlainText, Section
 
 
 class PagingSpec(Section):
@@ -15,4 +15,7 @@ class PagingSpec(Section):
         pattern=r"^P[A-Z0-9]{6}$",
         description="PagerDuty escalation policy (e.g. PABC123) the service pages; it holds the on-call schedule",
     )
-    service_name: str | None = Field(default=None, description="defaults to '<platform>-<environment> monitoring'")
+    # PagerDuty's service name: at most 255 characters (PagerDuty REST API, Services: name).
+    service_name: PlainText | None = Field(
+        default=None, min_length=1, max_length=255, description="defaults to '<platform>-<environment> monitoring'"
+    )

@@ -131,7 +131,8 @@ def _in_window(setting: MaintenanceSpec, moment: datetime) -> bool:
             "timeZone": "Asia/Seoul",
             "weekly": [
                 {"weekdays": ["sunday", "wednesday"], "startTime": "18:00", "endTime": "19:30"},
-                {"weekdays": ["monday"], "startTime": "00:00", "endTime": "10:00"},
+                # Crosses UTC midnight (22:00 Sunday to 01:00 Monday UTC); within the weekly muting bound.
+                {"weekdays": ["monday"], "startTime": "07:00", "endTime": "10:00"},
                 {"weekdays": ["saturday"], "startTime": "22:00", "endTime": "24:00"},
             ],
             "oneOff": [{"start": "2026-12-31T23:00", "end": "2027-01-01T02:00"}],

@@ -27,7 +27,7 @@ BAD_BLOCKS: list[tuple[str, dict[str, Any], str]] = [
         "unknown-key",
         sentry_block(dsn="https://example"),
         f"{DEV_FILE}: monitoring:sentry.dsn: unknown key; accepted keys here: alerts, apiUrl, backend, frontend, "
-        "organization, ownsSharedObjects, projectPerEnvironment, slack, team, webUrl",
+        "organization, ownsSharedObjects, projectPerEnvironment, selfHostedReason, slack, team, webUrl",
     ),
     (
         "no-rate-limit",
@@ -54,7 +54,7 @@ BAD_BLOCKS: list[tuple[str, dict[str, Any], str]] = [
     (
         "slack-channel-without-hash",
         sentry_block(slack={"workspace": "Screener", "channel": "alerts"}),
-        f"{DEV_FILE}: monitoring:sentry.slack.channel: String should match pattern",
+        f"{DEV_FILE}: monitoring:sentry.slack.channel: 'alerts' is not a Slack channel name Slack accepts",
     ),
 ]
 

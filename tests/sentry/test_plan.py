@@ -196,7 +196,8 @@ def test_frontend_gets_slugs_environment_and_sample_rates_as_outputs() -> None:
 def test_a_stack_with_its_own_projects_and_no_cluster_creates_them_and_says_where_the_dsn_is(
     plan_with: Callable[..., Plan],
 ) -> None:
-    plan = plan_with("dev", {"monitoring:sentry": sentry_block(projectPerEnvironment=True, ownsSharedObjects=True)})
+    # The team stays staging's (ownsSharedObjects there): a second owner of it is refused.
+    plan = plan_with("dev", {"monitoring:sentry": sentry_block(projectPerEnvironment=True)})
     projects = {p.inputs["slug"]: p for p in plan.of_type(PROJECT)}
     assert sorted(projects) == ["screener-dev-backend", "screener-dev-frontend"]
     assert not any(p.protect for p in projects.values())  # dev protects nothing; its projects are its own
