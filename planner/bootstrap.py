@@ -33,7 +33,7 @@ def load_bootstrap_stack_file(stack: str, root: Path = BOOTSTRAP_DIR) -> StackFi
     path = root / f"Pulumi.{stack}.yaml"
     if not path.is_file():
         raise FileNotFoundError(f"no stack file {relative}; bootstrap stacks here: {', '.join(bootstrap_stacks(root))}")
-    _, entries = read_stack_document(path.read_text(), relative)
+    _, entries = read_stack_document(path.read_text(), relative, monitoring_project=False)
     config: dict[str, str] = {}
     secret_keys: list[str] = []
     for key, value in entries.items():

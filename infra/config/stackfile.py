@@ -287,9 +287,12 @@ def decode_stack_file(data: bytes, relative: str) -> str:
         ) from None
 
 
-def read_stack_document(text: str, relative: str, repo_root: Path = REPO_ROOT) -> tuple[dict[str, Any], dict[str, Any]]:
+def read_stack_document(
+    text: str, relative: str, repo_root: Path = REPO_ROOT, *, monitoring_project: bool = True
+) -> tuple[dict[str, Any], dict[str, Any]]:
     """A stack file's text as (the whole document, its `config:` mapping), or a ConfigError naming the file,
-    the line and the fix.
+    the line and the fix. `monitoring_project=False` (bootstrap/, which declares AWS resources only) skips
+    the check that the Kubernetes, Grafana and Sentry default providers stay disabled.
 
     The Pulumi CLI refuses such files with its own message; offline they would
     otherwise end in a Python traceback.
@@ -362,7 +365,7 @@ def read_stack_document(text: str, relative: str, repo_root: Path = REPO_ROOT) -
                 f"{relative}:{_line(value)}: {key.value}: the value is empty (null); set a value or remove the key"
             )
     config = dict(document["config"])
-    if problem := disable_default_providers_problem(config.get(DISABLE_DEFAULT_PROVIDERS)):
+    if monitoring_project and (problem := disable_default_providers_problem(config.get(DISABLE_DEFAULT_PROVIDERS))):
         node = next((value for key, value in config_node.value if key.value == DISABLE_DEFAULT_PROVIDERS), config_node)
         problems.append(f"{relative}:{_line(node)}: {DISABLE_DEFAULT_PROVIDERS}: {problem}")
     if problems:
