@@ -19,6 +19,7 @@ from infra.config.loader import (
 )
 from infra.config.stackfile import (
     MAX_ALIASES,
+    MAX_COLLECTION_ITEMS,
     MAX_DEPTH,
     SecretValue,
     decode_stack_file,
@@ -156,3 +157,51 @@ def test_the_program_itself_refuses_a_default_provider_re_enabled() -> None:
     assert problem.startswith(
         f"{FILE}: pulumi:disable-default-providers: re-enables the default provider of ['grafana']"
     )
+
+
+def _with_services(count: int) -> dict[str, object]:
+    from infra.config.stackfile import stack_settings
+
+    raw = stack_settings("dev").model_dump(by_alias=True, exclude_none=True)
+    redis = next(service for service in raw["services"] if service["kind"] == "redis")
+    raw["services"] = [{**redis, "name": f"svc-{i}"} for i in range(count)]
+    return raw
+
+
+def test_the_catalog_takes_up_to_its_own_bound_and_refuses_one_more() -> None:
+    """2,000 services fit one workspace by design; the catalog's bound, not the shared 200, applies to it."""
+    from pydantic import ValidationError
+
+    from infra.config import StackInput
+    from infra.config.base import MAX_CATALOG_SERVICES
+
+    assert len(StackInput.model_validate(_with_services(MAX_CATALOG_SERVICES)).services) == MAX_CATALOG_SERVICES
+    with pytest.raises(
+        ValidationError, match=f"holds {MAX_CATALOG_SERVICES + 1} entries; at most {MAX_CATALOG_SERVICES}"
+    ):
+        StackInput.model_validate(_with_services(MAX_CATALOG_SERVICES + 1))
+
+
+def test_other_lists_keep_the_shared_bound() -> None:
+    from pydantic import ValidationError
+
+    from infra.config import StackInput
+    from infra.config.base import MAX_ENTRIES
+
+    raw = _with_services(1)
+    raw["tags"] = {f"k{i}": "v" for i in range(MAX_ENTRIES + 1)}
+    with pytest.raises(ValidationError, match=f"at most {MAX_ENTRIES}"):
+        StackInput.model_validate(raw)
+
+
+def test_the_reader_takes_a_list_as_long_as_the_catalog_bound() -> None:
+    from infra.config.base import MAX_CATALOG_SERVICES
+
+    assert MAX_COLLECTION_ITEMS >= MAX_CATALOG_SERVICES
+    items = "\n".join(f"    - {{name: s{i}}}" for i in range(MAX_COLLECTION_ITEMS))
+    providers = "  pulumi:disable-default-providers: [kubernetes, grafana, sentry]\n"
+    read_stack_document(f"config:\n{providers}  monitoring:services:\n{items}\n", "stacks/Pulumi.x.yaml")
+    with pytest.raises(ConfigError, match="no setting takes more than"):
+        read_stack_document(
+            f"config:\n  monitoring:services:\n{items}\n    - {{name: extra}}\n", "stacks/Pulumi.x.yaml"
+        )

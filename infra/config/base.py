@@ -16,9 +16,11 @@ from types import UnionType
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
 from urllib.parse import urlsplit
 
+import annotated_types
 import re2
 from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationInfo, field_validator
 from pydantic.alias_generators import to_camel
+from pydantic.fields import FieldInfo
 from pydantic_core import PydanticCustomError
 
 _EMAIL = re.compile(r"^[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}$")
@@ -46,6 +48,14 @@ _LABEL_NAME = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
 # what would only make a slow, unreadable plan).
 MAX_TEXT_CHARACTERS = 1024
 MAX_ENTRIES = 200
+# The service catalog is the one list meant to be long: one AMP workspace is sized for 2,000 services
+# (rules by alert family, not by service), and this leaves room for 2.5 times that.
+MAX_CATALOG_SERVICES = 5_000
+
+
+def _own_max_length(field: FieldInfo) -> int | None:
+    """A field's own `max_length` (Field(max_length=...)), which replaces the shared MAX_ENTRIES."""
+    return next((m.max_length for m in field.metadata if isinstance(m, annotated_types.MaxLen)), None)
 
 
 def _is_bool_field(annotation: Any) -> bool:
@@ -83,14 +93,16 @@ class Section(BaseModel):
         # Pydantic's lax mode reads 1, "yes" or "on" as true and true as the number 1, so `tracesSampleRate: true`
         # would trace every request and `protect: 1` would pass for a decision. A switch takes true or false, a
         # number takes a number.
-        annotation = cls.model_fields[info.field_name or ""].annotation
+        field = cls.model_fields[info.field_name or ""]
+        annotation = field.annotation
+        limit = _own_max_length(field) or MAX_ENTRIES
         if _is_bool_field(annotation) and value is not None and not isinstance(value, bool):
             raise ValueError(f"must be true or false (YAML's unquoted true/false), not {value!r}")
         if isinstance(value, bool | str) and not _is_bool_field(annotation) and _is_number_field(annotation):
             shown = str(value).lower() if isinstance(value, bool) else f"the text {value!r}"
             raise ValueError(f"must be a number (unquoted), not {shown}")
-        if isinstance(value, list | tuple | dict) and len(value) > MAX_ENTRIES:
-            raise ValueError(f"holds {len(value)} entries; at most {MAX_ENTRIES}")
+        if isinstance(value, list | tuple | dict) and len(value) > limit:
+            raise ValueError(f"holds {len(value)} entries; at most {limit}")
         # The same inside a list or mapping of numbers (`weekdays: [true, 2]`, `labelValues: {endpoint: true}`).
         items = value.values() if isinstance(value, dict) else value if isinstance(value, list | tuple) else ()
         element_types = [arg for arg in get_args(annotation) if arg is not Ellipsis]

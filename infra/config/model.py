@@ -11,7 +11,7 @@ import pulumi
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from infra.config.alerting import KubernetesAlertSpec, RulesSpec, SloSpec, Thresholds
-from infra.config.base import PlainText, Section, error_at
+from infra.config.base import MAX_CATALOG_SERVICES, PlainText, Section, error_at
 from infra.config.collection import CollectionSpec
 from infra.config.core import AmpSpec, ServiceSpec
 from infra.config.cost import CostSpec
@@ -118,7 +118,9 @@ class StackInput(Section):
     )
     tags: dict[str, str] = Field(default_factory=dict, description="extra tags on every taggable AWS resource")
     services: tuple[ServiceSpec, ...] = Field(
-        min_length=1, description="the service catalog: what is scraped, probed and alerted on"
+        min_length=1,
+        max_length=MAX_CATALOG_SERVICES,
+        description="the service catalog: what is scraped, probed and alerted on",
     )
     amp: AmpSpec = AmpSpec()
     thresholds: Thresholds = Thresholds()

@@ -77,7 +77,7 @@ MAX_DEPTH = 20
 # Nodes plus characters of the document with every alias expanded (what the program receives as JSON).
 MAX_EXPANDED_SIZE = 2_000_000
 MAX_STRING_CHARACTERS = 65_536  # a `secure:` kubeconfig ciphertext is a few KB
-MAX_COLLECTION_ITEMS = 1_000
+MAX_COLLECTION_ITEMS = 5_000  # the service catalog's bound (infra/config/base.MAX_CATALOG_SERVICES)
 # The tags a stack-file value may carry: what JSON can hold, since the CLI hands structured values over as JSON.
 _JSON_SCALAR_TAGS = {f"tag:yaml.org,2002:{kind}": kind for kind in ("str", "int", "float", "bool", "null")}
 _MAP_TAG = "tag:yaml.org,2002:map"
