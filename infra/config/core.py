@@ -90,6 +90,24 @@ class ScrapeSpec(Section):
         return targets
 
 
+class ServiceSloOverride(Section):
+    """One API service's own objectives, where they differ from the stack's `monitoring:slo`.
+
+    The SLO rules carry every override as a labelled `slo:objective:ratio` series and the
+    stack's objective for every other service, so an override adds no rule.
+    """
+
+    availability_percent: float | None = Field(
+        default=None,
+        gt=50,
+        lt=100,
+        description="this service's availability objective (default: slo.availabilityPercent)",
+    )
+    latency_percent: float | None = Field(
+        default=None, gt=50, lt=100, description="its latency objective (default: slo.latencyPercent)"
+    )
+
+
 class ServiceSpec(Section):
     """One entry of the service catalog."""
 
@@ -98,6 +116,9 @@ class ServiceSpec(Section):
     scrape: ScrapeSpec | None = Field(default=None, description="absent for services with no metrics")
     health_url: PublicHttpsUrl | None = Field(default=None, description="public health endpoint probed from outside")
     public_url: PublicHttpsUrl | None = Field(default=None, description="public page probed from outside")
+    slo: ServiceSloOverride | None = Field(
+        default=None, description="API services only: objectives that differ from the stack's monitoring:slo"
+    )
     replicas: int = Field(
         default=1,
         ge=1,
@@ -116,6 +137,11 @@ class ServiceSpec(Section):
     def _kind_needs_scrape(self) -> ServiceSpec:
         if self.kind != "frontend" and self.scrape is None:
             raise ValueError(f"service '{self.name}' of kind '{self.kind}' needs a 'scrape' block (port at least)")
+        if self.slo is not None and self.kind != "api":
+            raise ValueError(
+                f"service '{self.name}' of kind '{self.kind}' has an 'slo' block; only api services have SLOs: "
+                "remove it"
+            )
         return self
 
     @property
