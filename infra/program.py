@@ -21,6 +21,7 @@ from dashboards.context import DashboardContext
 from dashboards.registry import build_all
 from infra.alerting.alertmanager import render_alertmanager_definition
 from infra.alerting.grafana_rules import amp_health_rules, heartbeat_rule_group
+from infra.alerting.quotas import QuotaUsage, quota_usage
 from infra.alerting.rules import render_rule_files
 from infra.alerting.sentry_alerts import issue_alert_definitions
 from infra.alerting.uptime_rules import uptime_rule_groups
@@ -611,7 +612,9 @@ def declare_usage_alarms(
         pulumi.export("cost_estimate", summary)
 
 
-def declare_alert_rules(config: StackConfig, amp: AmpWorkspace, rule_files: dict[str, str]) -> AlertRules:
+def declare_alert_rules(
+    config: StackConfig, amp: AmpWorkspace, rule_files: dict[str, str], quotas: QuotaUsage
+) -> AlertRules:
     if config.settings.collection.discovery != "kubernetes":
         # Say where the cluster alerts went rather than leave a reader of the plan to wonder.
         pulumi.log.info(
@@ -624,6 +627,7 @@ def declare_alert_rules(config: StackConfig, amp: AmpWorkspace, rule_files: dict
             workspace_id=amp.workspace_id,
             rule_files=rule_files,
             tags=config.tags("alert-rules"),
+            quotas=quotas.summary(),
         ),
     )
     pulumi.export("amp_rule_namespaces", rules.namespace_names)
@@ -711,6 +715,7 @@ class Documents:
     """
 
     rule_files: dict[str, str]
+    rule_quotas: QuotaUsage
     scrape_config: str
     dashboard_context: DashboardContext
     dashboards: dict[str, dict[str, Any]]
@@ -728,6 +733,7 @@ def render_documents(config: StackConfig) -> Documents:
     dashboards = build_all(dashboard_context)
     return Documents(
         rule_files=dict(rule_files),
+        rule_quotas=quota_usage(settings, rule_files),
         scrape_config=render_scrape_config(settings, settings.collection.cluster_name),
         dashboard_context=dashboard_context,
         dashboards=dashboards,
@@ -750,7 +756,7 @@ def declare(config: StackConfig) -> None:
     # An unknown probe is a configuration error only the provider can find: before anything else.
     probes = resolve_probes(config)
     amp = declare_amp(config, documents.cardinality)
-    declare_alert_rules(config, amp, documents.rule_files)
+    declare_alert_rules(config, amp, documents.rule_files, documents.rule_quotas)
     notifications = declare_notifications(config, amp)
     declare_usage_alarms(config, amp, notifications, documents.cardinality)
     pagerduty_key = declare_paging(config, notifications)

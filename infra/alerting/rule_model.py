@@ -231,9 +231,23 @@ def labelled_constants(label: str, values: Mapping[str, float]) -> str:
     """A vector with one sample per entry, `label` set to its key, valued its number (empty mapping: none).
 
     The way a per-service setting becomes data a family rule joins against:
-    `label_replace` writes the label onto a constant, `or` joins them.
+    `label_replace` writes the label onto a constant, `or` joins them. The
+    `or`s nest as a balanced tree of short chains: a chain of 2,000 parses as
+    a tree 2,000 deep, past the recursion of the Python tools that read rules
+    (the cost model, the quota check), while Prometheus evaluates either alike.
     """
-    return "\nor ".join(
+    terms = [
         f'label_replace(vector({num(value)}), "{label}", {promql_string(key)}, "", "")'
         for key, value in sorted(values.items())
-    )
+    ]
+    return _balanced_or(terms)
+
+
+_CHAIN = 16
+
+
+def _balanced_or(terms: list[str]) -> str:
+    if len(terms) <= _CHAIN:
+        return "\nor ".join(terms)
+    half = len(terms) // 2
+    return f"(\n{_balanced_or(terms[:half])}\n)\nor (\n{_balanced_or(terms[half:])}\n)"

@@ -169,6 +169,38 @@ class LabelSetLimit(Section):
         return label_set
 
 
+# AMP's default quotas (https://docs.aws.amazon.com/prometheus/latest/userguide/AMP_quotas.html): 2,000 rules per
+# workspace, 1 MB per rule groups namespace definition, 1,000 active alerts per alert manager and 1,000 alert
+# aggregation groups (each label-value combination of a route's group_by). Checked before upload by the policies
+# amp-rule-quotas and amp-alertmanager-outage-quotas (policies/screener_policies/quotas.py).
+AMP_RULES_PER_WORKSPACE = 2000
+AMP_NAMESPACE_BYTES = 1_000_000  # "1 MB", read as the smaller of 10^6 and 2^20 so a plan never relies on the larger
+AMP_ACTIVE_ALERTS = 1000
+AMP_AGGREGATION_GROUPS = 1000
+# Not an AMP quota: a group's rules are evaluated one after the other within one evaluation interval
+# (https://docs.aws.amazon.com/prometheus/latest/userguide/AMP-Ruler.html), so a group stays small.
+MAX_RULES_PER_GROUP = 100
+
+
+class AmpQuotas(Section):
+    """The AMP quotas this account has (defaults: AMP's defaults); raise one here after Service Quotas raised it."""
+
+    rules_per_workspace: int = Field(default=AMP_RULES_PER_WORKSPACE, ge=1, le=1_000_000)
+    namespace_bytes: int = Field(
+        default=AMP_NAMESPACE_BYTES, ge=1, le=100_000_000, description="bytes of one rule groups namespace definition"
+    )
+    rules_per_group: int = Field(
+        default=MAX_RULES_PER_GROUP,
+        ge=1,
+        le=10_000,
+        description="rules one group evaluates in sequence each interval (a guard, not an AMP quota)",
+    )
+    active_alerts: int = Field(default=AMP_ACTIVE_ALERTS, ge=1, le=1_000_000, description="per alert manager")
+    aggregation_groups: int = Field(
+        default=AMP_AGGREGATION_GROUPS, ge=1, le=1_000_000, description="alert aggregation groups per alert manager"
+    )
+
+
 class AmpSpec(Section):
     """The Amazon Managed Service for Prometheus workspace."""
 
@@ -179,6 +211,9 @@ class AmpSpec(Section):
         default=30, description="CloudWatch retention of rule/Alertmanager logs"
     )
     label_set_limits: tuple[LabelSetLimit, ...] = ()
+    quotas: AmpQuotas = Field(
+        default=AmpQuotas(), description="this account's AMP quotas the plan is checked against (default: AMP's)"
+    )
     protect: bool = Field(
         default=False,
         description="protect the stack's stateful resources (workspace, its logs, KMS key, SNS topics, status page)",

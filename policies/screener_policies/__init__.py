@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pulumi_policy import EnforcementLevel, Policy
 
-from screener_policies import alerting, aws, cost, grafana, kubernetes, sentry, stack
+from screener_policies import alerting, aws, cost, grafana, kubernetes, quotas, sentry, stack
 
 PACK_NAME = "screener-monitoring-conventions"
 # A policy without its own level blocks the update; advisory ones say why.
@@ -22,6 +22,7 @@ POLICIES: list[Policy] = [
     *cost.POLICIES,
     *grafana.POLICIES,
     *kubernetes.POLICIES,
+    *quotas.POLICIES,
     *sentry.POLICIES,
     *stack.POLICIES,
 ]
