@@ -31,6 +31,7 @@ from infra.collection.scrape_config import agent_config_text, render_scrape_conf
 from infra.components.alert_rules import AlertRules, AlertRulesArgs
 from infra.components.alertmanager import Alertmanager, AlertmanagerArgs
 from infra.components.amp import AmpWorkspace, AmpWorkspaceArgs, LabelSetLimitArgs
+from infra.components.amp_log_alarms import AmpLogAlarms, AmpLogAlarmsArgs
 from infra.components.amp_usage_alarms import AmpUsageAlarms, AmpUsageAlarmsArgs
 from infra.components.collection import ExporterSecrets, MetricsCollection, MetricsCollectionArgs
 from infra.components.cost_estimate import CostEstimate
@@ -612,6 +613,21 @@ def declare_usage_alarms(
         pulumi.export("cost_estimate", summary)
 
 
+def declare_amp_log_alarms(config: StackConfig, amp: AmpWorkspace, notifications: Notifications) -> None:
+    """Alarms on what AMP logs when it drops alerts or fails rules, to the pipeline topic (not through AMP)."""
+    AmpLogAlarms(
+        "amp-log-alarms",
+        AmpLogAlarmsArgs(
+            name_prefix=config.name_prefix,
+            environment=config.settings.environment,
+            log_group_name=amp.log_group.name,
+            alarm_topic_arns=[notifications.alarm_topic(PIPELINE)],
+            runbook_base_url=config.settings.rules.runbook_base_url,
+            tags=config.tags("amp-log-alarms"),
+        ),
+    )
+
+
 def declare_alert_rules(
     config: StackConfig, amp: AmpWorkspace, rule_files: dict[str, str], quotas: QuotaUsage
 ) -> AlertRules:
@@ -759,6 +775,7 @@ def declare(config: StackConfig) -> None:
     declare_alert_rules(config, amp, documents.rule_files, documents.rule_quotas)
     notifications = declare_notifications(config, amp)
     declare_usage_alarms(config, amp, notifications, documents.cardinality)
+    declare_amp_log_alarms(config, amp, notifications)
     pagerduty_key = declare_paging(config, notifications)
     collection = declare_collection(config, amp, documents)
     # Grafana-managed alerts reach the same people as AMP's.

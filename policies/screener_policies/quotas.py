@@ -135,7 +135,7 @@ def amp_alertmanager_outage_quotas(args: StackValidationArgs, report_violation: 
             report_violation(
                 f"a whole-catalog outage would raise up to {used:,} {what}, over the {limit:,} AMP's alert manager "
                 "holds (AMP service quotas): past it AMP drops alerts and logs it to the workspace's vended log group "
-                f"(alarmed, docs/runbooks.md#ampalertmanagerdropping). {_fix(component, name)}",
+                f"(alarmed: docs/runbooks.md#ampalertmanagertoomanyalerts). {_fix(component, name)}",
                 component,
             )
 
