@@ -49,8 +49,9 @@ class Recording:
 class Alert:
     """An alerting rule.
 
-    `service` is the static `service` label; None only when the expression
-    itself yields a `service` label (e.g. derived from the container name).
+    `service` is the static `service` label; None when the expression itself
+    yields a `service` label: a rule over every service of a kind (`by
+    (service)`, the usual case) or one that derives it (label_replace).
     `for_` has no default on purpose: every alert states how long it waits
     (production time; the renderer scales it). `expr` is a template whose
     windows and seconds are marked with `dur()` / `secs()`.
