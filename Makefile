@@ -63,7 +63,7 @@ plan-all: $(INSTALLED) ## offline plan of every stack, and of bootstrap/ (CI ide
 plan-diff: $(INSTALLED) ## what the working tree changes in STACK's offline plan vs BASE (git ref; FORMAT=markdown)
 	$(PY) -m planner.plan_diff "$$STACK" --base "$$BASE" $${FORMAT:+--format "$$FORMAT"} $${OUTPUT:+--output "$$OUTPUT"}
 
-cost: $(INSTALLED) ## AMP cost of STACK: series by service and metric, samples, $/month against the budget
+cost: $(INSTALLED) ## AMP cost of STACK: series by service and metric, samples, $/month against the budget, AMP quotas used
 	$(PY) -m infra.cost "$$STACK"
 
 tools: ## install promtool and amtool (Debian packages) when missing

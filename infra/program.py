@@ -21,6 +21,7 @@ from dashboards.context import DashboardContext
 from dashboards.registry import build_all
 from infra.alerting.alertmanager import render_alertmanager_definition
 from infra.alerting.grafana_rules import amp_health_rules, heartbeat_rule_group
+from infra.alerting.quotas import QuotaUsage, quota_usage
 from infra.alerting.rules import render_rule_files
 from infra.alerting.sentry_alerts import issue_alert_definitions
 from infra.alerting.uptime_rules import uptime_rule_groups
@@ -30,6 +31,7 @@ from infra.collection.scrape_config import agent_config_text, render_scrape_conf
 from infra.components.alert_rules import AlertRules, AlertRulesArgs
 from infra.components.alertmanager import Alertmanager, AlertmanagerArgs
 from infra.components.amp import AmpWorkspace, AmpWorkspaceArgs, LabelSetLimitArgs
+from infra.components.amp_log_alarms import AmpLogAlarms, AmpLogAlarmsArgs
 from infra.components.amp_usage_alarms import AmpUsageAlarms, AmpUsageAlarmsArgs
 from infra.components.collection import ExporterSecrets, MetricsCollection, MetricsCollectionArgs
 from infra.components.cost_estimate import CostEstimate
@@ -602,7 +604,24 @@ def declare_usage_alarms(
         pulumi.export("cost_estimate", summary)
 
 
-def declare_alert_rules(config: StackConfig, amp: AmpWorkspace, rule_files: dict[str, str]) -> AlertRules:
+def declare_amp_log_alarms(config: StackConfig, amp: AmpWorkspace, notifications: Notifications) -> None:
+    """Alarms on what AMP logs when it drops alerts or fails rules, to the pipeline topic (not through AMP)."""
+    AmpLogAlarms(
+        "amp-log-alarms",
+        AmpLogAlarmsArgs(
+            name_prefix=config.name_prefix,
+            environment=config.settings.environment,
+            log_group_name=amp.log_group.name,
+            alarm_topic_arns=[notifications.alarm_topic(PIPELINE)],
+            runbook_base_url=config.settings.rules.runbook_base_url,
+            tags=config.tags("amp-log-alarms"),
+        ),
+    )
+
+
+def declare_alert_rules(
+    config: StackConfig, amp: AmpWorkspace, rule_files: dict[str, str], quotas: QuotaUsage
+) -> AlertRules:
     if config.settings.collection.discovery != "kubernetes":
         # Say where the cluster alerts went rather than leave a reader of the plan to wonder.
         pulumi.log.info(
@@ -615,6 +634,7 @@ def declare_alert_rules(config: StackConfig, amp: AmpWorkspace, rule_files: dict
             workspace_id=amp.workspace_id,
             rule_files=rule_files,
             tags=config.tags("alert-rules"),
+            quotas=quotas.summary(),
         ),
     )
     pulumi.export("amp_rule_namespaces", rules.namespace_names)
@@ -702,6 +722,7 @@ class Documents:
     """
 
     rule_files: dict[str, str]
+    rule_quotas: QuotaUsage
     scrape_config: str
     dashboard_context: DashboardContext
     dashboards: dict[str, dict[str, Any]]
@@ -719,6 +740,7 @@ def render_documents(config: StackConfig) -> Documents:
     dashboards = build_all(dashboard_context)
     return Documents(
         rule_files=dict(rule_files),
+        rule_quotas=quota_usage(settings, rule_files),
         scrape_config=render_scrape_config(settings, settings.collection.cluster_name),
         dashboard_context=dashboard_context,
         dashboards=dashboards,
@@ -741,9 +763,10 @@ def declare(config: StackConfig) -> None:
     # An unknown probe is a configuration error only the provider can find: before anything else.
     probes = resolve_probes(config)
     amp = declare_amp(config, documents.cardinality)
-    declare_alert_rules(config, amp, documents.rule_files)
+    declare_alert_rules(config, amp, documents.rule_files, documents.rule_quotas)
     notifications = declare_notifications(config, amp)
     declare_usage_alarms(config, amp, notifications, documents.cardinality)
+    declare_amp_log_alarms(config, amp, notifications)
     pagerduty_key = declare_paging(config, notifications)
     collection = declare_collection(config, amp, documents)
     # Grafana-managed alerts reach the same people as AMP's.

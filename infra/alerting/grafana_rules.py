@@ -66,7 +66,8 @@ class GrafanaRule:
     threshold: float
     for_minutes: int
     severity: Severity
-    service: str
+    # None: one rule over every service, whose query gives each series its own `service` label.
+    service: str | None
     summary: str
     description: str
     datasource_uid: str
@@ -99,15 +100,20 @@ def rule_uid(name_prefix: str, rule: GrafanaRule) -> str:
     characters; the digest of the whole identity keeps it unique in the org
     that every environment shares.
     """
-    identity = f"{name_prefix}/{rule.service}/{rule.name}"
+    about = rule.name if rule.service is None else f"{rule.name}-{rule.service}"
+    identity = f"{name_prefix}/{rule.name}" if rule.service is None else f"{name_prefix}/{rule.service}/{rule.name}"
     digest = hashlib.sha256(identity.encode()).hexdigest()[:_UID_DIGEST_LENGTH]
     # The environment is in the digest (and in the folder); the head shows what the rule is about.
-    readable = re.sub(r"[^a-z0-9]+", "-", f"{rule.name}-{rule.service}".lower()).strip("-")
+    readable = re.sub(r"[^a-z0-9]+", "-", about.lower()).strip("-")
     return f"{readable[: RULE_UID_MAX_LENGTH - _UID_DIGEST_LENGTH - 1].rstrip('-')}-{digest}"
 
 
 def rule_labels(rule: GrafanaRule, environment: str) -> dict[str, str]:
-    return dict(sorted({**rule.labels, "severity": rule.severity, "service": rule.service, "env": environment}.items()))
+    """The rule's static labels; a rule over every service leaves `service` to each series of its query."""
+    labels = {**rule.labels, "severity": rule.severity, "env": environment}
+    if rule.service is not None:
+        labels["service"] = rule.service
+    return dict(sorted(labels.items()))
 
 
 def rule_annotations(rule: GrafanaRule, runbook_base_url: str) -> dict[str, str]:

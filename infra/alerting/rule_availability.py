@@ -3,24 +3,30 @@
 `up` is written by whatever scrapes the target, with the `service` label the
 scrape attaches. A service with no `up` series at all is as down as one
 whose targets fail: discovery lost it, or the collector never saw it.
+One rule per alert and severity covers every service: the catalog is a
+recorded series (`service:catalog:info`) the alerts join against, so only
+catalog services alert and a missing one is found without a rule of its own.
 """
 
 from __future__ import annotations
 
 from infra.alerting.rule_model import (
     Alert,
+    Recording,
     Rule,
     RuleNamespace,
     expects_series,
+    labelled_constants,
     one_group_namespace,
     scraped_services,
-    sel,
 )
 from infra.config import StackInput
 
 NAMESPACE = "availability"
 # The `service` label the in-cluster collector's self-scrape carries.
 COLLECTOR_SERVICE = "collector"
+# One series per monitored service (value 1): the catalog as data.
+CATALOG = "service:catalog:info"
 
 
 def monitored_service_names(settings: StackInput) -> tuple[str, ...]:
@@ -31,21 +37,31 @@ def monitored_service_names(settings: StackInput) -> tuple[str, ...]:
     return tuple(names)
 
 
-def _service_down(service: str, expect_series: bool) -> list[Rule]:
-    up = sel("up", service=service)
+def catalog_recording(settings: StackInput) -> Recording:
+    """Every monitored service as a series: what the catalog says should be scraped, as data rules can join.
+
+    One rule whatever the catalog's size; the alerts below read it in the same
+    group (same evaluation), so "the catalog" and "what is up" are compared at
+    one instant.
+    """
+    return Recording(CATALOG, labelled_constants("service", dict.fromkeys(monitored_service_names(settings), 1)))
+
+
+def _service_down(expect_series: bool) -> list[Rule]:
+    catalog = f"on (service) {CATALOG}"
     # "None discovered at all" is an absence: only where a collector writes here
     # (on a stack that collects nothing it would page from the first minute).
-    nothing_up = f"sum by (service) ({up}) == 0"
+    nothing_up = f"sum by (service) (up) == 0\nand {catalog}"
     if expect_series:
-        nothing_up += f"\nor\nabsent({up})"
+        nothing_up += f"\nor\n{CATALOG} unless on (service) up"
     return [
         Alert(
             name="ServiceDown",
-            expr=f"count by (service) ({up} == 0) > 0",
+            expr=f"count by (service) (up == 0) > 0\nand {catalog}",
             # One replica failing a few scrapes is routine during a rollout.
             for_="10m",
             severity="warning",
-            service=service,
+            service=None,
             summary="Some scrape targets of a service are down.",
             description="{{ $value }} scrape target(s) of {{ $labels.service }} have failed "
             "their scrapes for 10 minutes.",
@@ -56,7 +72,7 @@ def _service_down(service: str, expect_series: bool) -> list[Rule]:
             # Three scrapes at the slowest interval we run (60 s): a restart passes, an outage pages.
             for_="3m",
             severity="critical",
-            service=service,
+            service=None,
             summary="A service has no scrape target up, or none is discovered at all.",
             description="No scrape target of {{ $labels.service }} has answered for 3 minutes, "
             "or none is discovered at all.",
@@ -64,15 +80,15 @@ def _service_down(service: str, expect_series: bool) -> list[Rule]:
     ]
 
 
-def _nginx_down(service: str) -> list[Rule]:
+def _nginx_down() -> list[Rule]:
     return [
         Alert(
             name="NginxDown",
-            expr=f"{sel('nginx_up', service=service)} == 0",
+            expr="nginx_up == 0",
             # The exporter answers but cannot read stub_status: NGINX itself is unreachable.
             for_="2m",
             severity="critical",
-            service=service,
+            service=None,
             summary="The NGINX exporter cannot reach NGINX.",
             description="nginx-prometheus-exporter on {{ $labels.instance }} cannot read NGINX stub_status "
             "({{ $labels.service }}).",
@@ -81,9 +97,9 @@ def _nginx_down(service: str) -> list[Rule]:
 
 
 def availability_rules(settings: StackInput) -> tuple[RuleNamespace, ...]:
-    rules: list[Rule] = []
-    for name in monitored_service_names(settings):
-        rules += _service_down(name, expects_series(settings))
-    for service in scraped_services(settings, "nginx"):
-        rules += _nginx_down(service.name)
+    if not monitored_service_names(settings):
+        return ()
+    rules: list[Rule] = [catalog_recording(settings), *_service_down(expects_series(settings))]
+    if scraped_services(settings, "nginx"):
+        rules += _nginx_down()
     return one_group_namespace(NAMESPACE, rules)

@@ -8,9 +8,19 @@ here; the runbook says so.
 
 from __future__ import annotations
 
-from infra.alerting.rule_model import Alert, Rule, RuleNamespace, dur, one_group_namespace, scraped_services, sel
+from infra.alerting.rule_model import (
+    Alert,
+    Rule,
+    RuleNamespace,
+    dur,
+    one_group_namespace,
+    scraped_services,
+    sel,
+    service_matcher,
+)
 from infra.config import StackInput
 from infra.config.alerting import TradingHours
+from infra.config.core import ServiceSpec
 
 NAMESPACE = "business"
 
@@ -42,14 +52,12 @@ def trading_hours_filter(hours: TradingHours) -> str:
     return f"({open_})\nand on () ({days})"
 
 
-def _screenings(service: str, settings: StackInput) -> list[Rule]:
+def _screenings(services: tuple[ServiceSpec, ...], settings: StackInput) -> list[Rule]:
     hours = settings.rules.trading_hours
-    screenings = sel("screening_requests_total", service=service)
     # The counter has a series per template only after its first screening;
-    # `or 0 * up` turns "no series yet" into a rate of zero.
-    rate = (
-        f"sum by (service) (rate({screenings}[{dur('15m')}]))\nor 0 * sum by (service) ({sel('up', service=service)})"
-    )
+    # `or 0 * up` turns "no series yet" into a rate of zero (for the API services only).
+    up = sel("up", service=service_matcher(services))
+    rate = f"sum by (service) (rate(screening_requests_total[{dur('15m')}]))\nor 0 * sum by (service) ({up})"
     return [
         Alert(
             name="ScreeningRequestsStalled",
@@ -57,7 +65,7 @@ def _screenings(service: str, settings: StackInput) -> list[Rule]:
             # A quarter of an hour without a single screening while the market is open.
             for_="15m",
             severity="warning",
-            service=service,
+            service=None,
             summary="Nobody has run a stock screening during trading hours.",
             description=f"{{{{ $labels.service }}}} has served no screening request for 15 minutes although "
             f"the market is open ({hours.open_local}-{hours.close_local}, UTC{hours.utc_offset_hours:+d}).",
@@ -66,7 +74,5 @@ def _screenings(service: str, settings: StackInput) -> list[Rule]:
 
 
 def business_rules(settings: StackInput) -> tuple[RuleNamespace, ...]:
-    rules: list[Rule] = []
-    for service in scraped_services(settings, "api"):
-        rules += _screenings(service.name, settings)
-    return one_group_namespace(NAMESPACE, rules)
+    api = scraped_services(settings, "api")
+    return one_group_namespace(NAMESPACE, _screenings(api, settings) if api else [])

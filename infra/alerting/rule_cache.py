@@ -8,10 +8,10 @@ from infra.config import StackInput
 NAMESPACE = "cache"
 
 
-def _app_side(service: str, settings: StackInput) -> list[Rule]:
+def _app_side(settings: StackInput) -> list[Rule]:
     percent = settings.thresholds.cache_hit_ratio_percent
-    misses = sel("cache_operations_total", service=service, operation="get", result="miss")
-    lookups = sel("cache_operations_total", service=service, operation="get", result="~hit|miss")
+    misses = sel("cache_operations_total", operation="get", result="miss")
+    lookups = sel("cache_operations_total", operation="get", result="~hit|miss")
     lookup_rate = f"sum by (service) (rate({lookups}[{dur('10m')}]))"
     # 1 - misses/lookups rather than hits/lookups: the `hit` series does not
     # exist until the first hit, and a cache that never hits must still alert.
@@ -23,7 +23,7 @@ def _app_side(service: str, settings: StackInput) -> list[Rule]:
             # A cold cache after a deploy fills within minutes; a quarter of an hour is not a warm-up.
             for_="15m",
             severity="warning",
-            service=service,
+            service=None,
             summary="The application's cache hit ratio is low.",
             description=f"Only {{{{ $value | humanizePercentage }}}} of cache reads by {{{{ $labels.service }}}} "
             f"hit over the last 10 minutes (threshold {num(percent)}%).",
@@ -31,18 +31,18 @@ def _app_side(service: str, settings: StackInput) -> list[Rule]:
     ]
 
 
-def _redis(service: str, settings: StackInput) -> list[Rule]:
+def _redis(settings: StackInput) -> list[Rule]:
     thresholds = settings.thresholds
-    used = sel("redis_memory_used_bytes", service=service)
-    limit = sel("redis_memory_max_bytes", service=service)
-    evicted = sel("redis_evicted_keys_total", service=service)
+    used = "redis_memory_used_bytes"
+    limit = "redis_memory_max_bytes"
+    evicted = "redis_evicted_keys_total"
     return [
         Alert(
             name="RedisDown",
-            expr=f"{sel('redis_up', service=service)} == 0",
+            expr="redis_up == 0",
             for_="1m",
             severity="critical",
-            service=service,
+            service=None,
             summary="redis_exporter cannot reach Redis.",
             description="redis_exporter on {{ $labels.instance }} cannot connect to Redis ({{ $labels.service }}).",
         ),
@@ -52,7 +52,7 @@ def _redis(service: str, settings: StackInput) -> list[Rule]:
             expr=f"{used}\n/ ({limit} > 0)\n> {num(thresholds.redis_memory_percent / 100)}",
             for_="5m",
             severity="warning",
-            service=service,
+            service=None,
             summary="Redis memory is close to maxmemory.",
             description=f"Redis {{{{ $labels.instance }}}} ({{{{ $labels.service }}}}) uses "
             f"{{{{ $value | humanizePercentage }}}} of maxmemory (threshold {num(thresholds.redis_memory_percent)}%).",
@@ -62,7 +62,7 @@ def _redis(service: str, settings: StackInput) -> list[Rule]:
             expr=f"sum by (service) (rate({evicted}[{dur('5m')}])) > {num(thresholds.redis_evictions_per_second)}",
             for_="15m",
             severity="warning",
-            service=service,
+            service=None,
             summary="Redis evicts keys to stay under maxmemory.",
             description=f"{{{{ $labels.service }}}} evicts {{{{ $value | humanize }}}} keys per second "
             f"(threshold {num(thresholds.redis_evictions_per_second)}).",
@@ -72,8 +72,8 @@ def _redis(service: str, settings: StackInput) -> list[Rule]:
 
 def cache_rules(settings: StackInput) -> tuple[RuleNamespace, ...]:
     rules: list[Rule] = []
-    for service in scraped_services(settings, "api"):
-        rules += _app_side(service.name, settings)
-    for service in scraped_services(settings, "redis"):
-        rules += _redis(service.name, settings)
+    if scraped_services(settings, "api"):
+        rules += _app_side(settings)
+    if scraped_services(settings, "redis"):
+        rules += _redis(settings)
     return one_group_namespace(NAMESPACE, rules)

@@ -2,7 +2,8 @@
 
 Pool, slow-query and query-error series come from the API process (backend
 contract), so those alerts carry the API's `service`; server-side series
-come from postgres_exporter and carry the PostgreSQL service's.
+come from postgres_exporter and carry the PostgreSQL service's. One rule per
+alert and severity covers every service of its kind (`by (service)`).
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ from infra.alerting.rule_model import (
     one_group_namespace,
     scraped_services,
     secs,
-    sel,
     warning_and_critical,
 )
 from infra.config import StackInput
@@ -25,13 +25,13 @@ from infra.config import StackInput
 NAMESPACE = "database"
 
 
-def _app_side(service: str, settings: StackInput) -> list[Rule]:
+def _app_side(settings: StackInput) -> list[Rule]:
     thresholds = settings.thresholds
-    active = f"sum by (service) ({sel('db_connections_active', service=service)})"
-    idle = f"sum by (service) ({sel('db_connections_idle', service=service)})"
-    slow = sel("db_slow_queries_total", service=service)
-    errors = sel("db_query_errors_total", service=service)
-    queries = sel("db_query_duration_seconds_count", service=service)
+    active = "sum by (service) (db_connections_active)"
+    idle = "sum by (service) (db_connections_idle)"
+    slow = "db_slow_queries_total"
+    errors = "db_query_errors_total"
+    queries = "db_query_duration_seconds_count"
     return [
         Alert(
             name="DatabasePoolExhausted",
@@ -40,7 +40,7 @@ def _app_side(service: str, settings: StackInput) -> list[Rule]:
             # and those symptoms page on their own.
             for_="10m",
             severity="warning",
-            service=service,
+            service=None,
             summary="The application's database connection pool is nearly exhausted.",
             description=f"{{{{ $labels.service }}}} has {{{{ $value | humanizePercentage }}}} of its pooled "
             f"database connections checked out (threshold {num(thresholds.db_pool_utilization_percent)}%).",
@@ -50,7 +50,7 @@ def _app_side(service: str, settings: StackInput) -> list[Rule]:
             expr=f"sum by (service) (rate({slow}[{dur('5m')}])) * 60 > {num(thresholds.slow_queries_per_minute)}",
             for_="10m",
             severity="warning",
-            service=service,
+            service=None,
             summary="The application runs too many queries slower than one second.",
             description=f"{{{{ $labels.service }}}} ran {{{{ $value | humanize }}}} queries per minute slower "
             f"than 1 s over the last 5 minutes (threshold {num(thresholds.slow_queries_per_minute)}).",
@@ -61,7 +61,7 @@ def _app_side(service: str, settings: StackInput) -> list[Rule]:
             f"> {num(thresholds.db_query_error_percent / 100)}",
             for_="5m",
             severity="warning",
-            service=service,
+            service=None,
             summary="Too many of the application's database queries fail.",
             description=f"{{{{ $value | humanizePercentage }}}} of the queries of {{{{ $labels.service }}}} "
             f"failed over the last 5 minutes (threshold {num(thresholds.db_query_error_percent)}%).",
@@ -69,10 +69,10 @@ def _app_side(service: str, settings: StackInput) -> list[Rule]:
     ]
 
 
-def _server_side(service: str, settings: StackInput) -> list[Rule]:
+def _server_side(settings: StackInput) -> list[Rule]:
     thresholds = settings.thresholds
-    backends = f"sum by (service) ({sel('pg_stat_activity_count', service=service)})"
-    limit = f"max by (service) ({sel('pg_settings_max_connections', service=service)})"
+    backends = "sum by (service) (pg_stat_activity_count)"
+    limit = "max by (service) (pg_settings_max_connections)"
 
     def connections_above(severity: Severity, percent: float) -> Alert:
         return Alert(
@@ -80,21 +80,21 @@ def _server_side(service: str, settings: StackInput) -> list[Rule]:
             expr=f"{backends}\n/ {limit}\n> {num(percent / 100)}",
             for_="5m",
             severity=severity,
-            service=service,
+            service=None,
             summary="PostgreSQL is close to max_connections.",
             description=f"{{{{ $labels.service }}}} uses {{{{ $value | humanizePercentage }}}} of "
             f"max_connections (threshold {num(percent)}%); new connections will soon be refused.",
         )
 
-    deadlocks = sel("pg_stat_database_deadlocks", service=service)
+    deadlocks = "pg_stat_database_deadlocks"
     return [
         Alert(
             name="PostgresDown",
-            expr=f"{sel('pg_up', service=service)} == 0",
+            expr="pg_up == 0",
             # The exporter is scraped but cannot log in: the database is down or refusing us.
             for_="1m",
             severity="critical",
-            service=service,
+            service=None,
             summary="postgres_exporter cannot reach PostgreSQL.",
             description="postgres_exporter on {{ $labels.instance }} cannot connect to PostgreSQL "
             "({{ $labels.service }}).",
@@ -106,12 +106,12 @@ def _server_side(service: str, settings: StackInput) -> list[Rule]:
         ),
         Alert(
             name="PostgresReplicationLag",
-            expr=f"max by (service, instance) ({sel('pg_replication_lag_seconds', service=service)})\n"
+            expr=f"max by (service, instance) (pg_replication_lag_seconds)\n"
             # The replica's data age (now - last replayed commit) runs on the alerting clock.
             f"> {secs(thresholds.replication_lag_seconds)}",
             for_="5m",
             severity="warning",
-            service=service,
+            service=None,
             summary="A PostgreSQL replica lags behind the primary.",
             description="Replica {{ $labels.instance }} of {{ $labels.service }} is {{ $value | humanizeDuration }} "
             f"behind the primary (threshold {thresholds.replication_lag_seconds}s).",
@@ -122,7 +122,7 @@ def _server_side(service: str, settings: StackInput) -> list[Rule]:
             # The hour-long window already smooths; a deadlock burst is news at once.
             for_="0",
             severity="warning",
-            service=service,
+            service=None,
             summary="PostgreSQL resolves deadlocks more often than usual.",
             description="Database {{ $labels.datname }} of {{ $labels.service }} had {{ $value | humanize }} "
             f"deadlocks in the last hour (threshold {thresholds.deadlocks_per_hour}).",
@@ -132,8 +132,8 @@ def _server_side(service: str, settings: StackInput) -> list[Rule]:
 
 def database_rules(settings: StackInput) -> tuple[RuleNamespace, ...]:
     rules: list[Rule] = []
-    for service in scraped_services(settings, "api"):
-        rules += _app_side(service.name, settings)
-    for service in scraped_services(settings, "postgres"):
-        rules += _server_side(service.name, settings)
+    if scraped_services(settings, "api"):
+        rules += _app_side(settings)
+    if scraped_services(settings, "postgres"):
+        rules += _server_side(settings)
     return one_group_namespace(NAMESPACE, rules)

@@ -68,15 +68,16 @@ def _pipeline(expect_series: bool) -> list[Rule]:
     ]
 
 
-def _recordings_missing(service: str) -> list[Rule]:
+def _recordings_missing() -> list[Rule]:
     return [
         Alert(
             name="RecordingRulesMissing",
-            expr=f"absent({sel(REQUEST_RATE_5M, service=service)})\n"
-            f"and on () count({sel('http_requests_total', service=service)}) > 0",
+            # Every service whose raw series arrive but whose recording does not, in one rule.
+            expr=f"group by (service) ({sel('http_requests_total', service='!')})\n"
+            f"unless on (service) {REQUEST_RATE_5M}",
             for_="10m",
             severity="warning",
-            service=service,
+            service=None,
             summary="Raw series arrive but their recording rules produce nothing.",
             description=f"http_requests_total of {{{{ $labels.service }}}} arrives but {REQUEST_RATE_5M} has not "
             "been recorded for 10 minutes: rule evaluation is failing. Dashboards and SLO alerts are blind.",
@@ -115,8 +116,8 @@ def _collector() -> list[Rule]:
 
 def meta_rules(settings: StackInput) -> tuple[RuleNamespace, ...]:
     rules = _pipeline(expects_series(settings))
-    for service in scraped_services(settings, "api"):
-        rules += _recordings_missing(service.name)
+    if scraped_services(settings, "api"):
+        rules += _recordings_missing()
     if settings.collection.mode == "in-cluster":
         rules += _collector()
     return one_group_namespace(NAMESPACE, rules)

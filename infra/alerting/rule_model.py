@@ -49,8 +49,9 @@ class Recording:
 class Alert:
     """An alerting rule.
 
-    `service` is the static `service` label; None only when the expression
-    itself yields a `service` label (e.g. derived from the container name).
+    `service` is the static `service` label; None when the expression itself
+    yields a `service` label: a rule over every service of a kind (`by
+    (service)`, the usual case) or one that derives it (label_replace).
     `for_` has no default on purpose: every alert states how long it waits
     (production time; the renderer scales it). `expr` is a template whose
     windows and seconds are marked with `dur()` / `secs()`.
@@ -102,6 +103,13 @@ def one_group_namespace(name: str, rules: Iterable[Rule]) -> tuple[RuleNamespace
     """The namespace `name` holding its rules in one group of the same name; none when there is no rule.
 
     A stack without the services a builder watches uploads no empty rule file.
+    Rules are written once per alert family and severity over every service
+    (kubernetes-mixin style), so a group holds tens of rules whatever the
+    catalog's size; AMP evaluates a group's rules in sequence and a recording
+    is read at the same evaluation only by later rules of its own group
+    (https://docs.aws.amazon.com/prometheus/latest/userguide/AMP-Ruler.html),
+    which is why a namespace is not cut into groups by size. The quota policies
+    (policies/screener_policies/amp_quotas.py) refuse a group over the stack's limit.
     """
     group = tuple(rules)
     return (RuleNamespace(name, (RuleGroup(name, group),)),) if group else ()
@@ -205,3 +213,42 @@ def expects_series(settings: StackInput) -> bool:
 def scraped_services(settings: StackInput, kind: ServiceKind) -> tuple[ServiceSpec, ...]:
     """Services of `kind` in the catalog that are scraped (rules exist only for what exists)."""
     return tuple(service for service in settings.services if service.kind == kind and service.scrape)
+
+
+def service_matcher(services: Iterable[ServiceSpec]) -> str:
+    """`service` matcher value (for `sel`) of exactly these services: one equality, or one anchored regex of all.
+
+    Used only where a rule must name the services of a kind (an absence, or a
+    default that needs a series to hang on); every other family rule reads the
+    metric of its kind for whatever `service` carries it.
+    """
+    names = sorted({service.name for service in services})
+    if not names:
+        raise ValueError("no service to match")
+    return names[0] if len(names) == 1 else one_of(names)
+
+
+def labelled_constants(label: str, values: Mapping[str, float]) -> str:
+    """A vector with one sample per entry, `label` set to its key, valued its number (empty mapping: none).
+
+    The way a per-service setting becomes data a family rule joins against:
+    `label_replace` writes the label onto a constant, `or` joins them. The
+    `or`s nest as a balanced tree of short chains: a chain of 2,000 parses as
+    a tree 2,000 deep, past the recursion of the Python tools that read rules
+    (the cost model, the quota check), while Prometheus evaluates either alike.
+    """
+    terms = [
+        f'label_replace(vector({num(value)}), "{label}", {promql_string(key)}, "", "")'
+        for key, value in sorted(values.items())
+    ]
+    return _balanced_or(terms)
+
+
+_CHAIN = 16
+
+
+def _balanced_or(terms: list[str]) -> str:
+    if len(terms) <= _CHAIN:
+        return "\nor ".join(terms)
+    half = len(terms) // 2
+    return f"(\n{_balanced_or(terms[:half])}\n)\nor (\n{_balanced_or(terms[half:])}\n)"

@@ -73,8 +73,10 @@ class RuleFiles(Mapping[str, str]):
     time), AMP uploads the text.
     """
 
-    def __init__(self, documents: dict[str, dict[str, Any]]) -> None:
+    def __init__(self, documents: dict[str, dict[str, Any]], namespaces: tuple[RuleNamespace, ...] = ()) -> None:
         self.documents = documents
+        # The typed rules the files were rendered from (what the quota estimate reads).
+        self.namespaces = namespaces
         self._texts = {name: HEADER + dump_yaml(document) for name, document in documents.items()}
 
     def __getitem__(self, namespace: str) -> str:
@@ -94,6 +96,7 @@ def render_rule_files(settings: StackInput, time_scale: Fraction | int = PRODUCT
     """
     scale = as_time_scale(time_scale)
     interval = scaled_duration(_duration(settings.rules.evaluation_interval_seconds), scale)
+    namespaces = rule_namespaces(settings)
     return RuleFiles(
         {
             namespace.name: {
@@ -106,8 +109,9 @@ def render_rule_files(settings: StackInput, time_scale: Fraction | int = PRODUCT
                     for group in namespace.groups
                 ]
             }
-            for namespace in rule_namespaces(settings)
-        }
+            for namespace in namespaces
+        },
+        namespaces,
     )
 
 

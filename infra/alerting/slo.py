@@ -1,6 +1,7 @@
 """API SLOs: SLI recordings per window and multi-window, multi-burn-rate alerts (sloth style).
 
-Two SLOs per API service, both from `settings.slo`:
+Two SLOs, each one set of rules over every API service (`by (service)`),
+the objectives from `settings.slo` and each service's own `slo` block:
 - availability: the share of requests not answered with a 5xx status;
 - latency: the share of requests served within `latencyThresholdMs`
   (a bucket bound of the backend histogram, so the SLI is exact).
@@ -24,6 +25,7 @@ from infra.alerting.rule_model import (
     RuleNamespace,
     Severity,
     dur,
+    labelled_constants,
     le_matcher,
     num,
     one_group_namespace,
@@ -78,67 +80,63 @@ BURN_RATE_ALERTS = (
 
 @dataclass(frozen=True)
 class Slo:
-    """One SLO of one service, as the rule builder needs it."""
+    """One SLO over every API service, as the rule builder needs it."""
 
     name: str  # availability | latency
     alert_name: str
-    service: str
-    objective_percent: float
+    default_percent: float  # the stack's objective
+    overrides: dict[str, float]  # service -> its own objective, where the catalog sets one
     record_prefix: str  # the error-ratio record name without its window
     what: str  # how the description names a bad event
 
-    @property
-    def error_budget(self) -> float:
-        return round(1 - self.objective_percent / 100, 10)
-
     def ratio(self, window: str) -> str:
-        return sel(f"{self.record_prefix}{window}", service=self.service)
+        return f"{self.record_prefix}{window}"
+
+    @property
+    def objective(self) -> str:
+        return sel(OBJECTIVE, slo=self.name)
 
 
-def _slos(service: str, settings: StackInput) -> tuple[Slo, Slo]:
+def slos(settings: StackInput) -> tuple[Slo, Slo]:
     spec = settings.slo
+    api = scraped_services(settings, "api")
     return (
         Slo(
             "availability",
             "ApiAvailabilityBudgetBurn",
-            service,
             spec.availability_percent,
+            {s.name: s.slo.availability_percent for s in api if s.slo and s.slo.availability_percent is not None},
             ERROR_RATIO,
             "requests failing with a 5xx status",
         ),
         Slo(
             "latency",
             "ApiLatencyBudgetBurn",
-            service,
             spec.latency_percent,
+            {s.name: s.slo.latency_percent for s in api if s.slo and s.slo.latency_percent is not None},
             SLOW_RATIO,
             f"requests slower than {spec.latency_threshold_ms}ms",
         ),
     )
 
 
-def _rate_recordings(service: str, settings: StackInput) -> list[Rule]:
-    """Per-second rates over 5 minutes: the building blocks of every SLI window."""
-    requests = sel("http_requests_total", service=service)
-    errors = sel("http_requests_total", service=service, status_code="~5..")
-    fast = sel(
-        "http_request_duration_seconds_bucket", service=service, le=le_matcher(settings.slo.latency_threshold_ms)
-    )
-    count = sel("http_request_duration_seconds_count", service=service)
+def _rate_recordings(settings: StackInput) -> list[Rule]:
+    """Per-second rates over 5 minutes, by service: the building blocks of every SLI window."""
+    requests = sel("http_requests_total", service="!")
+    errors = sel("http_requests_total", service="!", status_code="~5..")
+    fast = sel("http_request_duration_seconds_bucket", service="!", le=le_matcher(settings.slo.latency_threshold_ms))
+    count = sel("http_request_duration_seconds_count", service="!")
     return [
         Recording(REQUEST_RATE_5M, f"sum by (service) (rate({requests}[{dur('5m')}]))"),
         # The 5xx series only exist once a 5xx has happened; `or 0 * ...`
         # records a real 0 instead of a gap until then.
-        Recording(
-            ERROR_RATE_5M,
-            f"sum by (service) (rate({errors}[{dur('5m')}]))\nor 0 * {sel(REQUEST_RATE_5M, service=service)}",
-        ),
+        Recording(ERROR_RATE_5M, f"sum by (service) (rate({errors}[{dur('5m')}]))\nor 0 * {REQUEST_RATE_5M}"),
         Recording(MEASURED_RATE_5M, f"sum by (service) (rate({count}[{dur('5m')}]))"),
         Recording(FAST_RATE_5M, f"sum by (service) (rate({fast}[{dur('5m')}]))"),
     ]
 
 
-def _ratio(bad: str, total: str, service: str, window: str) -> str:
+def _ratio(bad: str, total: str, window: str) -> str:
     """bad/total over `window`, from the 5-minute rate recordings.
 
     The 5m window divides the latest recordings; every longer window adds
@@ -147,37 +145,45 @@ def _ratio(bad: str, total: str, service: str, window: str) -> str:
     one sample per service and minute. Summing both sides over the same
     samples keeps the ratio traffic-weighted.
     """
-    bad_series, total_series = sel(bad, service=service), sel(total, service=service)
     if window == "5m":
-        return f"{bad_series}\n/ {total_series}"
-    return f"sum_over_time({bad_series}[{dur(window)}])\n/ sum_over_time({total_series}[{dur(window)}])"
+        return f"{bad}\n/ {total}"
+    return f"sum_over_time({bad}[{dur(window)}])\n/ sum_over_time({total}[{dur(window)}])"
 
 
-def _sli_recordings(service: str, settings: StackInput) -> list[Rule]:
-    rules = _rate_recordings(service, settings)
+def objective_recording(slo: Slo) -> Recording:
+    """Every API service's objective of `slo` as one series each: the overrides, then the stack's for the rest.
+
+    One rule per SLO whatever the catalog: an override is a labelled constant,
+    every other service with traffic gets the stack's objective, and `or`
+    keeps an override where both exist.
+    """
+    default = f"0 * {REQUEST_RATE_5M} + {num(slo.default_percent / 100)}"
+    overrides = {service: percent / 100 for service, percent in slo.overrides.items()}
+    expr = f"{labelled_constants('service', overrides)}\nor on (service)\n{default}" if overrides else default
+    return Recording(OBJECTIVE, expr, {"slo": slo.name})
+
+
+def _sli_recordings(settings: StackInput) -> list[Rule]:
+    rules = _rate_recordings(settings)
     for window in WINDOWS:
-        rules.append(Recording(error_ratio_record(window), _ratio(ERROR_RATE_5M, REQUEST_RATE_5M, service, window)))
+        rules.append(Recording(error_ratio_record(window), _ratio(ERROR_RATE_5M, REQUEST_RATE_5M, window)))
     for window in WINDOWS:
-        fast_ratio = _ratio(FAST_RATE_5M, MEASURED_RATE_5M, service, window).replace("\n", "\n  ")
+        fast_ratio = _ratio(FAST_RATE_5M, MEASURED_RATE_5M, window).replace("\n", "\n  ")
         rules.append(Recording(slow_ratio_record(window), f"1 - (\n  {fast_ratio}\n)"))
-    rules.append(Recording(REQUEST_RATE_1H, f"avg_over_time({sel(REQUEST_RATE_5M, service=service)}[{dur('1h')}])"))
-    for slo in _slos(service, settings):
-        rules.append(
-            Recording(OBJECTIVE, f"vector({num(slo.objective_percent / 100)})", {"service": service, "slo": slo.name})
-        )
+    rules.append(Recording(REQUEST_RATE_1H, f"avg_over_time({REQUEST_RATE_5M}[{dur('1h')}])"))
+    rules += [objective_recording(slo) for slo in slos(settings)]
     return rules
 
 
 def _burn_rate_alerts(slo: Slo, settings: StackInput) -> list[Rule]:
-    budget = num(slo.error_budget)
-    guard = (
-        f"and on (service) {sel(REQUEST_RATE_1H, service=slo.service)} >= {num(settings.slo.min_requests_per_second)}"
-    )
+    # The error budget of each service, from its objective; one-to-one on `service`.
+    budget = f"(1 - {slo.objective})"
+    guard = f"and on (service) {REQUEST_RATE_1H} >= {num(settings.slo.min_requests_per_second)}"
     alerts: list[Rule] = []
     for spec in BURN_RATE_ALERTS:
         branches = [
-            f"  {slo.ratio(w.long)} > {num(w.factor)} * {budget}\n"
-            f"  and {slo.ratio(w.short)} > {num(w.factor)} * {budget}"
+            f"  {slo.ratio(w.long)} > on (service) {num(w.factor)} * {budget}\n"
+            f"  and {slo.ratio(w.short)} > on (service) {num(w.factor)} * {budget}"
             for w in spec.windows
         ]
         first, second = spec.windows
@@ -187,12 +193,12 @@ def _burn_rate_alerts(slo: Slo, settings: StackInput) -> list[Rule]:
                 expr="(\n" + "\nor\n".join(branches) + "\n)\n" + guard,
                 for_=spec.for_,
                 severity=spec.severity,
-                service=slo.service,
+                service=None,
                 labels={"slo": slo.name},
                 summary=f"The API is spending its {slo.name} error budget too fast.",
-                description=f"{{{{ $labels.service }}}} burns its {num(slo.objective_percent)}% {slo.name} budget "
-                f"more than {num(first.factor)}x ({first.long} and {first.short}) or {num(second.factor)}x "
-                f"({second.long} and {second.short}) faster than a 30-day period allows; "
+                description=f"{{{{ $labels.service }}}} burns its {slo.name} error budget more than "
+                f"{num(first.factor)}x ({first.long} and {first.short}) or "
+                f"{num(second.factor)}x ({second.long} and {second.short}) faster than a 30-day period allows; "
                 f"{{{{ $value | humanizePercentage }}}} of {slo.what} over the long window.",
             )
         )
@@ -200,9 +206,9 @@ def _burn_rate_alerts(slo: Slo, settings: StackInput) -> list[Rule]:
 
 
 def slo_rules(settings: StackInput) -> tuple[RuleNamespace, ...]:
-    rules: list[Rule] = []
-    for service in scraped_services(settings, "api"):
-        rules += _sli_recordings(service.name, settings)
-        for slo in _slos(service.name, settings):
-            rules += _burn_rate_alerts(slo, settings)
+    if not scraped_services(settings, "api"):
+        return ()
+    rules: list[Rule] = _sli_recordings(settings)
+    for slo in slos(settings):
+        rules += _burn_rate_alerts(slo, settings)
     return one_group_namespace(NAMESPACE, rules)

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
@@ -16,6 +17,9 @@ class AlertRulesArgs:
     # (the text promtool tested is the text AMP evaluates).
     rule_files: Mapping[str, str]
     tags: Mapping[str, str]
+    # infra.alerting.quotas.QuotaUsage.summary(): what the rules use of AMP's quotas and the account's limits,
+    # the component's inputs, which the policies amp-rule-quotas and amp-alertmanager-outage-quotas read.
+    quotas: Mapping[str, Any] = field(default_factory=dict)
 
 
 class AlertRules(pulumi.ComponentResource):
@@ -25,7 +29,7 @@ class AlertRules(pulumi.ComponentResource):
     namespace_arns: pulumi.Output[list[str]]
 
     def __init__(self, name: str, args: AlertRulesArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        super().__init__("monitoring:index:AlertRules", name, None, opts)
+        super().__init__("monitoring:index:AlertRules", name, {"quotas": dict(args.quotas)}, opts)
         # Each namespace is keyed by its own name, so adding or removing one
         # never renames (and so never replaces) another.
         self.namespaces = {

@@ -90,6 +90,24 @@ class ScrapeSpec(Section):
         return targets
 
 
+class ServiceSloOverride(Section):
+    """One API service's own objectives, where they differ from the stack's `monitoring:slo`.
+
+    The SLO rules carry every override as a labelled `slo:objective:ratio` series and the
+    stack's objective for every other service, so an override adds no rule.
+    """
+
+    availability_percent: float | None = Field(
+        default=None,
+        gt=50,
+        lt=100,
+        description="this service's availability objective (default: slo.availabilityPercent)",
+    )
+    latency_percent: float | None = Field(
+        default=None, gt=50, lt=100, description="its latency objective (default: slo.latencyPercent)"
+    )
+
+
 class ServiceSpec(Section):
     """One entry of the service catalog."""
 
@@ -98,6 +116,9 @@ class ServiceSpec(Section):
     scrape: ScrapeSpec | None = Field(default=None, description="absent for services with no metrics")
     health_url: PublicHttpsUrl | None = Field(default=None, description="public health endpoint probed from outside")
     public_url: PublicHttpsUrl | None = Field(default=None, description="public page probed from outside")
+    slo: ServiceSloOverride | None = Field(
+        default=None, description="API services only: objectives that differ from the stack's monitoring:slo"
+    )
     replicas: int = Field(
         default=1,
         ge=1,
@@ -116,6 +137,11 @@ class ServiceSpec(Section):
     def _kind_needs_scrape(self) -> ServiceSpec:
         if self.kind != "frontend" and self.scrape is None:
             raise ValueError(f"service '{self.name}' of kind '{self.kind}' needs a 'scrape' block (port at least)")
+        if self.slo is not None and self.kind != "api":
+            raise ValueError(
+                f"service '{self.name}' of kind '{self.kind}' has an 'slo' block; only api services have SLOs: "
+                "remove it"
+            )
         return self
 
     @property
@@ -143,6 +169,38 @@ class LabelSetLimit(Section):
         return label_set
 
 
+# AMP's default quotas (https://docs.aws.amazon.com/prometheus/latest/userguide/AMP_quotas.html): 2,000 rules per
+# workspace, 1 MB per rule groups namespace definition, 1,000 active alerts per alert manager and 1,000 alert
+# aggregation groups (each label-value combination of a route's group_by). Checked before upload by the policies
+# amp-rule-quotas and amp-alertmanager-outage-quotas (policies/screener_policies/quotas.py).
+AMP_RULES_PER_WORKSPACE = 2000
+AMP_NAMESPACE_BYTES = 1_000_000  # "1 MB", read as the smaller of 10^6 and 2^20 so a plan never relies on the larger
+AMP_ACTIVE_ALERTS = 1000
+AMP_AGGREGATION_GROUPS = 1000
+# Not an AMP quota: a group's rules are evaluated one after the other within one evaluation interval
+# (https://docs.aws.amazon.com/prometheus/latest/userguide/AMP-Ruler.html), so a group stays small.
+MAX_RULES_PER_GROUP = 100
+
+
+class AmpQuotas(Section):
+    """The AMP quotas this account has (defaults: AMP's defaults); raise one here after Service Quotas raised it."""
+
+    rules_per_workspace: int = Field(default=AMP_RULES_PER_WORKSPACE, ge=1, le=1_000_000)
+    namespace_bytes: int = Field(
+        default=AMP_NAMESPACE_BYTES, ge=1, le=100_000_000, description="bytes of one rule groups namespace definition"
+    )
+    rules_per_group: int = Field(
+        default=MAX_RULES_PER_GROUP,
+        ge=1,
+        le=10_000,
+        description="rules one group evaluates in sequence each interval (a guard, not an AMP quota)",
+    )
+    active_alerts: int = Field(default=AMP_ACTIVE_ALERTS, ge=1, le=1_000_000, description="per alert manager")
+    aggregation_groups: int = Field(
+        default=AMP_AGGREGATION_GROUPS, ge=1, le=1_000_000, description="alert aggregation groups per alert manager"
+    )
+
+
 class AmpSpec(Section):
     """The Amazon Managed Service for Prometheus workspace."""
 
@@ -153,6 +211,9 @@ class AmpSpec(Section):
         default=30, description="CloudWatch retention of rule/Alertmanager logs"
     )
     label_set_limits: tuple[LabelSetLimit, ...] = ()
+    quotas: AmpQuotas = Field(
+        default=AmpQuotas(), description="this account's AMP quotas the plan is checked against (default: AMP's)"
+    )
     protect: bool = Field(
         default=False,
         description="protect the stack's stateful resources (workspace, its logs, KMS key, SNS topics, status page)",

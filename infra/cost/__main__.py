@@ -1,4 +1,4 @@
-"""`python -m infra.cost STACK [--top N]` (`make cost STACK=...`): the cost breakdown of a stack.
+"""`python -m infra.cost STACK [--top N]` (`make cost STACK=...`): the cost breakdown of a stack and its AMP quotas.
 
 Offline and pure: the stack file's settings, the rule files and dashboards
 rendered from them, the cardinality model and the stack's price table.
@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from infra.alerting.quotas import quota_usage, report_lines
 from infra.alerting.rules import render_rule_files
 from infra.config.stackfile import load_stack_file, stack_settings
 from infra.cost.assumptions import HOURS_PER_MONTH
@@ -85,7 +86,8 @@ def main(argv: list[str] | None = None) -> int:
     stack = args.stack.stack
     settings = stack_settings(stack)
     region = load_stack_file(stack, fill_unset_secrets=False).region or ""
-    model = stack_cardinality(settings, render_rule_files(settings).documents)
+    rule_files = render_rule_files(settings)
+    model = stack_cardinality(settings, rule_files.documents)
     cost = estimate(settings, model, region)
     # The per-service limits the workspace gets (a stack file's own limit on a service wins).
     limits = {
@@ -94,6 +96,8 @@ def main(argv: list[str] | None = None) -> int:
         if set(label_set) == {"service"}
     }
     print(report(stack, model, cost, args.top, limits))
+    # What the policies amp-rule-quotas and amp-alertmanager-outage-quotas check before upload.
+    print("\n".join(report_lines(quota_usage(settings, rule_files))))
     return 0
 
 

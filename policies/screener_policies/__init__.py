@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pulumi_policy import EnforcementLevel, Policy
 
-from screener_policies import alerting, aws, cost, grafana, kubernetes, maintenance, sentry, stack
+from screener_policies import alerting, aws, cost, grafana, kubernetes, maintenance, quotas, sentry, stack
 
 PACK_NAME = "screener-monitoring-conventions"
 # A policy without its own level blocks the update; advisory ones say why.
@@ -23,6 +23,7 @@ POLICIES: list[Policy] = [
     *grafana.POLICIES,
     *kubernetes.POLICIES,
     *maintenance.POLICIES,
+    *quotas.POLICIES,
     *sentry.POLICIES,
     *stack.POLICIES,
 ]

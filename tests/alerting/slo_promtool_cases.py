@@ -81,12 +81,11 @@ def slis(settings: StackInput) -> list[Sli]:
 
 
 def _alert(sli: Sli, settings: StackInput, severity: str, branches: str, bad_ratio: float) -> dict[str, Any]:
-    objective = f"{sli.objective_percent:g}%"
     return {
         "exp_labels": {"severity": severity, "service": SERVICE, "slo": sli.name},
         "exp_annotations": {
             "summary": f"The API is spending its {sli.name} error budget too fast.",
-            "description": f"{SERVICE} burns its {objective} {sli.name} budget {branches} faster than a 30-day "
+            "description": f"{SERVICE} burns its {sli.name} error budget {branches} faster than a 30-day "
             f"period allows; {percentage(bad_ratio)} of {sli.what} over the long window.",
             "runbook_url": f"{settings.rules.runbook_base_url}#{sli.alert.lower()}",
         },
@@ -197,12 +196,13 @@ def slo_test_document(settings: StackInput) -> dict[str, Any]:
         tests.extend(_cases(sli, settings))
     tests.append(
         {
+            # The stack's objective, recorded for every service with traffic (no per-service override here).
             "interval": "1m",
-            "input_series": [],
+            "input_series": [{"series": f'http_requests_total{{{LABELS},status_code="200"}}', "values": "0+60x10"}],
             "promql_expr_test": [
                 {
                     "expr": "slo:objective:ratio",
-                    "eval_time": "1m",
+                    "eval_time": "5m",
                     "exp_samples": [
                         {
                             "labels": f'slo:objective:ratio{{service="{SERVICE}",slo="{sli.name}"}}',

@@ -18,7 +18,6 @@ import pytest
 import yaml
 
 from infra.alerting.rule_business import trading_hours_filter
-from infra.alerting.rule_kubernetes import SERVICE_INFO
 from infra.alerting.rule_model import SEVERITIES, Alert, le_matcher, num, sel
 from infra.alerting.rules import render_rule_files, rule_namespaces
 from infra.config import ConfigError
@@ -28,6 +27,7 @@ from infra.metrics import known_series_names
 from infra.promql import series_names
 from planner.artifacts import write_artifacts
 from planner.engine import Plan, run_stack
+from tests.alerting.label_flow import expression_keeps_label
 from tests.conftest import STACKS, plan_of
 
 RULE_NAMESPACE = "aws:amp/ruleGroupNamespace:RuleGroupNamespace"
@@ -127,12 +127,9 @@ def test_every_alert_has_severity_service_and_the_three_annotations(stack: str) 
         name, labels, annotations = rule["alert"], rule["labels"], rule["annotations"]
         assert re.fullmatch(r"[A-Z][A-Za-z0-9]+", name)
         assert labels["severity"] in SEVERITIES, name
-        # A static service label, or one the expression derives (label_replace, or the Kubernetes workload
-        # mapping joined with group_left) and promtool checked.
-        derived = ("label_replace(" in rule["expr"] and '"service"' in rule["expr"]) or (
-            f"group_left (service)\nlabel_replace({SERVICE_INFO}," in rule["expr"]
-        )
-        assert "service" in labels or derived, name
+        # A static service label, or (a family rule over every service) an expression whose every result
+        # carries `service` (tests/alerting/label_flow.py follows the label through the PromQL).
+        assert "service" in labels or expression_keeps_label(rule["expr"], "service"), name
         assert set(annotations) == {"summary", "description", "runbook_url"}, name
         assert "{{" not in annotations["summary"], name
         templated = "{{ $labels." in annotations["description"] or "{{ $value" in annotations["description"]
@@ -197,7 +194,7 @@ def test_a_stack_without_a_service_kind_gets_none_of_its_rules() -> None:
 def test_the_collector_is_watched_only_where_it_runs_in_the_cluster() -> None:
     for stack, watched in (("dev", False), ("staging", True), ("prod", False)):
         files = render_rule_files(stack_settings(stack))
-        assert ('up{service="collector"}' in files["availability"]) is watched, stack
+        assert ('"service", "collector"' in files["availability"]) is watched, stack
         assert ("CollectorRemoteWriteBehind" in files["meta"]) is watched, stack
 
 
@@ -206,7 +203,8 @@ def test_absence_alerts_exist_only_where_a_collector_writes_to_the_workspace() -
     for stack, collects in (("dev", False), ("staging", True), ("prod", True)):
         files = render_rule_files(stack_settings(stack))
         assert ("MetricsNotArriving" in files["meta"]) is collects, stack
-        assert ("absent(up" in files["availability"]) is collects, stack
+        # The catalog services with no `up` series at all.
+        assert ("service:catalog:info unless on (service) up" in files["availability"]) is collects, stack
 
 
 def test_lab_only_series_are_never_uploaded() -> None:
@@ -226,10 +224,10 @@ def test_thresholds_and_objectives_come_from_the_settings() -> None:
         }
     )
     files = render_rule_files(tuned)
-    assert 'service:http_requests:error_ratio_rate5m{service="api"} > 0.025\n' in files["api"]
+    assert "service:http_requests:error_ratio_rate5m > 0.025\n" in files["api"]
     assert "(threshold 2.5%)" in files["api"]
-    assert "> 14.4 * 0.0005\n" in files["slo"]
-    assert "vector(0.9995)" in files["slo"]
+    # The objective is data the burn-rate rules join against (slo:objective:ratio), one series per service.
+    assert "0 * service:http_requests:rate5m + 0.9995\n" in files["slo"]
     assert all("  interval: 5s\n" in text for text in files.values())
 
 

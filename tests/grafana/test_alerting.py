@@ -41,7 +41,9 @@ def test_every_grafana_rule_carries_the_amp_label_and_annotation_conventions(sta
         # Only the heartbeat, which no person receives, has no audience (as AMP's Watchdog).
         expected = {"none"} if rule["name"] == "GrafanaHeartbeat" else {"critical", "warning"}
         assert rule["labels"]["severity"] in expected, rule["name"]
-        assert rule["labels"]["service"], rule["name"]
+        # A static service, or (one rule over every synthetic check) each series' own, read from its job.
+        expr = json.loads(rule["datas"][0]["model"])["expr"]
+        assert rule["labels"].get("service") or '"service", "$1", "job"' in expr, rule["name"]
         assert rule["labels"]["env"] == stack, rule["name"]
         assert set(rule["annotations"]) == {"summary", "description", "runbook_url"}
         assert rule["annotations"]["runbook_url"] == f"{settings.rules.runbook_base_url}#{rule['name'].lower()}"
@@ -329,7 +331,7 @@ def test_every_grafana_rule_has_an_explicit_uid_grafana_accepts_unique_across_th
     assert len(set(uids)) == len(uids)
 
 
-def _uptime_uids(services: dict[str, str]) -> dict[tuple[str, str], str]:
+def _uptime_uids(services: dict[str, str]) -> dict[tuple[str | None, str], str]:
     """(service, rule) -> UID of prod's uptime rules, with services renamed {old: new}, as the program sets them."""
     from infra.alerting.uptime_rules import uptime_rule_groups
     from infra.components.grafana_rules import RuleContext, RuleRouting, rule_args
@@ -341,7 +343,7 @@ def _uptime_uids(services: dict[str, str]) -> dict[tuple[str, str], str]:
     settings = settings.model_copy(update={"services": renamed})
     checks = plan_checks(settings)
     routing = RuleRouting("screener-prod-oncall", "screener-prod-team", [], "30s", "5m", "4h")
-    uids: dict[tuple[str, str], str] = {}
+    uids: dict[tuple[str | None, str], str] = {}
     for group in uptime_rule_groups(checks, settings.synthetics, "screener-prod", SM_DATASOURCE_UID):
         for rule in group.rules:
             uids[(rule.service, rule.name)] = str(
@@ -350,12 +352,11 @@ def _uptime_uids(services: dict[str, str]) -> dict[tuple[str, str], str]:
     return uids
 
 
-def test_renaming_a_service_changes_only_its_own_rule_uids() -> None:
+def test_renaming_a_service_keeps_every_uptime_rule_uid() -> None:
+    """The uptime rules are one per family over every check: a service's name is not part of their identity."""
     before, after = _uptime_uids({}), _uptime_uids({"frontend": "web"})
-    kept = {key: uid for key, uid in before.items() if key[0] != "frontend"}
-    assert kept and all(after[key] == uid for key, uid in kept.items())
-    renamed = {name: uid for (service, name), uid in before.items() if service == "frontend"}
-    assert renamed and all(after[("web", name)] != uid for name, uid in renamed.items())
+    assert before and after == before
+    assert {service for service, _ in before} == {None}
 
 
 def test_long_names_still_give_distinct_uids_within_the_limit() -> None:

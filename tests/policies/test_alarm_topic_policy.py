@@ -11,6 +11,7 @@ import json
 
 from screener_policies.stack import alarms_can_publish_to_their_topics
 
+from infra.components.amp_log_alarms import DROPS
 from infra.config.stackfile import stack_settings
 from planner.engine import Plan, PlannedResource
 from planner.policy_check import stack_args
@@ -48,5 +49,6 @@ def test_a_key_without_cloudwatch_is_reported_for_every_alarm_on_its_topics() ->
     planted = copy.deepcopy(plan_of("dev"))
     without_statement(planted.one("aws:kms/key:Key", "notifications-pipeline-key"), "AlarmsOfThisStackEncrypt")
     found = violations(planted)
-    # The three pipeline alarms of dev and Grafana's heartbeat alarm (no chat there) notify the pipeline topic.
-    assert len(found) == 4 and all("does not let cloudwatch.amazonaws.com encrypt" in m for m in found)
+    # The three pipeline alarms of dev, Grafana's heartbeat alarm (no chat there) and the alarms on AMP's
+    # vended-log drops (infra/components/amp_log_alarms.py) notify the pipeline topic.
+    assert len(found) == 4 + len(DROPS) and all("does not let cloudwatch.amazonaws.com encrypt" in m for m in found)

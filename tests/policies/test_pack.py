@@ -51,7 +51,7 @@ def test_pack_boots_through_the_clis_entry_module_and_lists_its_policies() -> No
             info = analyzer_pb2_grpc.AnalyzerStub(channel).GetAnalyzerInfo(empty_pb2.Empty(), timeout=10)
         assert info.name == "screener-monitoring-conventions"
         assert {"amp-can-publish-to-alert-topics", "amp-cost-within-budget"} <= {p.name for p in info.policies}
-        assert len(info.policies) == 29
+        assert len(info.policies) == 31
     finally:
         server.kill()
         server.wait(timeout=10)

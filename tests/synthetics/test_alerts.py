@@ -1,10 +1,11 @@
-"""Uptime alerts: per-service Grafana rules on the check results, routed by the policy tree, tested with promtool."""
+"""Uptime alerts: one Grafana rule per family over every check, routed by the policy tree, tested with promtool."""
 
 from __future__ import annotations
 
 import json
 import shutil
 import subprocess
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +14,7 @@ import yaml
 
 from infra.alerting.grafana_rules import GrafanaRule, rule_labels
 from infra.alerting.uptime_rules import CERT_EXPIRING, FAILING, uptime_rule_groups
-from infra.components.synthetics_checks import plan_checks
+from infra.components.synthetics_checks import CheckSpec, plan_checks
 from infra.config.stackfile import stack_settings
 from infra.config.synthetics import SM_DATASOURCE_UID
 from infra.metrics import known_series_names
@@ -32,22 +33,37 @@ def _rules(plan: Plan) -> dict[tuple[str, str], dict[str, Any]]:
     }
 
 
-def test_each_public_service_gets_a_failing_and_a_certificate_alert(stack_plan: Plan) -> None:
-    assert set(_rules(stack_plan)) == {
-        (f"synthetics-{service}", rule) for service in ("api", "frontend") for rule in (FAILING, CERT_EXPIRING)
-    }
+def test_one_failing_and_one_certificate_rule_cover_every_check(stack_plan: Plan) -> None:
+    assert set(_rules(stack_plan)) == {("synthetics", FAILING), ("synthetics", CERT_EXPIRING)}
     for group in synthetic_rule_groups(stack_plan).values():
         assert group.inputs["folderUid"] == f"screener-{stack_plan.stack}"
+    every_job = {check.job(f"screener-{stack_plan.stack}") for check in plan_checks(stack_settings(stack_plan.stack))}
+    for rule in _rules(stack_plan).values():
+        expr = json.loads(rule["datas"][0]["model"])["expr"]
+        assert all(job in expr for job in every_job), expr
+
+
+def test_the_rule_count_does_not_grow_with_the_checks() -> None:
+    settings = stack_settings("prod")
+    checks = plan_checks(settings)
+    many = [replace(check, service=f"{check.service}-{i}") for i in range(50) for check in checks]
+    for some in (checks, many):
+        groups = uptime_rule_groups(some, settings.synthetics, "screener-prod", SM_DATASOURCE_UID)
+        assert [len(group.rules) for group in groups] == [2]
+
+
+def test_a_job_that_reads_back_as_another_service_is_refused() -> None:
+    settings = stack_settings("prod")
+    ambiguous = [CheckSpec("a", "b-health", "https://a.example/"), CheckSpec("a-b", "health", "https://b.example/")]
+    with pytest.raises(ValueError, match="does not read back as service"):
+        uptime_rule_groups(ambiguous, settings.synthetics, "screener-prod", SM_DATASOURCE_UID)
 
 
 def test_failing_checks_page_and_expiring_certificates_warn_with_env_service_and_runbook(stack_plan: Plan) -> None:
     base = stack_settings(stack_plan.stack).rules.runbook_base_url
-    for (group, name), rule in _rules(stack_plan).items():
-        assert rule["labels"] == {
-            "env": stack_plan.stack,
-            "service": group.removeprefix("synthetics-"),
-            "severity": "critical" if name == FAILING else "warning",
-        }
+    for (_, name), rule in _rules(stack_plan).items():
+        # `service` comes from each check's series (its job), not from the rule.
+        assert rule["labels"] == {"env": stack_plan.stack, "severity": "critical" if name == FAILING else "warning"}
         assert rule["annotations"]["runbook_url"] == f"{base}#{name.lower()}"
         assert set(rule["annotations"]) == {"summary", "description", "runbook_url"}
 
@@ -61,7 +77,7 @@ def test_every_uptime_alert_routes_to_its_own_stacks_contact_points(stack_plan: 
         audience = "oncall" if name == FAILING else "team"
         assert rule["notificationSettings"]["contactPoint"] == f"{prefix}-{audience}", group
     for component in stack_plan.of_type(RULE_COMPONENT):
-        if component.name.startswith("synthetics-"):
+        if "-rules-synthetics" in component.name:
             # Created after the contact points that route them.
             assert routing <= set(component.depends_on), component.name
 

@@ -86,17 +86,17 @@ def test_a_plain_http_extra_check_needs_a_reason() -> None:
     assert "use https:// or set allowHttpReason" in problem
 
 
-def test_an_extra_https_check_joins_its_services_alert_group() -> None:
+def test_an_extra_https_check_joins_the_alert_rules_over_every_check() -> None:
     extra = {"name": "search", "service": "frontend", "url": "https://dev.screener.kr/search", "bodyRegexp": "Screener"}
     plan = run_stack("dev", overrides={"monitoring:synthetics": synthetics(checks=[extra])})
     check = checks_by_job(plan)["screener-dev-frontend-search"]
     assert http(check)["failIfNotSsl"] is True
     assert http(check)["failIfBodyNotMatchesRegexps"] == ["Screener"]
-    group = next(
-        g for g in plan.of_type("grafana:alerting/ruleGroup:RuleGroup") if g.inputs["name"] == "synthetics-frontend"
-    )
+    group = next(g for g in plan.of_type("grafana:alerting/ruleGroup:RuleGroup") if g.inputs["name"] == "synthetics")
     expr = json.loads(group.inputs["rules"][0]["datas"][0]["model"])["expr"]
-    assert 'probe_success{job=~"screener-dev-frontend-home|screener-dev-frontend-search"}' in expr
+    assert "screener-dev-frontend-home|screener-dev-frontend-search" in expr
+    # and its service reads back from its job: `search` is among the check names of the pattern
+    assert '"service", "$1", "job", "screener-dev-(.+)-(?:health|home|search)"' in expr
 
 
 def test_an_http_check_with_a_reason_drops_only_the_tls_requirement_and_is_waived() -> None:
