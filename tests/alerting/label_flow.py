@@ -8,7 +8,8 @@ label of its series (scraped series and our `by (service)` recordings carry
 `service`); an aggregation keeps only its `by` labels; a one-to-one binary
 operation with `on (...)` keeps only those labels, with `ignoring (...)` loses
 those; `and`/`unless` keep the left side's; `or` keeps a label only if both
-sides do; `group_right` keeps the right side's; a scalar side changes nothing.
+sides do; `group_left` keeps the left side's (`group_right` the right's) plus the labels it lists, taken from
+the other side; a scalar side changes nothing.
 """
 
 from __future__ import annotations
@@ -76,10 +77,13 @@ def keeps_label(node: Any, label: str) -> bool:
             return keeps_label(node.rhs, label)
         binary = node.modifier
         card = str(binary.card) if binary is not None else "OneToOne"
+        # group_left/group_right (labels): the many side's labels, with each listed label copied from the one
+        # side, or removed where the one side lacks it (promql/engine.go, resultMetric with `Include`).
+        copied = label in ((binary.group_labels or []) if binary is not None else [])
         if card.endswith("OneToMany"):
-            return keeps_label(node.rhs, label)
+            return keeps_label(node.lhs if copied else node.rhs, label)
         if card.endswith("ManyToOne"):
-            return keeps_label(node.lhs, label)
+            return keeps_label(node.rhs if copied else node.lhs, label)
         matching = binary.matching if binary is not None else None
         if matching is not None and str(matching.type).endswith("Include"):
             return label in matching.labels and keeps_label(node.lhs, label)

@@ -315,3 +315,18 @@ def test_inconsistent_alerting_settings_are_refused(overrides: dict[str, Any], m
     with pytest.raises(ConfigError) as info:
         run_stack("dev", overrides=overrides)
     assert any(problem.startswith(message) for problem in info.value.problems), info.value.problems
+
+
+@pytest.mark.parametrize(
+    ("expr", "keeps"),
+    [
+        # The Kubernetes alerts' join: `service` is copied from the mapping's info series.
+        ('x{pod="p"} * on (namespace, pod) group_left (service) info{service="api"}', True),
+        ("x * on (namespace, pod) group_left (service) sum by (namespace, pod) (info)", False),  # one side lacks it
+        ('sum by (pod) (x) * on (pod) group_left () info{service="api"}', False),  # not listed: the many side's
+        ('x{service="a"} * on (pod) group_left (owner) info', True),
+        ("info * on (pod) group_right (service) sum by (pod) (x)", True),
+    ],
+)
+def test_the_label_flow_reading_follows_group_left_and_group_right(expr: str, keeps: bool) -> None:
+    assert expression_keeps_label(expr, "service") is keeps
