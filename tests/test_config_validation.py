@@ -44,7 +44,7 @@ BAD_INPUTS: list[tuple[str, dict[str, Any], str]] = [
         "unknown-nested-key",
         {"monitoring:amp": {"retentionDay": 15}},
         f"{DEV_FILE}: monitoring:amp.retentionDay: unknown key; accepted keys here: "
-        "labelSetLimits, logRetentionDays, protect, retentionDays",
+        "labelSetLimits, logRetentionDays, protect, quotas, retentionDays",
     ),
     (
         "wrong-type",
