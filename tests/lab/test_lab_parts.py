@@ -27,7 +27,7 @@ from lab.config import (
 )
 from lab.fake_sns import FakeSns
 from lab.faults import FAULTS, apply_faults
-from lab.scenario import LANES, LONGEST_SECONDS, NOT_INJECTED
+from lab.scenario import LANES, LONGEST_SECONDS, NOT_INJECTED, faults_to_measure
 from lab.scope import lab_untestable
 from lab.simulator import SOURCES, Conditions, Simulator, catalog_names
 from tests.collection.test_survival import _dashboard_exprs
@@ -201,3 +201,12 @@ def test_every_alert_of_the_rules_has_a_fault_or_a_reason(stack: str) -> None:
     untestable = {(u.alert, u.severity) for u in lab_untestable(settings, LAB_TIME_SCALE, LONGEST_SECONDS)}
     uncovered = {a for a in alerts - injected - untestable if a[0] not in NOT_INJECTED}
     assert uncovered == set()
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_a_family_rule_the_lab_cannot_show_is_expected_of_no_fault(stack: str) -> None:
+    """ScreeningRequestsStalled reads the market's wall clock (no time scale moves it) and is one rule over every
+    API service (no static service label): no fault may wait for it, whichever service it names."""
+    expected = [e for found in faults_to_measure(lab_settings(stack)).values() for e in found]
+    assert expected
+    assert not [e for e in expected if e.alert == "ScreeningRequestsStalled"]

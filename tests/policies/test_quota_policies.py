@@ -164,3 +164,8 @@ def test_the_planned_usage_is_what_the_policy_measures(plan_with: Any) -> None:
     largest = max(len(r.inputs["data"].encode()) for r in plan.of_type(RULE_GROUP_NAMESPACE))
     assert quotas["namespaceBytes"]["used"] == largest
     assert quotas["activeAlerts"]["used"] <= quotas["activeAlerts"]["limit"]
+
+
+def test_a_quota_of_zero_is_refused_by_the_config_model() -> None:
+    with pytest.raises(ValueError, match="greater than or equal to 1"):
+        core.AmpQuotas(rules_per_workspace=0)
