@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from infra.config import ConfigError
-from infra.config.stackfile import REPO_ROOT, StackFile, placeholder, read_stack_document
+from infra.config.stackfile import REPO_ROOT, StackFile, as_cli_config, decode_stack_file, read_stack_document
 from planner.engine import Plan, run_program
 
 BOOTSTRAP_DIR = REPO_ROOT / "bootstrap"
@@ -33,16 +33,9 @@ def load_bootstrap_stack_file(stack: str, root: Path = BOOTSTRAP_DIR) -> StackFi
     path = root / f"Pulumi.{stack}.yaml"
     if not path.is_file():
         raise FileNotFoundError(f"no stack file {relative}; bootstrap stacks here: {', '.join(bootstrap_stacks(root))}")
-    _, entries = read_stack_document(path.read_text(), relative, monitoring_project=False)
-    config: dict[str, str] = {}
-    secret_keys: list[str] = []
-    for key, value in entries.items():
-        full_key = key if ":" in key else f"{NAMESPACE}:{key}"
-        if isinstance(value, dict) and set(value) == {"secure"}:
-            config[full_key] = placeholder(full_key)
-            secret_keys.append(full_key)
-        else:
-            config[full_key] = value if isinstance(value, str) else json.dumps(value)
+    text = decode_stack_file(path.read_bytes(), relative)
+    _, entries = read_stack_document(text, relative, monitoring_project=False)
+    config, secret_keys = as_cli_config(entries, NAMESPACE)
     return StackFile(stack=stack, path=relative, config=config, secret_keys=secret_keys)
 
 

@@ -471,6 +471,24 @@ def project_config_defaults(root: Path = REPO_ROOT) -> dict[str, Any]:
     return {key: spec["default"] for key, spec in declared.items() if isinstance(spec, dict) and "default" in spec}
 
 
+def as_cli_config(entries: dict[str, Any], namespace: str) -> tuple[dict[str, str], list[str]]:
+    """A stack file's `config:` entries as the CLI hands them to its program: keys namespaced (a bare key is
+    the project's), values as strings, a `secure:` value as a placeholder (offline) and listed as secret."""
+    config: dict[str, str] = {}
+    secret_keys: list[str] = []
+    for key, value in entries.items():
+        full_key = key if ":" in key else f"{namespace}:{key}"
+        if isinstance(value, dict) and set(value) == {"secure"}:
+            config[full_key] = placeholder(full_key)
+            secret_keys.append(full_key)
+        elif isinstance(value, SecretValue):
+            config[full_key] = value.value
+            secret_keys.append(full_key)
+        else:
+            config[full_key] = _as_config_string(value)
+    return config, secret_keys
+
+
 def load_stack_file(
     stack: str,
     *,
@@ -497,18 +515,7 @@ def load_stack_file(
         else:
             entries[key] = value
 
-    config: dict[str, str] = {}
-    secret_keys: list[str] = []
-    for key, value in entries.items():
-        full_key = key if ":" in key else f"{NAMESPACE}:{key}"
-        if isinstance(value, dict) and set(value) == {"secure"}:
-            config[full_key] = placeholder(full_key)
-            secret_keys.append(full_key)
-        elif isinstance(value, SecretValue):
-            config[full_key] = value.value
-            secret_keys.append(full_key)
-        else:
-            config[full_key] = _as_config_string(value)
+    config, secret_keys = as_cli_config(entries, NAMESPACE)
 
     # ESC first, then the project's defaults: the CLI merges the imported environments' pulumiConfig under
     # the stack file's own keys, then applies Pulumi.yaml's defaults (pkg/workspace/config.go, mergeConfig).
