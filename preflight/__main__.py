@@ -2,9 +2,10 @@
 
 Read-only: every call reads (AWS through botocore with your credentials, the usual chain; Grafana and
 Sentry through their HTTP APIs with GRAFANA_AUTH and SENTRY_AUTH_TOKEN, never printed). One line per
-check: `ok`, `FAIL` (fix it before deploying: the line says how), `warn` (cannot be confirmed from here),
-`info` (to do after the deploy), `skip` (does not apply, and why). Exits 1 when a check fails, 2 when the
-stack file cannot be read. docs/deploying.md explains each prerequisite.
+check, as `make verify` prints them (verify/report.py): `PASS`, `FAIL` (fix it before deploying: the `fix:`
+line says how), `WARN` (cannot be confirmed from here), `INFO` (to do after the deploy), `SKIP` (does not
+apply, and why). Exits 1 when a check fails, 2 when the stack file cannot be read. docs/deploying.md
+explains each prerequisite.
 """
 
 from __future__ import annotations
@@ -21,18 +22,18 @@ from pydantic import ValidationError
 from infra.config import ConfigError
 from infra.config.placeholders import find_placeholders
 from preflight.aws_checks import Clients, caller_identity, chatbot_workspace, cluster_checks, email_subscriptions
-from preflight.findings import Finding, Status, fail, ok, skip
 from preflight.http_checks import GRAFANA_TOKEN_VARIABLE, SENTRY_TOKEN_VARIABLE, grafana_checks, sentry_checks
 from preflight.target import Target, load_target
+from verify.report import Result, exit_code, failed, passed, skipped, text_report
 
 
-def placeholder_checks(target: Target) -> list[Finding]:
+def placeholder_checks(target: Target) -> list[Result]:
     """The list `pulumi up` would refuse (infra/config/placeholders.py), one line each."""
     found = find_placeholders(target.settings)
     if not found:
-        return [ok("placeholders", f"no example value left in {target.stack_file}")]
+        return [passed("placeholders", f"no example value left in {target.stack_file}")]
     return [
-        fail(
+        failed(
             "placeholders",
             f"{p.describe(target.stack_file).split('; set it to ')[0]}",
             f"set it to {p.placeholder.where}",
@@ -41,18 +42,18 @@ def placeholder_checks(target: Target) -> list[Finding]:
     ]
 
 
-def run_checks(target: Target, clients: Clients, environ: dict[str, str]) -> list[Finding]:
+def run_checks(target: Target, clients: Clients, environ: dict[str, str]) -> list[Result]:
     findings = placeholder_checks(target)
     identity_finding, identity = caller_identity(clients("sts"))
     findings.append(identity_finding)
     findings.extend(cluster_checks(target, clients, identity))
     findings.append(
-        chatbot_workspace(target, clients) if identity is not None else skip("chatbot-slack", "no AWS identity")
+        chatbot_workspace(target, clients) if identity is not None else skipped("chatbot-slack", "no AWS identity")
     )
     if identity is not None:
         findings.extend(email_subscriptions(target, clients, identity))
     else:
-        findings.append(skip("sns-subscriptions", "no AWS identity"))
+        findings.append(skipped("sns-subscriptions", "no AWS identity"))
     findings.extend(grafana_checks(target, environ.get(GRAFANA_TOKEN_VARIABLE)))
     findings.extend(sentry_checks(target, environ.get(SENTRY_TOKEN_VARIABLE)))
     return findings
@@ -70,17 +71,14 @@ def botocore_clients(region: str) -> Clients:
     return client
 
 
-def report(stack: str, findings: Iterable[Finding], out: Callable[[str], None] = print) -> int:
-    findings = list(findings)
-    for finding in findings:
-        out(finding.line())
-    failed = [f for f in findings if f.status is Status.FAIL]
-    out(
-        f"\n{stack}: {len(failed)} check(s) failed"
-        + (" (fix each FAIL above before `pulumi up`)" if failed else "")
-        + f", {sum(f.status is Status.WARN for f in findings)} to confirm by hand (warn)"
-    )
-    return 1 if failed else 0
+def report(stack: str, results: Iterable[Result], out: Callable[[str], None] = print) -> int:
+    results = list(results)
+    for line in text_report(stack, results):
+        out(line)
+    code = exit_code(results)
+    if code:
+        out("fix each FAIL above, then run `make preflight` again, before `pulumi up`")
+    return code
 
 
 def main(argv: list[str] | None = None) -> int:

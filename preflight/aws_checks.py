@@ -15,8 +15,8 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from preflight.findings import Finding, Status, fail, info, ok, skip, warn
 from preflight.target import Target
+from verify.report import Result, failed, noted, passed, skipped, warned
 
 # A botocore client for a service name ("eks", "iam", ...), in the stack's region.
 Clients = Callable[[str], Any]
@@ -57,12 +57,12 @@ def error_code(error: ClientError) -> str:
     return str(error.response.get("Error", {}).get("Code", ""))
 
 
-def caller_identity(sts: Any) -> tuple[Finding, Identity | None]:
+def caller_identity(sts: Any) -> tuple[Result, Identity | None]:
     try:
         answer = sts.get_caller_identity()
     except (BotoCoreError, ClientError) as error:
         return (
-            fail(
+            failed(
                 "aws-identity",
                 f"no usable AWS credentials ({type(error).__name__}: {error})",
                 "sign in for the target account (`aws sso login`, AWS_PROFILE, or AWS_ACCESS_KEY_ID/...), then "
@@ -71,19 +71,19 @@ def caller_identity(sts: Any) -> tuple[Finding, Identity | None]:
             None,
         )
     identity = Identity(account=answer["Account"], arn=answer["Arn"])
-    return ok("aws-identity", f"{identity.arn} (account {identity.account})"), identity
+    return passed("aws-identity", f"{identity.arn} (account {identity.account})"), identity
 
 
-def aws_cli() -> Finding:
+def aws_cli() -> Result:
     found = shutil.which("aws")
     if found is None:
-        return fail(
+        return failed(
             "aws-cli",
             "`aws` is not on PATH; the stack's kubeconfig runs `aws eks get-token` for every Kubernetes call "
             "(infra/collection/kubeconfig.py)",
             "install AWS CLI v2 (https://docs.aws.amazon.com/cli/latest/userguide/getting-started-install.html)",
         )
-    return ok("aws-cli", f"{found} (the kubeconfig's `aws eks get-token`)")
+    return passed("aws-cli", f"{found} (the kubeconfig's `aws eks get-token`)")
 
 
 def _pages(call: Callable[..., dict[str, Any]], key: str, token: str, **params: Any) -> Iterator[Any]:
@@ -99,41 +99,41 @@ def _pages(call: Callable[..., dict[str, Any]], key: str, token: str, **params: 
 CLUSTER_CHECKS = ("eks-cluster", "eks-oidc-provider", "eks-authentication-mode", "eks-deployer-access")
 
 
-def refused(check: str, actions: str, run: Callable[[], Finding]) -> Finding:
+def refused(check: str, actions: str, run: Callable[[], Result]) -> Result:
     """`run`'s finding, or a failure naming the read-only actions the caller may not perform."""
     try:
         return run()
     except (ClientError, BotoCoreError) as error:
-        return fail(check, f"cannot read ({error})", f"allow {actions} to the identity running preflight")
+        return failed(check, f"cannot read ({error})", f"allow {actions} to the identity running preflight")
 
 
-def cluster_checks(target: Target, clients: Clients, identity: Identity | None) -> list[Finding]:
+def cluster_checks(target: Target, clients: Clients, identity: Identity | None) -> list[Result]:
     """The aws CLI, the EKS cluster, its OIDC provider, its authentication mode and the deployer's access to it."""
     cluster_name = target.cluster_name
     if cluster_name is None:
-        return [skip(name, target.no_cluster_reason) for name in ("aws-cli", *CLUSTER_CHECKS)]
+        return [skipped(name, target.no_cluster_reason) for name in ("aws-cli", *CLUSTER_CHECKS)]
     findings = [aws_cli()]
     if identity is None:
-        return [*findings, *(skip(name, "no AWS identity (see aws-identity)") for name in CLUSTER_CHECKS)]
+        return [*findings, *(skipped(name, "no AWS identity (see aws-identity)") for name in CLUSTER_CHECKS)]
     where = f"in {target.region} of account {identity.account}"
     try:
         cluster = clients("eks").describe_cluster(name=cluster_name)["cluster"]
     except (ClientError, BotoCoreError) as error:
         if isinstance(error, ClientError) and error_code(error) == "ResourceNotFoundException":
-            missing = fail(
+            missing = failed(
                 "eks-cluster",
                 f"no EKS cluster '{cluster_name}' {where}",
                 f"create it, or set monitoring:collection.clusterName in {target.stack_file} to the cluster's name "
                 "(`aws eks list-clusters`)",
             )
         else:
-            missing = fail("eks-cluster", f"cannot describe '{cluster_name}' ({error})", "allow eks:DescribeCluster")
-        return [*findings, missing, *(skip(name, "no cluster (see eks-cluster)") for name in CLUSTER_CHECKS[1:])]
+            missing = failed("eks-cluster", f"cannot describe '{cluster_name}' ({error})", "allow eks:DescribeCluster")
+        return [*findings, missing, *(skipped(name, "no cluster (see eks-cluster)") for name in CLUSTER_CHECKS[1:])]
     status = cluster.get("status", "")
     findings.append(
-        ok("eks-cluster", f"{cluster_name} {where}, {status}")
+        passed("eks-cluster", f"{cluster_name} {where}, {status}")
         if status == "ACTIVE"
-        else fail("eks-cluster", f"cluster '{cluster_name}' is {status}, not ACTIVE", "wait for it, or repair it")
+        else failed("eks-cluster", f"cluster '{cluster_name}' is {status}, not ACTIVE", "wait for it, or repair it")
     )
     mode = cluster.get("accessConfig", {}).get("authenticationMode", "CONFIG_MAP")
     findings += [
@@ -152,7 +152,7 @@ def cluster_checks(target: Target, clients: Clients, identity: Identity | None) 
     return findings
 
 
-def oidc_provider(iam: Any, cluster_name: str, cluster: dict[str, Any]) -> Finding:
+def oidc_provider(iam: Any, cluster_name: str, cluster: dict[str, Any]) -> Result:
     """The cluster's IAM OIDC provider: the collector's and Fluent Bit's roles trust it (IRSA)."""
     issuer = cluster.get("identity", {}).get("oidc", {}).get("issuer", "")
     fix = (
@@ -161,30 +161,30 @@ def oidc_provider(iam: Any, cluster_name: str, cluster: dict[str, Any]) -> Findi
         "(EKS user guide: enable-iam-roles-for-service-accounts)"
     )
     if not issuer:
-        return fail("eks-oidc-provider", f"cluster '{cluster_name}' reports no OIDC issuer", fix)
+        return failed("eks-oidc-provider", f"cluster '{cluster_name}' reports no OIDC issuer", fix)
     host_path = issuer.removeprefix("https://")
     providers = [p["Arn"] for p in iam.list_open_id_connect_providers().get("OpenIDConnectProviderList", [])]
     registered = next((arn for arn in providers if arn.endswith(f":oidc-provider/{host_path}")), None)
     if registered is None:
-        return fail("eks-oidc-provider", f"no IAM OIDC provider for {issuer}; IRSA roles cannot be assumed", fix)
-    return ok("eks-oidc-provider", registered)
+        return failed("eks-oidc-provider", f"no IAM OIDC provider for {issuer}; IRSA roles cannot be assumed", fix)
+    return passed("eks-oidc-provider", registered)
 
 
-def authentication_mode(target: Target, cluster_name: str, mode: str) -> Finding:
+def authentication_mode(target: Target, cluster_name: str, mode: str) -> Result:
     fix = (
         f"`aws eks update-cluster-config --name {cluster_name} --access-config authenticationMode=API_AND_CONFIG_MAP` "
         "(one way: a cluster cannot go back to CONFIG_MAP)"
     )
     if mode in ACCESS_ENTRY_MODES:
-        return ok("eks-authentication-mode", mode)
+        return passed("eks-authentication-mode", mode)
     if target.settings.collection.mode == "managed-scraper":
-        return fail(
+        return failed(
             "eks-authentication-mode",
             f"{mode}: the AMP managed scraper gets its cluster access through an EKS access entry, which needs "
             "API or API_AND_CONFIG_MAP",
             fix,
         )
-    return warn(
+    return warned(
         "eks-authentication-mode",
         f"{mode}: the deployer's access lives in the aws-auth ConfigMap, which this check cannot read",
         fix,
@@ -199,7 +199,7 @@ def _names_caller(principal_arn: str, identity: Identity) -> bool:
     return role is not None and principal_arn.startswith(prefix) and principal_arn.rsplit("/", 1)[-1] == role
 
 
-def deployer_access(eks: Any, cluster_name: str, mode: str, identity: Identity) -> Finding:
+def deployer_access(eks: Any, cluster_name: str, mode: str, identity: Identity) -> Result:
     """Whether the caller's access entry grants cluster-admin (Helm releases with ClusterRoles, Namespaces, Secrets).
 
     What the RBAC of an entry's Kubernetes groups or an aws-auth mapping allows cannot be read from the AWS API;
@@ -215,13 +215,13 @@ def deployer_access(eks: Any, cluster_name: str, mode: str, identity: Identity) 
         f"--policy-arn {CLUSTER_ADMIN_POLICY} --access-scope type=cluster`"
     )
     if mode not in ACCESS_ENTRY_MODES:
-        return warn("eks-deployer-access", f"{identity.arn}: mode {mode} has no access entries to read", can_i)
+        return warned("eks-deployer-access", f"{identity.arn}: mode {mode} has no access entries to read", can_i)
     entries = _pages(eks.list_access_entries, "accessEntries", "nextToken", clusterName=cluster_name)
     principal = next((arn for arn in entries if _names_caller(arn, identity)), None)
     if principal is None:
         if mode == "API":
-            return fail("eks-deployer-access", f"no access entry for {identity.arn} on '{cluster_name}'", grant)
-        return warn(
+            return failed("eks-deployer-access", f"no access entry for {identity.arn} on '{cluster_name}'", grant)
+        return warned(
             "eks-deployer-access",
             f"no access entry for {identity.arn} on '{cluster_name}'; it may still be mapped in aws-auth",
             f"check with {can_i}, or {grant}",
@@ -234,18 +234,18 @@ def deployer_access(eks: Any, cluster_name: str, mode: str, identity: Identity) 
         principalArn=principal,
     )
     if any(p["policyArn"] == CLUSTER_ADMIN_POLICY and p["accessScope"]["type"] == "cluster" for p in policies):
-        return ok("eks-deployer-access", f"{principal}: AmazonEKSClusterAdminPolicy, cluster-wide")
+        return passed("eks-deployer-access", f"{principal}: AmazonEKSClusterAdminPolicy, cluster-wide")
     groups = eks.describe_access_entry(clusterName=cluster_name, principalArn=principal)["accessEntry"].get(
         "kubernetesGroups", []
     )
     if groups:
-        return warn(
+        return warned(
             "eks-deployer-access",
             f"{principal}: no cluster-wide AmazonEKSClusterAdminPolicy; Kubernetes groups {', '.join(groups)} decide "
             "through their RBAC bindings",
             f"check with {can_i}",
         )
-    return fail(
+    return failed(
         "eks-deployer-access",
         f"{principal} has an access entry on '{cluster_name}' but no cluster-wide AmazonEKSClusterAdminPolicy "
         "(the deploy creates Namespaces, ClusterRoles and Secrets)",
@@ -253,10 +253,10 @@ def deployer_access(eks: Any, cluster_name: str, mode: str, identity: Identity) 
     )
 
 
-def chatbot_workspace(target: Target, clients: Clients) -> Finding:
+def chatbot_workspace(target: Target, clients: Clients) -> Result:
     slack = target.settings.notifications.slack
     if slack is None:
-        return skip("chatbot-slack", f"monitoring:notifications.slack is not set in {target.stack_file}")
+        return skipped("chatbot-slack", f"monitoring:notifications.slack is not set in {target.stack_file}")
     fix = (
         "a Slack admin authorises the workspace once per AWS account: console → Amazon Q Developer in chat "
         "applications (formerly AWS Chatbot) → Configure new client → Slack → Allow; then set "
@@ -265,7 +265,7 @@ def chatbot_workspace(target: Target, clients: Clients) -> Finding:
     try:
         workspaces = list(_pages(clients("chatbot").describe_slack_workspaces, "SlackWorkspaces", "NextToken"))
     except (ClientError, BotoCoreError) as error:
-        return fail(
+        return failed(
             "chatbot-slack",
             f"cannot list the authorised Slack workspaces ({error})",
             "allow chatbot:DescribeSlackWorkspaces to the identity running preflight",
@@ -273,11 +273,11 @@ def chatbot_workspace(target: Target, clients: Clients) -> Finding:
     found = next((w for w in workspaces if w["SlackTeamId"] == slack.team_id), None)
     if found is None:
         known = ", ".join(f"{w['SlackTeamId']} ({w['SlackTeamName']})" for w in workspaces) or "none"
-        return fail("chatbot-slack", f"Slack workspace {slack.team_id} is not authorised (authorised: {known})", fix)
+        return failed("chatbot-slack", f"Slack workspace {slack.team_id} is not authorised (authorised: {known})", fix)
     state = found.get("State")
     if state not in (None, "ENABLED"):
-        return fail("chatbot-slack", f"{slack.team_id} ({found['SlackTeamName']}) is {state}", fix)
-    return ok("chatbot-slack", f"{slack.team_id} ({found['SlackTeamName']}) is authorised")
+        return failed("chatbot-slack", f"{slack.team_id} ({found['SlackTeamName']}) is {state}", fix)
+    return passed("chatbot-slack", f"{slack.team_id} ({found['SlackTeamName']}) is authorised")
 
 
 def expected_subscriptions(target: Target) -> list[tuple[str, str]]:
@@ -287,7 +287,7 @@ def expected_subscriptions(target: Target) -> list[tuple[str, str]]:
     return team + [(topic, email) for email in spec.paging_emails for topic in PAGING_TOPICS]
 
 
-def email_subscriptions(target: Target, clients: Clients, identity: Identity) -> list[Finding]:
+def email_subscriptions(target: Target, clients: Clients, identity: Identity) -> list[Result]:
     """Informational: SNS delivers nothing to an address until it confirms (the link in SNS's first email)."""
     sns = clients("sns")
     prefix = target.settings.name_prefix
@@ -302,7 +302,7 @@ def email_subscriptions(target: Target, clients: Clients, identity: Identity) ->
         except (ClientError, BotoCoreError) as error:
             if isinstance(error, ClientError) and error_code(error) == "NotFound":
                 findings.append(
-                    info(
+                    noted(
                         f"sns-{topic}",
                         f"topic {prefix}-alerts-{topic} is not deployed yet: after the first `pulumi up`, "
                         f"{', '.join(emails)} each get an email 'AWS Notification - Subscription Confirmation' and "
@@ -310,7 +310,7 @@ def email_subscriptions(target: Target, clients: Clients, identity: Identity) ->
                     )
                 )
             else:
-                findings.append(warn(f"sns-{topic}", f"cannot list the subscriptions of {arn}: {error}"))
+                findings.append(warned(f"sns-{topic}", f"cannot list the subscriptions of {arn}: {error}"))
             continue
         state = {s["Endpoint"].lower(): s["SubscriptionArn"] for s in subscriptions if s.get("Protocol") == "email"}
         for email in emails:
@@ -318,12 +318,12 @@ def email_subscriptions(target: Target, clients: Clients, identity: Identity) ->
             if subscription is None:
                 message = f"{email} is not subscribed yet (the next `pulumi up` subscribes it, then it must confirm)"
             elif subscription.startswith("arn:"):
-                findings.append(ok(f"sns-{topic}", f"{email} confirmed"))
+                findings.append(passed(f"sns-{topic}", f"{email} confirmed"))
                 continue
             else:
                 message = (
                     f"{email} has not confirmed ({subscription}): until it clicks 'Confirm subscription' in the "
                     "email from AWS Notifications, it receives no alert"
                 )
-            findings.append(Finding(Status.INFO, f"sns-{topic}", message))
+            findings.append(noted(f"sns-{topic}", message))
     return findings

@@ -28,8 +28,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from infra.components.grafana_datasource import AMP_PLUGIN
-from preflight.findings import Finding, fail, info, ok, skip, warn
 from preflight.target import Target
+from verify.report import Result, failed, noted, passed, skipped, warned
 
 GRAFANA_TOKEN_VARIABLE = "GRAFANA_AUTH"
 SENTRY_TOKEN_VARIABLE = "SENTRY_AUTH_TOKEN"
@@ -94,28 +94,28 @@ def token_fix(variable: str, key: str, target: Target) -> str:
     )
 
 
-def grafana_checks(target: Target, token: str | None) -> list[Finding]:
+def grafana_checks(target: Target, token: str | None) -> list[Result]:
     spec = target.settings.grafana
     base = spec.url.rstrip("/")
     health = get_json(f"{base}/api/health", None)
     if health.status != 200 or not isinstance(health.body, dict):
         reached = health.error or f"HTTP {health.status}"
         return [
-            fail(
+            failed(
                 "grafana-reachable",
                 f"{base}/api/health does not answer ({reached})",
                 f"check monitoring:grafana.url in {target.stack_file} (your stack's https://<slug>.grafana.net)",
             ),
-            skip("grafana-token", "Grafana unreachable"),
-            skip("grafana-amp-plugin", "Grafana unreachable"),
+            skipped("grafana-token", "Grafana unreachable"),
+            skipped("grafana-amp-plugin", "Grafana unreachable"),
         ]
-    findings = [ok("grafana-reachable", f"{base}, Grafana {health.body.get('version', '?')}")]
+    findings = [passed("grafana-reachable", f"{base}, Grafana {health.body.get('version', '?')}")]
     if not token:
         fix = token_fix(GRAFANA_TOKEN_VARIABLE, "monitoring:grafanaAuth", target)
         return [
             *findings,
-            fail("grafana-token", f"{GRAFANA_TOKEN_VARIABLE} is not set", fix),
-            skip("grafana-amp-plugin", f"needs {GRAFANA_TOKEN_VARIABLE}"),
+            failed("grafana-token", f"{GRAFANA_TOKEN_VARIABLE} is not set", fix),
+            skipped("grafana-amp-plugin", f"needs {GRAFANA_TOKEN_VARIABLE}"),
         ]
     authorization = grafana_authorization(token)
     permissions = get_json(f"{base}/api/access-control/user/permissions", authorization)
@@ -125,55 +125,55 @@ def grafana_checks(target: Target, token: str | None) -> list[Finding]:
     )
     if permissions.status == 401:
         findings.append(
-            fail("grafana-token", f"{base} refuses the token (401): wrong stack, expired or revoked", token_fix_text)
+            failed("grafana-token", f"{base} refuses the token (401): wrong stack, expired or revoked", token_fix_text)
         )
     elif permissions.status != 200 or not isinstance(permissions.body, dict):
         findings.append(
-            warn("grafana-token", f"cannot list the token's permissions ({permissions.error or permissions.status})")
+            warned("grafana-token", f"cannot list the token's permissions ({permissions.error or permissions.status})")
         )
     else:
         missing = [f"{action} ({what})" for action, what in GRAFANA_ACTIONS.items() if action not in permissions.body]
         findings.append(
-            fail("grafana-token", f"the token lacks {'; '.join(missing)}", token_fix_text)
+            failed("grafana-token", f"the token lacks {'; '.join(missing)}", token_fix_text)
             if missing
-            else ok("grafana-token", f"the token may do all the stack does ({', '.join(GRAFANA_ACTIONS)})")
+            else passed("grafana-token", f"the token may do all the stack does ({', '.join(GRAFANA_ACTIONS)})")
         )
     findings.append(amp_plugin(target, base, authorization))
     return findings
 
 
-def amp_plugin(target: Target, base: str, authorization: str) -> Finding:
+def amp_plugin(target: Target, base: str, authorization: str) -> Result:
     spec = target.settings.grafana
     pinned = spec.amp_plugin_version
     plugin = get_json(f"{base}/api/plugins/{AMP_PLUGIN}/settings", authorization)
     if plugin.status == 404:
-        return fail(
+        return failed(
             "grafana-amp-plugin",
             f"{AMP_PLUGIN} is not installed; every stack's AMP data source needs it, from the first dev deploy on",
             f"Grafana → Administration → Plugins and data → Plugins → 'Amazon Managed Service for Prometheus' → "
             f"Install (version {pinned}); the stack that sets monitoring:grafana.stackSlug then manages it",
         )
     if plugin.status != 200 or not isinstance(plugin.body, dict):
-        return warn("grafana-amp-plugin", f"cannot read the plugin's settings ({plugin.error or plugin.status})")
+        return warned("grafana-amp-plugin", f"cannot read the plugin's settings ({plugin.error or plugin.status})")
     version = str((plugin.body.get("info") or {}).get("version", "?"))
     if version != pinned:
-        return warn(
+        return warned(
             "grafana-amp-plugin",
             f"{AMP_PLUGIN} {version} is installed; the stack files pin {pinned} (monitoring:grafana.ampPluginVersion), "
             "which the stack that sets stackSlug installs on its next `pulumi up`",
         )
-    return ok("grafana-amp-plugin", f"{AMP_PLUGIN} {version}")
+    return passed("grafana-amp-plugin", f"{AMP_PLUGIN} {version}")
 
 
-def sentry_checks(target: Target, token: str | None) -> list[Finding]:
+def sentry_checks(target: Target, token: str | None) -> list[Result]:
     spec = target.settings.sentry
     names = ("sentry-token", "sentry-organization", "sentry-team", "sentry-environment")
     if spec is None:
-        return [skip(name, f"monitoring:sentry is not set in {target.stack_file}") for name in names]
+        return [skipped(name, f"monitoring:sentry is not set in {target.stack_file}") for name in names]
     if not token:
         fix = token_fix(SENTRY_TOKEN_VARIABLE, "monitoring:sentryAuthToken", target)
-        return [fail(names[0], f"{SENTRY_TOKEN_VARIABLE} is not set", fix)] + [
-            skip(name, f"needs {SENTRY_TOKEN_VARIABLE}") for name in names[1:]
+        return [failed(names[0], f"{SENTRY_TOKEN_VARIABLE} is not set", fix)] + [
+            skipped(name, f"needs {SENTRY_TOKEN_VARIABLE}") for name in names[1:]
         ]
     api = spec.api_url.rstrip("/") + "/0"
     authorization = f"Bearer {token}"
@@ -188,61 +188,61 @@ def sentry_checks(target: Target, token: str | None) -> list[Finding]:
             404: "no such organisation, or the token's user is not a member (404)",
         }.get(organization.status, f"HTTP {organization.status}")
         findings.append(
-            fail(
+            failed(
                 "sentry-organization",
                 f"{org}: {why}",
                 f"set monitoring:sentry.organization in {target.stack_file} to your organisation's slug, and use a "
                 "token of that organisation",
             )
         )
-        return findings + [skip(name, "no organisation (see sentry-organization)") for name in names[2:]]
-    findings.append(ok("sentry-organization", f"{org} ({organization.body.get('name', '?')})"))
+        return findings + [skipped(name, "no organisation (see sentry-organization)") for name in names[2:]]
+    findings.append(passed("sentry-organization", f"{org} ({organization.body.get('name', '?')})"))
     findings.append(sentry_team(target, api, authorization))
     findings.append(sentry_environment(target, api, authorization))
     return findings
 
 
-def sentry_scopes(api: str, authorization: str, owns_shared_objects: bool) -> Finding:
+def sentry_scopes(api: str, authorization: str, owns_shared_objects: bool) -> Result:
     answer = get_json(f"{api}/", authorization)
     auth = answer.body.get("auth") if isinstance(answer.body, dict) else None
     if answer.status == 401:
-        return fail("sentry-token", "Sentry refuses the token (401)", "create a new one: esc/README.md")
+        return failed("sentry-token", "Sentry refuses the token (401)", "create a new one: esc/README.md")
     if answer.status != 200 or not isinstance(auth, dict):
-        return warn("sentry-token", f"cannot read the token's scopes ({answer.error or answer.status})")
+        return warned("sentry-token", f"cannot read the token's scopes ({answer.error or answer.status})")
     scopes = set(auth.get("scopes") or ())
     needs = [("projects and client keys", SENTRY_PROJECT_SCOPES)]
     if owns_shared_objects:
         needs.append(("the team", SENTRY_TEAM_SCOPES))
     missing = [f"{' or '.join(sorted(allowed))} ({what})" for what, allowed in needs if not scopes & allowed]
     if missing:
-        return fail(
+        return failed(
             "sentry-token",
             f"the token lacks {'; '.join(missing)}",
             "create a token (an internal integration's, or a user auth token) with org:read, team:admin, "
             "project:admin, project:write and alerts:write and store it: esc/README.md",
         )
-    return ok("sentry-token", f"scopes {', '.join(sorted(scopes))}")
+    return passed("sentry-token", f"scopes {', '.join(sorted(scopes))}")
 
 
-def sentry_team(target: Target, api: str, authorization: str) -> Finding:
+def sentry_team(target: Target, api: str, authorization: str) -> Result:
     spec = target.settings.sentry
     assert spec is not None
     team = get_json(f"{api}/teams/{spec.organization}/{spec.team}/", authorization)
     if team.status == 200:
-        return ok("sentry-team", f"{spec.organization}/{spec.team}")
+        return passed("sentry-team", f"{spec.organization}/{spec.team}")
     if team.status == 404 and spec.owns_shared_objects:
-        return info("sentry-team", f"{spec.team} does not exist yet; this stack creates it")
+        return noted("sentry-team", f"{spec.team} does not exist yet; this stack creates it")
     if team.status == 404:
-        return fail(
+        return failed(
             "sentry-team",
             f"no team {spec.team} in {spec.organization}; the stack that sets monitoring:sentry.ownsSharedObjects "
             "creates it",
             "deploy that stack (staging) first",
         )
-    return warn("sentry-team", f"cannot read team {spec.team} ({team.error or team.status})")
+    return warned("sentry-team", f"cannot read team {spec.team} ({team.error or team.status})")
 
 
-def sentry_environment(target: Target, api: str, authorization: str) -> Finding:
+def sentry_environment(target: Target, api: str, authorization: str) -> Result:
     """Sentry refuses an issue alert filtered on an environment no event has carried yet ("This environment has not
     been created.", sentry/api/serializers/rest_framework/rule.py: the name is looked up in the organisation)."""
     spec = target.settings.sentry
@@ -265,14 +265,14 @@ def sentry_environment(target: Target, api: str, authorization: str) -> Finding:
         "(the stack's first `pulumi up` creates the key and stops at the alerts), then `pulumi up` again"
     )
     if seen_in:
-        return ok("sentry-environment", f"'{environment}' has events ({', '.join(seen_in)})")
+        return passed("sentry-environment", f"'{environment}' has events ({', '.join(seen_in)})")
     if not existing:
-        return info(
+        return noted(
             "sentry-environment",
             f"projects {', '.join(slugs)} do not exist yet; once they do, its issue alerts need one event with "
             f"environment '{environment}': {send_one}",
         )
-    return fail(
+    return failed(
         "sentry-environment",
         f"no event with environment '{environment}' yet in {', '.join(existing)}; Sentry refuses this stack's "
         "environment-filtered issue alerts until one arrives",

@@ -21,7 +21,7 @@ from verify.checks import (
     run_checks,
 )
 from verify.drill import SEVERITIES, AlertDrill, CloudWatchDeliveries, DrillStoppedError, Timing
-from verify.report import exit_code, summary, text_lines, to_json
+from verify.report import exit_code, text_report, to_json
 from verify.target import Endpoints, Target, VerifyError, load_target, short_stack_name
 
 PROD = "prod"
@@ -76,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
             if args.format == "json":
                 print(to_json(args.stack, results))
             else:
-                print("\n".join([*text_lines(results), f"{args.stack}: {summary(results)}"]))
+                print("\n".join(text_report(args.stack, results)))
             return exit_code(results)
         refuse_prod(args.stack, target.environment, args.confirm)
         duration = parse_duration(args.duration)

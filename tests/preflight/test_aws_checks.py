@@ -24,9 +24,9 @@ from preflight.aws_checks import (
     email_subscriptions,
     expected_subscriptions,
 )
-from preflight.findings import Finding, Status
 from preflight.target import Target, load_target
 from tests.conftest import plan_of
+from verify.report import Result, Status
 
 ACCOUNT = "111122223333"
 REGION = "ap-northeast-2"
@@ -88,7 +88,7 @@ def cluster(mode: str = "API_AND_CONFIG_MAP", status: str = "ACTIVE", name: str 
     }
 
 
-def by_check(findings: list[Finding]) -> dict[str, Finding]:
+def by_check(findings: list[Result]) -> dict[str, Result]:
     return {f.check: f for f in findings}
 
 
@@ -134,11 +134,11 @@ def test_the_caller_identity_is_reported_and_a_refused_one_fails():
         "get_caller_identity", {"UserId": "AROAEXAMPLE:alice", "Account": ACCOUNT, "Arn": DEPLOYER.arn}
     )
     finding, identity = caller_identity(aws.clients("sts"))
-    assert finding.status is Status.OK and identity == DEPLOYER
+    assert finding.status is Status.PASS and identity == DEPLOYER
     aws["sts"].add_client_error("get_caller_identity", "ExpiredToken", "The security token included has expired", 403)
     finding, identity = caller_identity(aws.clients("sts"))
     assert finding.status is Status.FAIL and identity is None
-    assert "ExpiredToken" in finding.message and "aws sso login" in finding.fix
+    assert "ExpiredToken" in finding.evidence and "aws sso login" in finding.fix
     aws.verify()
 
 
@@ -147,10 +147,10 @@ def test_prod_with_every_cluster_prerequisite_passes(aws):
     queue_access(aws, [admin()])
     findings = by_check(cluster_checks(load_target("prod"), aws.clients, DEPLOYER))
     assert {name: f.status for name, f in findings.items()} == dict.fromkeys(
-        ("aws-cli", "eks-cluster", "eks-oidc-provider", "eks-authentication-mode", "eks-deployer-access"), Status.OK
+        ("aws-cli", "eks-cluster", "eks-oidc-provider", "eks-authentication-mode", "eks-deployer-access"), Status.PASS
     )
-    assert findings["eks-oidc-provider"].message == PROVIDER_ARN
-    assert findings["eks-deployer-access"].message.startswith(DEPLOYER_ROLE_ARN)
+    assert findings["eks-oidc-provider"].evidence == PROVIDER_ARN
+    assert findings["eks-deployer-access"].evidence.startswith(DEPLOYER_ROLE_ARN)
 
 
 def test_a_missing_cluster_is_named_with_the_stack_file_key(aws):
@@ -160,7 +160,7 @@ def test_a_missing_cluster_is_named_with_the_stack_file_key(aws):
     findings = by_check(cluster_checks(load_target("prod"), aws.clients, DEPLOYER))
     missing = findings["eks-cluster"]
     assert missing.status is Status.FAIL
-    assert missing.message == f"no EKS cluster 'screener-prod' in {REGION} of account {ACCOUNT}"
+    assert missing.evidence == f"no EKS cluster 'screener-prod' in {REGION} of account {ACCOUNT}"
     assert "monitoring:collection.clusterName in stacks/Pulumi.prod.yaml" in missing.fix
     assert {findings[n].status for n in ("eks-oidc-provider", "eks-authentication-mode", "eks-deployer-access")} == {
         Status.SKIP
@@ -173,7 +173,7 @@ def test_an_unregistered_oidc_provider_fails_naming_the_issuer(aws):
     queue_access(aws, [admin()])
     oidc = by_check(cluster_checks(load_target("prod"), aws.clients, DEPLOYER))["eks-oidc-provider"]
     assert oidc.status is Status.FAIL
-    assert oidc.message == f"no IAM OIDC provider for {ISSUER}; IRSA roles cannot be assumed"
+    assert oidc.evidence == f"no IAM OIDC provider for {ISSUER}; IRSA roles cannot be assumed"
     assert "eksctl utils associate-iam-oidc-provider --cluster screener-prod --approve" in oidc.fix
 
 
@@ -181,7 +181,7 @@ def test_config_map_mode_fails_the_managed_scraper_and_leaves_access_to_kubectl(
     queue_cluster(aws, mode="CONFIG_MAP")
     findings = by_check(cluster_checks(load_target("prod"), aws.clients, DEPLOYER))
     mode = findings["eks-authentication-mode"]
-    assert mode.status is Status.FAIL and mode.message.startswith("CONFIG_MAP: the AMP managed scraper")
+    assert mode.status is Status.FAIL and mode.evidence.startswith("CONFIG_MAP: the AMP managed scraper")
     assert "authenticationMode=API_AND_CONFIG_MAP" in mode.fix
     access = findings["eks-deployer-access"]
     assert access.status is Status.WARN and "kubectl auth can-i create secrets -n monitoring" in access.fix
@@ -198,7 +198,7 @@ def test_a_deployer_without_an_access_entry_fails_in_api_mode(aws):
     aws["eks"].add_response("list_access_entries", {"accessEntries": []}, {"clusterName": "screener-prod"})
     access = by_check(cluster_checks(load_target("prod"), aws.clients, DEPLOYER))["eks-deployer-access"]
     assert access.status is Status.FAIL
-    assert access.message == f"no access entry for {DEPLOYER.arn} on 'screener-prod'"
+    assert access.evidence == f"no access entry for {DEPLOYER.arn} on 'screener-prod'"
     assert "aws eks create-access-entry --cluster-name screener-prod" in access.fix
     assert f"--policy-arn {CLUSTER_ADMIN_POLICY} --access-scope type=cluster" in access.fix
 
@@ -212,7 +212,7 @@ def test_a_namespace_scoped_admin_policy_is_not_enough(aws):
         {"clusterName": "screener-prod", "principalArn": DEPLOYER_ROLE_ARN},
     )
     access = by_check(cluster_checks(load_target("prod"), aws.clients, DEPLOYER))["eks-deployer-access"]
-    assert access.status is Status.FAIL and "no cluster-wide AmazonEKSClusterAdminPolicy" in access.message
+    assert access.status is Status.FAIL and "no cluster-wide AmazonEKSClusterAdminPolicy" in access.evidence
     assert access.fix.startswith("`aws eks associate-access-policy")
 
 
@@ -231,7 +231,7 @@ def test_an_entry_with_kubernetes_groups_is_left_to_kubectl(aws):
         {"clusterName": "screener-prod", "principalArn": DEPLOYER_ROLE_ARN},
     )
     access = by_check(cluster_checks(load_target("prod"), aws.clients, DEPLOYER))["eks-deployer-access"]
-    assert access.status is Status.WARN and "platform-admins" in access.message
+    assert access.status is Status.WARN and "platform-admins" in access.evidence
 
 
 def test_a_missing_aws_cli_fails(aws, monkeypatch):
@@ -239,7 +239,7 @@ def test_a_missing_aws_cli_fails(aws, monkeypatch):
     queue_cluster(aws)
     queue_access(aws, [admin()])
     cli = by_check(cluster_checks(load_target("prod"), aws.clients, DEPLOYER))["aws-cli"]
-    assert cli.status is Status.FAIL and "`aws eks get-token`" in cli.message
+    assert cli.status is Status.FAIL and "`aws eks get-token`" in cli.evidence
 
 
 def test_dev_skips_every_cluster_check_and_says_why(aws):
@@ -247,7 +247,7 @@ def test_dev_skips_every_cluster_check_and_says_why(aws):
     assert len(findings) == 5
     for finding in findings:
         assert finding.status is Status.SKIP
-        assert finding.message == (
+        assert finding.evidence == (
             "monitoring:collection.clusterName is not set in stacks/Pulumi.dev.yaml: nothing runs on a cluster"
         )
 
@@ -273,7 +273,7 @@ def test_chatbot_finds_the_authorised_workspace_on_a_later_page(aws):
         {"NextToken": "next"},
     )
     finding = chatbot_workspace(target, aws.clients)
-    assert finding.status is Status.OK and finding.message == "T0123ABCD (Acme) is authorised"
+    assert finding.status is Status.PASS and finding.evidence == "T0123ABCD (Acme) is authorised"
 
 
 def test_an_unauthorised_slack_workspace_is_named(aws):
@@ -283,13 +283,13 @@ def test_an_unauthorised_slack_workspace_is_named(aws):
     )
     finding = chatbot_workspace(target, aws.clients)
     assert finding.status is Status.FAIL
-    assert finding.message == "Slack workspace T0123ABCD is not authorised (authorised: T9999ZZZZ (Other))"
+    assert finding.evidence == "Slack workspace T0123ABCD is not authorised (authorised: T9999ZZZZ (Other))"
     assert "Configure new client → Slack" in finding.fix
 
 
 def test_a_stack_without_slack_skips_chatbot(aws):
     finding = chatbot_workspace(load_target("dev"), aws.clients)
-    assert finding.status is Status.SKIP and "notifications.slack is not set" in finding.message
+    assert finding.status is Status.SKIP and "notifications.slack is not set" in finding.evidence
 
 
 def test_the_expected_subscriptions_are_the_ones_the_program_declares():
@@ -324,11 +324,11 @@ def test_email_confirmation_is_reported_per_address_and_topic(aws):
         {"TopicArn": topic_arn("pipeline")},
     )
     critical, warning, pipeline = email_subscriptions(target, aws.clients, DEPLOYER)
-    assert critical.status is Status.INFO and "screener-dev-alerts-critical is not deployed yet" in critical.message
-    assert "must click 'Confirm subscription'" in critical.message
+    assert critical.status is Status.INFO and "screener-dev-alerts-critical is not deployed yet" in critical.evidence
+    assert "must click 'Confirm subscription'" in critical.evidence
     assert warning.status is Status.INFO
-    assert warning.message.startswith(f"{email} has not confirmed (PendingConfirmation)")
-    assert pipeline.status is Status.OK and pipeline.message == f"{email} confirmed"
+    assert warning.evidence.startswith(f"{email} has not confirmed (PendingConfirmation)")
+    assert pipeline.status is Status.PASS and pipeline.evidence == f"{email} confirmed"
 
 
 def test_a_read_the_caller_may_not_make_is_named_by_its_action(aws):
@@ -338,6 +338,6 @@ def test_a_read_the_caller_may_not_make_is_named_by_its_action(aws):
     findings = by_check(cluster_checks(load_target("prod"), aws.clients, DEPLOYER))
     assert findings["eks-oidc-provider"].status is Status.FAIL
     assert findings["eks-oidc-provider"].fix == "allow iam:ListOpenIDConnectProviders to the identity running preflight"
-    assert "AccessDenied" in findings["eks-oidc-provider"].message
+    assert "AccessDenied" in findings["eks-oidc-provider"].evidence
     assert findings["eks-deployer-access"].status is Status.FAIL
     assert findings["eks-deployer-access"].fix.startswith("allow eks:ListAccessEntries")

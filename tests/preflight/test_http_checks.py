@@ -18,10 +18,10 @@ from typing import Any
 import pytest
 
 from infra.components.grafana_datasource import AMP_PLUGIN
-from preflight.findings import Finding, Status
 from preflight.http_checks import GRAFANA_ACTIONS, grafana_checks, sentry_checks
 from preflight.target import Target, load_target
 from tests.http_stub import answer, serving
+from verify.report import Result, Status, text_lines
 
 GRAFANA_TOKEN = "glsa_preflightTestToken_0123456789abcdef"
 SENTRY_TOKEN = "sntryu_preflightTestToken_0123456789abcdef"
@@ -114,7 +114,7 @@ def at_sentry(stack: str, base: str) -> Target:
     return Target(target.stack, target.stack_file, target.region, target.settings.model_copy(update={"sentry": sentry}))
 
 
-def by_check(findings: list[Finding]) -> dict[str, Finding]:
+def by_check(findings: list[Result]) -> dict[str, Result]:
     return {f.check: f for f in findings}
 
 
@@ -122,12 +122,12 @@ def test_a_reachable_grafana_with_an_admin_token_and_the_pinned_plugin_passes(gr
     api, base = grafana
     findings = by_check(grafana_checks(at_grafana("dev", base), GRAFANA_TOKEN))
     assert {name: f.status for name, f in findings.items()} == {
-        "grafana-reachable": Status.OK,
-        "grafana-token": Status.OK,
-        "grafana-amp-plugin": Status.OK,
+        "grafana-reachable": Status.PASS,
+        "grafana-token": Status.PASS,
+        "grafana-amp-plugin": Status.PASS,
     }
-    assert findings["grafana-reachable"].message == f"{base}, Grafana 12.1.0"
-    assert findings["grafana-amp-plugin"].message == f"{AMP_PLUGIN} 3.2.0"
+    assert findings["grafana-reachable"].evidence == f"{base}, Grafana 12.1.0"
+    assert findings["grafana-amp-plugin"].evidence == f"{AMP_PLUGIN} 3.2.0"
     # Health is public; every other call carries the token, as a bearer token.
     assert api.seen[0] == ("/api/health", None)
     assert all(authorization == f"Bearer {GRAFANA_TOKEN}" for _, authorization in api.seen[1:])
@@ -141,7 +141,7 @@ def test_a_missing_amp_plugin_fails_before_the_first_dev_deploy(grafana):
     )
     plugin = by_check(grafana_checks(at_grafana("dev", base), GRAFANA_TOKEN))["grafana-amp-plugin"]
     assert plugin.status is Status.FAIL
-    assert plugin.message.startswith(f"{AMP_PLUGIN} is not installed")
+    assert plugin.evidence.startswith(f"{AMP_PLUGIN} is not installed")
     assert "'Amazon Managed Service for Prometheus' → Install (version 3.2.0)" in plugin.fix
 
 
@@ -149,7 +149,7 @@ def test_another_plugin_version_is_a_warning_naming_both(grafana):
     api, base = grafana
     api.routes[f"/api/plugins/{AMP_PLUGIN}/settings"] = (200, {**PLUGIN_SETTINGS, "info": {"version": "3.1.4"}})
     plugin = by_check(grafana_checks(at_grafana("dev", base), GRAFANA_TOKEN))["grafana-amp-plugin"]
-    assert plugin.status is Status.WARN and "3.1.4 is installed; the stack files pin 3.2.0" in plugin.message
+    assert plugin.status is Status.WARN and "3.1.4 is installed; the stack files pin 3.2.0" in plugin.evidence
 
 
 def test_a_token_without_admin_rights_is_named_by_the_missing_actions(grafana):
@@ -158,7 +158,7 @@ def test_a_token_without_admin_rights_is_named_by_the_missing_actions(grafana):
     api.routes["/api/access-control/user/permissions"] = (200, editor)
     token = by_check(grafana_checks(at_grafana("dev", base), GRAFANA_TOKEN))["grafana-token"]
     assert token.status is Status.FAIL
-    assert token.message == (
+    assert token.evidence == (
         "the token lacks datasources:create (the AMP, Alertmanager and CloudWatch Logs data sources); "
         "serviceaccounts:create (the deploy-annotation and dashboard-preview service accounts)"
     )
@@ -168,7 +168,7 @@ def test_a_token_without_admin_rights_is_named_by_the_missing_actions(grafana):
 def test_a_wrong_token_is_refused(grafana):
     _, base = grafana
     findings = by_check(grafana_checks(at_grafana("dev", base), "glsa_another_stacks_token"))
-    assert findings["grafana-token"].status is Status.FAIL and "(401)" in findings["grafana-token"].message
+    assert findings["grafana-token"].status is Status.FAIL and "(401)" in findings["grafana-token"].evidence
 
 
 def test_without_grafana_auth_the_token_checks_say_how_to_set_it(grafana):
@@ -176,7 +176,7 @@ def test_without_grafana_auth_the_token_checks_say_how_to_set_it(grafana):
     target = at_grafana("dev", base)
     findings = by_check(grafana_checks(Target("acme/dev", target.stack_file, target.region, target.settings), None))
     assert findings["grafana-token"].status is Status.FAIL
-    assert findings["grafana-token"].message == "GRAFANA_AUTH is not set"
+    assert findings["grafana-token"].evidence == "GRAFANA_AUTH is not set"
     assert (
         'export GRAFANA_AUTH="$(pulumi env get acme/default/screener-shared \'pulumiConfig["monitoring:grafanaAuth"]\' '
         '--value string --show-secrets)"'
@@ -188,7 +188,7 @@ def test_an_unreachable_grafana_names_the_url_setting():
     with serving(BaseHTTPRequestHandler) as base:  # answers every GET with 501
         findings = grafana_checks(at_grafana("dev", base), GRAFANA_TOKEN)
     reachable = by_check(findings)["grafana-reachable"]
-    assert reachable.status is Status.FAIL and reachable.message == f"{base}/api/health does not answer (HTTP 501)"
+    assert reachable.status is Status.FAIL and reachable.evidence == f"{base}/api/health does not answer (HTTP 501)"
     assert "monitoring:grafana.url in stacks/Pulumi.dev.yaml" in reachable.fix
 
 
@@ -196,9 +196,9 @@ def test_sentry_with_organisation_team_scopes_and_an_event_passes(sentry):
     api, base = sentry
     findings = by_check(sentry_checks(at_sentry("staging", base), SENTRY_TOKEN))
     assert {name: f.status for name, f in findings.items()} == dict.fromkeys(
-        ("sentry-token", "sentry-organization", "sentry-team", "sentry-environment"), Status.OK
+        ("sentry-token", "sentry-organization", "sentry-team", "sentry-environment"), Status.PASS
     )
-    assert findings["sentry-environment"].message == "'staging' has events (screener-backend)"
+    assert findings["sentry-environment"].evidence == "'staging' has events (screener-backend)"
     assert all(authorization == f"Bearer {SENTRY_TOKEN}" for _, authorization in api.seen)
 
 
@@ -208,7 +208,7 @@ def test_a_missing_organisation_is_named_with_its_setting(sentry):
     findings = by_check(sentry_checks(at_sentry("prod", base), SENTRY_TOKEN))
     organization = findings["sentry-organization"]
     assert organization.status is Status.FAIL
-    assert organization.message == "acme: no such organisation, or the token's user is not a member (404)"
+    assert organization.evidence == "acme: no such organisation, or the token's user is not a member (404)"
     assert "monitoring:sentry.organization in stacks/Pulumi.prod.yaml" in organization.fix
     assert findings["sentry-team"].status is Status.SKIP
 
@@ -217,9 +217,9 @@ def test_a_missing_team_fails_prod_but_is_expected_on_the_stack_that_creates_it(
     api, base = sentry
     del api.routes["/api/0/teams/acme/screener/"]
     prod = by_check(sentry_checks(at_sentry("prod", base), SENTRY_TOKEN))["sentry-team"]
-    assert prod.status is Status.FAIL and prod.message.startswith("no team screener in acme")
+    assert prod.status is Status.FAIL and prod.evidence.startswith("no team screener in acme")
     staging = by_check(sentry_checks(at_sentry("staging", base), SENTRY_TOKEN))["sentry-team"]
-    assert staging.status is Status.INFO and staging.message == "screener does not exist yet; this stack creates it"
+    assert staging.status is Status.INFO and staging.evidence == "screener does not exist yet; this stack creates it"
 
 
 def test_an_environment_without_events_fails_with_how_to_send_one(sentry):
@@ -227,7 +227,9 @@ def test_an_environment_without_events_fails_with_how_to_send_one(sentry):
     api.routes["/api/0/projects/acme/screener-backend/environments/"] = (200, [{"id": "1", "name": "staging"}])
     environment = by_check(sentry_checks(at_sentry("prod", base), SENTRY_TOKEN))["sentry-environment"]
     assert environment.status is Status.FAIL
-    assert environment.message.startswith("no event with environment 'prod' yet in screener-backend, screener-frontend")
+    assert environment.evidence.startswith(
+        "no event with environment 'prod' yet in screener-backend, screener-frontend"
+    )
     assert (
         '`SENTRY_DSN="$(pulumi stack output sentry_backend_dsn --show-secrets --stack prod)" npx @sentry/cli '
         "send-event --env prod -m 'prod: environment created for alert rules'`"
@@ -239,7 +241,7 @@ def test_before_the_projects_exist_the_first_event_is_a_note(sentry):
     for role in ("backend", "frontend"):
         del api.routes[f"/api/0/projects/acme/screener-{role}/environments/"]
     environment = by_check(sentry_checks(at_sentry("staging", base), SENTRY_TOKEN))["sentry-environment"]
-    assert environment.status is Status.INFO and "do not exist yet" in environment.message
+    assert environment.status is Status.INFO and "do not exist yet" in environment.evidence
 
 
 def test_a_token_without_project_or_team_scopes_is_named(sentry):
@@ -247,18 +249,18 @@ def test_a_token_without_project_or_team_scopes_is_named(sentry):
     api.routes["/api/0/"] = (200, {"version": "0", "auth": {"scopes": ["org:read", "project:read"]}})
     token = by_check(sentry_checks(at_sentry("staging", base), SENTRY_TOKEN))["sentry-token"]
     assert token.status is Status.FAIL
-    assert token.message == (
+    assert token.evidence == (
         "the token lacks project:admin or project:write (projects and client keys); "
         "org:admin or org:write or team:write (the team)"
     )
     # prod creates no team: project scopes suffice there.
     api.routes["/api/0/"] = (200, {"version": "0", "auth": {"scopes": ["project:admin"]}})
-    assert by_check(sentry_checks(at_sentry("prod", base), SENTRY_TOKEN))["sentry-token"].status is Status.OK
+    assert by_check(sentry_checks(at_sentry("prod", base), SENTRY_TOKEN))["sentry-token"].status is Status.PASS
 
 
 def test_without_sentry_auth_token_it_fails_and_a_stack_without_sentry_skips():
     findings = by_check(sentry_checks(load_target("prod"), None))
-    assert findings["sentry-token"].status is Status.FAIL and findings["sentry-token"].message == (
+    assert findings["sentry-token"].status is Status.FAIL and findings["sentry-token"].evidence == (
         "SENTRY_AUTH_TOKEN is not set"
     )
     assert {f.status for f in sentry_checks(load_target("dev"), SENTRY_TOKEN)} == {Status.SKIP}
@@ -273,7 +275,8 @@ def test_no_line_ever_shows_a_token(grafana, sentry, status):
         grafana_api.routes[path] = (status, echo)
     for path in list(sentry_api.routes):
         sentry_api.routes[path] = (status, echo)
-    lines = [f.line() for f in grafana_checks(at_grafana("prod", grafana_base), GRAFANA_TOKEN)]
-    lines += [f.line() for f in sentry_checks(at_sentry("prod", sentry_base), SENTRY_TOKEN)]
-    assert len(lines) == 7
+    results = grafana_checks(at_grafana("prod", grafana_base), GRAFANA_TOKEN)
+    results += sentry_checks(at_sentry("prod", sentry_base), SENTRY_TOKEN)
+    assert len(results) == 7
+    lines = text_lines(results)  # each check's line and its fix line, exactly as printed
     assert not [line for line in lines if GRAFANA_TOKEN in line or SENTRY_TOKEN in line]

@@ -7,11 +7,11 @@ from typing import Any
 
 from infra.config.stackfile import REPO_ROOT
 from preflight.__main__ import main, placeholder_checks, report, run_checks
-from preflight.findings import Status, fail, ok, warn
 from preflight.target import Target, load_target
 from tests.preflight.test_aws_checks import ACCOUNT, DEPLOYER, StubbedAws, topic_arn
 from tests.preflight.test_http_checks import GRAFANA_TOKEN, FakeApi, at_grafana
 from tests.test_placeholders import DEV_REAL_VALUES, settings_of
+from verify.report import Status, failed, noted, passed, text_lines, warned
 
 
 def test_a_fully_qualified_stack_reads_the_stack_file_of_its_last_part():
@@ -27,23 +27,37 @@ def test_a_fully_qualified_stack_reads_the_stack_file_of_its_last_part():
 def test_every_example_value_is_a_failing_line_and_real_values_pass():
     lines = placeholder_checks(load_target("prod"))
     assert len(lines) == 13 and {line.status for line in lines} == {Status.FAIL}
-    url = next(line for line in lines if "monitoring:grafana.url" in line.message)
-    assert url.line() == (
-        "FAIL placeholders: stacks/Pulumi.prod.yaml: monitoring:grafana.url: holds the example value "
-        "'https://screener.grafana.net'; fix: set it to your Grafana Cloud stack's URL, https://<slug>.grafana.net "
-        "(grafana.com → My Account → the stack → Launch)"
-    )
+    url = next(line for line in lines if "monitoring:grafana.url" in line.evidence)
+    assert text_lines([url]) == [
+        "FAIL  placeholders: stacks/Pulumi.prod.yaml: monitoring:grafana.url: holds the example value "
+        "'https://screener.grafana.net'",
+        "      fix: set it to your Grafana Cloud stack's URL, https://<slug>.grafana.net "
+        "(grafana.com → My Account → the stack → Launch)",
+    ]
     real = Target("dev", "stacks/Pulumi.dev.yaml", "ap-northeast-2", settings_of("dev", DEV_REAL_VALUES))
     (clean,) = placeholder_checks(real)
-    assert clean.status is Status.OK
+    assert clean.status is Status.PASS
 
 
 def test_the_exit_code_is_one_exactly_when_a_check_fails():
     printed: list[str] = []
-    assert report("prod", [ok("a", "fine"), warn("b", "maybe")], printed.append) == 0
-    assert printed[-1] == "\nprod: 0 check(s) failed, 1 to confirm by hand (warn)"
-    assert report("prod", [ok("a", "fine"), fail("c", "missing", "add it")], printed.append) == 1
-    assert printed[-2] == "FAIL c: missing; fix: add it"
+    after_deploy = noted("sns-critical", "topic not deployed yet")
+    assert report("prod", [passed("a", "fine"), warned("b", "maybe"), after_deploy], printed.append) == 0
+    assert printed == [
+        "PASS  a: fine",
+        "WARN  b: maybe",
+        "INFO  sns-critical: topic not deployed yet",
+        "prod: 1 PASS, 0 FAIL, 1 WARN, 1 INFO, 0 SKIP",
+    ]
+    printed.clear()
+    assert report("prod", [passed("a", "fine"), failed("c", "missing", "add it")], printed.append) == 1
+    assert printed == [
+        "PASS  a: fine",
+        "FAIL  c: missing",
+        "      fix: add it",
+        "prod: 1 PASS, 1 FAIL, 0 WARN, 0 SKIP",
+        "fix each FAIL above, then run `make preflight` again, before `pulumi up`",
+    ]
 
 
 def test_dev_end_to_end_checks_aws_and_grafana_and_skips_the_cluster(monkeypatch):
@@ -75,13 +89,13 @@ def test_dev_end_to_end_checks_aws_and_grafana_and_skips_the_cluster(monkeypatch
         statuses.setdefault(finding.check, []).append(finding.status)
     assert statuses == {
         "placeholders": [Status.FAIL] * 3,  # the runbook URL, the address and the external ID (url is the fake's)
-        "aws-identity": [Status.OK],
+        "aws-identity": [Status.PASS],
         **{name: [Status.SKIP] for name in ("eks-cluster", "eks-oidc-provider", "eks-authentication-mode")},
         **{name: [Status.SKIP] for name in ("eks-deployer-access", "aws-cli", "chatbot-slack")},
         **{f"sns-{topic}": [Status.INFO] for topic in ("critical", "warning", "pipeline")},
-        "grafana-reachable": [Status.OK],
+        "grafana-reachable": [Status.PASS],
         "grafana-token": [Status.FAIL],  # no permission at all
-        "grafana-amp-plugin": [Status.OK],
+        "grafana-amp-plugin": [Status.PASS],
         **{name: [Status.SKIP] for name in ("sentry-token", "sentry-organization", "sentry-team")},
         "sentry-environment": [Status.SKIP],
     }

@@ -14,7 +14,7 @@ from botocore.stub import Stubber
 from tests.verify.support import CREATED, NOW, namespace, status, stubbed_clients, target_of
 from verify.checks import Clients, run_checks
 from verify.delivery_checks import pipeline_alarm_names
-from verify.report import Result, Status, exit_code, text_lines, to_json
+from verify.report import Result, Status, exit_code, noted, text_lines, text_report, to_json
 
 
 def queue_healthy_dev(stubbers: dict[str, Stubber], target: Any) -> None:
@@ -133,6 +133,21 @@ def test_a_fail_makes_the_exit_code_non_zero_and_the_json_says_so() -> None:
         "FAIL  delivery.subscriptions: a@example.com is PendingConfirmation",
         "      fix: confirm",
     ]
+
+
+def test_the_text_ends_with_the_four_counts_and_counts_info_only_when_a_check_reports_one() -> None:
+    """verify never reports INFO, so its summary keeps PASS, FAIL, WARN and SKIP; preflight's INFO is counted."""
+    results = [Result("amp.workspace", Status.PASS, "ACTIVE"), Result("grafana", Status.SKIP, "no Grafana")]
+    assert text_report("acme/prod", results) == [
+        "PASS  amp.workspace: ACTIVE",
+        "SKIP  grafana: no Grafana",
+        "acme/prod: 1 PASS, 0 FAIL, 0 WARN, 1 SKIP",
+    ]
+    results.append(noted("sns-critical", "the topic is not deployed yet"))
+    assert text_report("acme/prod", results)[-1] == "acme/prod: 1 PASS, 0 FAIL, 0 WARN, 1 INFO, 1 SKIP"
+    document = json.loads(to_json("acme/prod", results))
+    assert document["summary"] == {"PASS": 1, "FAIL": 0, "WARN": 0, "INFO": 1, "SKIP": 1}
+    assert document["ok"] is True and exit_code(results) == 0
 
 
 def test_the_make_targets_pass_user_values_as_quoted_variables() -> None:
