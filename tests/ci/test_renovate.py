@@ -25,13 +25,17 @@ from tests.test_lock import read_lock
 
 CONFIG_PATH = REPO_ROOT / "renovate.json"
 CONFIG: dict[str, Any] = json.loads(CONFIG_PATH.read_text())
+# One node process reads every text (one per file would start node ~150 times per test).
 RUN_REGEX = """
 const input = JSON.parse(require('fs').readFileSync(0, 'utf8'));
-const found = [];
-for (const pattern of input.patterns) {
-  for (const match of input.text.matchAll(new RegExp(pattern, 'g'))) found.push({ ...match.groups });
-}
-process.stdout.write(JSON.stringify(found));
+const results = input.texts.map((text) => {
+  const found = [];
+  for (const pattern of input.patterns) {
+    for (const match of text.matchAll(new RegExp(pattern, 'g'))) found.push({ ...match.groups });
+  }
+  return found;
+});
+process.stdout.write(JSON.stringify(results));
 """
 
 needs_node = pytest.mark.skipif(shutil.which("node") is None, reason="needs node")
@@ -47,17 +51,28 @@ def custom_manager(datasource: str) -> dict[str, Any]:
     return manager
 
 
-def extract(manager: dict[str, Any], text: str) -> list[dict[str, str]]:
+def extract_each(manager: dict[str, Any], texts: list[str]) -> list[list[dict[str, str]]]:
+    """What the manager's matchStrings find in each text, as Renovate's regex manager runs them (JavaScript)."""
     result = subprocess.run(
         ["node", "-e", RUN_REGEX],
-        input=json.dumps({"patterns": manager["matchStrings"], "text": text}),
+        input=json.dumps({"patterns": manager["matchStrings"], "texts": texts}),
         capture_output=True,
         text=True,
         check=True,
         timeout=30,
     )
-    found: list[dict[str, str]] = json.loads(result.stdout)
+    found: list[list[dict[str, str]]] = json.loads(result.stdout)
     return found
+
+
+def extract(manager: dict[str, Any], text: str) -> list[dict[str, str]]:
+    (found,) = extract_each(manager, [text])
+    return found
+
+
+def extract_files(manager: dict[str, Any]) -> dict[Path, list[dict[str, str]]]:
+    paths = files_of(manager)
+    return dict(zip(paths, extract_each(manager, [path.read_text() for path in paths]), strict=True))
 
 
 def files_of(manager: dict[str, Any]) -> list[Path]:
@@ -134,16 +149,18 @@ def chart_pins() -> dict[Path, list[re.Match[str]]]:
 
 @needs_node
 def test_every_annotated_chart_pin_is_read_with_its_own_name_and_version() -> None:
+    found = extract_files(custom_manager("helm"))
     for path, pins in chart_pins().items():
-        read = {(d["depName"], d["currentValue"]) for d in extract(custom_manager("helm"), path.read_text())}
+        read = {(d["depName"], d["currentValue"]) for d in found[path]}
         assert read <= {(m["name"], m["version"]) for m in pins}, path
 
 
 @needs_node
 def test_every_chart_pin_in_infra_is_read_by_renovate() -> None:
     missing = []
+    found = extract_files(custom_manager("helm"))
     for path, pins in chart_pins().items():
-        read = {d["currentValue"] + "@" + d["depName"] for d in extract(custom_manager("helm"), path.read_text())}
+        read = {d["currentValue"] + "@" + d["depName"] for d in found[path]}
         missing += [f"{path.name}:{m['constant']}" for m in pins if f"{m['version']}@{m['name']}" not in read]
     assert sum(len(p) for p in chart_pins().values()) >= 7 and missing == []
 
@@ -153,7 +170,7 @@ def test_the_image_manager_reads_the_pinned_celery_exporter_image() -> None:
     from infra.collection.celery_exporter import IMAGE
 
     manager = custom_manager("docker")
-    found = [d for path in files_of(manager) for d in extract(manager, path.read_text())]
+    found = [d for per_file in extract_files(manager).values() for d in per_file]
     name, tag = IMAGE.rsplit(":", 1)
     assert {"depName": name, "currentValue": tag} in found
 
