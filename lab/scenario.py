@@ -90,6 +90,8 @@ class LabClient:
         self.wall_offset = 0.0
         self._active: set[str] = set()
         self._lock = threading.Lock()
+        self._published: list[Published] = []
+        self._published_lock = threading.Lock()
 
     def change_faults(self, add: tuple[str, ...] = (), remove: tuple[str, ...] = ()) -> float:
         """Add and remove faults (other lanes' stay); returns the monotonic time the simulator changed."""
@@ -105,8 +107,14 @@ class LabClient:
         return min(times) if times else None
 
     def notifications(self) -> list[Published]:
-        answer = http_json(f"{self.urls['control']}/notifications")
-        return [Published(**n) for n in answer["notifications"]]
+        """Every notification so far. Only the new ones cross the wire: every lane polls this every
+        POLL_SECONDS, and the recorder serves it from the process that also serves the simulated
+        exporters; sending the whole, growing list each time held the GIL long enough to time out a
+        scrape (250 ms at 1/60), whose staleness markers reset a pending alert's `for`."""
+        with self._published_lock:
+            answer = http_json(f"{self.urls['control']}/notifications?since={len(self._published)}")
+            self._published.extend(Published(**n) for n in answer["notifications"])
+            return list(self._published)
 
     def refused(self) -> list[str]:
         return list(http_json(f"{self.urls['control']}/notifications?since=1000000000")["refused"])
