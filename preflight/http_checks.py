@@ -20,15 +20,9 @@ Sentry (https://docs.sentry.io/api/):
 
 from __future__ import annotations
 
-import base64
-import json
-import urllib.error
-import urllib.request
-from dataclasses import dataclass
-from typing import Any
-
 from infra.components.grafana_datasource import AMP_PLUGIN
 from preflight.target import Target
+from verify.http_api import JsonApi
 from verify.report import Result, failed, noted, passed, skipped, warned
 
 GRAFANA_TOKEN_VARIABLE = "GRAFANA_AUTH"
@@ -52,38 +46,6 @@ SENTRY_PROJECT_SCOPES = frozenset({"project:write", "project:admin"})
 SENTRY_TEAM_SCOPES = frozenset({"team:write", "org:write", "org:admin"})
 
 
-@dataclass(frozen=True)
-class Answer:
-    status: int  # 0: no HTTP answer at all
-    body: Any
-    error: str = ""
-
-
-def get_json(url: str, authorization: str | None) -> Answer:
-    request = urllib.request.Request(url, headers={"Accept": "application/json"})
-    if authorization is not None:
-        request.add_header("Authorization", authorization)
-    try:
-        with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as response:
-            return Answer(response.status, json.loads(response.read() or b"null"))
-    except urllib.error.HTTPError as error:
-        try:
-            body = json.loads(error.read() or b"null")
-        except ValueError:
-            body = None
-        return Answer(error.code, body)
-    except (urllib.error.URLError, TimeoutError, OSError, ValueError) as error:
-        reason = getattr(error, "reason", error)
-        return Answer(0, None, f"{type(error).__name__}: {reason}")
-
-
-def grafana_authorization(value: str) -> str:
-    """As the Grafana provider reads GRAFANA_AUTH: `user:password` is basic auth, anything else a token."""
-    if ":" in value:
-        return "Basic " + base64.b64encode(value.encode()).decode()
-    return f"Bearer {value}"
-
-
 def token_fix(variable: str, key: str, target: Target) -> str:
     """How to hand over the value the stack deploys with: from the ESC environment (esc/README.md) or the stack."""
     org = target.stack.split("/", 1)[0] if "/" in target.stack else "<org>"
@@ -97,8 +59,8 @@ def token_fix(variable: str, key: str, target: Target) -> str:
 def grafana_checks(target: Target, token: str | None) -> list[Result]:
     spec = target.settings.grafana
     base = spec.url.rstrip("/")
-    health = get_json(f"{base}/api/health", None)
-    if health.status != 200 or not isinstance(health.body, dict):
+    health = JsonApi(base, None, TIMEOUT_SECONDS).reach("/api/health")
+    if health.status != 200 or not isinstance(health.document, dict):
         reached = health.error or f"HTTP {health.status}"
         return [
             failed(
@@ -109,7 +71,7 @@ def grafana_checks(target: Target, token: str | None) -> list[Result]:
             skipped("grafana-token", "Grafana unreachable"),
             skipped("grafana-amp-plugin", "Grafana unreachable"),
         ]
-    findings = [passed("grafana-reachable", f"{base}, Grafana {health.body.get('version', '?')}")]
+    findings = [passed("grafana-reachable", f"{base}, Grafana {health.document.get('version', '?')}")]
     if not token:
         fix = token_fix(GRAFANA_TOKEN_VARIABLE, "monitoring:grafanaAuth", target)
         return [
@@ -117,8 +79,8 @@ def grafana_checks(target: Target, token: str | None) -> list[Result]:
             failed("grafana-token", f"{GRAFANA_TOKEN_VARIABLE} is not set", fix),
             skipped("grafana-amp-plugin", f"needs {GRAFANA_TOKEN_VARIABLE}"),
         ]
-    authorization = grafana_authorization(token)
-    permissions = get_json(f"{base}/api/access-control/user/permissions", authorization)
+    grafana = JsonApi(base, token, TIMEOUT_SECONDS)
+    permissions = grafana.reach("/api/access-control/user/permissions")
     token_fix_text = (
         "create a service-account token with the Admin role (Administration → Users and access → Service accounts) "
         "and store it: esc/README.md, monitoring:grafanaAuth"
@@ -127,25 +89,27 @@ def grafana_checks(target: Target, token: str | None) -> list[Result]:
         findings.append(
             failed("grafana-token", f"{base} refuses the token (401): wrong stack, expired or revoked", token_fix_text)
         )
-    elif permissions.status != 200 or not isinstance(permissions.body, dict):
+    elif permissions.status != 200 or not isinstance(permissions.document, dict):
         findings.append(
             warned("grafana-token", f"cannot list the token's permissions ({permissions.error or permissions.status})")
         )
     else:
-        missing = [f"{action} ({what})" for action, what in GRAFANA_ACTIONS.items() if action not in permissions.body]
+        missing = [
+            f"{action} ({what})" for action, what in GRAFANA_ACTIONS.items() if action not in permissions.document
+        ]
         findings.append(
             failed("grafana-token", f"the token lacks {'; '.join(missing)}", token_fix_text)
             if missing
             else passed("grafana-token", f"the token may do all the stack does ({', '.join(GRAFANA_ACTIONS)})")
         )
-    findings.append(amp_plugin(target, base, authorization))
+    findings.append(amp_plugin(target, grafana))
     return findings
 
 
-def amp_plugin(target: Target, base: str, authorization: str) -> Result:
+def amp_plugin(target: Target, grafana: JsonApi) -> Result:
     spec = target.settings.grafana
     pinned = spec.amp_plugin_version
-    plugin = get_json(f"{base}/api/plugins/{AMP_PLUGIN}/settings", authorization)
+    plugin = grafana.reach(f"/api/plugins/{AMP_PLUGIN}/settings")
     if plugin.status == 404:
         return failed(
             "grafana-amp-plugin",
@@ -153,9 +117,9 @@ def amp_plugin(target: Target, base: str, authorization: str) -> Result:
             f"Grafana → Administration → Plugins and data → Plugins → 'Amazon Managed Service for Prometheus' → "
             f"Install (version {pinned}); the stack that sets monitoring:grafana.stackSlug then manages it",
         )
-    if plugin.status != 200 or not isinstance(plugin.body, dict):
+    if plugin.status != 200 or not isinstance(plugin.document, dict):
         return warned("grafana-amp-plugin", f"cannot read the plugin's settings ({plugin.error or plugin.status})")
-    version = str((plugin.body.get("info") or {}).get("version", "?"))
+    version = str((plugin.document.get("info") or {}).get("version", "?"))
     if version != pinned:
         return warned(
             "grafana-amp-plugin",
@@ -175,11 +139,10 @@ def sentry_checks(target: Target, token: str | None) -> list[Result]:
         return [failed(names[0], f"{SENTRY_TOKEN_VARIABLE} is not set", fix)] + [
             skipped(name, f"needs {SENTRY_TOKEN_VARIABLE}") for name in names[1:]
         ]
-    api = spec.api_url.rstrip("/") + "/0"
-    authorization = f"Bearer {token}"
-    findings = [sentry_scopes(api, authorization, spec.owns_shared_objects)]
+    api = JsonApi(spec.api_url.rstrip("/") + "/0", token, TIMEOUT_SECONDS)
+    findings = [sentry_scopes(api, spec.owns_shared_objects)]
     org = spec.organization
-    organization = get_json(f"{api}/organizations/{org}/", authorization)
+    organization = api.reach(f"/organizations/{org}/")
     if organization.status != 200:
         why = {
             0: organization.error,
@@ -196,15 +159,15 @@ def sentry_checks(target: Target, token: str | None) -> list[Result]:
             )
         )
         return findings + [skipped(name, "no organisation (see sentry-organization)") for name in names[2:]]
-    findings.append(passed("sentry-organization", f"{org} ({organization.body.get('name', '?')})"))
-    findings.append(sentry_team(target, api, authorization))
-    findings.append(sentry_environment(target, api, authorization))
+    findings.append(passed("sentry-organization", f"{org} ({organization.document.get('name', '?')})"))
+    findings.append(sentry_team(target, api))
+    findings.append(sentry_environment(target, api))
     return findings
 
 
-def sentry_scopes(api: str, authorization: str, owns_shared_objects: bool) -> Result:
-    answer = get_json(f"{api}/", authorization)
-    auth = answer.body.get("auth") if isinstance(answer.body, dict) else None
+def sentry_scopes(api: JsonApi, owns_shared_objects: bool) -> Result:
+    answer = api.reach("/")
+    auth = answer.document.get("auth") if isinstance(answer.document, dict) else None
     if answer.status == 401:
         return failed("sentry-token", "Sentry refuses the token (401)", "create a new one: esc/README.md")
     if answer.status != 200 or not isinstance(auth, dict):
@@ -224,10 +187,10 @@ def sentry_scopes(api: str, authorization: str, owns_shared_objects: bool) -> Re
     return passed("sentry-token", f"scopes {', '.join(sorted(scopes))}")
 
 
-def sentry_team(target: Target, api: str, authorization: str) -> Result:
+def sentry_team(target: Target, api: JsonApi) -> Result:
     spec = target.settings.sentry
     assert spec is not None
-    team = get_json(f"{api}/teams/{spec.organization}/{spec.team}/", authorization)
+    team = api.reach(f"/teams/{spec.organization}/{spec.team}/")
     if team.status == 200:
         return passed("sentry-team", f"{spec.organization}/{spec.team}")
     if team.status == 404 and spec.owns_shared_objects:
@@ -242,7 +205,7 @@ def sentry_team(target: Target, api: str, authorization: str) -> Result:
     return warned("sentry-team", f"cannot read team {spec.team} ({team.error or team.status})")
 
 
-def sentry_environment(target: Target, api: str, authorization: str) -> Result:
+def sentry_environment(target: Target, api: JsonApi) -> Result:
     """Sentry refuses an issue alert filtered on an environment no event has carried yet ("This environment has not
     been created.", sentry/api/serializers/rest_framework/rule.py: the name is looked up in the organisation)."""
     spec = target.settings.sentry
@@ -253,11 +216,11 @@ def sentry_environment(target: Target, api: str, authorization: str) -> Result:
     seen_in: list[str] = []
     existing: list[str] = []
     for slug in slugs:
-        answer = get_json(f"{api}/projects/{spec.organization}/{slug}/environments/", authorization)
-        if answer.status != 200 or not isinstance(answer.body, list):
+        answer = api.reach(f"/projects/{spec.organization}/{slug}/environments/")
+        if answer.status != 200 or not isinstance(answer.document, list):
             continue
         existing.append(slug)
-        if any(entry.get("name") == environment for entry in answer.body):
+        if any(entry.get("name") == environment for entry in answer.document):
             seen_in.append(slug)
     send_one = (
         f'`SENTRY_DSN="$(pulumi stack output sentry_backend_dsn --show-secrets --stack {target.stack})" npx '

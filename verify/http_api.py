@@ -18,8 +18,9 @@ TIMEOUT_SECONDS = 15.0
 
 @dataclass(frozen=True)
 class Answer:
-    status: int
+    status: int  # 0: no HTTP answer at all (`error` says why)
     document: Any
+    error: str = ""
 
     @property
     def ok(self) -> bool:
@@ -37,15 +38,18 @@ class Answer:
 @dataclass(frozen=True)
 class JsonApi:
     """`base_url` checked by `verify.target.checked_url`; `token` a bearer token, or `user:password` (basic
-    auth), the two forms the Grafana provider's GRAFANA_AUTH takes."""
+    auth), the two forms the Grafana provider's GRAFANA_AUTH takes; None for an endpoint without
+    authentication (Grafana's /api/health)."""
 
     base_url: str
-    token: str
+    token: str | None
     timeout: float = TIMEOUT_SECONDS
 
     def call(self, method: str, path: str, body: Any = None) -> Answer:
         data = None if body is None else json.dumps(body).encode()
-        headers = {"Accept": "application/json", "Authorization": self._authorization()}
+        headers = {"Accept": "application/json"}
+        if self.token is not None:
+            headers["Authorization"] = self._authorization(self.token)
         if data is not None:
             headers["Content-Type"] = "application/json"
         request = urllib.request.Request(
@@ -57,13 +61,23 @@ class JsonApi:
         except urllib.error.HTTPError as error:
             return Answer(error.code, _decode(error.read()))
 
-    def _authorization(self) -> str:
-        if ":" in self.token:
-            return f"Basic {base64.b64encode(self.token.encode()).decode()}"
-        return f"Bearer {self.token}"
+    @staticmethod
+    def _authorization(token: str) -> str:
+        if ":" in token:
+            return f"Basic {base64.b64encode(token.encode()).decode()}"
+        return f"Bearer {token}"
 
     def get(self, path: str) -> Answer:
         return self.call("GET", path)
+
+    def reach(self, path: str) -> Answer:
+        """GET, with no answer at all (refused, timed out, unresolvable) an Answer of status 0 and its reason
+        rather than an exception: a prerequisite check reports an unreachable service as its finding."""
+        try:
+            return self.get(path)
+        except (urllib.error.URLError, TimeoutError, OSError) as error:
+            reason = getattr(error, "reason", error)
+            return Answer(0, None, f"{type(error).__name__}: {reason}")
 
     def post(self, path: str, body: Any) -> Answer:
         return self.call("POST", path, body)

@@ -192,6 +192,16 @@ def test_an_unreachable_grafana_names_the_url_setting():
     assert "monitoring:grafana.url in stacks/Pulumi.dev.yaml" in reachable.fix
 
 
+def test_a_grafana_that_does_not_answer_at_all_is_a_finding_not_a_traceback():
+    with serving(BaseHTTPRequestHandler) as base:
+        pass  # the server is gone: its port refuses connections now
+    findings = grafana_checks(at_grafana("dev", base), GRAFANA_TOKEN)
+    reachable = by_check(findings)["grafana-reachable"]
+    assert reachable.status is Status.FAIL
+    assert reachable.evidence.startswith(f"{base}/api/health does not answer (URLError: ")
+    assert "monitoring:grafana.url in stacks/Pulumi.dev.yaml" in reachable.fix
+
+
 def test_sentry_with_organisation_team_scopes_and_an_event_passes(sentry):
     api, base = sentry
     findings = by_check(sentry_checks(at_sentry("staging", base), SENTRY_TOKEN))
